@@ -1,0 +1,252 @@
+//! Splits an ingest request body into one JSON value per event, enforcing the request-level limits of
+//! SPEC 3.1 before any event is looked at, so a request that breaks one stores nothing.
+//!
+//! Accepted shapes: one JSON object, a JSON array of objects, or NDJSON (one object per line, blank
+//! lines ignored). Malformed JSON is reported with its line and column in the request body.
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+/// Most events in one request.
+pub const MAX_EVENTS: usize = 1000;
+/// Largest accepted single event, as sent.
+pub const MAX_EVENT_BYTES: usize = 64 * 1024;
+
+/// How the body is framed, from its content type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `application/json`: one object or an array of them.
+    Json,
+    /// `application/x-ndjson`: one object per line.
+    NdJson,
+}
+
+impl Framing {
+    /// Picks the framing for a `Content-Type` header value; `None` when the type is not accepted.
+    pub fn from_content_type(header: &str) -> Option<Framing> {
+        let mime = header.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        match mime.as_str() {
+            "application/json" => Some(Framing::Json),
+            "application/x-ndjson" | "application/ndjson" | "application/jsonl" => {
+                Some(Framing::NdJson)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A request-level problem: nothing in the request is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// The body has no events.
+    Empty,
+    /// The body is not valid JSON at `line`:`column` (1-based, in the whole body).
+    Malformed {
+        /// 1-based line in the body.
+        line: usize,
+        /// 1-based column in that line.
+        column: usize,
+        /// The parser's explanation.
+        reason: String,
+    },
+    /// The top-level JSON value is neither an object nor an array.
+    WrongShape,
+    /// The body is larger than [`MAX_BODY_BYTES`].
+    BodyTooLarge {
+        /// Size of the body in bytes.
+        bytes: usize,
+    },
+    /// More than [`MAX_EVENTS`] events.
+    TooManyEvents {
+        /// How many were sent.
+        count: usize,
+    },
+    /// One event is larger than [`MAX_EVENT_BYTES`].
+    EventTooLarge {
+        /// Its zero-based position in the request.
+        index: usize,
+        /// Its size as sent.
+        bytes: usize,
+    },
+}
+
+impl BodyError {
+    /// True for the limits answered with 413 Payload Too Large; false for 400 Bad Request.
+    pub fn is_too_large(&self) -> bool {
+        matches!(
+            self,
+            BodyError::BodyTooLarge { .. }
+                | BodyError::TooManyEvents { .. }
+                | BodyError::EventTooLarge { .. }
+        )
+    }
+
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BodyError::Empty => "empty_body",
+            BodyError::Malformed { .. } => "invalid_json",
+            BodyError::WrongShape => "invalid_body",
+            BodyError::BodyTooLarge { .. } => "body_too_large",
+            BodyError::TooManyEvents { .. } => "too_many_events",
+            BodyError::EventTooLarge { .. } => "event_too_large",
+        }
+    }
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::Empty => write!(f, "the request body holds no events"),
+            BodyError::Malformed { line, column, reason } => {
+                write!(f, "malformed JSON at line {line}, column {column}: {reason}")
+            }
+            BodyError::WrongShape => {
+                write!(f, "the body must be a JSON object (one event) or an array of objects")
+            }
+            BodyError::BodyTooLarge { bytes } => write!(
+                f,
+                "the request body is {bytes} bytes; the limit is {MAX_BODY_BYTES} bytes (5 MiB)"
+            ),
+            BodyError::TooManyEvents { count } => write!(
+                f,
+                "the request holds {count} events; the limit is {MAX_EVENTS} per request"
+            ),
+            BodyError::EventTooLarge { index, bytes } => write!(
+                f,
+                "event {index} is {bytes} bytes; the limit is {MAX_EVENT_BYTES} bytes (64 KiB) per event"
+            ),
+        }
+    }
+}
+
+/// Splits `body` into one parsed value per event, checking every request-level limit.
+pub fn split_events(body: &str, framing: Framing) -> Result<Vec<Value>, BodyError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(BodyError::BodyTooLarge { bytes: body.len() });
+    }
+    let raws: Vec<(&str, usize)> = match framing {
+        Framing::Json => split_json(body)?,
+        Framing::NdJson => split_ndjson(body)?,
+    };
+    if raws.is_empty() {
+        return Err(BodyError::Empty);
+    }
+    if raws.len() > MAX_EVENTS {
+        return Err(BodyError::TooManyEvents { count: raws.len() });
+    }
+    if let Some((index, (raw, _))) =
+        raws.iter().enumerate().find(|(_, (raw, _))| raw.len() > MAX_EVENT_BYTES)
+    {
+        return Err(BodyError::EventTooLarge { index, bytes: raw.len() });
+    }
+    raws.into_iter()
+        .map(|(raw, line_offset)| {
+            serde_json::from_str::<Value>(raw).map_err(|e| malformed(&e, line_offset))
+        })
+        .collect()
+}
+
+/// Returns each top-level item's text with the number of lines before it in the body.
+fn split_json(body: &str) -> Result<Vec<(&str, usize)>, BodyError> {
+    match body.trim_start().as_bytes().first() {
+        None => Err(BodyError::Empty),
+        Some(b'{') => {
+            // Validate the whole text first so trailing garbage is reported with its position.
+            serde_json::from_str::<&RawValue>(body).map_err(|e| malformed(&e, 0))?;
+            Ok(vec![(body.trim(), 0)])
+        }
+        Some(b'[') => {
+            let items: Vec<&RawValue> =
+                serde_json::from_str(body).map_err(|e| malformed(&e, 0))?;
+            let base = body.as_ptr() as usize;
+            Ok(items
+                .into_iter()
+                .map(|raw| {
+                    let start = raw.get().as_ptr() as usize - base;
+                    (raw.get(), body[..start].matches('\n').count())
+                })
+                .collect())
+        }
+        Some(_) => match serde_json::from_str::<&RawValue>(body) {
+            Err(e) => Err(malformed(&e, 0)),
+            Ok(_) => Err(BodyError::WrongShape),
+        },
+    }
+}
+
+fn split_ndjson(body: &str) -> Result<Vec<(&str, usize)>, BodyError> {
+    Ok(body
+        .split('\n')
+        .enumerate()
+        .map(|(n, line)| (line.trim_end_matches('\r'), n))
+        .filter(|(line, _)| !line.trim().is_empty())
+        .collect())
+}
+
+/// Maps a parser error inside a slice that starts `line_offset` lines into the body. Columns are only
+/// exact for errors on the slice's first line when that line starts the body's line, which holds for
+/// NDJSON lines and whole bodies; inside arrays the error comes from the first parse of the whole body.
+fn malformed(err: &serde_json::Error, line_offset: usize) -> BodyError {
+    let reason = err.to_string();
+    // serde_json appends " at line L column C"; the position is reported separately.
+    let reason = match reason.rfind(" at line ") {
+        Some(at) => reason[..at].to_string(),
+        None => reason,
+    };
+    BodyError::Malformed { line: err.line() + line_offset, column: err.column(), reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_an_object_an_array_and_ndjson() {
+        assert_eq!(split_events(r#"{"a":1}"#, Framing::Json).unwrap().len(), 1);
+        assert_eq!(split_events(r#" [{"a":1}, {"a":2}] "#, Framing::Json).unwrap().len(), 2);
+        let nd = "{\"a\":1}\r\n\n{\"a\":2}\n";
+        assert_eq!(split_events(nd, Framing::NdJson).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn malformed_json_names_line_and_column() {
+        let body = "[\n  {\"action\": \"a.b\"},\n  {\"action\": }\n]";
+        match split_events(body, Framing::Json) {
+            Err(BodyError::Malformed { line, column, .. }) => assert_eq!((line, column), (3, 14)),
+            other => panic!("{other:?}"),
+        }
+        let nd = "{\"a\":1}\n\n{\"a\":\n";
+        match split_events(nd, Framing::NdJson) {
+            Err(BodyError::Malformed { line, .. }) => assert_eq!(line, 3),
+            other => panic!("{other:?}"),
+        }
+        let err = split_events("{\"a\":1} x", Framing::Json).unwrap_err();
+        assert!(err.to_string().contains("line 1, column 9"), "{err}");
+    }
+
+    #[test]
+    fn limits_are_enforced_before_parsing_events() {
+        let many = format!("[{}]", vec!["{}"; MAX_EVENTS + 1].join(","));
+        assert_eq!(
+            split_events(&many, Framing::Json),
+            Err(BodyError::TooManyEvents { count: MAX_EVENTS + 1 })
+        );
+        let big = format!("[{{}}, {{\"x\":\"{}\"}}]", "a".repeat(MAX_EVENT_BYTES));
+        let err = split_events(&big, Framing::Json).unwrap_err();
+        assert!(matches!(err, BodyError::EventTooLarge { index: 1, .. }), "{err:?}");
+        assert!(err.is_too_large());
+        assert_eq!(split_events("  ", Framing::Json), Err(BodyError::Empty));
+        assert_eq!(split_events("[]", Framing::Json), Err(BodyError::Empty));
+        assert_eq!(split_events("42", Framing::Json), Err(BodyError::WrongShape));
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(Framing::from_content_type("application/json; charset=utf-8"), Some(Framing::Json));
+        assert_eq!(Framing::from_content_type("application/x-ndjson"), Some(Framing::NdJson));
+        assert_eq!(Framing::from_content_type("text/plain"), None);
+    }
+}

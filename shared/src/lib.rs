@@ -1,0 +1,17 @@
+//! Evident's shared crate: the wire format between senders, the worker and the dashboard, and the pure
+//! logic both sides need (validation, timestamps, cursors, request-body parsing).
+//!
+//! It performs no I/O and reads no clock: callers pass `now` and randomness in, which keeps every function
+//! deterministic and testable on the host while the same code runs in the worker and the browser.
+
+pub mod api;
+pub mod body;
+pub mod category;
+pub mod cursor;
+pub mod event;
+pub mod ids;
+pub mod timestamp;
+pub mod validate;
+
+pub use api::{ErrorBody, FieldError, IngestResponse};
+pub use event::Event;

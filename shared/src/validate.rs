@@ -1,0 +1,585 @@
+//! Turns one sender-supplied JSON value into a canonical [`Event`], or into every problem it has.
+//!
+//! Validation walks the JSON by hand instead of deriving `Deserialize` because a sender deserves all of
+//! its mistakes at once, each with the JSON pointer of the value at fault, and serde stops at the first.
+//! Fields the server owns (`id`, `tenant`, `seq`, hashes, ...) are refused rather than silently dropped.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+
+use crate::api::FieldError;
+use crate::category::derive_category;
+use crate::event::{
+    Actor, ActorType, Category, Changes, Context, ErrorInfo, Event, Outcome, Scope, Severity,
+    Source, Target,
+};
+use crate::timestamp::{check_range, format_rfc3339, parse_rfc3339, Millis};
+
+/// Most metadata keys per event.
+pub const MAX_METADATA_KEYS: usize = 50;
+/// Longest metadata key.
+pub const MAX_METADATA_KEY_CHARS: usize = 40;
+/// Longest metadata string value.
+pub const MAX_METADATA_VALUE_CHARS: usize = 500;
+/// Longest identifier or name.
+pub const MAX_TEXT_CHARS: usize = 512;
+/// Longest description.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+/// Most targets or participants per event.
+pub const MAX_LIST_ITEMS: usize = 100;
+
+const SERVER_FIELDS: &[&str] = &["id", "tenant", "seq", "received_at", "redacted", "prev_hash", "hash"];
+
+/// What the server knows about an event that the sender does not say.
+#[derive(Debug, Clone)]
+pub struct Stamp<'a> {
+    /// The tenant of the sending credential.
+    pub tenant: &'a str,
+    /// The id to assign.
+    pub id: String,
+    /// Server time of receipt.
+    pub received_at: Millis,
+    /// The adapter that read the event (`native` for the event endpoint).
+    pub format: &'a str,
+}
+
+/// Validates and normalises one event.
+pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<FieldError>> {
+    let mut v = Validator::default();
+    let Some(obj) = input.as_object() else {
+        return Err(vec![FieldError::new("", "an event must be a JSON object")]);
+    };
+    for key in obj.keys() {
+        if SERVER_FIELDS.contains(&key.as_str()) {
+            v.err(&format!("/{}", escape(key)), "is set by the server; leave it out");
+        } else if !KNOWN_FIELDS.contains(&key.as_str()) {
+            v.err(
+                &format!("/{}", escape(key)),
+                format!("unknown field; expected one of {}", KNOWN_FIELDS.join(", ")),
+            );
+        }
+    }
+
+    let action = v.action(obj.get("action"));
+    let occurred_at = match obj.get("occurred_at") {
+        None | Some(Value::Null) => stamp.received_at,
+        Some(value) => v.timestamp("/occurred_at", value).unwrap_or(stamp.received_at),
+    };
+    let category = v.parse_enum("/category", obj.get("category"), Category::parse, Category::expected);
+    let outcome = v.parse_enum("/outcome", obj.get("outcome"), Outcome::parse, Outcome::expected);
+    let severity = v.parse_enum("/severity", obj.get("severity"), Severity::parse, Severity::expected);
+    let error = v.error_info(obj.get("error"));
+    let description = v.opt_text("/description", obj.get("description"), MAX_DESCRIPTION_CHARS);
+    let duration_ms = v.opt_u64("/duration_ms", obj.get("duration_ms"));
+    let actor = match obj.get("actor") {
+        None | Some(Value::Null) => {
+            v.err("/actor", "is required: who did it, e.g. {\"type\": \"user\", \"id\": \"u_123\"}");
+            None
+        }
+        Some(value) => v.actor("/actor", value),
+    };
+    let participants = v.list("/participants", obj.get("participants"), |v, p, x| v.actor(p, x));
+    let targets = v.list("/targets", obj.get("targets"), |v, p, x| v.target(p, x));
+    let scope = v.scope(obj.get("scope"));
+    let context = v.context(obj.get("context"));
+    let changes = v.changes(obj.get("changes"));
+    let payload = match obj.get("payload") {
+        None | Some(Value::Null) => None,
+        Some(value @ Value::Object(_)) => Some(value.clone()),
+        Some(_) => v.bad("/payload", "must be a JSON object"),
+    };
+    let metadata = v.metadata(obj.get("metadata"));
+    let source_name = v.source(obj.get("source"));
+    let idempotency_key = v.opt_text("/idempotency_key", obj.get("idempotency_key"), 255);
+
+    if !v.errors.is_empty() {
+        return Err(v.errors);
+    }
+    let (Some(action), Some(actor)) = (action, actor) else {
+        unreachable!("a missing action or actor always records an error")
+    };
+    let (source_name, source_version) = source_name.unwrap_or_default();
+    Ok(Event {
+        id: stamp.id,
+        tenant: stamp.tenant.to_string(),
+        seq: None,
+        occurred_at: format_rfc3339(occurred_at),
+        received_at: format_rfc3339(stamp.received_at),
+        category: category.unwrap_or_else(|| derive_category(&action)),
+        action,
+        outcome: outcome.unwrap_or(Outcome::Unknown),
+        error,
+        severity: severity.unwrap_or(Severity::Info),
+        description,
+        duration_ms,
+        actor,
+        participants,
+        targets,
+        scope,
+        context,
+        changes,
+        payload,
+        metadata,
+        source: Source { format: stamp.format.to_string(), name: source_name, version: source_version },
+        idempotency_key,
+        redacted: Vec::new(),
+        prev_hash: None,
+        hash: None,
+    })
+}
+
+const KNOWN_FIELDS: &[&str] = &[
+    "action", "occurred_at", "category", "outcome", "error", "severity", "description",
+    "duration_ms", "actor", "participants", "targets", "scope", "context", "changes", "payload",
+    "metadata", "source", "idempotency_key",
+];
+
+/// Escapes one JSON pointer segment (RFC 6901).
+pub fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Every JSON pointer at which `before` and `after` differ, descending into objects and arrays.
+/// A value present on one side only counts as changed; the pointer of a whole added or removed
+/// subtree is listed once, not each leaf under it.
+pub fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    diff_into(before, after, &mut String::new(), &mut out);
+    out
+}
+
+fn diff_into(before: &Value, after: &Value, path: &mut String, out: &mut Vec<String>) {
+    match (before, after) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&escape(key));
+                match (a.get(key), b.get(key)) {
+                    (Some(x), Some(y)) => diff_into(x, y, path, out),
+                    _ => out.push(path.clone()),
+                }
+                path.truncate(len);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for i in 0..a.len().max(b.len()) {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&i.to_string());
+                match (a.get(i), b.get(i)) {
+                    (Some(x), Some(y)) => diff_into(x, y, path, out),
+                    _ => out.push(path.clone()),
+                }
+                path.truncate(len);
+            }
+        }
+        (x, y) if x != y => out.push(if path.is_empty() { String::new() } else { path.clone() }),
+        _ => {}
+    }
+}
+
+/// Collects errors while reading values; each reader returns `None` after recording a problem.
+#[derive(Default)]
+struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    fn err(&mut self, path: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(path, message));
+    }
+
+    fn bad<T>(&mut self, path: &str, message: impl Into<String>) -> Option<T> {
+        self.err(path, message);
+        None
+    }
+
+    fn action(&mut self, value: Option<&Value>) -> Option<String> {
+        let Some(value) = value.filter(|v| !v.is_null()) else {
+            return self.bad("/action", "is required: `resource.verb`, e.g. `app.delete`");
+        };
+        let Some(text) = value.as_str() else {
+            return self.bad("/action", "must be a string like `app.delete`");
+        };
+        let action = text.trim().to_ascii_lowercase();
+        let well_formed = action.len() <= 128
+            && action.contains('.')
+            && action.split('.').all(|part| {
+                !part.is_empty()
+                    && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            });
+        if well_formed {
+            Some(action)
+        } else {
+            self.bad(
+                "/action",
+                format!(
+                    "`{text}` is not `resource.verb`: dot-separated words of letters, digits, `_` or `-`, at most 128 characters, e.g. `app.delete`"
+                ),
+            )
+        }
+    }
+
+    fn timestamp(&mut self, path: &str, value: &Value) -> Option<Millis> {
+        let parsed = match value {
+            Value::String(text) => parse_rfc3339(text),
+            Value::Number(n) => match n.as_i64() {
+                Some(ms) => check_range(ms),
+                None => Err(format!("{n} is not a whole number of milliseconds")),
+            },
+            _ => Err("must be an RFC 3339 string or milliseconds since the Unix epoch".into()),
+        };
+        parsed.map_err(|message| self.err(path, message)).ok()
+    }
+
+    fn parse_enum<T>(
+        &mut self,
+        path: &str,
+        value: Option<&Value>,
+        parse: fn(&str) -> Option<T>,
+        expected: fn() -> String,
+    ) -> Option<T> {
+        match value {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => match parse(&text.trim().to_ascii_lowercase()) {
+                Some(parsed) => Some(parsed),
+                None => self.bad(path, format!("`{text}` is not one of {}", expected())),
+            },
+            Some(_) => self.bad(path, format!("must be a string, one of {}", expected())),
+        }
+    }
+
+    fn opt_text(&mut self, path: &str, value: Option<&Value>, max_chars: usize) -> Option<String> {
+        match value {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => self.text(path, text, max_chars),
+            Some(_) => self.bad(path, "must be a string"),
+        }
+    }
+
+    fn text(&mut self, path: &str, text: &str, max_chars: usize) -> Option<String> {
+        let chars = text.chars().count();
+        if chars > max_chars {
+            return self.bad(path, format!("is {chars} characters long; the limit is {max_chars}"));
+        }
+        let trimmed = text.trim();
+        (!trimmed.is_empty()).then(|| trimmed.to_string())
+    }
+
+    fn required_text(&mut self, path: &str, value: Option<&Value>, example: &str) -> Option<String> {
+        match value {
+            None | Some(Value::Null) => self.bad(path, format!("is required, e.g. {example}")),
+            Some(Value::String(text)) if text.trim().is_empty() => {
+                self.bad(path, format!("must not be empty, e.g. {example}"))
+            }
+            Some(Value::String(text)) => self.text(path, text, MAX_TEXT_CHARS),
+            // Numeric ids are common in senders' systems; keep their text.
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(_) => self.bad(path, format!("must be a string, e.g. {example}")),
+        }
+    }
+
+    fn opt_u64(&mut self, path: &str, value: Option<&Value>) -> Option<u64> {
+        match value {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) if n.as_u64().is_some() => n.as_u64(),
+            Some(_) => self.bad(path, "must be a whole number of milliseconds, 0 or more"),
+        }
+    }
+
+    fn object<'v>(&mut self, path: &str, value: Option<&'v Value>) -> Option<&'v Map<String, Value>> {
+        match value {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(map)) => Some(map),
+            Some(_) => self.bad(path, "must be a JSON object"),
+        }
+    }
+
+    fn unknown_keys(&mut self, path: &str, map: &Map<String, Value>, known: &[&str]) {
+        for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
+            self.err(
+                &format!("{path}/{}", escape(key)),
+                format!("unknown field; expected one of {}", known.join(", ")),
+            );
+        }
+    }
+
+    fn list<T>(
+        &mut self,
+        path: &str,
+        value: Option<&Value>,
+        mut item: impl FnMut(&mut Self, &str, &Value) -> Option<T>,
+    ) -> Vec<T> {
+        match value {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) if items.len() > MAX_LIST_ITEMS => {
+                self.err(path, format!("has {} items; the limit is {MAX_LIST_ITEMS}", items.len()));
+                Vec::new()
+            }
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| item(self, &format!("{path}/{i}"), x))
+                .collect(),
+            Some(_) => {
+                self.err(path, "must be a JSON array");
+                Vec::new()
+            }
+        }
+    }
+
+    fn actor(&mut self, path: &str, value: &Value) -> Option<Actor> {
+        let Some(map) = value.as_object() else {
+            return self.bad(path, "must be a JSON object like {\"type\": \"user\", \"id\": \"u_123\"}");
+        };
+        self.unknown_keys(path, map, &["type", "id", "name", "email", "roles"]);
+        let kind = self
+            .parse_enum(&format!("{path}/type"), map.get("type"), ActorType::parse, ActorType::expected)
+            .unwrap_or(ActorType::User);
+        let id = self.required_text(&format!("{path}/id"), map.get("id"), "\"u_123\"");
+        let name = self.opt_text(&format!("{path}/name"), map.get("name"), MAX_TEXT_CHARS);
+        let email = self.opt_text(&format!("{path}/email"), map.get("email"), MAX_TEXT_CHARS);
+        if let Some(email) = &email {
+            if !looks_like_email(email) {
+                self.err(&format!("{path}/email"), format!("`{email}` is not an e-mail address"));
+            }
+        }
+        let roles = self.list(&format!("{path}/roles"), map.get("roles"), |v, p, x| match x {
+            Value::String(s) => v.text(p, s, MAX_TEXT_CHARS),
+            _ => v.bad(p, "must be a string"),
+        });
+        Some(Actor { kind, id: id?, name, email, roles })
+    }
+
+    fn target(&mut self, path: &str, value: &Value) -> Option<Target> {
+        let Some(map) = value.as_object() else {
+            return self.bad(path, "must be a JSON object like {\"type\": \"database\", \"id\": \"sales_db\"}");
+        };
+        self.unknown_keys(path, map, &["type", "id", "name"]);
+        let kind = self.required_text(&format!("{path}/type"), map.get("type"), "\"database\"");
+        let id = self.required_text(&format!("{path}/id"), map.get("id"), "\"sales_db\"");
+        let name = self.opt_text(&format!("{path}/name"), map.get("name"), MAX_TEXT_CHARS);
+        Some(Target { kind: kind?, id: id?, name })
+    }
+
+    fn scope(&mut self, value: Option<&Value>) -> Scope {
+        let mut scope = Scope::default();
+        if let Some(map) = self.object("/scope", value) {
+            self.unknown_keys("/scope", map, Scope::FIELDS);
+            for name in Scope::FIELDS {
+                let text = self.opt_text(&format!("/scope/{name}"), map.get(*name), MAX_TEXT_CHARS);
+                if let Some(slot) = scope.field_mut(name) {
+                    *slot = text;
+                }
+            }
+        }
+        scope
+    }
+
+    fn context(&mut self, value: Option<&Value>) -> Context {
+        let mut context = Context::default();
+        let Some(map) = self.object("/context", value) else { return context };
+        let mut known = vec!["ip"];
+        known.extend_from_slice(Context::TEXT_FIELDS);
+        self.unknown_keys("/context", map, &known);
+        if let Some(ip) = self.opt_text("/context/ip", map.get("ip"), 64) {
+            match ip.parse::<IpAddr>() {
+                Ok(addr) => context.ip = Some(addr.to_string()),
+                Err(_) => self.err("/context/ip", format!("`{ip}` is not an IPv4 or IPv6 address")),
+            }
+        }
+        for name in Context::TEXT_FIELDS {
+            let max = if *name == "user_agent" { 1024 } else { MAX_TEXT_CHARS };
+            let text = self.opt_text(&format!("/context/{name}"), map.get(*name), max);
+            if let Some(slot) = context.text_field_mut(name) {
+                *slot = text;
+            }
+        }
+        context
+    }
+
+    fn error_info(&mut self, value: Option<&Value>) -> Option<ErrorInfo> {
+        match value {
+            None | Some(Value::Null) => None,
+            // A bare string is the message: the most common shape senders use.
+            Some(Value::String(text)) => self
+                .text("/error", text, MAX_DESCRIPTION_CHARS)
+                .map(|message| ErrorInfo { code: None, message }),
+            Some(Value::Object(map)) => {
+                self.unknown_keys("/error", map, &["code", "message"]);
+                let code = self.opt_text("/error/code", map.get("code"), MAX_TEXT_CHARS);
+                let message = self.opt_text("/error/message", map.get("message"), MAX_DESCRIPTION_CHARS);
+                match message {
+                    Some(message) => Some(ErrorInfo { code, message }),
+                    None => self.bad("/error/message", "is required when `error` is given"),
+                }
+            }
+            Some(_) => self.bad("/error", "must be an object {\"code\", \"message\"} or a string"),
+        }
+    }
+
+    fn changes(&mut self, value: Option<&Value>) -> Option<Changes> {
+        let map = self.object("/changes", value)?;
+        self.unknown_keys("/changes", map, &["before", "after", "changed_fields"]);
+        if map.contains_key("changed_fields") {
+            self.err("/changes/changed_fields", "is computed by the server from `before` and `after`; leave it out");
+        }
+        let before = map.get("before").filter(|v| !v.is_null()).cloned();
+        let after = map.get("after").filter(|v| !v.is_null()).cloned();
+        let null = Value::Null;
+        let changed_fields = changed_fields(before.as_ref().unwrap_or(&null), after.as_ref().unwrap_or(&null));
+        Some(Changes { before, after, changed_fields })
+    }
+
+    fn metadata(&mut self, value: Option<&Value>) -> BTreeMap<String, Value> {
+        let mut out = BTreeMap::new();
+        let Some(map) = self.object("/metadata", value) else { return out };
+        if map.len() > MAX_METADATA_KEYS {
+            self.err("/metadata", format!("has {} keys; the limit is {MAX_METADATA_KEYS}", map.len()));
+            return out;
+        }
+        for (key, value) in map {
+            let path = format!("/metadata/{}", escape(key));
+            let key_chars = key.chars().count();
+            if key.trim().is_empty() || key_chars > MAX_METADATA_KEY_CHARS {
+                self.err(&path, format!("keys must be 1 to {MAX_METADATA_KEY_CHARS} characters; this one has {key_chars}"));
+                continue;
+            }
+            match value {
+                Value::String(s) if s.chars().count() > MAX_METADATA_VALUE_CHARS => self.err(
+                    &path,
+                    format!("is {} characters long; the limit is {MAX_METADATA_VALUE_CHARS}", s.chars().count()),
+                ),
+                Value::Array(_) | Value::Object(_) => {
+                    self.err(&path, "must be a string, number, boolean or null; put nested data in `payload`")
+                }
+                _ => {
+                    out.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads `source`; the sender may name itself, the format is the server's.
+    fn source(&mut self, value: Option<&Value>) -> Option<(Option<String>, Option<String>)> {
+        let map = self.object("/source", value)?;
+        self.unknown_keys("/source", map, &["name", "version"]);
+        let name = self.opt_text("/source/name", map.get("name"), MAX_TEXT_CHARS);
+        let version = self.opt_text("/source/version", map.get("version"), MAX_TEXT_CHARS);
+        Some((name, version))
+    }
+}
+
+fn looks_like_email(text: &str) -> bool {
+    match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !text.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn stamp() -> Stamp<'static> {
+        Stamp { tenant: "acme", id: "0190c8a8-0000-7000-8000-000000000000".into(), received_at: 1_700_000_000_000, format: "native" }
+    }
+
+    fn paths(result: Result<Event, Vec<FieldError>>) -> Vec<String> {
+        result.unwrap_err().into_iter().map(|e| e.path).collect()
+    }
+
+    #[test]
+    fn a_minimal_event_gets_server_fields_and_defaults() {
+        let event = validate_event(&json!({"action": "App.Delete", "actor": {"id": "u1"}}), stamp()).unwrap();
+        assert_eq!(event.action, "app.delete");
+        assert_eq!(event.category, Category::Delete);
+        assert_eq!(event.outcome, Outcome::Unknown);
+        assert_eq!(event.severity, Severity::Info);
+        assert_eq!(event.actor.kind, ActorType::User);
+        assert_eq!(event.tenant, "acme");
+        assert_eq!(event.occurred_at, "2023-11-14T22:13:20.000Z");
+        assert_eq!(event.occurred_at, event.received_at);
+        assert_eq!(event.source.format, "native");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_path() {
+        let input = json!({
+            "action": "no verb",
+            "occurred_at": "yesterday",
+            "outcome": "maybe",
+            "actor": {"type": "robot", "email": "not-an-email"},
+            "targets": [{"type": "db", "id": "x"}, {"id": 5}, "plain"],
+            "context": {"ip": "999.1.1.1", "colour": "red"},
+            "metadata": {"nested": {"a": 1}, "k": "v"},
+            "tenant": "other",
+            "surprise": true
+        });
+        let got = paths(validate_event(&input, stamp()));
+        for want in [
+            "/action", "/occurred_at", "/outcome", "/actor/type", "/actor/id", "/actor/email",
+            "/targets/1/type", "/targets/2", "/context/ip", "/context/colour", "/metadata/nested",
+            "/tenant", "/surprise",
+        ] {
+            assert!(got.contains(&want.to_string()), "missing {want} in {got:?}");
+        }
+        assert!(!got.contains(&"/targets/0/type".to_string()));
+    }
+
+    #[test]
+    fn missing_actor_and_action_are_required() {
+        let got = validate_event(&json!({}), stamp()).unwrap_err();
+        assert_eq!(got.len(), 2);
+        assert!(got[0].message.contains("required"));
+        assert_eq!(paths(validate_event(&json!([1]), stamp())), vec![""]);
+    }
+
+    #[test]
+    fn metadata_limits() {
+        let many: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
+        assert_eq!(paths(validate_event(&json!({"action":"a.b","actor":{"id":"u"},"metadata":many}), stamp())), vec!["/metadata"]);
+        let long_key = "k".repeat(41);
+        let got = paths(validate_event(&json!({"action":"a.b","actor":{"id":"u"},"metadata":{long_key.clone(): 1, "v": "x".repeat(501)}}), stamp()));
+        assert_eq!(got, vec![format!("/metadata/{long_key}"), "/metadata/v".to_string()]);
+    }
+
+    #[test]
+    fn occurred_at_accepts_offsets_and_epoch_millis() {
+        let e = validate_event(&json!({"action":"a.b","actor":{"id":"u"},"occurred_at":"2024-06-12T16:30:22+02:00"}), stamp()).unwrap();
+        assert_eq!(e.occurred_at, "2024-06-12T14:30:22.000Z");
+        let e = validate_event(&json!({"action":"a.b","actor":{"id":"u"},"occurred_at":1737070174212_i64}), stamp()).unwrap();
+        assert_eq!(e.occurred_at, "2025-01-16T23:29:34.212Z");
+    }
+
+    #[test]
+    fn changed_fields_descend_into_objects_and_arrays() {
+        let before = json!({"title": "Report", "visibility": "private", "tags": ["a", "b"], "same": {"x": 1}, "a/b": 1});
+        let after = json!({"title": "Q2 Sales Report", "visibility": "private", "tags": ["a", "c", "d"], "same": {"x": 1}, "new": true});
+        assert_eq!(changed_fields(&before, &after), vec!["/a~1b", "/new", "/tags/1", "/tags/2", "/title"]);
+        assert_eq!(changed_fields(&Value::Null, &json!({"status": "published"})), vec![""]);
+    }
+
+    #[test]
+    fn changed_fields_cannot_be_sent() {
+        let input = json!({"action":"a.b","actor":{"id":"u"},"changes":{"before":{"s":"draft"},"after":{"s":"published"},"changed_fields":["/x"]}});
+        assert_eq!(paths(validate_event(&input, stamp())), vec!["/changes/changed_fields"]);
+        let ok = json!({"action":"a.b","actor":{"id":"u"},"changes":{"before":{"s":"draft"},"after":{"s":"published"}}});
+        assert_eq!(validate_event(&ok, stamp()).unwrap().changes.unwrap().changed_fields, vec!["/s"]);
+    }
+
+    #[test]
+    fn ip_addresses_are_normalised() {
+        let e = validate_event(&json!({"action":"a.b","actor":{"id":"u"},"context":{"ip":"2001:DB8::0:1"}}), stamp()).unwrap();
+        assert_eq!(e.context.ip.as_deref(), Some("2001:db8::1"));
+    }
+}

@@ -1,0 +1,38 @@
+//! Routing: maps method and path to a handler and turns every error into the JSON envelope. Only
+//! `/api/*` reaches the worker; wrangler serves the dashboard's static files for everything else.
+
+mod events;
+mod health;
+
+use worker::{Env, Method, Request, Response};
+
+use crate::error::ApiError;
+use crate::respond::allow_any_origin;
+
+/// Answers one API request.
+pub async fn handle(req: Request, env: Env) -> Response {
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let method = req.method();
+    let result = match (&method, segments.as_slice()) {
+        (Method::Get, ["api", "v1", "health"]) => health::get(&env).await,
+        (Method::Post, ["api", "v1", "events"]) => events::ingest(req, &env).await,
+        (Method::Options, ["api", "v1", "events"]) => Response::empty().map(|r| r.with_status(204)).map_err(ApiError::from),
+        (Method::Get, ["api", "v1", "events"]) => events::list(&req, &env).await,
+        (Method::Get, ["api", "v1", "events", id]) => events::get(&env, &req, id).await,
+        (_, ["api", "v1", "events"]) => {
+            Err(ApiError::MethodNotAllowed { method: method.to_string(), allowed: "GET, POST" })
+        }
+        (_, ["api", "v1", "events", _]) | (_, ["api", "v1", "health"]) => {
+            Err(ApiError::MethodNotAllowed { method: method.to_string(), allowed: "GET" })
+        }
+        _ => Err(ApiError::NotFound(format!("there is no API endpoint at `{path}`"))),
+    };
+    let response = result.unwrap_or_else(ApiError::into_response);
+    // Ingestion is open to browsers on any origin; reading is not.
+    if segments.as_slice() == ["api", "v1", "events"] && matches!(method, Method::Post | Method::Options) {
+        allow_any_origin(response)
+    } else {
+        response
+    }
+}
