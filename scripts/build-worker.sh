@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the worker (Rust -> wasm + JS shim in worker/build/) with worker-build. wrangler runs this on
+# start and on every source change ([build] in wrangler.toml); scripts call it before starting servers.
+#
+# Two flavours: under `wrangler dev` (WRANGLER_COMMAND=dev) wasm-opt is skipped, which saves most of the
+# build time; otherwise (deploy, size measurement) the output is optimised. A build is skipped when its
+# flavour matches and no source is newer than the output, which keeps repeated starts (tests) instant.
+set -euo pipefail
+source "$(dirname "$0")/lib/env.sh"
+cd "$EVIDENT_ROOT"
+
+flavour=release
+opt_flag=()
+if [ "${WRANGLER_COMMAND:-}" = dev ] || [ "${EVIDENT_WORKER_FLAVOUR:-}" = dev ]; then
+  flavour=dev
+  opt_flag=(--no-opt)
+fi
+
+out=worker/build/worker/shim.mjs
+stamp=worker/build/.flavour
+if [ -f "$out" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$flavour" ] &&
+   [ -z "$(find worker/src shared/src worker/Cargo.toml shared/Cargo.toml Cargo.toml Cargo.lock -newer "$out" -print -quit)" ]; then
+  exit 0
+fi
+
+log "building the worker ($flavour)"
+(cd worker && worker-build --release "${opt_flag[@]}")
+echo "$flavour" > "$stamp"
