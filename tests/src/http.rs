@@ -1,0 +1,63 @@
+//! A small blocking HTTP client for tests and benchmarks that returns status and parsed JSON for every
+//! answer, including 4xx and 5xx (which ureq reports as errors).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// A status code and the parsed JSON body (`Value::Null` when the body is not JSON).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Parsed body.
+    pub json: Value,
+    /// Raw body.
+    pub text: String,
+}
+
+impl Answer {
+    /// The `error.code` of an error envelope, or "".
+    pub fn error_code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// The `error.message` of an error envelope, or "".
+    pub fn error_message(&self) -> &str {
+        self.json["error"]["message"].as_str().unwrap_or("")
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build()
+}
+
+fn answer(result: Result<ureq::Response, ureq::Error>) -> Answer {
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = response.status();
+    let text = response.into_string().unwrap_or_default();
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer { status, json, text }
+}
+
+/// POSTs `body` with a content type and an optional bearer key.
+pub fn post(url: &str, key: Option<&str>, content_type: &str, body: &str) -> Answer {
+    let mut request = agent().post(url).set("content-type", content_type);
+    if let Some(key) = key {
+        request = request.set("authorization", &format!("Bearer {key}"));
+    }
+    answer(request.send_string(body))
+}
+
+/// GETs `url` with an optional bearer key.
+pub fn get(url: &str, key: Option<&str>) -> Answer {
+    let mut request = agent().get(url);
+    if let Some(key) = key {
+        request = request.set("authorization", &format!("Bearer {key}"));
+    }
+    answer(request.call())
+}

@@ -1,0 +1,136 @@
+//! Runs a real `wrangler dev` (workerd with a local D1 database) for a test or a benchmark: a free port,
+//! a fresh state directory with the migrations applied, its own keys, and the whole process group killed
+//! when dropped. Nothing is mocked: requests go over TCP to 127.0.0.1.
+//!
+//! Expects the environment `scripts/lib/env.sh` sets up (wrangler on PATH, the worker already built);
+//! `scripts/test.sh` and `scripts/bench.sh` provide it.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a cold `wrangler dev` may take to answer its first request.
+const START_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// A running `wrangler dev` with its own state.
+#[derive(Debug)]
+pub struct Server {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// A key with the ingest scope.
+    pub ingest_key: String,
+    /// A key with the read scope.
+    pub read_key: String,
+    /// The local D1/R2 state of this server.
+    pub state_dir: PathBuf,
+    child: Child,
+    log_path: PathBuf,
+}
+
+/// The repository root (tests run from the `tests` package directory).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+impl Server {
+    /// Starts a server with an empty database; `name` labels its state directory and log.
+    pub fn start(name: &str) -> Server {
+        let root = repo_root();
+        let base = std::env::temp_dir().join(format!("evident-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).expect("state dir");
+        let state_dir = base.join("state");
+        let log_path = base.join("wrangler.log");
+
+        let migrate = Command::new("wrangler")
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&state_dir)
+            .current_dir(&root)
+            .output()
+            .expect("wrangler is on PATH (run through scripts/test.sh)");
+        assert!(migrate.status.success(), "migrations failed: {}", String::from_utf8_lossy(&migrate.stderr));
+
+        let port = free_port();
+        let ingest_key = format!("evd_test_ingest_{name}");
+        let read_key = format!("evd_test_read_{name}");
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let mut command = Command::new("wrangler");
+        command
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string()])
+            .args(["--show-interactive-dev-session=false", "--persist-to"])
+            .arg(&state_dir)
+            .args(["--var", &format!("INGEST_KEY:{ingest_key}"), "--var", &format!("READ_KEY:{read_key}")])
+            .current_dir(&root)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log);
+        // Its own process group, so dropping the server also stops workerd.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().expect("start wrangler dev");
+        let server = Server {
+            base_url: format!("http://127.0.0.1:{port}"),
+            ingest_key,
+            read_key,
+            state_dir,
+            child,
+            log_path,
+        };
+        server.wait_until_ready();
+        server
+    }
+
+    fn wait_until_ready(&self) {
+        let started = Instant::now();
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(2)).build();
+        while started.elapsed() < START_TIMEOUT {
+            if let Ok(response) = agent.get(&self.url("/api/v1/health")).call() {
+                if response.status() == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("wrangler dev did not answer within {START_TIMEOUT:?}; log:\n{}", self.log());
+    }
+
+    /// The server's output so far, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// An absolute URL for a path like `/api/v1/events`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// The path of the local D1 database file (SQLite), for tests that inspect or tamper with it.
+    pub fn database_file(&self) -> Option<PathBuf> {
+        let dir = self.state_dir.join("v3/d1/miniflare-D1DatabaseObject");
+        std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "sqlite"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
