@@ -9,12 +9,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib/env.sh"
 cd "$EVIDENT_ROOT"
 
-flavour=release
+# An explicit EVIDENT_WORKER_FLAVOUR wins; otherwise wrangler's command decides.
+flavour=${EVIDENT_WORKER_FLAVOUR:-$([ "${WRANGLER_COMMAND:-}" = dev ] && echo dev || echo release)}
 opt_flag=()
-if [ "${WRANGLER_COMMAND:-}" = dev ] || [ "${EVIDENT_WORKER_FLAVOUR:-}" = dev ]; then
-  flavour=dev
-  opt_flag=(--no-opt)
-fi
+[ "$flavour" = dev ] && opt_flag=(--no-opt)
 
 out=worker/build/worker/shim.mjs
 stamp=worker/build/.flavour

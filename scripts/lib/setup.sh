@@ -1,0 +1,74 @@
+# Sourced by run.sh and test.sh: installs whatever this machine lacks, and skips what it has, so the
+# first run on a fresh machine does everything and later runs take seconds.
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_rust_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+# ensure_cargo_tool <binary> <version> <crate> [cargo install flags...]
+ensure_cargo_tool() {
+  local bin=$1 version=$2 crate=$3
+  shift 3
+  if "$EVIDENT_TOOLS_BIN/$bin" --version 2>/dev/null | grep -qw "$version"; then
+    return
+  fi
+  log "installing $crate $version (once per machine; takes minutes)"
+  # A throwaway target directory: tool builds must not evict the project's build cache.
+  CARGO_TARGET_DIR="$(mktemp -d)" cargo install "$crate" --version "$version" --force "$@"
+}
+
+ensure_cargo_tools() {
+  ensure_rust_target
+  # Not --locked: its lockfile wants a crate version the registry lacks (TOOLCHAIN.md).
+  ensure_cargo_tool wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli
+  ensure_cargo_tool worker-build "$WORKER_BUILD_VERSION" worker-build --locked
+  ensure_cargo_tool trunk "$TRUNK_VERSION" trunk --locked
+}
+
+ensure_npm_packages() {
+  local stamp="$EVIDENT_ROOT/node_modules/.evident-installed"
+  if [ -f "$stamp" ] && [ "$stamp" -nt "$EVIDENT_ROOT/package.json" ] && [ "$stamp" -nt "$EVIDENT_ROOT/package-lock.json" ]; then
+    return
+  fi
+  log "installing npm packages (wrangler, Node 22, binaryen, playwright-core)"
+  # `npm ci` cannot be used: the lockfile lacks other platforms' workerd builds (TOOLCHAIN.md).
+  (cd "$EVIDENT_ROOT" && npm install --no-audit --no-fund --loglevel=error)
+  touch "$stamp"
+}
+
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1; then
+    return
+  fi
+  log "installing Chromium for the browser tests"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
+# build_app: the dashboard into dist/, skipped when nothing it is built from changed.
+build_app() {
+  local out="$EVIDENT_ROOT/dist/index.html"
+  if [ -f "$out" ] && [ -z "$(cd "$EVIDENT_ROOT" && find app shared/src style Trunk.toml Cargo.lock -newer "$out" -print -quit)" ]; then
+    return
+  fi
+  log "building the dashboard"
+  (cd "$EVIDENT_ROOT" && cargo fetch --quiet && trunk build --release --skip-version-check)
+}
+
+# build_worker <dev|release>
+build_worker() {
+  EVIDENT_WORKER_FLAVOUR=$1 bash "$EVIDENT_ROOT/scripts/build-worker.sh"
+}
+
+apply_migrations() {
+  # $@: extra wrangler flags, e.g. --persist-to <dir>
+  (cd "$EVIDENT_ROOT" && wrangler d1 migrations apply DB --local "$@" >/dev/null)
+}

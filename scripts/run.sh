@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs Evident on this machine: installs what is missing, builds the dashboard and the worker, applies
+# the D1 migrations to the local database, loads demo data into an empty database, and serves the
+# dashboard and the API on http://127.0.0.1:8787 until Ctrl-C. A second run skips installs and
+# unchanged builds.
+#
+# Environment: EVIDENT_PORT (default 8787), EVIDENT_DEMO_EVENTS (default 5000).
+set -euo pipefail
+source "$(dirname "$0")/lib/setup.sh"
+cd "$EVIDENT_ROOT"
+
+port=${EVIDENT_PORT:-8787}
+demo_events=${EVIDENT_DEMO_EVENTS:-5000}
+
+ensure_cargo_tools
+ensure_npm_packages
+
+# Local keys. In production these are secrets (`wrangler secret put`); see README.
+if [ ! -f .dev.vars ]; then
+  printf 'INGEST_KEY=evd_demo_ingest_key\nREAD_KEY=evd_demo_read_key\n' > .dev.vars
+fi
+ingest_key=$(sed -n 's/^INGEST_KEY=//p' .dev.vars)
+read_key=$(sed -n 's/^READ_KEY=//p' .dev.vars)
+
+build_app
+build_worker dev
+cargo build --quiet --release -p evident-tests --bin evident-demo
+apply_migrations
+
+log "starting wrangler dev on 127.0.0.1:$port"
+wrangler dev --ip 127.0.0.1 --port "$port" --show-interactive-dev-session=false &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT INT TERM
+
+for _ in $(seq 1 120); do
+  curl -fsS "http://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1 && break
+  kill -0 $server 2>/dev/null || { echo "wrangler dev exited" >&2; exit 1; }
+  sleep 0.5
+done
+
+if curl -fsS -H "authorization: Bearer $read_key" "http://127.0.0.1:$port/api/v1/events?limit=1" | grep -q '"events":\[\]'; then
+  log "first run: loading $demo_events demo events through the ingest API"
+  "$CARGO_TARGET_DIR/release/evident-demo" --url "http://127.0.0.1:$port" --key "$ingest_key" --events "$demo_events"
+fi
+
+cat <<BANNER
+
+  Evident is running.
+    Dashboard:  http://127.0.0.1:$port/
+    API:        http://127.0.0.1:$port/api/v1/
+    Read key    (the dashboard asks for it once): $read_key
+    Ingest key  (POST /api/v1/events):           $ingest_key
+
+  Press Ctrl-C to stop.
+BANNER
+wait $server

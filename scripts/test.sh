@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing (as run.sh does, plus Chromium), builds the worker and the
+# dashboard, then runs formatting and unit tests, the integration tests against a real `wrangler dev`
+# with a fresh local D1 state, and the browser tests in headless Chromium.
+set -euo pipefail
+source "$(dirname "$0")/lib/setup.sh"
+cd "$EVIDENT_ROOT"
+started=$SECONDS
+
+ensure_cargo_tools
+ensure_npm_packages
+ensure_chromium
+
+log "formatting"
+cargo fmt --all -- --check
+
+build_app
+build_worker dev
+
+log "unit and integration tests"
+cargo test --workspace
+
+log "browser tests"
+cargo build --quiet --release -p evident-tests --bin evident-demo
+node --test --test-concurrency=1 tests/browser/
+
+log "all tests passed in $((SECONDS - started)) s"
