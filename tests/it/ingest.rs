@@ -9,11 +9,26 @@ use crate::support::{event, ingest, list, list_all};
 use crate::Test;
 
 pub const TESTS: &[Test] = &[
-    ("ingest::one_object_round_trips_every_field", one_object_round_trips_every_field),
-    ("ingest::arrays_and_ndjson_store_every_event", arrays_and_ndjson_store_every_event),
-    ("ingest::valid_events_are_kept_when_others_are_rejected", valid_events_are_kept_when_others_are_rejected),
-    ("ingest::atomic_batches_store_nothing_on_one_bad_event", atomic_batches_store_nothing_on_one_bad_event),
-    ("ingest::a_batch_of_500_is_one_request", a_batch_of_500_is_one_request),
+    (
+        "ingest::one_object_round_trips_every_field",
+        one_object_round_trips_every_field,
+    ),
+    (
+        "ingest::arrays_and_ndjson_store_every_event",
+        arrays_and_ndjson_store_every_event,
+    ),
+    (
+        "ingest::valid_events_are_kept_when_others_are_rejected",
+        valid_events_are_kept_when_others_are_rejected,
+    ),
+    (
+        "ingest::atomic_batches_store_nothing_on_one_bad_event",
+        atomic_batches_store_nothing_on_one_bad_event,
+    ),
+    (
+        "ingest::a_batch_of_500_is_one_request",
+        a_batch_of_500_is_one_request,
+    ),
 ];
 
 fn one_object_round_trips_every_field(server: &Server) {
@@ -41,7 +56,10 @@ fn one_object_round_trips_every_field(server: &Server) {
     let id = answer.json["events"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(answer.json["events"][0]["index"], 0);
 
-    let got = http::get(&server.url(&format!("/api/v1/events/{id}")), Some(&server.read_key));
+    let got = http::get(
+        &server.url(&format!("/api/v1/events/{id}")),
+        Some(&server.read_key),
+    );
     assert_eq!(got.status, 200, "{}", got.text);
     let e = &got.json;
     assert_eq!(e["id"], id.as_str());
@@ -60,10 +78,16 @@ fn one_object_round_trips_every_field(server: &Server) {
     assert_eq!(e["changes"]["changed_fields"], json!(["/status"]));
     assert_eq!(e["payload"], sent["payload"]);
     assert_eq!(e["metadata"], sent["metadata"]);
-    assert_eq!(e["source"], json!({"format": "native", "name": "livebook", "version": "0.14"}));
+    assert_eq!(
+        e["source"],
+        json!({"format": "native", "name": "livebook", "version": "0.14"})
+    );
     assert_eq!(e["error"], sent["error"]);
     let received = e["received_at"].as_str().unwrap();
-    assert!(received.ends_with('Z') && received.len() == 24, "{received}");
+    assert!(
+        received.ends_with('Z') && received.len() == 24,
+        "{received}"
+    );
 
     // The list serves the same stored body.
     let page = list(server, "actor=rt-1");
@@ -71,21 +95,49 @@ fn one_object_round_trips_every_field(server: &Server) {
 }
 
 fn arrays_and_ndjson_store_every_event(server: &Server) {
-    let batch: Vec<_> = (0..3).map(|i| event("shape-a", "doc.create", &format!("2024-01-0{}T00:00:00Z", i + 1))).collect();
+    let batch: Vec<_> = (0..3)
+        .map(|i| {
+            event(
+                "shape-a",
+                "doc.create",
+                &format!("2024-01-0{}T00:00:00Z", i + 1),
+            )
+        })
+        .collect();
     let answer = ingest(server, &json!(batch));
-    assert_eq!((answer.status, answer.json["accepted"].as_u64()), (201, Some(3)), "{}", answer.text);
+    assert_eq!(
+        (answer.status, answer.json["accepted"].as_u64()),
+        (201, Some(3)),
+        "{}",
+        answer.text
+    );
 
     let ndjson = format!(
         "{}\n\n{}\r\n",
         event("shape-n", "doc.create", "2024-01-01T00:00:00Z"),
         event("shape-n", "doc.delete", "2024-01-02T00:00:00Z")
     );
-    let answer = http::post(&server.url("/api/v1/events"), Some(&server.ingest_key), "application/x-ndjson", &ndjson);
-    assert_eq!((answer.status, answer.json["accepted"].as_u64()), (201, Some(2)), "{}", answer.text);
+    let answer = http::post(
+        &server.url("/api/v1/events"),
+        Some(&server.ingest_key),
+        "application/x-ndjson",
+        &ndjson,
+    );
+    assert_eq!(
+        (answer.status, answer.json["accepted"].as_u64()),
+        (201, Some(2)),
+        "{}",
+        answer.text
+    );
 
     assert_eq!(list_all(server, "actor=shape-a").len(), 3);
     let n = list_all(server, "actor=shape-n");
-    assert_eq!(n.iter().map(|e| e["action"].as_str().unwrap()).collect::<Vec<_>>(), ["doc.delete", "doc.create"]);
+    assert_eq!(
+        n.iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["doc.delete", "doc.create"]
+    );
 }
 
 fn valid_events_are_kept_when_others_are_rejected(server: &Server) {
@@ -102,20 +154,34 @@ fn valid_events_are_kept_when_others_are_rejected(server: &Server) {
     let paths: Vec<&str> = errors.iter().map(|e| e["path"].as_str().unwrap()).collect();
     assert_eq!(paths, ["/tenant", "/context/ip"]);
     assert!(errors[1]["message"].as_str().unwrap().contains("not-an-ip"));
-    let indexes: Vec<u64> = answer.json["events"].as_array().unwrap().iter().map(|e| e["index"].as_u64().unwrap()).collect();
+    let indexes: Vec<u64> = answer.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
     assert_eq!(indexes, [0, 2]);
     assert_eq!(list_all(server, "actor=part-1").len(), 2);
 }
 
 fn atomic_batches_store_nothing_on_one_bad_event(server: &Server) {
-    let body = json!([event("atomic-1", "doc.create", "2024-03-01T00:00:00Z"), {"action": "doc.create"}]);
+    let body =
+        json!([event("atomic-1", "doc.create", "2024-03-01T00:00:00Z"), {"action": "doc.create"}]);
     let url = server.url("/api/v1/events?atomic=true");
-    let answer = http::post(&url, Some(&server.ingest_key), "application/json", &body.to_string());
+    let answer = http::post(
+        &url,
+        Some(&server.ingest_key),
+        "application/json",
+        &body.to_string(),
+    );
     assert_eq!(answer.status, 422, "{}", answer.text);
     assert_eq!(answer.json["accepted"], 0);
     assert_eq!(answer.error_code(), "invalid_events");
     assert_eq!(answer.json["rejected"][0]["errors"][0]["path"], "/actor");
-    assert!(list_all(server, "actor=atomic-1").is_empty(), "nothing half-stored");
+    assert!(
+        list_all(server, "actor=atomic-1").is_empty(),
+        "nothing half-stored"
+    );
 
     // Every event invalid without atomic: also nothing stored, and 422.
     let answer = ingest(server, &json!([{"action": "x"}]));
@@ -124,11 +190,27 @@ fn atomic_batches_store_nothing_on_one_bad_event(server: &Server) {
 
 fn a_batch_of_500_is_one_request(server: &Server) {
     let batch: Vec<_> = (0..500)
-        .map(|i| event("bulk-500", "row.insert", &format!("2024-04-01T00:{:02}:{:02}Z", i / 60, i % 60)))
+        .map(|i| {
+            event(
+                "bulk-500",
+                "row.insert",
+                &format!("2024-04-01T00:{:02}:{:02}Z", i / 60, i % 60),
+            )
+        })
         .collect();
     let answer = ingest(server, &json!(batch));
-    assert_eq!((answer.status, answer.json["accepted"].as_u64()), (201, Some(500)), "{}", answer.text);
-    let ids: Vec<&str> = answer.json["events"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        (answer.status, answer.json["accepted"].as_u64()),
+        (201, Some(500)),
+        "{}",
+        answer.text
+    );
+    let ids: Vec<&str> = answer.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
     let mut unique = ids.clone();
     unique.sort();
     unique.dedup();

@@ -32,7 +32,11 @@ fn main() {
     }
     let started = Instant::now();
     let server = Server::start("it");
-    println!("wrangler dev answered in {:.1} s at {}", started.elapsed().as_secs_f64(), server.base_url);
+    println!(
+        "wrangler dev answered in {:.1} s at {}",
+        started.elapsed().as_secs_f64(),
+        server.base_url
+    );
     let mut failed = Vec::new();
     for (name, test) in &tests {
         let t = Instant::now();
@@ -43,7 +47,11 @@ fn main() {
             failed.push(*name);
         }
     }
-    println!("\n{} passed; {} failed", tests.len() - failed.len(), failed.len());
+    println!(
+        "\n{} passed; {} failed",
+        tests.len() - failed.len(),
+        failed.len()
+    );
     if !failed.is_empty() {
         println!("failed: {failed:?}\n--- wrangler log (tail) ---");
         let log = server.log();

@@ -9,21 +9,37 @@ use crate::support::{event, ingest, list, list_all};
 use crate::Test;
 
 pub const TESTS: &[Test] = &[
-    ("query::filters_select_exactly_the_matching_events", filters_select_exactly_the_matching_events),
-    ("query::pages_stay_stable_while_events_arrive", pages_stay_stable_while_events_arrive),
-    ("query::unknown_and_malformed_ids_are_404", unknown_and_malformed_ids_are_404),
+    (
+        "query::filters_select_exactly_the_matching_events",
+        filters_select_exactly_the_matching_events,
+    ),
+    (
+        "query::pages_stay_stable_while_events_arrive",
+        pages_stay_stable_while_events_arrive,
+    ),
+    (
+        "query::unknown_and_malformed_ids_are_404",
+        unknown_and_malformed_ids_are_404,
+    ),
 ];
 
 fn actions(events: &[Value]) -> Vec<&str> {
-    events.iter().map(|e| e["action"].as_str().unwrap()).collect()
+    events
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect()
 }
 
 fn filters_select_exactly_the_matching_events(server: &Server) {
     let mut batch = Vec::new();
-    for (i, (action, outcome)) in
-        [("app.create", "success"), ("app.delete", "failure"), ("app.update", "denied"), ("folder.create", "success")]
-            .iter()
-            .enumerate()
+    for (i, (action, outcome)) in [
+        ("app.create", "success"),
+        ("app.delete", "failure"),
+        ("app.update", "denied"),
+        ("folder.create", "success"),
+    ]
+    .iter()
+    .enumerate()
     {
         let mut e = event("filt-a", action, &format!("2024-05-0{}T12:00:00Z", i + 1));
         e["outcome"] = json!(outcome);
@@ -34,19 +50,48 @@ fn filters_select_exactly_the_matching_events(server: &Server) {
     assert_eq!(ingest(server, &json!(batch)).status, 201);
 
     let all = list_all(server, "actor=filt-a");
-    assert_eq!(actions(&all), ["folder.create", "app.update", "app.delete", "app.create"], "newest first");
-    assert_eq!(list_all(server, "actor=filt-a@corp.com").len(), 4, "by e-mail");
-    assert_eq!(actions(&list_all(server, "actor=filt-a&action=app.*")), ["app.update", "app.delete", "app.create"]);
-    assert_eq!(actions(&list_all(server, "actor=filt-a&action=app.delete")), ["app.delete"]);
-    assert_eq!(actions(&list_all(server, "actor=filt-a&outcome=failure,denied")), ["app.update", "app.delete"]);
+    assert_eq!(
+        actions(&all),
+        ["folder.create", "app.update", "app.delete", "app.create"],
+        "newest first"
+    );
+    assert_eq!(
+        list_all(server, "actor=filt-a@corp.com").len(),
+        4,
+        "by e-mail"
+    );
+    assert_eq!(
+        actions(&list_all(server, "actor=filt-a&action=app.*")),
+        ["app.update", "app.delete", "app.create"]
+    );
+    assert_eq!(
+        actions(&list_all(server, "actor=filt-a&action=app.delete")),
+        ["app.delete"]
+    );
+    assert_eq!(
+        actions(&list_all(server, "actor=filt-a&outcome=failure,denied")),
+        ["app.update", "app.delete"]
+    );
     let range = "actor=filt-a&from=2024-05-02T00:00:00Z&to=2024-05-04T00:00:00Z";
-    assert_eq!(actions(&list_all(server, range)), ["app.update", "app.delete"]);
-    assert_eq!(list_all(server, "action=app.create&from=2024-05-01T00:00:00Z&to=2024-05-03T00:00:00Z").len(), 2);
+    assert_eq!(
+        actions(&list_all(server, range)),
+        ["app.update", "app.delete"]
+    );
+    assert_eq!(
+        list_all(
+            server,
+            "action=app.create&from=2024-05-01T00:00:00Z&to=2024-05-03T00:00:00Z"
+        )
+        .len(),
+        2
+    );
     assert!(list_all(server, "actor=nobody-at-all").is_empty());
 }
 
 fn pages_stay_stable_while_events_arrive(server: &Server) {
-    let batch: Vec<_> = (0..25).map(|i| event("page-1", "doc.view", &format!("2024-06-01T00:00:{i:02}Z"))).collect();
+    let batch: Vec<_> = (0..25)
+        .map(|i| event("page-1", "doc.view", &format!("2024-06-01T00:00:{i:02}Z")))
+        .collect();
     assert_eq!(ingest(server, &json!(batch)).status, 201);
 
     let first = list(server, "actor=page-1&limit=10");
@@ -59,9 +104,17 @@ fn pages_stay_stable_while_events_arrive(server: &Server) {
     ];
     assert_eq!(ingest(server, &json!(late)).status, 201);
 
-    let mut seen: Vec<String> = first.json["events"].as_array().unwrap().iter().map(|e| e["occurred_at"].as_str().unwrap().to_string()).collect();
+    let mut seen: Vec<String> = first.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["occurred_at"].as_str().unwrap().to_string())
+        .collect();
     let rest = list_all(server, &format!("actor=page-1&limit=10&cursor={cursor}"));
-    seen.extend(rest.iter().map(|e| e["occurred_at"].as_str().unwrap().to_string()));
+    seen.extend(
+        rest.iter()
+            .map(|e| e["occurred_at"].as_str().unwrap().to_string()),
+    );
     // Every original event exactly once, plus the older late one (it sorts after the cursor); the newer
     // one belongs before page one and is not repeated into later pages.
     assert_eq!(seen.len(), 26, "{seen:?}");
@@ -75,8 +128,15 @@ fn pages_stay_stable_while_events_arrive(server: &Server) {
 }
 
 fn unknown_and_malformed_ids_are_404(server: &Server) {
-    for id in ["01a20169-08d9-7000-b731-6fdd19dbfb04", "nope", "1%27%20OR%20%271%27%3D%271"] {
-        let answer = http::get(&server.url(&format!("/api/v1/events/{id}")), Some(&server.read_key));
+    for id in [
+        "01a20169-08d9-7000-b731-6fdd19dbfb04",
+        "nope",
+        "1%27%20OR%20%271%27%3D%271",
+    ] {
+        let answer = http::get(
+            &server.url(&format!("/api/v1/events/{id}")),
+            Some(&server.read_key),
+        );
         assert_eq!(answer.status, 404, "{id}: {}", answer.text);
         assert_eq!(answer.error_code(), "not_found");
     }

@@ -6,12 +6,20 @@ use serde_json::{json, Value};
 
 /// POSTs JSON events with the ingest key.
 pub fn ingest(server: &Server, body: &Value) -> Answer {
-    http::post(&server.url("/api/v1/events"), Some(&server.ingest_key), "application/json", &body.to_string())
+    http::post(
+        &server.url("/api/v1/events"),
+        Some(&server.ingest_key),
+        "application/json",
+        &body.to_string(),
+    )
 }
 
 /// GETs a list page with the read key; `query` is the raw query string.
 pub fn list(server: &Server, query: &str) -> Answer {
-    http::get(&server.url(&format!("/api/v1/events?{query}")), Some(&server.read_key))
+    http::get(
+        &server.url(&format!("/api/v1/events?{query}")),
+        Some(&server.read_key),
+    )
 }
 
 /// Every page of a list query, following `next_cursor`.

@@ -29,7 +29,9 @@ impl Answer {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).build()
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(60))
+        .build()
 }
 
 fn answer(result: Result<ureq::Response, ureq::Error>) -> Answer {

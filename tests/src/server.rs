@@ -30,11 +30,17 @@ pub struct Server {
 
 /// The repository root (tests run from the `tests` package directory).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 impl Server {
@@ -53,7 +59,11 @@ impl Server {
             .current_dir(&root)
             .output()
             .expect("wrangler is on PATH (run through scripts/test.sh)");
-        assert!(migrate.status.success(), "migrations failed: {}", String::from_utf8_lossy(&migrate.stderr));
+        assert!(
+            migrate.status.success(),
+            "migrations failed: {}",
+            String::from_utf8_lossy(&migrate.stderr)
+        );
 
         let port = free_port();
         let ingest_key = format!("evd_test_ingest_{name}");
@@ -65,7 +75,12 @@ impl Server {
             .args(["--inspector-port", &free_port().to_string()])
             .args(["--show-interactive-dev-session=false", "--persist-to"])
             .arg(&state_dir)
-            .args(["--var", &format!("INGEST_KEY:{ingest_key}"), "--var", &format!("READ_KEY:{read_key}")])
+            .args([
+                "--var",
+                &format!("INGEST_KEY:{ingest_key}"),
+                "--var",
+                &format!("READ_KEY:{read_key}"),
+            ])
             .current_dir(&root)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
@@ -87,7 +102,9 @@ impl Server {
 
     fn wait_until_ready(&self) {
         let started = Instant::now();
-        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(2)).build();
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(2))
+            .build();
         while started.elapsed() < START_TIMEOUT {
             if let Ok(response) = agent.get(&self.url("/api/v1/health")).call() {
                 if response.status() == 200 {
@@ -96,7 +113,10 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        panic!("wrangler dev did not answer within {START_TIMEOUT:?}; log:\n{}", self.log());
+        panic!(
+            "wrangler dev did not answer within {START_TIMEOUT:?}; log:\n{}",
+            self.log()
+        );
     }
 
     /// The server's output so far, for failure messages.
