@@ -17,7 +17,10 @@ pub struct FieldError {
 impl FieldError {
     /// Builds an error at `path`.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { path: path.into(), message: message.into() }
+        FieldError {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 

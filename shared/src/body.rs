@@ -26,7 +26,12 @@ pub enum Framing {
 impl Framing {
     /// Picks the framing for a `Content-Type` header value; `None` when the type is not accepted.
     pub fn from_content_type(header: &str) -> Option<Framing> {
-        let mime = header.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let mime = header
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match mime.as_str() {
             "application/json" => Some(Framing::Json),
             "application/x-ndjson" | "application/ndjson" | "application/jsonl" => {
@@ -137,10 +142,15 @@ pub fn split_events(body: &str, framing: Framing) -> Result<Vec<Value>, BodyErro
     if raws.len() > MAX_EVENTS {
         return Err(BodyError::TooManyEvents { count: raws.len() });
     }
-    if let Some((index, (raw, _))) =
-        raws.iter().enumerate().find(|(_, (raw, _))| raw.len() > MAX_EVENT_BYTES)
+    if let Some((index, (raw, _))) = raws
+        .iter()
+        .enumerate()
+        .find(|(_, (raw, _))| raw.len() > MAX_EVENT_BYTES)
     {
-        return Err(BodyError::EventTooLarge { index, bytes: raw.len() });
+        return Err(BodyError::EventTooLarge {
+            index,
+            bytes: raw.len(),
+        });
     }
     raws.into_iter()
         .map(|(raw, line_offset)| {
@@ -159,8 +169,7 @@ fn split_json(body: &str) -> Result<Vec<(&str, usize)>, BodyError> {
             Ok(vec![(body.trim(), 0)])
         }
         Some(b'[') => {
-            let items: Vec<&RawValue> =
-                serde_json::from_str(body).map_err(|e| malformed(&e, 0))?;
+            let items: Vec<&RawValue> = serde_json::from_str(body).map_err(|e| malformed(&e, 0))?;
             let base = body.as_ptr() as usize;
             Ok(items
                 .into_iter()
@@ -196,7 +205,11 @@ fn malformed(err: &serde_json::Error, line_offset: usize) -> BodyError {
         Some(at) => reason[..at].to_string(),
         None => reason,
     };
-    BodyError::Malformed { line: err.line() + line_offset, column: err.column(), reason }
+    BodyError::Malformed {
+        line: err.line() + line_offset,
+        column: err.column(),
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -206,7 +219,12 @@ mod tests {
     #[test]
     fn accepts_an_object_an_array_and_ndjson() {
         assert_eq!(split_events(r#"{"a":1}"#, Framing::Json).unwrap().len(), 1);
-        assert_eq!(split_events(r#" [{"a":1}, {"a":2}] "#, Framing::Json).unwrap().len(), 2);
+        assert_eq!(
+            split_events(r#" [{"a":1}, {"a":2}] "#, Framing::Json)
+                .unwrap()
+                .len(),
+            2
+        );
         let nd = "{\"a\":1}\r\n\n{\"a\":2}\n";
         assert_eq!(split_events(nd, Framing::NdJson).unwrap().len(), 2);
     }
@@ -232,21 +250,35 @@ mod tests {
         let many = format!("[{}]", vec!["{}"; MAX_EVENTS + 1].join(","));
         assert_eq!(
             split_events(&many, Framing::Json),
-            Err(BodyError::TooManyEvents { count: MAX_EVENTS + 1 })
+            Err(BodyError::TooManyEvents {
+                count: MAX_EVENTS + 1
+            })
         );
         let big = format!("[{{}}, {{\"x\":\"{}\"}}]", "a".repeat(MAX_EVENT_BYTES));
         let err = split_events(&big, Framing::Json).unwrap_err();
-        assert!(matches!(err, BodyError::EventTooLarge { index: 1, .. }), "{err:?}");
+        assert!(
+            matches!(err, BodyError::EventTooLarge { index: 1, .. }),
+            "{err:?}"
+        );
         assert!(err.is_too_large());
         assert_eq!(split_events("  ", Framing::Json), Err(BodyError::Empty));
         assert_eq!(split_events("[]", Framing::Json), Err(BodyError::Empty));
-        assert_eq!(split_events("42", Framing::Json), Err(BodyError::WrongShape));
+        assert_eq!(
+            split_events("42", Framing::Json),
+            Err(BodyError::WrongShape)
+        );
     }
 
     #[test]
     fn content_types() {
-        assert_eq!(Framing::from_content_type("application/json; charset=utf-8"), Some(Framing::Json));
-        assert_eq!(Framing::from_content_type("application/x-ndjson"), Some(Framing::NdJson));
+        assert_eq!(
+            Framing::from_content_type("application/json; charset=utf-8"),
+            Some(Framing::Json)
+        );
+        assert_eq!(
+            Framing::from_content_type("application/x-ndjson"),
+            Some(Framing::NdJson)
+        );
         assert_eq!(Framing::from_content_type("text/plain"), None);
     }
 }

@@ -8,7 +8,10 @@ use crate::event::Category;
 pub fn derive_category(action: &str) -> Category {
     let (resource, verb) = action.rsplit_once('.').unwrap_or(("", action));
     let resource = resource.rsplit('.').next().unwrap_or(resource);
-    if matches!(resource, "permission" | "permissions" | "role" | "roles" | "grant" | "acl") {
+    if matches!(
+        resource,
+        "permission" | "permissions" | "role" | "roles" | "grant" | "acl"
+    ) {
         return Category::Permission;
     }
     if matches!(resource, "session" | "auth" | "login") && !verb.starts_with("export") {
@@ -16,14 +19,14 @@ pub fn derive_category(action: &str) -> Category {
     }
     let first = verb.split(['_', '-']).next().unwrap_or(verb);
     match first {
-        "create" | "add" | "insert" | "import" | "new" | "register" | "upload" | "invite" | "copy"
-        | "duplicate" | "clone" => Category::Create,
+        "create" | "add" | "insert" | "import" | "new" | "register" | "upload" | "invite"
+        | "copy" | "duplicate" | "clone" => Category::Create,
         "read" | "view" | "get" | "list" | "search" | "open" | "preview" | "show" | "describe" => {
             Category::Read
         }
-        "update" | "edit" | "modify" | "change" | "rename" | "move" | "set" | "restore" | "promote"
-        | "publish" | "tag" | "bookmark" | "complete" | "transfer" | "enable" | "disable"
-        | "configure" | "patch" => Category::Update,
+        "update" | "edit" | "modify" | "change" | "rename" | "move" | "set" | "restore"
+        | "promote" | "publish" | "tag" | "bookmark" | "complete" | "transfer" | "enable"
+        | "disable" | "configure" | "patch" => Category::Update,
         "delete" | "remove" | "destroy" | "purge" | "trash" | "archive" | "drop" | "leave" => {
             Category::Delete
         }

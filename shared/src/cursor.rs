@@ -29,7 +29,10 @@ impl Cursor {
         if !is_event_id(id) {
             return Err(bad());
         }
-        Ok(Cursor { occurred_at, id: id.to_string() })
+        Ok(Cursor {
+            occurred_at,
+            id: id.to_string(),
+        })
     }
 }
 
@@ -39,9 +42,19 @@ mod tests {
 
     #[test]
     fn round_trips_and_rejects_junk() {
-        let c = Cursor { occurred_at: 1_700_000_000_000, id: crate::ids::event_id(5, [7; 10]) };
+        let c = Cursor {
+            occurred_at: 1_700_000_000_000,
+            id: crate::ids::event_id(5, [7; 10]),
+        };
         assert_eq!(Cursor::decode(&c.encode()), Ok(c));
-        for junk in ["", "abc", "12.", ".x", "-5.0190c8a8-0000-7000-8000-000000000000", "1.' OR 1=1 --"] {
+        for junk in [
+            "",
+            "abc",
+            "12.",
+            ".x",
+            "-5.0190c8a8-0000-7000-8000-000000000000",
+            "1.' OR 1=1 --",
+        ] {
             assert!(Cursor::decode(junk).is_err(), "{junk}");
         }
     }

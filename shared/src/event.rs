@@ -250,8 +250,14 @@ pub struct Scope {
 
 impl Scope {
     /// The field names, in wire order.
-    pub const FIELDS: &'static [&'static str] =
-        &["environment", "organization", "workspace", "project", "app", "folder"];
+    pub const FIELDS: &'static [&'static str] = &[
+        "environment",
+        "organization",
+        "workspace",
+        "project",
+        "app",
+        "folder",
+    ];
 
     /// True when no field is set.
     pub fn is_empty(&self) -> bool {
@@ -297,8 +303,13 @@ pub struct Context {
 
 impl Context {
     /// The sender-settable string fields besides `ip`, in wire order.
-    pub const TEXT_FIELDS: &'static [&'static str] =
-        &["user_agent", "session_id", "request_id", "trace_id", "interface"];
+    pub const TEXT_FIELDS: &'static [&'static str] = &[
+        "user_agent",
+        "session_id",
+        "request_id",
+        "trace_id",
+        "interface",
+    ];
 
     /// True when no field is set.
     pub fn is_empty(&self) -> bool {
@@ -363,7 +374,10 @@ mod tests {
     fn enums_round_trip_through_their_wire_names() {
         for c in Category::ALL {
             assert_eq!(Category::parse(c.as_str()), Some(*c));
-            assert_eq!(serde_json::to_value(c).unwrap(), Value::String(c.as_str().into()));
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                Value::String(c.as_str().into())
+            );
         }
         assert_eq!(Outcome::parse("in_progress"), Some(Outcome::InProgress));
         assert_eq!(Outcome::parse("Success"), None);

@@ -30,7 +30,15 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 /// Most targets or participants per event.
 pub const MAX_LIST_ITEMS: usize = 100;
 
-const SERVER_FIELDS: &[&str] = &["id", "tenant", "seq", "received_at", "redacted", "prev_hash", "hash"];
+const SERVER_FIELDS: &[&str] = &[
+    "id",
+    "tenant",
+    "seq",
+    "received_at",
+    "redacted",
+    "prev_hash",
+    "hash",
+];
 
 /// What the server knows about an event that the sender does not say.
 #[derive(Debug, Clone)]
@@ -53,7 +61,10 @@ pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<Fiel
     };
     for key in obj.keys() {
         if SERVER_FIELDS.contains(&key.as_str()) {
-            v.err(&format!("/{}", escape(key)), "is set by the server; leave it out");
+            v.err(
+                &format!("/{}", escape(key)),
+                "is set by the server; leave it out",
+            );
         } else if !KNOWN_FIELDS.contains(&key.as_str()) {
             v.err(
                 &format!("/{}", escape(key)),
@@ -65,22 +76,48 @@ pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<Fiel
     let action = v.action(obj.get("action"));
     let occurred_at = match obj.get("occurred_at") {
         None | Some(Value::Null) => stamp.received_at,
-        Some(value) => v.timestamp("/occurred_at", value).unwrap_or(stamp.received_at),
+        Some(value) => v
+            .timestamp("/occurred_at", value)
+            .unwrap_or(stamp.received_at),
     };
-    let category = v.parse_enum("/category", obj.get("category"), Category::parse, Category::expected);
-    let outcome = v.parse_enum("/outcome", obj.get("outcome"), Outcome::parse, Outcome::expected);
-    let severity = v.parse_enum("/severity", obj.get("severity"), Severity::parse, Severity::expected);
+    let category = v.parse_enum(
+        "/category",
+        obj.get("category"),
+        Category::parse,
+        Category::expected,
+    );
+    let outcome = v.parse_enum(
+        "/outcome",
+        obj.get("outcome"),
+        Outcome::parse,
+        Outcome::expected,
+    );
+    let severity = v.parse_enum(
+        "/severity",
+        obj.get("severity"),
+        Severity::parse,
+        Severity::expected,
+    );
     let error = v.error_info(obj.get("error"));
-    let description = v.opt_text("/description", obj.get("description"), MAX_DESCRIPTION_CHARS);
+    let description = v.opt_text(
+        "/description",
+        obj.get("description"),
+        MAX_DESCRIPTION_CHARS,
+    );
     let duration_ms = v.opt_u64("/duration_ms", obj.get("duration_ms"));
     let actor = match obj.get("actor") {
         None | Some(Value::Null) => {
-            v.err("/actor", "is required: who did it, e.g. {\"type\": \"user\", \"id\": \"u_123\"}");
+            v.err(
+                "/actor",
+                "is required: who did it, e.g. {\"type\": \"user\", \"id\": \"u_123\"}",
+            );
             None
         }
         Some(value) => v.actor("/actor", value),
     };
-    let participants = v.list("/participants", obj.get("participants"), |v, p, x| v.actor(p, x));
+    let participants = v.list("/participants", obj.get("participants"), |v, p, x| {
+        v.actor(p, x)
+    });
     let targets = v.list("/targets", obj.get("targets"), |v, p, x| v.target(p, x));
     let scope = v.scope(obj.get("scope"));
     let context = v.context(obj.get("context"));
@@ -122,7 +159,11 @@ pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<Fiel
         changes,
         payload,
         metadata,
-        source: Source { format: stamp.format.to_string(), name: source_name, version: source_version },
+        source: Source {
+            format: stamp.format.to_string(),
+            name: source_name,
+            version: source_version,
+        },
         idempotency_key,
         redacted: Vec::new(),
         prev_hash: None,
@@ -131,9 +172,24 @@ pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<Fiel
 }
 
 const KNOWN_FIELDS: &[&str] = &[
-    "action", "occurred_at", "category", "outcome", "error", "severity", "description",
-    "duration_ms", "actor", "participants", "targets", "scope", "context", "changes", "payload",
-    "metadata", "source", "idempotency_key",
+    "action",
+    "occurred_at",
+    "category",
+    "outcome",
+    "error",
+    "severity",
+    "description",
+    "duration_ms",
+    "actor",
+    "participants",
+    "targets",
+    "scope",
+    "context",
+    "changes",
+    "payload",
+    "metadata",
+    "source",
+    "idempotency_key",
 ];
 
 /// Escapes one JSON pointer segment (RFC 6901).
@@ -177,7 +233,11 @@ fn diff_into(before: &Value, after: &Value, path: &mut String, out: &mut Vec<Str
                 path.truncate(len);
             }
         }
-        (x, y) if x != y => out.push(if path.is_empty() { String::new() } else { path.clone() }),
+        (x, y) if x != y => out.push(if path.is_empty() {
+            String::new()
+        } else {
+            path.clone()
+        }),
         _ => {}
     }
 }
@@ -210,7 +270,9 @@ impl Validator {
             && action.contains('.')
             && action.split('.').all(|part| {
                 !part.is_empty()
-                    && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             });
         if well_formed {
             Some(action)
@@ -264,13 +326,21 @@ impl Validator {
     fn text(&mut self, path: &str, text: &str, max_chars: usize) -> Option<String> {
         let chars = text.chars().count();
         if chars > max_chars {
-            return self.bad(path, format!("is {chars} characters long; the limit is {max_chars}"));
+            return self.bad(
+                path,
+                format!("is {chars} characters long; the limit is {max_chars}"),
+            );
         }
         let trimmed = text.trim();
         (!trimmed.is_empty()).then(|| trimmed.to_string())
     }
 
-    fn required_text(&mut self, path: &str, value: Option<&Value>, example: &str) -> Option<String> {
+    fn required_text(
+        &mut self,
+        path: &str,
+        value: Option<&Value>,
+        example: &str,
+    ) -> Option<String> {
         match value {
             None | Some(Value::Null) => self.bad(path, format!("is required, e.g. {example}")),
             Some(Value::String(text)) if text.trim().is_empty() => {
@@ -291,7 +361,11 @@ impl Validator {
         }
     }
 
-    fn object<'v>(&mut self, path: &str, value: Option<&'v Value>) -> Option<&'v Map<String, Value>> {
+    fn object<'v>(
+        &mut self,
+        path: &str,
+        value: Option<&'v Value>,
+    ) -> Option<&'v Map<String, Value>> {
         match value {
             None | Some(Value::Null) => None,
             Some(Value::Object(map)) => Some(map),
@@ -317,7 +391,10 @@ impl Validator {
         match value {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) if items.len() > MAX_LIST_ITEMS => {
-                self.err(path, format!("has {} items; the limit is {MAX_LIST_ITEMS}", items.len()));
+                self.err(
+                    path,
+                    format!("has {} items; the limit is {MAX_LIST_ITEMS}", items.len()),
+                );
                 Vec::new()
             }
             Some(Value::Array(items)) => items
@@ -334,36 +411,64 @@ impl Validator {
 
     fn actor(&mut self, path: &str, value: &Value) -> Option<Actor> {
         let Some(map) = value.as_object() else {
-            return self.bad(path, "must be a JSON object like {\"type\": \"user\", \"id\": \"u_123\"}");
+            return self.bad(
+                path,
+                "must be a JSON object like {\"type\": \"user\", \"id\": \"u_123\"}",
+            );
         };
         self.unknown_keys(path, map, &["type", "id", "name", "email", "roles"]);
         let kind = self
-            .parse_enum(&format!("{path}/type"), map.get("type"), ActorType::parse, ActorType::expected)
+            .parse_enum(
+                &format!("{path}/type"),
+                map.get("type"),
+                ActorType::parse,
+                ActorType::expected,
+            )
             .unwrap_or(ActorType::User);
         let id = self.required_text(&format!("{path}/id"), map.get("id"), "\"u_123\"");
         let name = self.opt_text(&format!("{path}/name"), map.get("name"), MAX_TEXT_CHARS);
         let email = self.opt_text(&format!("{path}/email"), map.get("email"), MAX_TEXT_CHARS);
         if let Some(email) = &email {
             if !looks_like_email(email) {
-                self.err(&format!("{path}/email"), format!("`{email}` is not an e-mail address"));
+                self.err(
+                    &format!("{path}/email"),
+                    format!("`{email}` is not an e-mail address"),
+                );
             }
         }
-        let roles = self.list(&format!("{path}/roles"), map.get("roles"), |v, p, x| match x {
-            Value::String(s) => v.text(p, s, MAX_TEXT_CHARS),
-            _ => v.bad(p, "must be a string"),
-        });
-        Some(Actor { kind, id: id?, name, email, roles })
+        let roles = self.list(
+            &format!("{path}/roles"),
+            map.get("roles"),
+            |v, p, x| match x {
+                Value::String(s) => v.text(p, s, MAX_TEXT_CHARS),
+                _ => v.bad(p, "must be a string"),
+            },
+        );
+        Some(Actor {
+            kind,
+            id: id?,
+            name,
+            email,
+            roles,
+        })
     }
 
     fn target(&mut self, path: &str, value: &Value) -> Option<Target> {
         let Some(map) = value.as_object() else {
-            return self.bad(path, "must be a JSON object like {\"type\": \"database\", \"id\": \"sales_db\"}");
+            return self.bad(
+                path,
+                "must be a JSON object like {\"type\": \"database\", \"id\": \"sales_db\"}",
+            );
         };
         self.unknown_keys(path, map, &["type", "id", "name"]);
         let kind = self.required_text(&format!("{path}/type"), map.get("type"), "\"database\"");
         let id = self.required_text(&format!("{path}/id"), map.get("id"), "\"sales_db\"");
         let name = self.opt_text(&format!("{path}/name"), map.get("name"), MAX_TEXT_CHARS);
-        Some(Target { kind: kind?, id: id?, name })
+        Some(Target {
+            kind: kind?,
+            id: id?,
+            name,
+        })
     }
 
     fn scope(&mut self, value: Option<&Value>) -> Scope {
@@ -382,18 +487,27 @@ impl Validator {
 
     fn context(&mut self, value: Option<&Value>) -> Context {
         let mut context = Context::default();
-        let Some(map) = self.object("/context", value) else { return context };
+        let Some(map) = self.object("/context", value) else {
+            return context;
+        };
         let mut known = vec!["ip"];
         known.extend_from_slice(Context::TEXT_FIELDS);
         self.unknown_keys("/context", map, &known);
         if let Some(ip) = self.opt_text("/context/ip", map.get("ip"), 64) {
             match ip.parse::<IpAddr>() {
                 Ok(addr) => context.ip = Some(addr.to_string()),
-                Err(_) => self.err("/context/ip", format!("`{ip}` is not an IPv4 or IPv6 address")),
+                Err(_) => self.err(
+                    "/context/ip",
+                    format!("`{ip}` is not an IPv4 or IPv6 address"),
+                ),
             }
         }
         for name in Context::TEXT_FIELDS {
-            let max = if *name == "user_agent" { 1024 } else { MAX_TEXT_CHARS };
+            let max = if *name == "user_agent" {
+                1024
+            } else {
+                MAX_TEXT_CHARS
+            };
             let text = self.opt_text(&format!("/context/{name}"), map.get(*name), max);
             if let Some(slot) = context.text_field_mut(name) {
                 *slot = text;
@@ -406,19 +520,27 @@ impl Validator {
         match value {
             None | Some(Value::Null) => None,
             // A bare string is the message: the most common shape senders use.
-            Some(Value::String(text)) => self
-                .text("/error", text, MAX_DESCRIPTION_CHARS)
-                .map(|message| ErrorInfo { code: None, message }),
+            Some(Value::String(text)) => {
+                self.text("/error", text, MAX_DESCRIPTION_CHARS)
+                    .map(|message| ErrorInfo {
+                        code: None,
+                        message,
+                    })
+            }
             Some(Value::Object(map)) => {
                 self.unknown_keys("/error", map, &["code", "message"]);
                 let code = self.opt_text("/error/code", map.get("code"), MAX_TEXT_CHARS);
-                let message = self.opt_text("/error/message", map.get("message"), MAX_DESCRIPTION_CHARS);
+                let message =
+                    self.opt_text("/error/message", map.get("message"), MAX_DESCRIPTION_CHARS);
                 match message {
                     Some(message) => Some(ErrorInfo { code, message }),
                     None => self.bad("/error/message", "is required when `error` is given"),
                 }
             }
-            Some(_) => self.bad("/error", "must be an object {\"code\", \"message\"} or a string"),
+            Some(_) => self.bad(
+                "/error",
+                "must be an object {\"code\", \"message\"} or a string",
+            ),
         }
     }
 
@@ -426,20 +548,35 @@ impl Validator {
         let map = self.object("/changes", value)?;
         self.unknown_keys("/changes", map, &["before", "after", "changed_fields"]);
         if map.contains_key("changed_fields") {
-            self.err("/changes/changed_fields", "is computed by the server from `before` and `after`; leave it out");
+            self.err(
+                "/changes/changed_fields",
+                "is computed by the server from `before` and `after`; leave it out",
+            );
         }
         let before = map.get("before").filter(|v| !v.is_null()).cloned();
         let after = map.get("after").filter(|v| !v.is_null()).cloned();
         let null = Value::Null;
-        let changed_fields = changed_fields(before.as_ref().unwrap_or(&null), after.as_ref().unwrap_or(&null));
-        Some(Changes { before, after, changed_fields })
+        let changed_fields = changed_fields(
+            before.as_ref().unwrap_or(&null),
+            after.as_ref().unwrap_or(&null),
+        );
+        Some(Changes {
+            before,
+            after,
+            changed_fields,
+        })
     }
 
     fn metadata(&mut self, value: Option<&Value>) -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
-        let Some(map) = self.object("/metadata", value) else { return out };
+        let Some(map) = self.object("/metadata", value) else {
+            return out;
+        };
         if map.len() > MAX_METADATA_KEYS {
-            self.err("/metadata", format!("has {} keys; the limit is {MAX_METADATA_KEYS}", map.len()));
+            self.err(
+                "/metadata",
+                format!("has {} keys; the limit is {MAX_METADATA_KEYS}", map.len()),
+            );
             return out;
         }
         for (key, value) in map {
@@ -452,11 +589,15 @@ impl Validator {
             match value {
                 Value::String(s) if s.chars().count() > MAX_METADATA_VALUE_CHARS => self.err(
                     &path,
-                    format!("is {} characters long; the limit is {MAX_METADATA_VALUE_CHARS}", s.chars().count()),
+                    format!(
+                        "is {} characters long; the limit is {MAX_METADATA_VALUE_CHARS}",
+                        s.chars().count()
+                    ),
                 ),
-                Value::Array(_) | Value::Object(_) => {
-                    self.err(&path, "must be a string, number, boolean or null; put nested data in `payload`")
-                }
+                Value::Array(_) | Value::Object(_) => self.err(
+                    &path,
+                    "must be a string, number, boolean or null; put nested data in `payload`",
+                ),
                 _ => {
                     out.insert(key.clone(), value.clone());
                 }
@@ -478,7 +619,10 @@ impl Validator {
 fn looks_like_email(text: &str) -> bool {
     match text.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@') && !text.contains(char::is_whitespace)
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !text.contains(char::is_whitespace)
         }
         None => false,
     }
@@ -491,7 +635,12 @@ mod tests {
     use super::*;
 
     fn stamp() -> Stamp<'static> {
-        Stamp { tenant: "acme", id: "0190c8a8-0000-7000-8000-000000000000".into(), received_at: 1_700_000_000_000, format: "native" }
+        Stamp {
+            tenant: "acme",
+            id: "0190c8a8-0000-7000-8000-000000000000".into(),
+            received_at: 1_700_000_000_000,
+            format: "native",
+        }
     }
 
     fn paths(result: Result<Event, Vec<FieldError>>) -> Vec<String> {
@@ -500,7 +649,11 @@ mod tests {
 
     #[test]
     fn a_minimal_event_gets_server_fields_and_defaults() {
-        let event = validate_event(&json!({"action": "App.Delete", "actor": {"id": "u1"}}), stamp()).unwrap();
+        let event = validate_event(
+            &json!({"action": "App.Delete", "actor": {"id": "u1"}}),
+            stamp(),
+        )
+        .unwrap();
         assert_eq!(event.action, "app.delete");
         assert_eq!(event.category, Category::Delete);
         assert_eq!(event.outcome, Outcome::Unknown);
@@ -527,9 +680,19 @@ mod tests {
         });
         let got = paths(validate_event(&input, stamp()));
         for want in [
-            "/action", "/occurred_at", "/outcome", "/actor/type", "/actor/id", "/actor/email",
-            "/targets/1/type", "/targets/2", "/context/ip", "/context/colour", "/metadata/nested",
-            "/tenant", "/surprise",
+            "/action",
+            "/occurred_at",
+            "/outcome",
+            "/actor/type",
+            "/actor/id",
+            "/actor/email",
+            "/targets/1/type",
+            "/targets/2",
+            "/context/ip",
+            "/context/colour",
+            "/metadata/nested",
+            "/tenant",
+            "/surprise",
         ] {
             assert!(got.contains(&want.to_string()), "missing {want} in {got:?}");
         }
@@ -547,17 +710,37 @@ mod tests {
     #[test]
     fn metadata_limits() {
         let many: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
-        assert_eq!(paths(validate_event(&json!({"action":"a.b","actor":{"id":"u"},"metadata":many}), stamp())), vec!["/metadata"]);
+        assert_eq!(
+            paths(validate_event(
+                &json!({"action":"a.b","actor":{"id":"u"},"metadata":many}),
+                stamp()
+            )),
+            vec!["/metadata"]
+        );
         let long_key = "k".repeat(41);
-        let got = paths(validate_event(&json!({"action":"a.b","actor":{"id":"u"},"metadata":{long_key.clone(): 1, "v": "x".repeat(501)}}), stamp()));
-        assert_eq!(got, vec![format!("/metadata/{long_key}"), "/metadata/v".to_string()]);
+        let got = paths(validate_event(
+            &json!({"action":"a.b","actor":{"id":"u"},"metadata":{long_key.clone(): 1, "v": "x".repeat(501)}}),
+            stamp(),
+        ));
+        assert_eq!(
+            got,
+            vec![format!("/metadata/{long_key}"), "/metadata/v".to_string()]
+        );
     }
 
     #[test]
     fn occurred_at_accepts_offsets_and_epoch_millis() {
-        let e = validate_event(&json!({"action":"a.b","actor":{"id":"u"},"occurred_at":"2024-06-12T16:30:22+02:00"}), stamp()).unwrap();
+        let e = validate_event(
+            &json!({"action":"a.b","actor":{"id":"u"},"occurred_at":"2024-06-12T16:30:22+02:00"}),
+            stamp(),
+        )
+        .unwrap();
         assert_eq!(e.occurred_at, "2024-06-12T14:30:22.000Z");
-        let e = validate_event(&json!({"action":"a.b","actor":{"id":"u"},"occurred_at":1737070174212_i64}), stamp()).unwrap();
+        let e = validate_event(
+            &json!({"action":"a.b","actor":{"id":"u"},"occurred_at":1737070174212_i64}),
+            stamp(),
+        )
+        .unwrap();
         assert_eq!(e.occurred_at, "2025-01-16T23:29:34.212Z");
     }
 
@@ -565,21 +748,41 @@ mod tests {
     fn changed_fields_descend_into_objects_and_arrays() {
         let before = json!({"title": "Report", "visibility": "private", "tags": ["a", "b"], "same": {"x": 1}, "a/b": 1});
         let after = json!({"title": "Q2 Sales Report", "visibility": "private", "tags": ["a", "c", "d"], "same": {"x": 1}, "new": true});
-        assert_eq!(changed_fields(&before, &after), vec!["/a~1b", "/new", "/tags/1", "/tags/2", "/title"]);
-        assert_eq!(changed_fields(&Value::Null, &json!({"status": "published"})), vec![""]);
+        assert_eq!(
+            changed_fields(&before, &after),
+            vec!["/a~1b", "/new", "/tags/1", "/tags/2", "/title"]
+        );
+        assert_eq!(
+            changed_fields(&Value::Null, &json!({"status": "published"})),
+            vec![""]
+        );
     }
 
     #[test]
     fn changed_fields_cannot_be_sent() {
         let input = json!({"action":"a.b","actor":{"id":"u"},"changes":{"before":{"s":"draft"},"after":{"s":"published"},"changed_fields":["/x"]}});
-        assert_eq!(paths(validate_event(&input, stamp())), vec!["/changes/changed_fields"]);
+        assert_eq!(
+            paths(validate_event(&input, stamp())),
+            vec!["/changes/changed_fields"]
+        );
         let ok = json!({"action":"a.b","actor":{"id":"u"},"changes":{"before":{"s":"draft"},"after":{"s":"published"}}});
-        assert_eq!(validate_event(&ok, stamp()).unwrap().changes.unwrap().changed_fields, vec!["/s"]);
+        assert_eq!(
+            validate_event(&ok, stamp())
+                .unwrap()
+                .changes
+                .unwrap()
+                .changed_fields,
+            vec!["/s"]
+        );
     }
 
     #[test]
     fn ip_addresses_are_normalised() {
-        let e = validate_event(&json!({"action":"a.b","actor":{"id":"u"},"context":{"ip":"2001:DB8::0:1"}}), stamp()).unwrap();
+        let e = validate_event(
+            &json!({"action":"a.b","actor":{"id":"u"},"context":{"ip":"2001:DB8::0:1"}}),
+            stamp(),
+        )
+        .unwrap();
         assert_eq!(e.context.ip.as_deref(), Some("2001:db8::1"));
     }
 }

@@ -64,7 +64,8 @@ impl KeyConfig {
         let key = presented.ok_or_else(|| {
             ApiError::Unauthorized("missing credentials: send `Authorization: Bearer <key>`".into())
         })?;
-        let scope_of = |secret: &Option<String>| secret.as_deref().is_some_and(|s| constant_time_eq(s, key));
+        let scope_of =
+            |secret: &Option<String>| secret.as_deref().is_some_and(|s| constant_time_eq(s, key));
         let scope = if scope_of(&self.ingest_key) {
             KeyScope::Ingest
         } else if scope_of(&self.read_key) {
@@ -79,7 +80,9 @@ impl KeyConfig {
                 needed.as_str()
             )));
         }
-        Ok(Caller { tenant: self.tenant.clone() })
+        Ok(Caller {
+            tenant: self.tenant.clone(),
+        })
     }
 }
 
@@ -87,7 +90,10 @@ impl KeyConfig {
 pub fn bearer(req: &Request) -> Option<String> {
     let header = req.headers().get("authorization").ok().flatten()?;
     let (scheme, token) = header.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|t| !t.is_empty())
 }
 
 /// Authenticates a request for a scope.
@@ -97,7 +103,11 @@ pub fn authorize(req: &Request, env: &Env, needed: KeyScope) -> Result<Caller> {
 
 /// Compares secrets without an early exit, so timing does not reveal how much of a guess was right.
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -105,23 +115,54 @@ mod tests {
     use super::*;
 
     fn config() -> KeyConfig {
-        KeyConfig { tenant: "acme".into(), ingest_key: Some("in-secret".into()), read_key: Some("rd-secret".into()) }
+        KeyConfig {
+            tenant: "acme".into(),
+            ingest_key: Some("in-secret".into()),
+            read_key: Some("rd-secret".into()),
+        }
     }
 
     #[test]
     fn scopes_are_enforced() {
         let c = config();
-        assert_eq!(c.authorize(Some("in-secret"), KeyScope::Ingest).unwrap().tenant, "acme");
+        assert_eq!(
+            c.authorize(Some("in-secret"), KeyScope::Ingest)
+                .unwrap()
+                .tenant,
+            "acme"
+        );
         assert!(c.authorize(Some("rd-secret"), KeyScope::Read).is_ok());
-        assert_eq!(c.authorize(Some("rd-secret"), KeyScope::Ingest).unwrap_err().status(), 403);
-        assert_eq!(c.authorize(Some("in-secret"), KeyScope::Read).unwrap_err().status(), 403);
-        assert_eq!(c.authorize(Some("in-secreT"), KeyScope::Ingest).unwrap_err().status(), 401);
+        assert_eq!(
+            c.authorize(Some("rd-secret"), KeyScope::Ingest)
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert_eq!(
+            c.authorize(Some("in-secret"), KeyScope::Read)
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert_eq!(
+            c.authorize(Some("in-secreT"), KeyScope::Ingest)
+                .unwrap_err()
+                .status(),
+            401
+        );
         assert_eq!(c.authorize(None, KeyScope::Read).unwrap_err().status(), 401);
     }
 
     #[test]
     fn an_unconfigured_key_never_matches() {
-        let c = KeyConfig { tenant: "t".into(), ingest_key: None, read_key: None };
-        assert_eq!(c.authorize(Some(""), KeyScope::Read).unwrap_err().status(), 401);
+        let c = KeyConfig {
+            tenant: "t".into(),
+            ingest_key: None,
+            read_key: None,
+        };
+        assert_eq!(
+            c.authorize(Some(""), KeyScope::Read).unwrap_err().status(),
+            401
+        );
     }
 }

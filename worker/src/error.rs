@@ -25,7 +25,10 @@ pub enum ApiError {
     NotFound(String),
     /// 405: the path exists with other methods.
     #[error("{method} is not allowed here; use {allowed}")]
-    MethodNotAllowed { method: String, allowed: &'static str },
+    MethodNotAllowed {
+        method: String,
+        allowed: &'static str,
+    },
     /// 413: a size or count limit.
     #[error("{message}")]
     TooLarge { code: &'static str, message: String },
@@ -34,7 +37,10 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 422: well-formed but invalid input, with every field problem.
     #[error("{message}")]
-    Invalid { message: String, errors: Vec<FieldError> },
+    Invalid {
+        message: String,
+        errors: Vec<FieldError>,
+    },
     /// 500: a fault on our side; the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -73,11 +79,20 @@ impl ApiError {
     /// The envelope sent to the client.
     pub fn body(&self) -> ErrorBody {
         let (message, errors) = match self {
-            ApiError::Internal(_) => ("something went wrong on our side; it has been logged".to_string(), vec![]),
+            ApiError::Internal(_) => (
+                "something went wrong on our side; it has been logged".to_string(),
+                vec![],
+            ),
             ApiError::Invalid { message, errors } => (message.clone(), errors.clone()),
             other => (other.to_string(), vec![]),
         };
-        ErrorBody { error: ErrorDetail { code: self.code().to_string(), message, errors } }
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_string(),
+                message,
+                errors,
+            },
+        }
     }
 
     /// Logs internal faults and renders the response.
@@ -109,7 +124,10 @@ mod tests {
 
     #[test]
     fn statuses_and_codes() {
-        let e = ApiError::TooLarge { code: "too_many_events", message: "x".into() };
+        let e = ApiError::TooLarge {
+            code: "too_many_events",
+            message: "x".into(),
+        };
         assert_eq!((e.status(), e.code()), (413, "too_many_events"));
         assert_eq!(ApiError::UnsupportedMediaType("x".into()).status(), 415);
     }

@@ -49,13 +49,21 @@ pub fn prepare(
     let mut response = IngestResponse::default();
     let mut rows = Vec::with_capacity(values.len());
     for (index, value) in values.iter().enumerate() {
-        let stamp = Stamp { tenant, id: new_id(received_at, index, random), received_at, format: "native" };
+        let stamp = Stamp {
+            tenant,
+            id: new_id(received_at, index, random),
+            received_at,
+            format: "native",
+        };
         match validate_event(value, stamp) {
             Ok(event) => {
                 // `occurred_at` was normalised by validation, so it parses back exactly.
                 let occurred_at = parse_rfc3339(&event.occurred_at).unwrap_or(received_at);
                 rows.push(event_row(&event, occurred_at, received_at));
-                response.events.push(Accepted { index, id: event.id });
+                response.events.push(Accepted {
+                    index,
+                    id: event.id,
+                });
             }
             Err(errors) => response.rejected.push(Rejected { index, errors }),
         }
@@ -65,11 +73,18 @@ pub fn prepare(
         response.events.clear();
         let n = response.rejected.len();
         let message = if atomic {
-            format!("{n} of {} events are invalid and `atomic=true` was asked: nothing was stored", values.len())
+            format!(
+                "{n} of {} events are invalid and `atomic=true` was asked: nothing was stored",
+                values.len()
+            )
         } else {
             format!("all {n} events are invalid: nothing was stored")
         };
-        response.error = Some(ErrorDetail { code: "invalid_events".into(), message, errors: vec![] });
+        response.error = Some(ErrorDetail {
+            code: "invalid_events".into(),
+            message,
+            errors: vec![],
+        });
     }
     response.accepted = rows.len();
     Ok(Prepared { rows, response })
@@ -90,9 +105,15 @@ fn new_id(received_at: Millis, index: usize, random: &[u8]) -> String {
 
 fn body_error(err: BodyError) -> ApiError {
     if err.is_too_large() {
-        ApiError::TooLarge { code: err.code(), message: err.to_string() }
+        ApiError::TooLarge {
+            code: err.code(),
+            message: err.to_string(),
+        }
     } else {
-        ApiError::BadRequest { code: err.code(), message: err.to_string() }
+        ApiError::BadRequest {
+            code: err.code(),
+            message: err.to_string(),
+        }
     }
 }
 
@@ -114,7 +135,11 @@ mod tests {
         assert_eq!(p.response.accepted, 2);
         assert_eq!(p.response.rejected.len(), 1);
         assert_eq!(p.response.rejected[0].index, 1);
-        let paths: Vec<_> = p.response.rejected[0].errors.iter().map(|e| e.path.as_str()).collect();
+        let paths: Vec<_> = p.response.rejected[0]
+            .errors
+            .iter()
+            .map(|e| e.path.as_str())
+            .collect();
         assert_eq!(paths, vec!["/action", "/actor"]);
         assert_eq!(p.rows.len(), 2);
         let ids: Vec<_> = p.response.events.iter().map(|a| a.id.clone()).collect();
@@ -123,7 +148,8 @@ mod tests {
 
     #[test]
     fn atomic_requests_store_nothing_when_one_event_is_bad() {
-        let body = r#"[{"action":"a.create","actor":{"id":"u1"}}, {"action":"bad","actor":{"id":"u1"}}]"#;
+        let body =
+            r#"[{"action":"a.create","actor":{"id":"u1"}}, {"action":"bad","actor":{"id":"u1"}}]"#;
         let p = run(body, true).unwrap();
         assert_eq!(p.status(), 422);
         assert!(p.rows.is_empty());

@@ -11,9 +11,9 @@ pub mod params;
 mod respond;
 mod routes;
 pub mod sql;
-mod store;
 #[cfg(test)]
 mod sqlite_tests;
+mod store;
 
 use worker::{event, Context, Env, Request, Response};
 

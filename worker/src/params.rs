@@ -13,15 +13,28 @@ pub const DEFAULT_LIMIT: u32 = 50;
 /// Largest page.
 pub const MAX_LIMIT: u32 = 500;
 
-const KNOWN: &[&str] = &["from", "to", "actor", "action", "outcome", "cursor", "limit"];
+const KNOWN: &[&str] = &[
+    "from", "to", "actor", "action", "outcome", "cursor", "limit",
+];
 
 fn invalid(message: String) -> ApiError {
-    ApiError::BadRequest { code: "invalid_query", message }
+    ApiError::BadRequest {
+        code: "invalid_query",
+        message,
+    }
 }
 
 /// Parses the list parameters.
 pub fn list_query(pairs: &[(String, String)]) -> Result<ListQuery> {
-    let mut q = ListQuery { from: None, to: None, actor: None, action: None, outcomes: vec![], cursor: None, limit: DEFAULT_LIMIT };
+    let mut q = ListQuery {
+        from: None,
+        to: None,
+        actor: None,
+        action: None,
+        outcomes: vec![],
+        cursor: None,
+        limit: DEFAULT_LIMIT,
+    };
     for (name, value) in pairs {
         let value = value.trim();
         if value.is_empty() {
@@ -35,7 +48,10 @@ pub fn list_query(pairs: &[(String, String)]) -> Result<ListQuery> {
             "outcome" => {
                 for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                     let outcome = Outcome::parse(part).ok_or_else(|| {
-                        invalid(format!("`outcome`: `{part}` is not one of {}", Outcome::expected()))
+                        invalid(format!(
+                            "`outcome`: `{part}` is not one of {}",
+                            Outcome::expected()
+                        ))
                     })?;
                     if !q.outcomes.contains(&outcome) {
                         q.outcomes.push(outcome);
@@ -48,7 +64,11 @@ pub fn list_query(pairs: &[(String, String)]) -> Result<ListQuery> {
                     .parse::<u32>()
                     .ok()
                     .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| invalid(format!("`limit` must be a whole number from 1 to {MAX_LIMIT}, not `{value}`")))?;
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "`limit` must be a whole number from 1 to {MAX_LIMIT}, not `{value}`"
+                        ))
+                    })?;
             }
             other => {
                 return Err(invalid(format!(
@@ -82,13 +102,19 @@ fn action(value: &str) -> Result<ActionMatch> {
     };
     let ok = !text.is_empty()
         && text.len() <= 128
-        && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     if !ok {
         return Err(invalid(format!(
             "`action`: `{value}` is not an action like `app.delete` or a prefix like `app.*`"
         )));
     }
-    Ok(if prefix { ActionMatch::Prefix(text.to_string()) } else { ActionMatch::Exact(text.to_string()) })
+    Ok(if prefix {
+        ActionMatch::Prefix(text.to_string())
+    } else {
+        ActionMatch::Exact(text.to_string())
+    })
 }
 
 #[cfg(test)]
@@ -96,7 +122,9 @@ mod tests {
     use super::*;
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -132,7 +160,11 @@ mod tests {
             assert_eq!(err.status(), 400);
             assert!(err.to_string().contains(needle), "{name}: {err}");
         }
-        let err = list_query(&pairs(&[("from", "2024-06-02T00:00:00Z"), ("to", "2024-06-01T00:00:00Z")])).unwrap_err();
+        let err = list_query(&pairs(&[
+            ("from", "2024-06-02T00:00:00Z"),
+            ("to", "2024-06-01T00:00:00Z"),
+        ]))
+        .unwrap_err();
         assert!(err.to_string().contains("earlier"), "{err}");
     }
 }

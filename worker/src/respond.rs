@@ -35,7 +35,10 @@ pub fn allow_any_origin(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let _ = headers.set("access-control-allow-origin", "*");
     let _ = headers.set("access-control-allow-methods", "GET, POST, OPTIONS");
-    let _ = headers.set("access-control-allow-headers", "authorization, content-type, idempotency-key");
+    let _ = headers.set(
+        "access-control-allow-headers",
+        "authorization, content-type, idempotency-key",
+    );
     let _ = headers.set("access-control-max-age", "86400");
     response
 }

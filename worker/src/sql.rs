@@ -158,7 +158,10 @@ impl ListQuery {
     pub fn to_sql(&self, tenant: &str) -> (String, Vec<SqlValue>) {
         use SqlValue::{Int, Text};
         let mut b = Builder::default();
-        b.push_bound("SELECT occurred_at, id, body FROM events WHERE tenant = {}", vec![Text(tenant.into())]);
+        b.push_bound(
+            "SELECT occurred_at, id, body FROM events WHERE tenant = {}",
+            vec![Text(tenant.into())],
+        );
         if let Some(from) = self.from {
             b.push_bound(" AND occurred_at >= {}", vec![Int(from)]);
         }
@@ -174,7 +177,9 @@ impl ListQuery {
             }
         }
         match &self.action {
-            Some(ActionMatch::Exact(action)) => b.push_bound(" AND action = {}", vec![Text(action.clone())]),
+            Some(ActionMatch::Exact(action)) => {
+                b.push_bound(" AND action = {}", vec![Text(action.clone())])
+            }
             Some(ActionMatch::Prefix(prefix)) => match prefix_end(prefix) {
                 Some(end) => b.push_bound(
                     " AND action >= {} AND action < {}",
@@ -198,10 +203,17 @@ impl ListQuery {
         if let Some(cursor) = &self.cursor {
             b.push_bound(
                 " AND (occurred_at < {} OR (occurred_at = {} AND id < {}))",
-                vec![Int(cursor.occurred_at), Int(cursor.occurred_at), Text(cursor.id.clone())],
+                vec![
+                    Int(cursor.occurred_at),
+                    Int(cursor.occurred_at),
+                    Text(cursor.id.clone()),
+                ],
             );
         }
-        b.push_bound(" ORDER BY occurred_at DESC, id DESC LIMIT {}", vec![Int(i64::from(self.limit) + 1)]);
+        b.push_bound(
+            " ORDER BY occurred_at DESC, id DESC LIMIT {}",
+            vec![Int(i64::from(self.limit) + 1)],
+        );
         (b.sql, b.params)
     }
 }
@@ -211,7 +223,15 @@ mod tests {
     use super::*;
 
     fn query() -> ListQuery {
-        ListQuery { from: None, to: None, actor: None, action: None, outcomes: vec![], cursor: None, limit: 50 }
+        ListQuery {
+            from: None,
+            to: None,
+            actor: None,
+            action: None,
+            outcomes: vec![],
+            cursor: None,
+            limit: 50,
+        }
     }
 
     #[test]
@@ -243,7 +263,10 @@ mod tests {
         let rows: Vec<Value> = (0..100).map(|i| json!([i, "x".repeat(90)])).collect();
         let chunks = chunk_rows(&rows, 1000);
         assert!(chunks.iter().all(|c| c.len() <= 1000));
-        let total: usize = chunks.iter().map(|c| serde_json::from_str::<Vec<Value>>(c).unwrap().len()).sum();
+        let total: usize = chunks
+            .iter()
+            .map(|c| serde_json::from_str::<Vec<Value>>(c).unwrap().len())
+            .sum();
         assert_eq!(total, 100);
         let big = vec![json!(["y".repeat(5000)])];
         assert_eq!(chunk_rows(&big, 1000).len(), 1);

@@ -15,12 +15,16 @@ use crate::sql::{chunk_rows, ActionMatch, ListQuery, SqlValue, INSERT_EVENTS, SE
 fn database() -> Connection {
     let db = Connection::open_in_memory().unwrap();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.retain(|p| p.extension().is_some_and(|x| x == "sql"));
     files.sort();
     assert!(!files.is_empty());
     for file in files {
-        db.execute_batch(&std::fs::read_to_string(file).unwrap()).unwrap();
+        db.execute_batch(&std::fs::read_to_string(file).unwrap())
+            .unwrap();
     }
     db
 }
@@ -45,9 +49,18 @@ fn ingest(db: &Connection, tenant: &str, n: usize) {
         })
         .collect();
     let body = serde_json::to_string(&events).unwrap();
-    let prepared = prepare(&body, Framing::Json, tenant, 1_700_000_100_000, false, &[1; 8 * 1000]).unwrap();
+    let prepared = prepare(
+        &body,
+        Framing::Json,
+        tenant,
+        1_700_000_100_000,
+        false,
+        &[1; 8 * 1000],
+    )
+    .unwrap();
     for chunk in chunk_rows(&prepared.rows, 10_000) {
-        db.execute(INSERT_EVENTS, rusqlite::params![tenant, chunk]).unwrap();
+        db.execute(INSERT_EVENTS, rusqlite::params![tenant, chunk])
+            .unwrap();
     }
 }
 
@@ -55,7 +68,9 @@ fn list(db: &Connection, tenant: &str, query: &ListQuery) -> Vec<(i64, String, S
     let (sql, params) = query.to_sql(tenant);
     let mut stmt = db.prepare(&sql).unwrap();
     let rows = stmt
-        .query_map(params_from_iter(params.iter().map(to_sql)), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .unwrap();
     rows.map(Result::unwrap).collect()
 }
@@ -63,12 +78,24 @@ fn list(db: &Connection, tenant: &str, query: &ListQuery) -> Vec<(i64, String, S
 fn plan(db: &Connection, tenant: &str, query: &ListQuery) -> String {
     let (sql, params) = query.to_sql(tenant);
     let mut stmt = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-    let rows = stmt.query_map(params_from_iter(params.iter().map(to_sql)), |r| r.get::<_, String>(3)).unwrap();
+    let rows = stmt
+        .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap();
     rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
 }
 
 fn all() -> ListQuery {
-    ListQuery { from: None, to: None, actor: None, action: None, outcomes: vec![], cursor: None, limit: 10 }
+    ListQuery {
+        from: None,
+        to: None,
+        actor: None,
+        action: None,
+        outcomes: vec![],
+        cursor: None,
+        limit: 10,
+    }
 }
 
 #[test]
@@ -84,12 +111,21 @@ fn keyset_pages_cover_every_event_once_newest_first() {
         let last = rows.last().cloned();
         seen.extend(rows);
         match (more, last) {
-            (true, Some((ms, id, _))) => query.cursor = Some(Cursor { occurred_at: ms, id }),
+            (true, Some((ms, id, _))) => {
+                query.cursor = Some(Cursor {
+                    occurred_at: ms,
+                    id,
+                })
+            }
             _ => break,
         }
     }
     assert_eq!(seen.len(), 95);
-    assert!(seen.windows(2).all(|w| (w[0].0, &w[0].1) > (w[1].0, &w[1].1)), "strictly newest first");
+    assert!(
+        seen.windows(2)
+            .all(|w| (w[0].0, &w[0].1) > (w[1].0, &w[1].1)),
+        "strictly newest first"
+    );
     let body: Value = serde_json::from_str(&seen[0].2).unwrap();
     assert_eq!(body["tenant"], "acme");
 }
@@ -99,27 +135,67 @@ fn filters_select_exactly_the_matching_events() {
     let db = database();
     ingest(&db, "acme", 40);
     ingest(&db, "other", 40);
-    let q = ListQuery { actor: Some("user1@corp.com".into()), outcomes: vec![Outcome::Failure], limit: 100, ..all() };
+    let q = ListQuery {
+        actor: Some("user1@corp.com".into()),
+        outcomes: vec![Outcome::Failure],
+        limit: 100,
+        ..all()
+    };
     let rows = list(&db, "acme", &q);
-    assert_eq!(rows.len(), 10, "actors cycle every 4, u1 is always odd -> failure");
+    assert_eq!(
+        rows.len(),
+        10,
+        "actors cycle every 4, u1 is always odd -> failure"
+    );
     for (_, _, body) in &rows {
         let e: Value = serde_json::from_str(body).unwrap();
-        assert_eq!((e["actor"]["id"].as_str(), e["outcome"].as_str(), e["tenant"].as_str()), (Some("u1"), Some("failure"), Some("acme")));
+        assert_eq!(
+            (
+                e["actor"]["id"].as_str(),
+                e["outcome"].as_str(),
+                e["tenant"].as_str()
+            ),
+            (Some("u1"), Some("failure"), Some("acme"))
+        );
     }
-    let q = ListQuery { action: Some(ActionMatch::Prefix("app.".into())), limit: 100, ..all() };
+    let q = ListQuery {
+        action: Some(ActionMatch::Prefix("app.".into())),
+        limit: 100,
+        ..all()
+    };
     assert_eq!(list(&db, "acme", &q).len(), 40);
-    let q = ListQuery { action: Some(ActionMatch::Exact("app.delete".into())), limit: 100, ..all() };
+    let q = ListQuery {
+        action: Some(ActionMatch::Exact("app.delete".into())),
+        limit: 100,
+        ..all()
+    };
     assert_eq!(list(&db, "acme", &q).len(), 14);
-    let q = ListQuery { from: Some(1_700_000_000_000 - 9 * 60_000), to: Some(1_700_000_000_000), limit: 100, ..all() };
-    assert_eq!(list(&db, "acme", &q).len(), 9, "from is inclusive, to exclusive");
+    let q = ListQuery {
+        from: Some(1_700_000_000_000 - 9 * 60_000),
+        to: Some(1_700_000_000_000),
+        limit: 100,
+        ..all()
+    };
+    assert_eq!(
+        list(&db, "acme", &q).len(),
+        9,
+        "from is inclusive, to exclusive"
+    );
 }
 
 #[test]
 fn one_event_by_id_is_only_visible_to_its_tenant() {
     let db = database();
     ingest(&db, "acme", 1);
-    let id: String = db.query_row("SELECT id FROM events", [], |r| r.get(0)).unwrap();
-    let found = |tenant: &str| db.query_row(SELECT_EVENT, rusqlite::params![tenant, id], |r| r.get::<_, String>(0)).is_ok();
+    let id: String = db
+        .query_row("SELECT id FROM events", [], |r| r.get(0))
+        .unwrap();
+    let found = |tenant: &str| {
+        db.query_row(SELECT_EVENT, rusqlite::params![tenant, id], |r| {
+            r.get::<_, String>(0)
+        })
+        .is_ok()
+    };
     assert!(found("acme"));
     assert!(!found("other"));
 }
@@ -129,14 +205,53 @@ fn list_queries_use_an_index_and_never_sort() {
     let db = database();
     ingest(&db, "acme", 200);
     db.execute_batch("ANALYZE").unwrap();
-    let cursor = Some(Cursor { occurred_at: 1_700_000_000_000, id: "0190c8a8-0000-7000-8000-000000000000".into() });
+    let cursor = Some(Cursor {
+        occurred_at: 1_700_000_000_000,
+        id: "0190c8a8-0000-7000-8000-000000000000".into(),
+    });
     for (name, q, index) in [
         ("plain", all(), "events_by_time"),
-        ("paged", ListQuery { cursor: cursor.clone(), ..all() }, "events_by_time"),
-        ("actor id", ListQuery { actor: Some("u1".into()), ..all() }, "events_by_actor_id"),
-        ("actor email", ListQuery { actor: Some("user1@corp.com".into()), ..all() }, "events_by_actor_email"),
-        ("action", ListQuery { action: Some(ActionMatch::Exact("app.delete".into())), ..all() }, "events_by_action"),
-        ("time range", ListQuery { from: Some(1), to: Some(2), ..all() }, "events_by_time"),
+        (
+            "paged",
+            ListQuery {
+                cursor: cursor.clone(),
+                ..all()
+            },
+            "events_by_time",
+        ),
+        (
+            "actor id",
+            ListQuery {
+                actor: Some("u1".into()),
+                ..all()
+            },
+            "events_by_actor_id",
+        ),
+        (
+            "actor email",
+            ListQuery {
+                actor: Some("user1@corp.com".into()),
+                ..all()
+            },
+            "events_by_actor_email",
+        ),
+        (
+            "action",
+            ListQuery {
+                action: Some(ActionMatch::Exact("app.delete".into())),
+                ..all()
+            },
+            "events_by_action",
+        ),
+        (
+            "time range",
+            ListQuery {
+                from: Some(1),
+                to: Some(2),
+                ..all()
+            },
+            "events_by_time",
+        ),
     ] {
         let plan = plan(&db, "acme", &q);
         assert!(plan.contains(index), "{name}: {plan}");

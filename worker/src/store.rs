@@ -30,7 +30,13 @@ fn statement(db: &D1Database, sql: &str, params: &[SqlValue]) -> Result<D1Prepar
 pub async fn insert_events(db: &D1Database, tenant: &str, rows: &[Value]) -> Result<()> {
     let statements = chunk_rows(rows, MAX_ROWS_PARAM_BYTES)
         .into_iter()
-        .map(|chunk| statement(db, INSERT_EVENTS, &[SqlValue::Text(tenant.into()), SqlValue::Text(chunk)]))
+        .map(|chunk| {
+            statement(
+                db,
+                INSERT_EVENTS,
+                &[SqlValue::Text(tenant.into()), SqlValue::Text(chunk)],
+            )
+        })
         .collect::<Result<Vec<_>>>()?;
     let results = match statements.len() {
         0 => return Ok(()),
@@ -51,12 +57,19 @@ struct ListRow {
 }
 
 /// One page of stored event bodies, newest first, and the cursor of the next page if there is one.
-pub async fn list_events(db: &D1Database, tenant: &str, query: &ListQuery) -> Result<(Vec<String>, Option<Cursor>)> {
+pub async fn list_events(
+    db: &D1Database,
+    tenant: &str,
+    query: &ListQuery,
+) -> Result<(Vec<String>, Option<Cursor>)> {
     let (sql, params) = query.to_sql(tenant);
     let mut rows: Vec<ListRow> = statement(db, &sql, &params)?.all().await?.results()?;
     let next = if rows.len() > query.limit as usize {
         rows.truncate(query.limit as usize);
-        rows.last().map(|last| Cursor { occurred_at: last.occurred_at, id: last.id.clone() })
+        rows.last().map(|last| Cursor {
+            occurred_at: last.occurred_at,
+            id: last.id.clone(),
+        })
     } else {
         None
     };
@@ -66,7 +79,9 @@ pub async fn list_events(db: &D1Database, tenant: &str, query: &ListQuery) -> Re
 /// The stored body of one event, if this tenant has it.
 pub async fn get_event(db: &D1Database, tenant: &str, id: &str) -> Result<Option<String>> {
     let params = [SqlValue::Text(tenant.into()), SqlValue::Text(id.into())];
-    Ok(statement(db, SELECT_EVENT, &params)?.first::<String>(Some("body")).await?)
+    Ok(statement(db, SELECT_EVENT, &params)?
+        .first::<String>(Some("body"))
+        .await?)
 }
 
 /// Proves the database answers.

@@ -18,14 +18,23 @@ pub async fn ingest(mut req: Request, env: &Env) -> Result<Response> {
             "`Content-Type` must be `application/json` or `application/x-ndjson`, not `{content_type}`"
         ))
     })?;
-    let declared = req.headers().get("content-length")?.and_then(|n| n.parse::<usize>().ok());
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|n| n.parse::<usize>().ok());
     if let Some(bytes) = declared.filter(|n| *n > MAX_BODY_BYTES) {
         return Err(ApiError::TooLarge {
             code: "body_too_large",
-            message: format!("the request body is {bytes} bytes; the limit is {MAX_BODY_BYTES} bytes (5 MiB)"),
+            message: format!(
+                "the request body is {bytes} bytes; the limit is {MAX_BODY_BYTES} bytes (5 MiB)"
+            ),
         });
     }
-    let atomic = match query_pairs(&req)?.iter().find(|(k, _)| k == "atomic").map(|(_, v)| v.as_str()) {
+    let atomic = match query_pairs(&req)?
+        .iter()
+        .find(|(k, _)| k == "atomic")
+        .map(|(_, v)| v.as_str())
+    {
         None | Some("false") => false,
         Some("true") => true,
         Some(other) => {
@@ -38,11 +47,15 @@ pub async fn ingest(mut req: Request, env: &Env) -> Result<Response> {
     let bytes = req.bytes().await?;
     let body = String::from_utf8(bytes).map_err(|e| ApiError::BadRequest {
         code: "invalid_encoding",
-        message: format!("the body is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+        message: format!(
+            "the body is not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
     })?;
     let received_at = worker::js_sys::Date::now() as i64;
     let mut random = vec![0u8; RANDOM_BYTES_PER_EVENT * evident_shared::body::MAX_EVENTS];
-    getrandom::getrandom(&mut random).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
+    getrandom::getrandom(&mut random)
+        .map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
     let prepared = prepare(&body, framing, &caller.tenant, received_at, atomic, &random)?;
     if !prepared.rows.is_empty() {
         store::insert_events(&env.d1("DB")?, &caller.tenant, &prepared.rows).await?;
@@ -73,10 +86,16 @@ pub async fn get(env: &Env, req: &Request, id: &str) -> Result<Response> {
     if !is_event_id(id) {
         return Err(not_found());
     }
-    let body = store::get_event(&env.d1("DB")?, &caller.tenant, id).await?.ok_or_else(not_found)?;
+    let body = store::get_event(&env.d1("DB")?, &caller.tenant, id)
+        .await?
+        .ok_or_else(not_found)?;
     Ok(respond::json_text(200, body))
 }
 
 fn query_pairs(req: &Request) -> Result<Vec<(String, String)>> {
-    Ok(req.url()?.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+    Ok(req
+        .url()?
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect())
 }

@@ -9,5 +9,11 @@ use crate::{respond, store};
 
 pub async fn get(env: &Env) -> Result<Response> {
     store::ping(&env.d1("DB")?).await?;
-    Ok(respond::json(200, &Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }))
+    Ok(respond::json(
+        200,
+        &Health {
+            status: "ok".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+    ))
 }

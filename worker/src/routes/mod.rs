@@ -17,20 +17,30 @@ pub async fn handle(req: Request, env: Env) -> Response {
     let result = match (&method, segments.as_slice()) {
         (Method::Get, ["api", "v1", "health"]) => health::get(&env).await,
         (Method::Post, ["api", "v1", "events"]) => events::ingest(req, &env).await,
-        (Method::Options, ["api", "v1", "events"]) => Response::empty().map(|r| r.with_status(204)).map_err(ApiError::from),
+        (Method::Options, ["api", "v1", "events"]) => Response::empty()
+            .map(|r| r.with_status(204))
+            .map_err(ApiError::from),
         (Method::Get, ["api", "v1", "events"]) => events::list(&req, &env).await,
         (Method::Get, ["api", "v1", "events", id]) => events::get(&env, &req, id).await,
-        (_, ["api", "v1", "events"]) => {
-            Err(ApiError::MethodNotAllowed { method: method.to_string(), allowed: "GET, POST" })
-        }
+        (_, ["api", "v1", "events"]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "GET, POST",
+        }),
         (_, ["api", "v1", "events", _]) | (_, ["api", "v1", "health"]) => {
-            Err(ApiError::MethodNotAllowed { method: method.to_string(), allowed: "GET" })
+            Err(ApiError::MethodNotAllowed {
+                method: method.to_string(),
+                allowed: "GET",
+            })
         }
-        _ => Err(ApiError::NotFound(format!("there is no API endpoint at `{path}`"))),
+        _ => Err(ApiError::NotFound(format!(
+            "there is no API endpoint at `{path}`"
+        ))),
     };
     let response = result.unwrap_or_else(ApiError::into_response);
     // Ingestion is open to browsers on any origin; reading is not.
-    if segments.as_slice() == ["api", "v1", "events"] && matches!(method, Method::Post | Method::Options) {
+    if segments.as_slice() == ["api", "v1", "events"]
+        && matches!(method, Method::Post | Method::Options)
+    {
         allow_any_origin(response)
     } else {
         response
