@@ -22,6 +22,6 @@ cargo test --workspace
 
 log "browser tests"
 cargo build --quiet --release -p evident-tests --bin evident-demo
-node --test --test-concurrency=1 tests/browser/
+node --test --test-concurrency=1 tests/browser/*.test.mjs
 
 log "all tests passed in $((SECONDS - started)) s"

@@ -1,0 +1,150 @@
+//! The dashboard's client for Evident's read API: one async function per endpoint and one error type.
+//!
+//! Requests go through the browser's `fetch` via web-sys (an HTTP client crate would cost more bytes than
+//! these two calls are worth). Response bodies are the wire types of `evident-shared`, so the dashboard
+//! reads exactly what the worker writes. Turning a status and body into an [`ApiError`] is pure and
+//! tested natively; only [`get_json`] needs a browser.
+
+use evident_shared::api::{ErrorBody, EventPage};
+use evident_shared::Event;
+use serde::de::DeserializeOwned;
+
+use crate::filters::{encode_path_segment, Filters};
+
+/// Events per list request: enough to fill a screen or two without a slow first page.
+pub const PAGE_SIZE: u32 = 100;
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// 401: the read key is wrong or missing; the dashboard forgets it and asks again.
+    #[error("The read key was not accepted")]
+    Unauthorized,
+    /// 404: no such resource.
+    #[error("Not found")]
+    NotFound,
+    /// Any other failing status, with the message from the API's error envelope.
+    #[error("{message}")]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The API's explanation, or the status text when the body was not an error envelope.
+        message: String,
+    },
+    /// The request did not complete (offline, server down, blocked).
+    #[error("Could not reach the server: {0}")]
+    Network(String),
+    /// The server answered 2xx with a body that is not what this dashboard expects.
+    #[error("Unexpected answer from the server: {0}")]
+    Decode(String),
+}
+
+/// `GET /api/v1/events`: one page of events matching `filters`, newest first. `from_ms` is the range's
+/// lower bound computed when the list was loaded; `cursor` is the previous page's `next_cursor`.
+pub async fn list_events(
+    key: &str,
+    filters: &Filters,
+    from_ms: Option<i64>,
+    cursor: Option<&str>,
+) -> Result<EventPage, ApiError> {
+    let query = filters.api_query(from_ms, PAGE_SIZE, cursor);
+    get_json(&format!("/api/v1/events?{query}"), key).await
+}
+
+/// `GET /api/v1/events/{id}`: one event; [`ApiError::NotFound`] when there is none.
+pub async fn get_event(key: &str, id: &str) -> Result<Event, ApiError> {
+    get_json(&format!("/api/v1/events/{}", encode_path_segment(id)), key).await
+}
+
+/// Maps a failing status and its body to an error, preferring the API's own message.
+pub fn classify(status: u16, body: &str) -> ApiError {
+    match status {
+        401 => ApiError::Unauthorized,
+        404 => ApiError::NotFound,
+        _ => {
+            let message = serde_json::from_str::<ErrorBody>(body)
+                .map(|b| b.error.message)
+                .unwrap_or_else(|_| format!("The server answered with status {status}"));
+            ApiError::Http { status, message }
+        }
+    }
+}
+
+/// Decodes a successful body.
+pub fn decode<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
+    serde_json::from_str(body).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// GETs a same-origin path with the read key as bearer token and decodes the JSON answer.
+async fn get_json<T: DeserializeOwned>(path: &str, key: &str) -> Result<T, ApiError> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+
+    let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
+    let headers = web_sys::Headers::new().map_err(network)?;
+    headers
+        .set("authorization", &format!("Bearer {key}"))
+        .map_err(network)?;
+    let init = web_sys::RequestInit::new();
+    init.set_headers(&headers);
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+        .await
+        .map_err(network)?
+        .unchecked_into();
+    let body = JsFuture::from(response.text().map_err(network)?)
+        .await
+        .map_err(network)?
+        .as_string()
+        .unwrap_or_default();
+    if response.ok() {
+        decode(&body)
+    } else {
+        Err(classify(response.status(), &body))
+    }
+}
+
+/// Describes a rejected JS promise (fetch rejects with a `TypeError` carrying a message).
+fn network(err: wasm_bindgen::JsValue) -> ApiError {
+    let message = js_sys::Error::from(err).message().as_string();
+    ApiError::Network(message.unwrap_or_else(|| "request failed".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_variants_with_the_api_message() {
+        assert_eq!(classify(401, "{}"), ApiError::Unauthorized);
+        assert_eq!(classify(404, ""), ApiError::NotFound);
+        let body =
+            r#"{"error":{"code":"invalid_query","message":"`limit` must be between 1 and 500"}}"#;
+        let err = classify(400, body);
+        assert_eq!(
+            err,
+            ApiError::Http {
+                status: 400,
+                message: "`limit` must be between 1 and 500".into()
+            }
+        );
+        assert_eq!(err.to_string(), "`limit` must be between 1 and 500");
+    }
+
+    #[test]
+    fn bodies_that_are_not_envelopes_still_explain_the_status() {
+        assert_eq!(
+            classify(502, "<html>bad gateway</html>").to_string(),
+            "The server answered with status 502"
+        );
+    }
+
+    #[test]
+    fn pages_decode_and_garbage_is_a_decode_error() {
+        let page: EventPage = decode(r#"{"events":[],"next_cursor":"c1"}"#).unwrap();
+        assert_eq!(page.next_cursor.as_deref(), Some("c1"));
+        assert!(matches!(
+            decode::<EventPage>("[1,2]"),
+            Err(ApiError::Decode(_))
+        ));
+    }
+}

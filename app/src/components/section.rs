@@ -1,0 +1,254 @@
+//! Titled sections of label/value fields, JSON, code and small tables: the building blocks of the
+//! event detail page.
+//!
+//! Pages describe sections as data ([`SectionData`]) and [`Section`] renders them. Choosing what to
+//! show stays testable without a browser, and the wasm stays small: every distinct `view!` shape is
+//! compiled code, so the renderer builds everything from one element shape ([`el`]). Values are always
+//! rendered as text.
+
+use leptos::prelude::*;
+
+/// One label/value pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// What the value is.
+    pub label: String,
+    /// The value, as shown.
+    pub value: String,
+    /// Identifiers and hashes read better monospaced.
+    pub mono: bool,
+}
+
+/// Builds a list of [`Field`]s, leaving out the values that are missing.
+#[derive(Debug, Default)]
+pub struct FieldList(Vec<Field>);
+
+impl FieldList {
+    /// Adds a prose value, if there is one.
+    pub fn text(self, label: &str, value: Option<&str>) -> FieldList {
+        self.push(label, value, false)
+    }
+
+    /// Adds an identifier-like value, shown monospaced, if there is one.
+    pub fn mono(self, label: &str, value: Option<&str>) -> FieldList {
+        self.push(label, value, true)
+    }
+
+    /// The fields added.
+    pub fn build(self) -> Vec<Field> {
+        self.0
+    }
+
+    fn push(mut self, label: &str, value: Option<&str>, mono: bool) -> FieldList {
+        if let Some(value) = value {
+            self.0.push(Field {
+                label: label.to_owned(),
+                value: value.to_owned(),
+                mono,
+            });
+        }
+        self
+    }
+}
+
+/// One piece of a section: a body with an optional caption above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// A small heading above the body.
+    pub caption: Option<&'static str>,
+    /// `data-testid` of the body element.
+    pub testid: Option<&'static str>,
+    /// What the block shows.
+    pub body: Body,
+}
+
+impl Block {
+    /// A block without caption or test id.
+    pub fn new(body: Body) -> Block {
+        Block {
+            caption: None,
+            testid: None,
+            body,
+        }
+    }
+
+    /// Sets the caption.
+    pub fn caption(self, caption: &'static str) -> Block {
+        Block {
+            caption: Some(caption),
+            ..self
+        }
+    }
+
+    /// Sets the body's `data-testid`.
+    pub fn testid(self, testid: &'static str) -> Block {
+        Block {
+            testid: Some(testid),
+            ..self
+        }
+    }
+}
+
+/// The content of a [`Block`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// A label/value list.
+    Fields(Vec<Field>),
+    /// A table with a header row.
+    Table {
+        /// Column headings.
+        columns: Vec<&'static str>,
+        /// Cells, row by row.
+        rows: Vec<Vec<String>>,
+    },
+    /// Text that keeps its lines and spacing, in `<pre><code>`: pretty JSON, or source code (`code`).
+    Pre {
+        /// The text.
+        text: String,
+        /// Source code rather than data (styled as code).
+        code: bool,
+    },
+    /// Short monospaced tokens in a row (changed JSON pointers).
+    Tags(Vec<String>),
+}
+
+/// A titled section of the detail page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionData {
+    /// The heading.
+    pub title: &'static str,
+    /// `data-testid`, e.g. `section-who`.
+    pub testid: &'static str,
+    /// Spans the whole width instead of one grid column.
+    pub wide: bool,
+    /// Lays the blocks out side by side on wide screens (before/after).
+    pub columns: bool,
+    /// The contents, in order.
+    pub blocks: Vec<Block>,
+}
+
+/// Renders one section.
+#[component]
+pub fn Section(
+    /// What to show.
+    section: SectionData,
+) -> impl IntoView {
+    let SectionData {
+        title,
+        testid,
+        wide,
+        columns,
+        blocks,
+    } = section;
+    let class = match (wide, columns) {
+        (false, _) => "ev-section",
+        (true, false) => "ev-section ev-section--wide",
+        (true, true) => "ev-section ev-section--wide ev-section--columns",
+    };
+    let mut children = vec![el("h2", "ev-section__title", None, vec![text(title)])];
+    children.extend(blocks.into_iter().map(render_block));
+    el("section", class, Some(testid), children)
+}
+
+/// Renders a block: its caption, then its body.
+fn render_block(block: Block) -> AnyView {
+    let Block {
+        caption,
+        testid,
+        body,
+    } = block;
+    let body = match body {
+        Body::Fields(fields) => {
+            let rows = fields.into_iter().flat_map(|f| {
+                let value_class = if f.mono {
+                    "ev-fields__value ev-mono"
+                } else {
+                    "ev-fields__value"
+                };
+                [
+                    el("dt", "ev-fields__label", None, vec![text(f.label)]),
+                    el("dd", value_class, None, vec![text(f.value)]),
+                ]
+            });
+            el("dl", "ev-fields", testid, rows.collect())
+        }
+        Body::Table { columns, rows } => {
+            let cells = |tag, row: Vec<String>| {
+                row.into_iter()
+                    .map(|c| el(tag, "", None, vec![text(c)]))
+                    .collect()
+            };
+            let head = el(
+                "tr",
+                "",
+                None,
+                cells("th", columns.into_iter().map(String::from).collect()),
+            );
+            let body = rows
+                .into_iter()
+                .map(|row| el("tr", "", None, cells("td", row)))
+                .collect();
+            el(
+                "table",
+                "ev-mini-table",
+                testid,
+                vec![
+                    el("thead", "", None, vec![head]),
+                    el("tbody", "", None, body),
+                ],
+            )
+        }
+        Body::Pre {
+            text: content,
+            code,
+        } => {
+            let class = if code {
+                "ev-pre ev-pre--code"
+            } else {
+                "ev-pre"
+            };
+            el(
+                "pre",
+                class,
+                testid,
+                vec![el("code", "", None, vec![text(content)])],
+            )
+        }
+        Body::Tags(items) => {
+            let items = items
+                .into_iter()
+                .map(|i| el("li", "", None, vec![el("code", "", None, vec![text(i)])]))
+                .collect();
+            el("ul", "ev-tags", testid, items)
+        }
+    };
+    let caption = caption.map(|c| el("h3", "ev-block__caption", None, vec![text(c)]));
+    el(
+        "div",
+        "ev-block",
+        None,
+        caption.into_iter().chain([body]).collect(),
+    )
+}
+
+/// One element. The detail page is built from this single shape (any tag, classes, an optional test
+/// id, children) instead of a `view!` per kind of block: each distinct view shape is compiled wasm, and
+/// this keeps the whole page to one. Text goes in through [`text`], never as HTML.
+pub fn el(
+    tag: &'static str,
+    class: &'static str,
+    testid: Option<&'static str>,
+    children: Vec<AnyView>,
+) -> AnyView {
+    let class = (!class.is_empty()).then_some(class);
+    leptos::html::custom(tag)
+        .attr("class", class)
+        .attr("data-testid", testid)
+        .child(children)
+        .into_any()
+}
+
+/// A text node.
+pub fn text(content: impl Into<String>) -> AnyView {
+    content.into().into_any()
+}

@@ -1,0 +1,335 @@
+//! What the event detail page shows, as data: one [`SectionData`] per section that has something to
+//! show, in reading order. Choosing and formatting the fields is plain Rust, tested natively; the
+//! page renders the result with [`crate::components::section::Section`].
+
+use evident_shared::event::{Actor, Event};
+use serde_json::Value;
+
+use crate::components::section::{Block, Body, Field, FieldList, SectionData};
+use crate::format::{duration, local_datetime, outcome_label, pretty_json, scalar};
+
+/// Every section with data for `event`: who, what, on what, where and how, changes, payload,
+/// metadata, source, and the record's ids and hashes.
+pub fn sections(event: &Event) -> Vec<SectionData> {
+    let section = |title, testid, blocks| SectionData {
+        title,
+        testid,
+        wide: false,
+        columns: false,
+        blocks,
+    };
+    let wide = |title, testid, blocks| SectionData {
+        wide: true,
+        ..section(title, testid, blocks)
+    };
+    let fields = |fields| Block::new(Body::Fields(fields));
+    let pre = |text, code| Block::new(Body::Pre { text, code });
+    let mut out = Vec::new();
+
+    let mut who = vec![fields(actor_fields(&event.actor))];
+    for (i, participant) in event.participants.iter().enumerate() {
+        let block = fields(actor_fields(participant));
+        who.push(if i == 0 {
+            block.caption("Participants")
+        } else {
+            block
+        });
+    }
+    out.push(section("Who", "section-who", who));
+    out.push(section(
+        "What",
+        "section-what",
+        vec![fields(what_fields(event))],
+    ));
+
+    if !event.targets.is_empty() {
+        let rows = event
+            .targets
+            .iter()
+            .map(|t| {
+                vec![
+                    t.kind.clone(),
+                    t.id.clone(),
+                    t.name.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        let table = Block::new(Body::Table {
+            columns: vec!["Type", "Id", "Name"],
+            rows,
+        });
+        out.push(section("On what", "section-targets", vec![table]));
+    }
+
+    let where_how = where_fields(event);
+    if !where_how.is_empty() {
+        out.push(section(
+            "Where and how",
+            "section-where",
+            vec![fields(where_how)],
+        ));
+    }
+
+    if let Some(changes) = &event.changes {
+        let side = |caption, testid, value: &Option<Value>| {
+            let text = value
+                .as_ref()
+                .map_or_else(|| "(none)".to_owned(), pretty_json);
+            pre(text, false).caption(caption).testid(testid)
+        };
+        let mut blocks = vec![
+            side("Before", "changes-before", &changes.before),
+            side("After", "changes-after", &changes.after),
+        ];
+        if !changes.changed_fields.is_empty() {
+            let tags = Block::new(Body::Tags(changes.changed_fields.clone()));
+            blocks.push(tags.caption("Changed fields").testid("changed-fields"));
+        }
+        out.push(SectionData {
+            columns: true,
+            ..wide("Changes", "section-changes", blocks)
+        });
+    }
+
+    if let Some(payload) = &event.payload {
+        let (code, rest) = split_code(payload);
+        let mut blocks = Vec::new();
+        if let Some(code) = code {
+            blocks.push(pre(code, true).caption("Code").testid("event-code"));
+        }
+        if let Some(rest) = rest {
+            let block = pre(pretty_json(&rest), false).testid("event-payload");
+            blocks.push(if blocks.is_empty() {
+                block
+            } else {
+                block.caption("Other fields")
+            });
+        }
+        out.push(wide("Payload", "section-payload", blocks));
+    }
+
+    if !event.metadata.is_empty() {
+        let metadata = event
+            .metadata
+            .iter()
+            .fold(FieldList::default(), |list, (k, v)| {
+                list.mono(k, Some(&scalar(v)))
+            })
+            .build();
+        out.push(section(
+            "Metadata",
+            "section-metadata",
+            vec![fields(metadata)],
+        ));
+    }
+
+    out.push(section(
+        "Source",
+        "section-source",
+        vec![fields(source_fields(event))],
+    ));
+    out.push(wide(
+        "Record",
+        "section-record",
+        vec![fields(record_fields(event))],
+    ));
+    out
+}
+
+/// An actor's fields, in reading order.
+pub fn actor_fields(actor: &Actor) -> Vec<Field> {
+    let roles = actor.roles.join(", ");
+    FieldList::default()
+        .text("Name", actor.name.as_deref())
+        .text("Email", actor.email.as_deref())
+        .mono("Id", Some(&actor.id))
+        .text("Type", Some(&actor.kind.as_str().replace('_', " ")))
+        .text(
+            "Roles",
+            Some(&roles).filter(|r| !r.is_empty()).map(|r| r.as_str()),
+        )
+        .build()
+}
+
+/// The "What" section's fields.
+pub fn what_fields(event: &Event) -> Vec<Field> {
+    let error = event.error.as_ref();
+    FieldList::default()
+        .mono("Action", Some(&event.action))
+        .text("Category", Some(event.category.as_str()))
+        .text("Outcome", Some(&outcome_label(event.outcome)))
+        .text("Severity", Some(event.severity.as_str()))
+        .text("Description", event.description.as_deref())
+        .mono("Error code", error.and_then(|e| e.code.as_deref()))
+        .text("Error", error.map(|e| e.message.as_str()))
+        .text("Duration", event.duration_ms.map(duration).as_deref())
+        .text("Time", Some(&local_datetime(&event.occurred_at)))
+        .build()
+}
+
+/// The "Where and how" section's fields: client context, then organisational scope.
+pub fn where_fields(event: &Event) -> Vec<Field> {
+    let (c, s) = (&event.context, &event.scope);
+    FieldList::default()
+        .mono("IP", c.ip.as_deref())
+        .text("User agent", c.user_agent.as_deref())
+        .text("Interface", c.interface.as_deref())
+        .mono("Session", c.session_id.as_deref())
+        .mono("Request", c.request_id.as_deref())
+        .mono("Trace", c.trace_id.as_deref())
+        .text("Environment", s.environment.as_deref())
+        .text("Organization", s.organization.as_deref())
+        .text("Workspace", s.workspace.as_deref())
+        .text("Project", s.project.as_deref())
+        .text("App", s.app.as_deref())
+        .text("Folder", s.folder.as_deref())
+        .build()
+}
+
+/// Splits a payload into its `code` string, if it has one, and whatever else it holds (`None` when
+/// nothing else is left), so code is shown as code and not as an escaped JSON string.
+pub fn split_code(payload: &Value) -> (Option<String>, Option<Value>) {
+    match payload {
+        Value::Object(map) => match map.get("code") {
+            Some(Value::String(code)) => {
+                let mut rest = map.clone();
+                rest.remove("code");
+                (
+                    Some(code.clone()),
+                    (!rest.is_empty()).then_some(Value::Object(rest)),
+                )
+            }
+            _ => (None, Some(payload.clone())),
+        },
+        other => (None, Some(other.clone())),
+    }
+}
+
+/// Which adapter read the event and which system sent it.
+pub fn source_fields(event: &Event) -> Vec<Field> {
+    let redacted = event.redacted.join(", ");
+    FieldList::default()
+        .mono("Format", Some(&event.source.format))
+        .text("System", event.source.name.as_deref())
+        .mono("Version", event.source.version.as_deref())
+        .mono("Idempotency key", event.idempotency_key.as_deref())
+        .mono(
+            "Redacted",
+            Some(&redacted)
+                .filter(|r| !r.is_empty())
+                .map(|r| r.as_str()),
+        )
+        .build()
+}
+
+/// The stored record's identity, timing and place in the hash chain.
+pub fn record_fields(event: &Event) -> Vec<Field> {
+    FieldList::default()
+        .mono("Id", Some(&event.id))
+        .mono("Tenant", Some(&event.tenant))
+        .mono("Occurred at", Some(&event.occurred_at))
+        .mono("Received at", Some(&event.received_at))
+        .mono("Sequence", event.seq.map(|s| s.to_string()).as_deref())
+        .mono("Hash", event.hash.as_deref())
+        .mono("Previous hash", event.prev_hash.as_deref())
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn code_is_split_from_the_rest_of_the_payload() {
+        let (code, rest) = split_code(&json!({"code": "x = 1\ny = 2", "session_mode": "attached"}));
+        assert_eq!(code.as_deref(), Some("x = 1\ny = 2"));
+        assert_eq!(rest, Some(json!({"session_mode": "attached"})));
+
+        assert_eq!(
+            split_code(&json!({"code": "only"})),
+            (Some("only".into()), None)
+        );
+        // A non-string `code` is ordinary data.
+        assert_eq!(
+            split_code(&json!({"code": 7})),
+            (None, Some(json!({"code": 7})))
+        );
+        assert_eq!(split_code(&json!([1])), (None, Some(json!([1]))));
+    }
+
+    #[test]
+    fn missing_values_leave_no_empty_rows() {
+        let actor: Actor = serde_json::from_value(json!({"type": "api_key", "id": "k1"})).unwrap();
+        let labels: Vec<String> = actor_fields(&actor).into_iter().map(|f| f.label).collect();
+        assert_eq!(labels, ["Id", "Type"]);
+        assert_eq!(actor_fields(&actor)[1].value, "api key");
+    }
+
+    fn minimal_event() -> Event {
+        serde_json::from_value(json!({
+            "id": "e1", "tenant": "t", "occurred_at": "2024-06-12T14:30:22.000Z",
+            "received_at": "2024-06-12T14:30:23.000Z", "action": "app.create", "category": "create",
+            "outcome": "success", "severity": "info", "actor": {"type": "user", "id": "u1"},
+            "source": {"format": "native"}
+        }))
+        .unwrap()
+    }
+
+    fn testids(event: &Event) -> Vec<&'static str> {
+        sections(event).iter().map(|s| s.testid).collect()
+    }
+
+    #[test]
+    fn only_sections_with_data_are_shown() {
+        let event = minimal_event();
+        assert!(where_fields(&event).is_empty());
+        let what: Vec<String> = what_fields(&event).into_iter().map(|f| f.label).collect();
+        assert_eq!(what, ["Action", "Category", "Outcome", "Severity", "Time"]);
+        assert_eq!(
+            testids(&event),
+            [
+                "section-who",
+                "section-what",
+                "section-source",
+                "section-record"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_full_event_has_every_section_and_code_as_code() {
+        let mut event = minimal_event();
+        event.targets = serde_json::from_value(json!([{"type": "app", "id": "a1"}])).unwrap();
+        event.context.ip = Some("10.0.0.1".into());
+        event.changes = serde_json::from_value(
+            json!({"before": {"n": 1}, "after": {"n": 2}, "changed_fields": ["/n"]}),
+        )
+        .unwrap();
+        event.payload = Some(json!({"code": "x = 1\ny = 2"}));
+        event.metadata.insert("ticket".into(), json!("T-1"));
+        assert_eq!(
+            testids(&event),
+            [
+                "section-who",
+                "section-what",
+                "section-targets",
+                "section-where",
+                "section-changes",
+                "section-payload",
+                "section-metadata",
+                "section-source",
+                "section-record"
+            ]
+        );
+        let payload = sections(&event)
+            .into_iter()
+            .find(|s| s.testid == "section-payload")
+            .unwrap();
+        let code = Block::new(Body::Pre {
+            text: "x = 1\ny = 2".into(),
+            code: true,
+        });
+        assert_eq!(payload.blocks, [code.caption("Code").testid("event-code")]);
+    }
+}

@@ -1,0 +1,6 @@
+//! The routed pages, one per file, plus the read-key prompt shown instead of them until a key is set.
+
+pub mod detail;
+pub mod events;
+pub mod key_prompt;
+pub mod not_found;
