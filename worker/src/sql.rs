@@ -180,13 +180,15 @@ impl ListQuery {
             Some(ActionMatch::Exact(action)) => {
                 b.push_bound(" AND action = {}", vec![Text(action.clone())])
             }
-            Some(ActionMatch::Prefix(prefix)) => match prefix_end(prefix) {
-                Some(end) => b.push_bound(
-                    " AND action >= {} AND action < {}",
-                    vec![Text(prefix.clone()), Text(end)],
-                ),
-                None => {}
-            },
+            // An empty prefix has no upper bound and matches every action: no condition at all.
+            Some(ActionMatch::Prefix(prefix)) => {
+                if let Some(end) = prefix_end(prefix) {
+                    b.push_bound(
+                        " AND action >= {} AND action < {}",
+                        vec![Text(prefix.clone()), Text(end)],
+                    );
+                }
+            }
             None => {}
         }
         if !self.outcomes.is_empty() {
