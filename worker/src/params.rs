@@ -8,8 +8,6 @@ use evident_shared::timestamp::{check_range, parse_rfc3339, Millis};
 use crate::error::{ApiError, Result};
 use crate::sql::{ActionMatch, ListQuery};
 
-/// Page size when none is asked for.
-pub const DEFAULT_LIMIT: u32 = 50;
 /// Largest page.
 pub const MAX_LIMIT: u32 = 500;
 
@@ -26,15 +24,7 @@ fn invalid(message: String) -> ApiError {
 
 /// Parses the list parameters.
 pub fn list_query(pairs: &[(String, String)]) -> Result<ListQuery> {
-    let mut q = ListQuery {
-        from: None,
-        to: None,
-        actor: None,
-        action: None,
-        outcomes: vec![],
-        cursor: None,
-        limit: DEFAULT_LIMIT,
-    };
+    let mut q = ListQuery::default();
     for (name, value) in pairs {
         let value = value.trim();
         if value.is_empty() {

@@ -90,6 +90,9 @@ pub enum ActionMatch {
     Prefix(String),
 }
 
+/// Page size when none is asked for.
+pub const DEFAULT_LIMIT: u32 = 50;
+
 /// The filters and page of a list request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListQuery {
@@ -107,6 +110,21 @@ pub struct ListQuery {
     pub cursor: Option<Cursor>,
     /// Page size.
     pub limit: u32,
+}
+
+impl Default for ListQuery {
+    /// No filter, newest first, one page of [`DEFAULT_LIMIT`] events.
+    fn default() -> Self {
+        ListQuery {
+            from: None,
+            to: None,
+            actor: None,
+            action: None,
+            outcomes: Vec::new(),
+            cursor: None,
+            limit: DEFAULT_LIMIT,
+        }
+    }
 }
 
 /// Assembles SQL from fixed fragments while numbering the bound values.
@@ -225,15 +243,7 @@ mod tests {
     use super::*;
 
     fn query() -> ListQuery {
-        ListQuery {
-            from: None,
-            to: None,
-            actor: None,
-            action: None,
-            outcomes: vec![],
-            cursor: None,
-            limit: 50,
-        }
+        ListQuery::default()
     }
 
     #[test]

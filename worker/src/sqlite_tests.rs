@@ -88,13 +88,8 @@ fn plan(db: &Connection, tenant: &str, query: &ListQuery) -> String {
 
 fn all() -> ListQuery {
     ListQuery {
-        from: None,
-        to: None,
-        actor: None,
-        action: None,
-        outcomes: vec![],
-        cursor: None,
         limit: 10,
+        ..ListQuery::default()
     }
 }
 
