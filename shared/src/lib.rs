@@ -4,10 +4,13 @@
 //! It performs no I/O and reads no clock: callers pass `now` and randomness in, which keeps every function
 //! deterministic and testable on the host while the same code runs in the worker and the browser.
 
+pub mod adapters;
 pub mod api;
 pub mod body;
 pub mod category;
+pub mod chain;
 pub mod cursor;
+pub mod enrich;
 pub mod event;
 pub mod ids;
 pub mod timestamp;

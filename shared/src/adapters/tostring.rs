@@ -1,0 +1,279 @@
+//! A small parser for the text Kotlin data classes and Lombok's `@ToString` print, as found in Airbyte's
+//! audit messages: `AuditLogEntry(id=..., user=User(userId=..., userAgent=...), summary={json}, ...)`.
+//!
+//! That text was never meant to be read back: values are not quoted, so a value ends where the next
+//! `, name=` or the enclosing `)` starts. User agents hold commas and parentheses
+//! (`Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)`) and summaries hold JSON with
+//! braces, commas and quotes. So a plain value is read with bracket depth tracked, and a `,` or `)` only
+//! ends it when what follows really is the next field or the end of the record; JSON values are read by a
+//! JSON parser; nested records by recursion. If the depth never comes back to zero (an unbalanced `(` in a
+//! user agent), the value is read again ignoring depth.
+
+use serde_json::Value;
+
+/// A parsed value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Kt {
+    /// The text `null`.
+    Null,
+    /// Anything unquoted, as printed.
+    Text(String),
+    /// A value that is JSON (a summary).
+    Json(Value),
+    /// A nested record, e.g. `User(...)`.
+    Record(Record),
+}
+
+/// A record: its class name and fields in order.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Record {
+    pub(crate) name: String,
+    pub(crate) fields: Vec<(String, Kt)>,
+}
+
+impl Record {
+    /// The field called `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&Kt> {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// The field called `name` as text (`None` for `null`, records and empty text).
+    pub(crate) fn text(&self, name: &str) -> Option<String> {
+        match self.get(name)? {
+            Kt::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            Kt::Json(Value::String(s)) => Some(s.clone()),
+            Kt::Json(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// Where and why the text does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParseError {
+    /// 1-based character position in the parsed text.
+    pub(crate) column: usize,
+    /// What was expected there.
+    pub(crate) expected: String,
+}
+
+/// Parses one record starting at the beginning of `text`; text after its closing `)` is ignored.
+pub(crate) fn parse_record(text: &str) -> Result<Record, ParseError> {
+    let mut p = Parser { s: text, pos: 0 };
+    p.record()
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn rest(&self) -> &'a str {
+        &self.s[self.pos..]
+    }
+
+    fn fail<T>(&self, expected: impl Into<String>) -> Result<T, ParseError> {
+        Err(ParseError {
+            column: self.s[..self.pos].chars().count() + 1,
+            expected: expected.into(),
+        })
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        if self.rest().starts_with(token) {
+            self.pos += token.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        let trimmed = self.rest().trim_start();
+        self.pos = self.s.len() - trimmed.len();
+    }
+
+    fn record(&mut self) -> Result<Record, ParseError> {
+        let Some(len) = ident_len(self.rest()) else {
+            return self.fail("a record name like `AuditLogEntry`");
+        };
+        let name = self.rest()[..len].to_string();
+        self.pos += len;
+        if !self.eat("(") {
+            return self.fail(format!("`(` after `{name}`"));
+        }
+        let mut fields = Vec::new();
+        self.skip_ws();
+        if self.eat(")") {
+            return Ok(Record { name, fields });
+        }
+        loop {
+            self.skip_ws();
+            let Some(len) = ident_len(self.rest()) else {
+                return self.fail(format!("a field name in `{name}(...)`"));
+            };
+            let key = self.rest()[..len].to_string();
+            self.pos += len;
+            if !self.eat("=") {
+                return self.fail(format!("`=` after `{key}`"));
+            }
+            let value = self.value(&key)?;
+            fields.push((key, value));
+            if self.eat(")") {
+                return Ok(Record { name, fields });
+            }
+            if !self.eat(",") {
+                return self.fail(format!("`,` or `)` closing `{name}(`"));
+            }
+        }
+    }
+
+    fn value(&mut self, key: &str) -> Result<Kt, ParseError> {
+        let start = self.pos;
+        if self.rest().starts_with("null") && ends_value(&self.s[start + 4..]) {
+            self.pos += 4;
+            return Ok(Kt::Null);
+        }
+        // A nested record's own error is the useful one when the value cannot be read as text either.
+        let mut nested_error = None;
+        let starts_upper = self.rest().starts_with(|c: char| c.is_ascii_uppercase());
+        if let Some(len) = ident_len(self.rest()).filter(|_| starts_upper) {
+            if self.rest()[len..].starts_with('(') {
+                match self.record() {
+                    Ok(record) if ends_value(self.rest()) => return Ok(Kt::Record(record)),
+                    Ok(_) => {}
+                    Err(e) => nested_error = Some(e),
+                }
+                self.pos = start;
+            }
+        }
+        if self.rest().starts_with(['{', '[']) {
+            let mut stream = serde_json::Deserializer::from_str(self.rest()).into_iter::<Value>();
+            if let Some(Ok(value)) = stream.next() {
+                let end = start + stream.byte_offset();
+                if ends_value(&self.s[end..]) {
+                    self.pos = end;
+                    return Ok(Kt::Json(value));
+                }
+            }
+        }
+        let rest = self.rest();
+        match scan_plain(rest, true).or_else(|| scan_plain(rest, false)) {
+            Some(len) => {
+                self.pos += len;
+                Ok(Kt::Text(rest[..len].to_string()))
+            }
+            None => match nested_error {
+                Some(e) => Err(e),
+                None => self.fail(format!(
+                    "the end of `{key}=`'s value: a `, name=` or `)` after it"
+                )),
+            },
+        }
+    }
+}
+
+/// Length of the identifier `[A-Za-z_][A-Za-z0-9_]*` at the start of `s`.
+fn ident_len(s: &str) -> Option<usize> {
+    let first = s.chars().next()?;
+    if !(first.is_ascii_alphabetic() || first == '_') {
+        return None;
+    }
+    Some(
+        s.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(s.len()),
+    )
+}
+
+/// True when `rest` starts with `, name=` (the next field).
+fn next_field(rest: &str) -> bool {
+    let Some(after) = rest.strip_prefix(',') else {
+        return false;
+    };
+    let after = after.trim_start();
+    ident_len(after).is_some_and(|len| after[len..].starts_with('='))
+}
+
+/// True when a value may end right before `rest`: the next field follows, or closing parentheses followed
+/// by the next field of an outer record or by the end of the text.
+fn ends_value(rest: &str) -> bool {
+    if next_field(rest) {
+        return true;
+    }
+    if !rest.starts_with(')') {
+        return false;
+    }
+    let after = rest.trim_start_matches(')');
+    after.trim().is_empty() || next_field(after)
+}
+
+/// Length of a plain value at the start of `s`. With `depth`, brackets opened inside the value must close
+/// before a `,` or `)` can end it.
+fn scan_plain(s: &str, depth: bool) -> Option<usize> {
+    let mut level = 0usize;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' | '[' | '{' if depth => level += 1,
+            ')' | ']' | '}' if depth && level > 0 => level -= 1,
+            ',' | ')' if level == 0 && ends_value(&s[i..]) => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn nested_records_json_and_user_agents() {
+        let r = parse_record(
+            "E(id=1, user=User(userId=u, agent=Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/1.0), summary={\"a\":\"x), b=(\",\"n\":[1,{\"c\":null}]}, ok=true, err=null)",
+        )
+        .unwrap();
+        assert_eq!(r.name, "E");
+        assert_eq!(r.text("id").as_deref(), Some("1"));
+        let Some(Kt::Record(user)) = r.get("user") else {
+            panic!("{r:?}")
+        };
+        assert_eq!(
+            user.text("agent").as_deref(),
+            Some(
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/1.0"
+            )
+        );
+        assert_eq!(
+            r.get("summary"),
+            Some(&Kt::Json(json!({"a": "x), b=(", "n": [1, {"c": null}]})))
+        );
+        assert_eq!(r.get("err"), Some(&Kt::Null));
+        assert_eq!(r.text("ok").as_deref(), Some("true"));
+    }
+
+    #[test]
+    fn unbalanced_brackets_in_plain_values() {
+        let r = parse_record("U(agent=Weird (agent; v1, mode=x, email=a@b.c)").unwrap();
+        assert_eq!(r.text("agent").as_deref(), Some("Weird (agent; v1"));
+        assert_eq!(r.text("mode").as_deref(), Some("x"));
+        let r = parse_record("U(agent=curl/8 :-) ok, email=a@b.c)").unwrap();
+        assert_eq!(r.text("agent").as_deref(), Some("curl/8 :-) ok"));
+        let r = parse_record("U(map={a=1, b=2}, n=null)").unwrap();
+        assert_eq!(r.text("map").as_deref(), Some("{a=1, b=2}"));
+        assert_eq!(parse_record("U()").unwrap().fields, vec![]);
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let e = parse_record("AuditLogEntry(id)").unwrap_err();
+        assert_eq!(e.column, 17);
+        assert!(e.expected.contains("`=` after `id`"), "{e:?}");
+        let e = parse_record("AuditLogEntry(id=1").unwrap_err();
+        assert_eq!(e.column, 18);
+        assert!(e.expected.contains("`id=`"), "{e:?}");
+        assert!(parse_record("(x=1)").is_err());
+    }
+}
