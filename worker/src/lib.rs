@@ -6,11 +6,14 @@
 
 pub mod auth;
 pub mod error;
+pub mod geo;
 pub mod ingest;
 pub mod params;
 mod respond;
 mod routes;
 pub mod sql;
+#[cfg(test)]
+mod geo_sqlite_tests;
 #[cfg(test)]
 mod sqlite_tests;
 mod store;
