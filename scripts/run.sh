@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Evident on this machine: installs what is missing, builds the dashboard and the worker, applies
-# the D1 migrations to the local database, loads demo data into an empty database, and serves the
+# the D1 migrations and loads the IP-to-country ranges into the local database, loads demo data into an
+# empty database, and serves the
 # dashboard and the API on http://127.0.0.1:8787 until Ctrl-C. A second run skips installs and
 # unchanged builds.
 #
@@ -26,6 +27,7 @@ build_app
 build_worker dev
 cargo build --quiet --release -p evident-tests --bin evident-demo
 apply_migrations
+load_geo
 
 log "starting wrangler dev on 127.0.0.1:$port"
 wrangler dev --ip 127.0.0.1 --port "$port" --show-interactive-dev-session=false &

@@ -72,3 +72,8 @@ apply_migrations() {
   # $@: extra wrangler flags, e.g. --persist-to <dir>
   (cd "$EVIDENT_ROOT" && wrangler d1 migrations apply DB --local "$@" >/dev/null)
 }
+
+load_geo() {
+  # $@: extra flags for scripts/load-geo.sh, e.g. --persist-to <dir>. Skips a dataset already loaded.
+  bash "$EVIDENT_ROOT/scripts/load-geo.sh" --local "$@"
+}
