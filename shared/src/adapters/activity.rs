@@ -1,5 +1,530 @@
-use super::*;
-#[allow(unused)]
-pub(super) fn adapt(body: &str, hint: Hint<'_>) -> Result<Adapted, AdaptError> {
-    todo!()
+//! The generic "Activity Logs" product (seeds/003): its webhook shape `{event, user, resource, timestamp}`
+//! (one object, a JSON array, or NDJSON) and its CSV export `timestamp,user,action,resource,status,ip_address`.
+//!
+//! CSV is chosen by a `text/csv` content type or, failing that, by a first line that is the export's header
+//! (columns are found by name, so reordered or extra columns work) or a row of six fields starting with a
+//! time (an export without header). Quoted fields may hold commas, quotes and newlines; `line` is the line
+//! on which a row starts.
+//!
+//! Mapping (both shapes):
+//! - The action words, whether `notebook_executed`, `created`, `Created notebook` or `notebook.create`,
+//!   become `resource.verb` with the verb in the present tense: `notebook_executed` -> `notebook.execute`,
+//!   `Granted` -> `<resource>.grant`. When the words name no resource, the resource's name is searched for a
+//!   known kind (`sales_db` -> `database`, `Q2 Sales Report` -> `report`, `orders table` -> `table`), else it
+//!   is `resource`: `created` on `sales_db` -> `database.create`.
+//! - `user` -> actor: an e-mail is a `user` with that e-mail; `api_key...`/`key_...`/`sk_...` an `api_key`;
+//!   `service:...`/`svc-...` a `service`; `system` the `system`; an object `{id, email, name, type}` as given.
+//! - `resource` -> `targets[0]` `{type: <kind>, id: <resource>, name: <resource>}` (the product names
+//!   resources by their display name), unless `resource_id` is given.
+//! - `timestamp` -> `occurred_at` (`2024-06-12 14:30:22` is read as UTC, as the product shows it).
+//! - `status` -> `outcome`: success/succeeded/ok, failed/failure/error, in progress/running, pending,
+//!   denied/forbidden; anything else stays `unknown` with the text in `metadata.status`.
+//! - `ip_address` -> `context.ip`; webhook extras: `user_agent`, `session_id`, `request_id` -> `context`,
+//!   `duration` (`245ms`, `1.2 seconds`, or ms) -> `duration_ms`, `details` -> `description`,
+//!   `before`/`after` -> `changes`, other scalars -> `metadata`, other objects -> `payload`.
+//! - `id` -> `idempotency_key` `activity:<id>`; without one, `activity:h<hash of the record>`.
+
+use serde_json::{Map, Value};
+
+use super::common::{
+    self, actor, field, json_records, normalize_time, normalize_time_text, raw_field, set, set_obj,
+    source, target, DerivedKeys, Lines, Meta,
+};
+use super::{AdaptError, Adapted, Hint};
+use crate::category::derive_category;
+use crate::event::Category;
+
+/// The export's columns, in the export's order.
+pub(super) const CSV_COLUMNS: [&str; 6] = [
+    "timestamp",
+    "user",
+    "action",
+    "resource",
+    "status",
+    "ip_address",
+];
+const EXPECTED: &str = "Activity Logs webhooks are JSON objects `{event, user, resource, timestamp}` (one, an array, or NDJSON); exports are CSV with the header `timestamp,user,action,resource,status,ip_address`";
+
+/// The fields of one activity, whichever shape it came in.
+#[derive(Default)]
+struct Activity<'a> {
+    timestamp: Option<Value>,
+    user: Option<&'a Value>,
+    user_text: Option<String>,
+    action: String,
+    resource: Option<String>,
+    status: Option<String>,
+    ip: Option<String>,
 }
+
+pub(super) fn adapt(body: &str, hint: Hint<'_>) -> Result<Adapted, AdaptError> {
+    let mime = hint.content_type.split(';').next().unwrap_or("").trim();
+    let first = body.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let json_like = first.trim_start().starts_with(['{', '[']);
+    if mime.eq_ignore_ascii_case("text/csv") || (!json_like && looks_like_csv(first)) {
+        return csv(body);
+    }
+    if !json_like && !mime.to_ascii_lowercase().contains("json") {
+        return Err(AdaptError::WrongShape {
+            line: 1 + body.lines().take_while(|l| l.trim().is_empty()).count(),
+            expected: EXPECTED.into(),
+        });
+    }
+    let mut out = Adapted::default();
+    let mut keys = DerivedKeys::default();
+    for (line, item) in json_records(body, &["events", "data"], EXPECTED)? {
+        match item {
+            Ok(Value::Object(map)) => match webhook(&map, &mut keys) {
+                Ok(ev) => out.record(line, ev),
+                Err(reason) => out.unreadable(line, reason),
+            },
+            Ok(_) => out.unreadable(line, "an activity must be a JSON object"),
+            Err(reason) => out.unreadable(line, reason),
+        }
+    }
+    Ok(out)
+}
+
+fn looks_like_csv(first: &str) -> bool {
+    let lower = first.to_ascii_lowercase();
+    let cells: Vec<&str> = lower
+        .split(',')
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
+    let header = cells.contains(&"timestamp") && cells.contains(&"action");
+    header || (cells.len() == 6 && normalize_time_text(cells[0]).is_ok())
+}
+
+fn csv(body: &str) -> Result<Adapted, AdaptError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let mut out = Adapted::default();
+    let mut keys = DerivedKeys::default();
+    let mut columns: Option<Vec<String>> = None;
+    let mut lines = Lines::new(body);
+    for result in reader.records() {
+        let row = match result {
+            Ok(row) => row,
+            Err(e) => {
+                let line = e
+                    .position()
+                    .map_or(0, |p| lines.at(start_of(body, p.byte())));
+                out.unreadable(line, format!("unreadable CSV row: {e}"));
+                continue;
+            }
+        };
+        // The byte offset, not csv's own line count, which lags behind after `\r\n` line ends.
+        let line = row
+            .position()
+            .map_or(0, |p| lines.at(start_of(body, p.byte())));
+        if row.iter().all(|cell| cell.trim().is_empty()) {
+            continue;
+        }
+        if columns.is_none() {
+            let cells: Vec<String> = row.iter().map(|c| c.trim().to_ascii_lowercase()).collect();
+            if cells.iter().any(|c| c == "timestamp") {
+                if let Some(missing) = ["timestamp", "user", "action"]
+                    .into_iter()
+                    .find(|c| !cells.iter().any(|n| n == c))
+                {
+                    return Err(AdaptError::WrongShape {
+                        line,
+                        expected: format!("the CSV header has no `{missing}` column; {EXPECTED}"),
+                    });
+                }
+                columns = Some(cells);
+                continue;
+            }
+            if cells.len() != CSV_COLUMNS.len() || normalize_time_text(&cells[0]).is_err() {
+                return Err(AdaptError::WrongShape {
+                    line,
+                    expected: format!(
+                        "the first CSV line is neither a header nor a row starting with a time; {EXPECTED}"
+                    ),
+                });
+            }
+            columns = Some(CSV_COLUMNS.iter().map(|c| c.to_string()).collect());
+        }
+        let Some(names) = columns.as_ref() else {
+            continue;
+        };
+        if row.len() != names.len() {
+            out.unreadable(
+                line,
+                format!(
+                    "expected {} columns ({}), found {}",
+                    names.len(),
+                    names.join(","),
+                    row.len()
+                ),
+            );
+            continue;
+        }
+        let cell = |name: &str| {
+            names
+                .iter()
+                .position(|n| n == name)
+                .and_then(|i| row.get(i))
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+        };
+        let mut meta = Meta::default();
+        for (name, value) in names.iter().zip(row.iter()) {
+            if !CSV_COLUMNS.contains(&name.as_str()) && !value.trim().is_empty() {
+                meta.put(name, value.trim());
+            }
+        }
+        let activity = Activity {
+            timestamp: cell("timestamp").map(Value::String),
+            user: None,
+            user_text: cell("user"),
+            action: cell("action").unwrap_or_default(),
+            resource: cell("resource"),
+            status: cell("status"),
+            ip: cell("ip_address"),
+        };
+        let content = row.iter().collect::<Vec<_>>().join("\u{1f}");
+        match build(&activity, meta) {
+            Ok(mut ev) => {
+                ev.insert(
+                    "idempotency_key".into(),
+                    keys.key("activity", &content).into(),
+                );
+                out.record(line, ev);
+            }
+            Err(reason) => out.unreadable(line, reason),
+        }
+    }
+    Ok(out)
+}
+
+/// The first byte at or after `offset` that is not a line end: where a record really starts.
+fn start_of(body: &str, offset: u64) -> usize {
+    let offset = usize::try_from(offset)
+        .unwrap_or(body.len())
+        .min(body.len());
+    offset
+        + body.as_bytes()[offset..]
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count()
+}
+
+/// Webhook fields this adapter maps itself; the rest go to metadata or payload.
+const MAPPED: &[&str] = &[
+    "id",
+    "event",
+    "action",
+    "user",
+    "resource",
+    "resource_id",
+    "resource_type",
+    "timestamp",
+    "status",
+    "ip_address",
+    "ip",
+    "user_agent",
+    "session_id",
+    "request_id",
+    "duration",
+    "duration_ms",
+    "details",
+    "before",
+    "after",
+];
+
+fn webhook(map: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, Value>, String> {
+    let action = field(map, &["event", "action"]).ok_or("activity has no `event`")?;
+    let user = raw_field(map, &["user"]);
+    let mut meta = Meta::default();
+    let mut payload = Map::new();
+    for (key, value) in map.iter().filter(|(k, _)| !MAPPED.contains(&k.as_str())) {
+        match value {
+            Value::Object(_) | Value::Array(_) => {
+                payload.insert(key.clone(), value.clone());
+            }
+            _ => meta.put(key, value.clone()),
+        }
+    }
+    let activity = Activity {
+        timestamp: raw_field(map, &["timestamp"]).cloned(),
+        user_text: user.and_then(|u| common::text(Some(u))),
+        user: user.filter(|u| u.is_object()),
+        action,
+        resource: field(map, &["resource"]),
+        status: field(map, &["status"]),
+        ip: field(map, &["ip_address", "ip"]),
+    };
+    let mut ev = build(&activity, meta)?;
+    if let Some(kind) = field(map, &["resource_type"]) {
+        if let Some(Value::Object(t)) = ev.get_mut("targets").and_then(|t| t.get_mut(0)) {
+            t.insert("type".into(), common::snake(&kind).into());
+        }
+    }
+    if let Some(id) = field(map, &["resource_id"]) {
+        if let Some(Value::Object(t)) = ev.get_mut("targets").and_then(|t| t.get_mut(0)) {
+            t.insert("id".into(), id.into());
+        }
+    }
+    if let Some(Value::Object(context)) = ev.get_mut("context") {
+        for key in ["user_agent", "session_id", "request_id"] {
+            set(context, key, field(map, &[key]));
+        }
+    } else {
+        let mut context = Map::new();
+        for key in ["user_agent", "session_id", "request_id"] {
+            set(&mut context, key, field(map, &[key]));
+        }
+        set_obj(&mut ev, "context", context);
+    }
+    if let Some(ms) = raw_field(map, &["duration_ms", "duration"]).and_then(duration_ms) {
+        ev.insert("duration_ms".into(), ms.into());
+    }
+    set(&mut ev, "description", field(map, &["details"]));
+    let mut changes = Map::new();
+    for side in ["before", "after"] {
+        if let Some(v) = raw_field(map, &[side]) {
+            changes.insert(side.into(), common::maybe_json(v));
+        }
+    }
+    set_obj(&mut ev, "changes", changes);
+    set_obj(&mut ev, "payload", payload);
+    let key = match field(map, &["id"]) {
+        Some(id) => format!("activity:{id}"),
+        None => keys.key("activity", &Value::Object(map.clone()).to_string()),
+    };
+    ev.insert("idempotency_key".into(), key.into());
+    Ok(ev)
+}
+
+fn build(a: &Activity<'_>, mut meta: Meta) -> Result<Map<String, Value>, String> {
+    if a.action.trim().is_empty() {
+        return Err("activity has no action".into());
+    }
+    let mut ev = Map::new();
+    let (resource, verb) = split_action(&a.action);
+    let kind = resource
+        .or_else(|| a.resource.as_deref().and_then(kind_of))
+        .unwrap_or_else(|| "resource".into());
+    ev.insert("action".into(), format!("{kind}.{verb}").into());
+    if let Some(t) = &a.timestamp {
+        let at = normalize_time(t).map_err(|e| format!("`timestamp`: {e}"))?;
+        ev.insert("occurred_at".into(), at.into());
+    }
+    let outcome = a.status.as_deref().map(outcome_of);
+    match outcome {
+        Some(Some(outcome)) => {
+            ev.insert("outcome".into(), outcome.into());
+        }
+        Some(None) => meta.put_opt("status", a.status.clone()),
+        None if verb == "fail" => {
+            ev.insert("outcome".into(), "failure".into());
+        }
+        None => {}
+    }
+    ev.insert("actor".into(), actor_of(a.user, a.user_text.as_deref()));
+    if let Some(resource) = &a.resource {
+        ev.insert(
+            "targets".into(),
+            Value::Array(vec![target(&kind, resource, Some(resource.clone()))]),
+        );
+    }
+    if let Some(text) = &a.ip {
+        match common::ip(text) {
+            Some(ip) => {
+                ev.insert("context".into(), serde_json::json!({ "ip": ip }));
+            }
+            None => meta.put("ip_address", text.clone()),
+        }
+    }
+    meta.into_event(&mut ev);
+    ev.insert("source".into(), source("activity", None));
+    Ok(ev)
+}
+
+/// The resource named in the action words (if any) and the verb in the present tense. A past-tense
+/// word is the verb before a bare one, so `query_executed` is `query.execute`, not `executed.query`.
+fn split_action(text: &str) -> (Option<String>, String) {
+    let snake = common::snake(text);
+    for (words, verb) in [
+        ("logged_in", "sign_in"),
+        ("signed_in", "sign_in"),
+        ("log_in", "sign_in"),
+        ("sign_in", "sign_in"),
+        ("logged_out", "sign_out"),
+        ("signed_out", "sign_out"),
+        ("log_out", "sign_out"),
+        ("sign_out", "sign_out"),
+    ] {
+        if let Some(at) = snake.find(words) {
+            let rest = format!("{}_{}", &snake[..at], &snake[at + words.len()..]);
+            let rest = rest.trim_matches('_');
+            let resource = if rest.is_empty() { "user" } else { rest };
+            return (Some(resource.to_string()), verb.to_string());
+        }
+    }
+    let words: Vec<&str> = snake.split('_').filter(|w| !w.is_empty()).collect();
+    let past = words.iter().position(|w| {
+        (w.ends_with("ed") || IRREGULAR.iter().any(|(p, _)| p == w)) && present(w).is_some()
+    });
+    let verb_at = past.or_else(|| words.iter().position(|w| present(w).is_some()));
+    match verb_at {
+        Some(i) => {
+            let rest: Vec<&str> = words
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, w)| *w)
+                .collect();
+            let resource = (!rest.is_empty()).then(|| rest.join("_"));
+            (resource, present(words[i]).unwrap_or_default())
+        }
+        // No known verb: the last word is the verb, as in `resource.verb`.
+        None => match words.split_last() {
+            Some((last, init)) if !init.is_empty() => (Some(init.join("_")), last.to_string()),
+            Some((last, _)) => (None, last.to_string()),
+            None => (None, "unknown".into()),
+        },
+    }
+}
+
+/// Past tenses that are not `<verb>ed` or `<verb>d`.
+const IRREGULAR: &[(&str, &str)] = &[
+    ("ran", "run"),
+    ("made", "make"),
+    ("left", "leave"),
+    ("sent", "send"),
+    ("failed", "fail"),
+    ("fail", "fail"),
+    ("modified", "modify"),
+    ("copied", "copy"),
+    ("queried", "query"),
+    ("retried", "retry"),
+    ("stopped", "stop"),
+    ("dropped", "drop"),
+    ("tagged", "tag"),
+    ("transferred", "transfer"),
+    ("cancelled", "cancel"),
+    ("canceled", "cancel"),
+    ("approved", "approve"),
+    ("rejected", "reject"),
+    ("scheduled", "schedule"),
+];
+
+/// The present tense of a verb the product writes, or `None` when `word` is no verb Evident knows.
+fn present(word: &str) -> Option<String> {
+    if let Some((_, v)) = IRREGULAR.iter().find(|(w, _)| *w == word) {
+        return Some(v.to_string());
+    }
+    let known = |w: &str| derive_category(&format!("x.{w}")) != Category::Other;
+    if known(word) {
+        return Some(word.to_string());
+    }
+    let stem = word.strip_suffix("ed")?;
+    [format!("{stem}e"), stem.to_string()]
+        .into_iter()
+        .find(|w| known(w))
+}
+
+/// A kind of resource from words in its display name.
+fn kind_of(name: &str) -> Option<String> {
+    const KINDS: &[(&str, &str)] = &[
+        ("db", "database"),
+        ("database", "database"),
+        ("table", "table"),
+        ("notebook", "notebook"),
+        ("experiment", "experiment"),
+        ("pipeline", "pipeline"),
+        ("collection", "collection"),
+        ("query", "query"),
+        ("report", "report"),
+        ("dashboard", "dashboard"),
+        ("user", "user"),
+        ("team", "team"),
+        ("permission", "permission"),
+        ("dataset", "dataset"),
+        ("cell", "cell"),
+    ];
+    let snake = common::snake(name);
+    snake.split('_').rev().find_map(|w| {
+        let w = w.strip_suffix('s').filter(|s| s.len() > 2).unwrap_or(w);
+        KINDS
+            .iter()
+            .find(|(k, _)| *k == w)
+            .map(|(_, kind)| kind.to_string())
+    })
+}
+
+fn outcome_of(status: &str) -> Option<&'static str> {
+    match common::snake(status).as_str() {
+        "success" | "succeeded" | "successful" | "ok" | "completed" | "done" => Some("success"),
+        "failed" | "failure" | "fail" | "error" | "errored" => Some("failure"),
+        "in_progress" | "running" | "started" => Some("in_progress"),
+        "pending" | "waiting" | "queued" => Some("pending"),
+        "denied" | "forbidden" | "unauthorized" | "rejected" => Some("denied"),
+        _ => None,
+    }
+}
+
+fn actor_of(user: Option<&Value>, text: Option<&str>) -> Value {
+    if let Some(Value::Object(map)) = user {
+        let mail = field(map, &["email"]);
+        if let Some(id) = field(map, &["id"]).or_else(|| mail.clone()) {
+            let kind = field(map, &["type"]).unwrap_or_else(|| "user".into());
+            let kind = if crate::event::ActorType::parse(&kind).is_some() {
+                kind
+            } else {
+                "user".into()
+            };
+            return actor(&kind, &id, field(map, &["name"]), mail);
+        }
+    }
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return actor("anonymous", "anonymous", None, None);
+    };
+    let lower = text.to_ascii_lowercase();
+    let kind = if common::email(text).is_some() {
+        "user"
+    } else if ["api_key", "apikey", "api-key", "key_", "sk_", "pk_"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+    {
+        "api_key"
+    } else if ["service:", "svc-", "svc_", "service-account"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+    {
+        "service"
+    } else if lower == "system" {
+        "system"
+    } else {
+        "user"
+    };
+    actor(kind, text, None, Some(text.to_string()))
+}
+
+/// `245ms`, `1.2 seconds`, `3s`, `2 min` or a number of milliseconds.
+fn duration_ms(value: &Value) -> Option<u64> {
+    if let Some(n) = value.as_f64() {
+        return (n >= 0.0).then_some(n.round() as u64);
+    }
+    let text = value.as_str()?.trim().to_ascii_lowercase();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let number: f64 = text[..split].parse().ok()?;
+    let factor = match text[split..].trim() {
+        "" | "ms" | "millisecond" | "milliseconds" => 1.0,
+        "s" | "sec" | "secs" | "second" | "seconds" => 1000.0,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60_000.0,
+        _ => return None,
+    };
+    Some((number * factor).round() as u64)
+}
+
+#[cfg(test)]
+#[path = "activity_tests.rs"]
+mod tests;

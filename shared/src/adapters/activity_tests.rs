@@ -1,0 +1,296 @@
+//! Tests of the Activity Logs adapter: the seed's webhook and CSV export verbatim, then the awkward cases.
+
+use serde_json::json;
+
+use super::*;
+use crate::adapters::common::testing::valid;
+use crate::event::{ActorType, Category, Outcome};
+
+/// The webhook body of seeds/003, verbatim.
+const SEED_WEBHOOK: &str = r#"{
+"event": "notebook_executed",
+"user": "alice@company.com",
+"resource": "Q2 Sales Report",
+"timestamp": "2024-06-12T14:30:22Z"
+}"#;
+
+/// The CSV export of seeds/003, verbatim.
+const SEED_CSV: &str = "timestamp,user,action,resource,status,ip_address
+2024-06-12 14:30:22,alice@company.com,created,sales_db,success,192.168.1.100
+2024-06-12 14:35:10,bob@company.com,updated,sales_db,success,192.168.1.101";
+
+fn csv_hint() -> Hint<'static> {
+    Hint {
+        content_type: "text/csv; charset=utf-8",
+        file_name: None,
+    }
+}
+
+#[test]
+fn the_seed_webhook() {
+    let out = adapt(
+        SEED_WEBHOOK,
+        Hint {
+            content_type: "application/json",
+            file_name: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(out.records.len(), 1);
+    assert_eq!(out.records[0].line, 1);
+    let e = valid(&out.records[0].event, "activity");
+    assert_eq!(e.action, "notebook.execute");
+    assert_eq!(e.category, Category::Execute);
+    assert_eq!(e.occurred_at, "2024-06-12T14:30:22.000Z");
+    assert_eq!(e.actor.kind, ActorType::User);
+    assert_eq!(e.actor.id, "alice@company.com");
+    assert_eq!(e.actor.email.as_deref(), Some("alice@company.com"));
+    assert_eq!(e.targets.len(), 1);
+    assert_eq!(e.targets[0].kind, "notebook");
+    assert_eq!(e.targets[0].id, "Q2 Sales Report");
+    assert_eq!(e.targets[0].name.as_deref(), Some("Q2 Sales Report"));
+    assert_eq!(e.outcome, Outcome::Unknown);
+    assert_eq!(e.source.name.as_deref(), Some("activity"));
+    assert!(e.idempotency_key.unwrap().starts_with("activity:h"));
+    // Without a content type the JSON is recognised too, and gives the same key.
+    assert_eq!(adapt(SEED_WEBHOOK, Hint::default()).unwrap(), out);
+}
+
+#[test]
+fn the_seed_csv_export() {
+    for hint in [csv_hint(), Hint::default()] {
+        let out = adapt(SEED_CSV, hint).unwrap();
+        assert!(
+            out.unreadable.is_empty() && out.skipped.is_empty(),
+            "{out:?}"
+        );
+        assert_eq!(
+            out.records.iter().map(|r| r.line).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        let e = valid(&out.records[0].event, "activity");
+        assert_eq!(e.action, "database.create");
+        assert_eq!(e.category, Category::Create);
+        assert_eq!(e.occurred_at, "2024-06-12T14:30:22.000Z");
+        assert_eq!(e.outcome, Outcome::Success);
+        assert_eq!(e.actor.email.as_deref(), Some("alice@company.com"));
+        assert_eq!(e.targets[0].kind, "database");
+        assert_eq!(e.targets[0].id, "sales_db");
+        assert_eq!(e.context.ip.as_deref(), Some("192.168.1.100"));
+        let e = valid(&out.records[1].event, "activity");
+        assert_eq!(e.action, "database.update");
+        assert_eq!(e.actor.id, "bob@company.com");
+        assert_eq!(e.occurred_at, "2024-06-12T14:35:10.000Z");
+        assert_eq!(e.context.ip.as_deref(), Some("192.168.1.101"));
+    }
+}
+
+#[test]
+fn csv_with_quoted_fields_keeps_real_line_numbers() {
+    let body = "timestamp,user,action,resource,status,ip_address\r\n\
+\"2024-06-12 14:30:22\",\"Smith, Alice <alice@company.com>\",\"Executed query\",\"Top 10 \"\"Customers\"\", by revenue\",Success,192.168.1.100\r\n\
+2024-06-12 14:31:00,carol@company.com,updated,\"orders\ntable (line two)\",failed,10.0.0.7\r\n\
+2024-06-12 14:32:00,svc-etl,Triggered pipeline,Daily ETL,In Progress,not-an-ip\r\n\
+2024-06-12 14:33:00,dave@company.com,deleted,too,many,columns,here\r\n\
+2024-06-12 14:34:00,api_key_123,exported,Q2 report,denied,\r\n\
+yesterday,erin@company.com,viewed,sales_db,success,192.168.1.9\r\n";
+    let out = adapt(body, csv_hint()).unwrap();
+    let lines: Vec<usize> = out.records.iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![2, 3, 5, 7]);
+    let e = valid(&out.records[0].event, "activity");
+    assert_eq!(e.action, "query.execute");
+    assert_eq!(e.actor.id, "Smith, Alice <alice@company.com>");
+    assert_eq!(e.actor.email, None);
+    assert_eq!(e.targets[0].id, "Top 10 \"Customers\", by revenue");
+    let e = valid(&out.records[1].event, "activity");
+    assert_eq!(e.action, "table.update");
+    assert_eq!(e.outcome, Outcome::Failure);
+    assert_eq!(e.targets[0].id, "orders\ntable (line two)");
+    let e = valid(&out.records[2].event, "activity");
+    assert_eq!(e.action, "pipeline.trigger");
+    assert_eq!(e.outcome, Outcome::InProgress);
+    assert_eq!(e.actor.kind, ActorType::Service);
+    assert_eq!(e.metadata["ip_address"], json!("not-an-ip"));
+    assert!(e.context.ip.is_none());
+    let e = valid(&out.records[3].event, "activity");
+    assert_eq!(e.action, "report.export");
+    assert_eq!(e.category, Category::Export);
+    assert_eq!(e.outcome, Outcome::Denied);
+    assert_eq!(e.actor.kind, ActorType::ApiKey);
+    let problems: Vec<(usize, &str)> = out
+        .unreadable
+        .iter()
+        .map(|p| (p.line, p.reason.as_str()))
+        .collect();
+    assert_eq!(
+        problems,
+        vec![
+            (
+                6,
+                "expected 6 columns (timestamp,user,action,resource,status,ip_address), found 7"
+            ),
+            (
+                8,
+                "`timestamp`: `yesterday` is not a timestamp like `2024-06-12T14:30:22Z`"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn csv_columns_by_name_and_without_header() {
+    let body = "ip_address,Action,User,Timestamp,Region\n10.1.1.1,shared,alice@company.com,2024-06-12T14:30:22Z,eu\n";
+    let out = adapt(body, Hint::default()).unwrap();
+    let e = valid(&out.records[0].event, "activity");
+    assert_eq!(e.action, "resource.share");
+    assert_eq!(e.category, Category::Permission);
+    assert_eq!(e.context.ip.as_deref(), Some("10.1.1.1"));
+    assert_eq!(e.metadata["region"], json!("eu"));
+    assert!(e.targets.is_empty());
+    let headerless = SEED_CSV.lines().skip(1).collect::<Vec<_>>().join("\n");
+    let out = adapt(&headerless, Hint::default()).unwrap();
+    assert_eq!(out.records.len(), 2);
+    assert_eq!(out.records[0].line, 1);
+    let err = adapt("when,who\n1,2\n", csv_hint()).unwrap_err();
+    assert!(
+        matches!(err, AdaptError::WrongShape { line: 1, .. }),
+        "{err:?}"
+    );
+    let err = adapt("timestamp,user,resource\n", csv_hint()).unwrap_err();
+    assert!(err.to_string().contains("no `action` column"), "{err}");
+}
+
+#[test]
+fn identical_rows_are_both_kept_and_resends_dedupe() {
+    let row = "2024-06-12 14:30:22,alice@company.com,viewed,sales_db,success,192.168.1.100";
+    let body = format!("{}\n{row}\n{row}\n", CSV_COLUMNS.join(","));
+    let out = adapt(&body, csv_hint()).unwrap();
+    let keys: Vec<&str> = out
+        .records
+        .iter()
+        .map(|r| r.event["idempotency_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys[1], format!("{}-2", keys[0]));
+    assert_eq!(adapt(&body, csv_hint()).unwrap(), out);
+}
+
+#[test]
+fn webhook_arrays_ndjson_and_extras() {
+    let body = json!([
+        {"event": "query_executed", "user": {"id": "u_7", "email": "ann@company.com", "name": "Ann"},
+         "resource": "Top 10 Customers", "resource_id": "q_10", "timestamp": 1718202622000_i64,
+         "status": "Success", "duration": "1.2 seconds", "details": "Rows returned: 10",
+         "ip_address": "192.168.1.100", "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+         "session_id": "s1", "rows": 10, "params": {"limit": 10}, "id": "evt_1"},
+        {"event": "notebook.updated", "user": "alice@company.com", "resource": "Report",
+         "before": {"status": "draft"}, "after": "{\"status\": \"published\"}", "duration_ms": 245},
+        {"user": "x@y.z"},
+        ["not", "an", "object"]
+    ])
+    .to_string();
+    let out = adapt(&body, Hint::default()).unwrap();
+    assert_eq!(out.records.len(), 2);
+    let e = valid(&out.records[0].event, "activity");
+    assert_eq!(e.action, "query.execute");
+    assert_eq!(e.actor.id, "u_7");
+    assert_eq!(e.actor.name.as_deref(), Some("Ann"));
+    assert_eq!(e.targets[0].id, "q_10");
+    assert_eq!(e.targets[0].name.as_deref(), Some("Top 10 Customers"));
+    assert_eq!(e.occurred_at, "2024-06-12T14:30:22.000Z");
+    assert_eq!(e.outcome, Outcome::Success);
+    assert_eq!(e.duration_ms, Some(1200));
+    assert_eq!(e.description.as_deref(), Some("Rows returned: 10"));
+    assert_eq!(e.context.ip.as_deref(), Some("192.168.1.100"));
+    assert_eq!(
+        e.context.user_agent.as_deref(),
+        Some("Mozilla/5.0 (X11; Linux x86_64)")
+    );
+    assert_eq!(e.context.session_id.as_deref(), Some("s1"));
+    assert_eq!(e.metadata["rows"], json!(10));
+    assert_eq!(e.payload, Some(json!({"params": {"limit": 10}})));
+    assert_eq!(e.idempotency_key.as_deref(), Some("activity:evt_1"));
+    let e = valid(&out.records[1].event, "activity");
+    assert_eq!(e.action, "notebook.update");
+    assert_eq!(e.duration_ms, Some(245));
+    assert_eq!(e.changes.unwrap().changed_fields, vec!["/status"]);
+    let problems: Vec<&str> = out.unreadable.iter().map(|p| p.reason.as_str()).collect();
+    assert_eq!(
+        problems,
+        vec![
+            "activity has no `event`",
+            "an activity must be a JSON object"
+        ]
+    );
+
+    let nd = format!(
+        "{}\n{{\"event\": \"user_logged_in\", \"user\": \"bob@company.com\"\n",
+        SEED_WEBHOOK.replace('\n', "")
+    );
+    let out = adapt(&nd, Hint::default()).unwrap();
+    assert_eq!(out.records.len(), 1);
+    assert_eq!(out.unreadable[0].line, 2);
+    assert!(
+        out.unreadable[0].reason.contains("EOF"),
+        "{:?}",
+        out.unreadable
+    );
+    let e = valid(
+        &adapt(
+            "{\"event\": \"user_logged_in\", \"user\": \"bob@company.com\"}",
+            Hint::default(),
+        )
+        .unwrap()
+        .records[0]
+            .event,
+        "activity",
+    );
+    assert_eq!(e.action, "user.sign_in");
+    assert_eq!(e.category, Category::Auth);
+}
+
+#[test]
+fn the_seeds_action_words() {
+    let cases = [
+        ("Created", None, "create"),
+        ("Updated", None, "update"),
+        ("Deleted", None, "delete"),
+        ("Viewed", None, "view"),
+        ("Executed", None, "execute"),
+        ("Cancelled", None, "cancel"),
+        ("Shared", None, "share"),
+        ("Revoked", None, "revoke"),
+        ("Promoted", None, "promote"),
+        ("Created notebook", Some("notebook"), "create"),
+        ("Added cell", Some("cell"), "add"),
+        ("Inserted", None, "insert"),
+        ("Imported data", Some("data"), "import"),
+        ("Triggered pipeline", Some("pipeline"), "trigger"),
+        ("Disabled pipeline", Some("pipeline"), "disable"),
+        ("query_executed", Some("query"), "execute"),
+        ("notebook.create", Some("notebook"), "create"),
+        ("pipeline_frobnicated", Some("pipeline"), "frobnicated"),
+    ];
+    for (text, resource, verb) in cases {
+        let got = split_action(text);
+        assert_eq!(
+            (got.0.as_deref(), got.1.as_str()),
+            (resource, verb),
+            "{text}"
+        );
+    }
+    assert_eq!(kind_of("Q2 Sales Report").as_deref(), Some("report"));
+    assert_eq!(kind_of("orders table").as_deref(), Some("table"));
+    assert_eq!(kind_of("Daily ETL"), None);
+}
+
+#[test]
+fn text_that_is_neither_json_nor_csv_is_refused() {
+    let err = adapt("\nhello there\n", Hint::default()).unwrap_err();
+    assert_eq!(
+        err,
+        AdaptError::WrongShape {
+            line: 2,
+            expected: EXPECTED.into()
+        }
+    );
+}
