@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Runs Evident on this machine: installs what is missing, builds the dashboard and the worker, applies
 # the D1 migrations and loads the IP-to-country ranges into the local database, loads demo data into an
-# empty database, and serves the
-# dashboard and the API on http://127.0.0.1:8787 until Ctrl-C. A second run skips installs and
-# unchanged builds.
+# empty database, and serves the dashboard and the API on http://127.0.0.1:8787 until Ctrl-C. A second
+# run skips installs, unchanged builds and a dataset already loaded.
 #
 # Environment: EVIDENT_PORT (default 8787), EVIDENT_DEMO_EVENTS (default 5000).
 set -euo pipefail

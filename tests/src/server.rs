@@ -1,13 +1,19 @@
 //! Runs a real `wrangler dev` (workerd with a local D1 database) for a test or a benchmark: a free port,
-//! a fresh state directory with the migrations applied, its own keys, and the whole process group killed
-//! when dropped. Nothing is mocked: requests go over TCP to 127.0.0.1.
+//! a fresh state directory with the migrations applied and the IP-to-country ranges loaded, its own keys,
+//! and the whole process group killed when dropped. Nothing is mocked: requests go over TCP to 127.0.0.1.
+//!
+//! Loading the 550k geo ranges takes seconds, so it happens once per content of the migrations and the
+//! dataset: a template state directory is built under the cargo target directory, keyed by a hash of
+//! both, and each server starts from a copy of it (tens of milliseconds).
 //!
 //! Expects the environment `scripts/lib/env.sh` sets up (wrangler on PATH, the worker already built);
 //! `scripts/test.sh` and `scripts/bench.sh` provide it.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// How long a cold `wrangler dev` may take to answer its first request.
@@ -36,26 +42,47 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// What the template state is built from: every migration, the geo loader and the installed dataset.
+fn template_key(root: &Path) -> String {
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(root.join("migrations"))
+        .expect("migrations/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    inputs.sort();
+    inputs.push(root.join("scripts/geo-to-sql.mjs"));
+    inputs.push(root.join("node_modules/@ip-location-db/geo-whois-asn-country/package.json"));
+    let mut hasher = DefaultHasher::new();
+    for path in inputs {
+        path.file_name().hash(&mut hasher);
+        std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run through scripts/test.sh)", path.display()))
+            .hash(&mut hasher);
+    }
+    format!("{:016x}", hasher.finish())
 }
 
-impl Server {
-    /// Starts a server with an empty database; `name` labels its state directory and log.
-    pub fn start(name: &str) -> Server {
+/// A local D1 state with the migrations applied and the geo ranges loaded, built once per
+/// [`template_key`] and reused by every later server and run.
+fn template_state() -> &'static Path {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
         let root = repo_root();
-        let base = std::env::temp_dir().join(format!("evident-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        std::fs::create_dir_all(&base).expect("state dir");
-        let state_dir = base.join("state");
-        let log_path = base.join("wrangler.log");
-
+        let cache = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"))
+            .join("evident-d1-templates");
+        let dir = cache.join(template_key(&root));
+        if dir.is_dir() {
+            return dir;
+        }
+        // Built beside its final name and renamed into place, so a concurrent run never sees half of it.
+        let building = cache.join(format!("building-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&building);
+        std::fs::create_dir_all(&building).expect("template dir");
         let migrate = Command::new("wrangler")
             .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-            .arg(&state_dir)
+            .arg(&building)
             .current_dir(&root)
             .output()
             .expect("wrangler is on PATH (run through scripts/test.sh)");
@@ -64,6 +91,58 @@ impl Server {
             "migrations failed: {}",
             String::from_utf8_lossy(&migrate.stderr)
         );
+        let geo = Command::new("bash")
+            .arg(root.join("scripts/load-geo.sh"))
+            .arg("--persist-to")
+            .arg(&building)
+            .current_dir(&root)
+            .output()
+            .expect("bash");
+        assert!(
+            geo.status.success(),
+            "loading geo data failed: {}",
+            String::from_utf8_lossy(&geo.stderr)
+        );
+        if std::fs::rename(&building, &dir).is_err() {
+            // Another run finished first; its copy is as good as ours.
+            let _ = std::fs::remove_dir_all(&building);
+        }
+        dir
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Server {
+    /// Starts a server with no events (the geo ranges loaded); `name` labels its state directory and log.
+    pub fn start(name: &str) -> Server {
+        let root = repo_root();
+        let base = std::env::temp_dir().join(format!("evident-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).expect("state dir");
+        let state_dir = base.join("state");
+        let log_path = base.join("wrangler.log");
+
+        copy_dir(template_state(), &state_dir).expect("copy the template state");
 
         let port = free_port();
         let ingest_key = format!("evd_test_ingest_{name}");
