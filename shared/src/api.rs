@@ -35,6 +35,10 @@ pub struct IngestResponse {
     pub rejected: Vec<Rejected>,
     /// The id of every accepted or duplicate event.
     pub events: Vec<Accepted>,
+    /// Adapter endpoints: lines or records that were read but are not audit events (e.g. other log
+    /// lines), each with its line number and why, so nothing is dropped without a word.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
     /// Set when nothing was stored because events were rejected (status 422), so that clients that only
     /// read the error envelope still see why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,8 +48,11 @@ pub struct IngestResponse {
 /// One refused event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rejected {
-    /// Zero-based position in the request (line number minus one for NDJSON).
+    /// Zero-based position among the request's events.
     pub index: usize,
+    /// Adapter endpoints: the 1-based line (or record) of the body the event came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
     /// Every problem found.
     pub errors: Vec<FieldError>,
 }
@@ -53,10 +60,25 @@ pub struct Rejected {
 /// One stored event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Accepted {
-    /// Zero-based position in the request.
+    /// Zero-based position among the request's events.
     pub index: usize,
-    /// The stored event's id.
+    /// The stored event's id (for a duplicate, the id stored the first time).
     pub id: String,
+    /// The event's place in the tenant's hash chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// True when an event with the same idempotency key was already stored: nothing new was stored.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+}
+
+/// An input line or record that was read but holds no audit event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// 1-based line (or record) in the request body.
+    pub line: usize,
+    /// Why it was skipped.
+    pub reason: String,
 }
 
 /// A page of events, newest first.
@@ -95,4 +117,45 @@ pub struct Health {
     pub status: String,
     /// The worker's version.
     pub version: String,
+}
+
+/// The answer of `GET /api/v1/verify`: whether a range of the tenant's chain recomputes, and if not,
+/// the first link that does not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// True when every event of the range recomputes and links to the one before it.
+    pub ok: bool,
+    /// First `seq` checked.
+    pub from_seq: u64,
+    /// Last `seq` checked (the chain head when none was asked for, or where a long range stopped).
+    pub to_seq: u64,
+    /// Events checked.
+    pub checked: u64,
+    /// The tenant's chain head: its last sealed `seq` and hash.
+    pub head_seq: u64,
+    /// The head's hash.
+    pub head_hash: String,
+    /// The first broken link, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_break: Option<ChainBreak>,
+    /// Stored events of the tenant that are outside the chain (no `seq`).
+    pub unsealed: u64,
+    /// Where to continue when the range was longer than one request checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_from_seq: Option<u64>,
+}
+
+/// A link of the chain that does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainBreak {
+    /// The chain position at fault.
+    pub seq: u64,
+    /// The id of the event stored there, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// A stable code: `missing`, `altered`, `relinked`, `misplaced`, `column_edited`, `head_mismatch`,
+    /// `unreadable`.
+    pub code: String,
+    /// What is wrong, in words.
+    pub message: String,
 }

@@ -132,7 +132,7 @@ pub fn split_events(body: &str, framing: Framing) -> Result<Vec<Value>, BodyErro
     if body.len() > MAX_BODY_BYTES {
         return Err(BodyError::BodyTooLarge { bytes: body.len() });
     }
-    let raws: Vec<(&str, usize)> = match framing {
+    let raws: Vec<&str> = match framing {
         Framing::Json => split_json(body)?,
         Framing::NdJson => split_ndjson(body)?,
     };
@@ -142,10 +142,10 @@ pub fn split_events(body: &str, framing: Framing) -> Result<Vec<Value>, BodyErro
     if raws.len() > MAX_EVENTS {
         return Err(BodyError::TooManyEvents { count: raws.len() });
     }
-    if let Some((index, (raw, _))) = raws
+    if let Some((index, raw)) = raws
         .iter()
         .enumerate()
-        .find(|(_, (raw, _))| raw.len() > MAX_EVENT_BYTES)
+        .find(|(_, raw)| raw.len() > MAX_EVENT_BYTES)
     {
         return Err(BodyError::EventTooLarge {
             index,
@@ -153,31 +153,34 @@ pub fn split_events(body: &str, framing: Framing) -> Result<Vec<Value>, BodyErro
         });
     }
     raws.into_iter()
-        .map(|(raw, line_offset)| {
-            serde_json::from_str::<Value>(raw).map_err(|e| malformed(&e, line_offset))
+        .map(|raw| {
+            serde_json::from_str::<Value>(raw).map_err(|e| malformed(&e, lines_before(body, raw)))
         })
         .collect()
 }
 
+/// How many lines of `body` come before `raw`, a slice of it. Counted only for an error: counting for
+/// every event made splitting quadratic in the number of events.
+fn lines_before(body: &str, raw: &str) -> usize {
+    let start = (raw.as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
+    body.as_bytes()[..start.min(body.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+}
+
 /// Returns each top-level item's text with the number of lines before it in the body.
-fn split_json(body: &str) -> Result<Vec<(&str, usize)>, BodyError> {
+fn split_json(body: &str) -> Result<Vec<&str>, BodyError> {
     match body.trim_start().as_bytes().first() {
         None => Err(BodyError::Empty),
         Some(b'{') => {
             // Validate the whole text first so trailing garbage is reported with its position.
             serde_json::from_str::<&RawValue>(body).map_err(|e| malformed(&e, 0))?;
-            Ok(vec![(body.trim(), 0)])
+            Ok(vec![body.trim()])
         }
         Some(b'[') => {
             let items: Vec<&RawValue> = serde_json::from_str(body).map_err(|e| malformed(&e, 0))?;
-            let base = body.as_ptr() as usize;
-            Ok(items
-                .into_iter()
-                .map(|raw| {
-                    let start = raw.get().as_ptr() as usize - base;
-                    (raw.get(), body[..start].matches('\n').count())
-                })
-                .collect())
+            Ok(items.into_iter().map(RawValue::get).collect())
         }
         Some(_) => match serde_json::from_str::<&RawValue>(body) {
             Err(e) => Err(malformed(&e, 0)),
@@ -186,12 +189,11 @@ fn split_json(body: &str) -> Result<Vec<(&str, usize)>, BodyError> {
     }
 }
 
-fn split_ndjson(body: &str) -> Result<Vec<(&str, usize)>, BodyError> {
+fn split_ndjson(body: &str) -> Result<Vec<&str>, BodyError> {
     Ok(body
         .split('\n')
-        .enumerate()
-        .map(|(n, line)| (line.trim_end_matches('\r'), n))
-        .filter(|(line, _)| !line.trim().is_empty())
+        .map(|line| line.trim_end_matches('\r'))
+        .filter(|line| !line.trim().is_empty())
         .collect())
 }
 

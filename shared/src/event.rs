@@ -7,6 +7,17 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::enrich::{Geo, UserAgent};
+
+/// Flag: `occurred_at` is more than [`FUTURE_TOLERANCE_MS`] after `received_at`.
+pub const FLAG_FUTURE: &str = "occurred_in_future";
+/// Flag: `occurred_at` is more than [`LONG_AGO_MS`] before `received_at`.
+pub const FLAG_LONG_AGO: &str = "occurred_long_ago";
+/// How far ahead of the server's clock a sender's clock may be before the event is flagged.
+pub const FUTURE_TOLERANCE_MS: i64 = 5 * 60 * 1000;
+/// How old an event may be on arrival before it is flagged (backfills are accepted, but marked).
+pub const LONG_AGO_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
 /// A stored audit event, as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -21,6 +32,13 @@ pub struct Event {
     pub occurred_at: String,
     /// When the server received it, RFC 3339 UTC with milliseconds.
     pub received_at: String,
+    /// `received_at` minus `occurred_at` in milliseconds, when the sender gave `occurred_at`: how far
+    /// behind (positive) or ahead (negative) the sender's clock and delivery were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skew_ms: Option<i64>,
+    /// Remarks the server attaches to the event, e.g. [`FLAG_FUTURE`] or [`FLAG_LONG_AGO`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
     /// `resource.verb`, lowercase, e.g. `app.delete`.
     pub action: String,
     /// Kind of action, derived from the verb when the sender gave none.
@@ -299,6 +317,12 @@ pub struct Context {
     /// How the action was made: `web`, `api`, `cli`, ...
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
+    /// Where `ip` is, derived by the server (or Cloudflare's geo for events sent from a browser).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo: Option<Geo>,
+    /// `user_agent` parsed by the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ua: Option<UserAgent>,
 }
 
 impl Context {

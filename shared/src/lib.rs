@@ -13,6 +13,7 @@ pub mod cursor;
 pub mod enrich;
 pub mod event;
 pub mod ids;
+pub mod redact;
 pub mod timestamp;
 pub mod validate;
 

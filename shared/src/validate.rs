@@ -13,7 +13,7 @@ use crate::api::FieldError;
 use crate::category::derive_category;
 use crate::event::{
     Actor, ActorType, Category, Changes, Context, ErrorInfo, Event, Outcome, Scope, Severity,
-    Source, Target,
+    Source, Target, FLAG_FUTURE, FLAG_LONG_AGO, FUTURE_TOLERANCE_MS, LONG_AGO_MS,
 };
 use crate::timestamp::{check_range, format_rfc3339, parse_rfc3339, Millis};
 
@@ -35,6 +35,8 @@ const SERVER_FIELDS: &[&str] = &[
     "tenant",
     "seq",
     "received_at",
+    "skew_ms",
+    "flags",
     "redacted",
     "prev_hash",
     "hash",
@@ -74,11 +76,16 @@ pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<Fiel
     }
 
     let action = v.action(obj.get("action"));
-    let occurred_at = match obj.get("occurred_at") {
-        None | Some(Value::Null) => stamp.received_at,
-        Some(value) => v
-            .timestamp("/occurred_at", value)
-            .unwrap_or(stamp.received_at),
+    let sent_occurred_at = match obj.get("occurred_at") {
+        None | Some(Value::Null) => None,
+        Some(value) => v.timestamp("/occurred_at", value),
+    };
+    let occurred_at = sent_occurred_at.unwrap_or(stamp.received_at);
+    let skew_ms = sent_occurred_at.map(|at| stamp.received_at - at);
+    let flags = match skew_ms {
+        Some(skew) if skew < -FUTURE_TOLERANCE_MS => vec![FLAG_FUTURE.to_string()],
+        Some(skew) if skew > LONG_AGO_MS => vec![FLAG_LONG_AGO.to_string()],
+        _ => Vec::new(),
     };
     let category = v.parse_enum(
         "/category",
@@ -144,6 +151,8 @@ pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<Fiel
         seq: None,
         occurred_at: format_rfc3339(occurred_at),
         received_at: format_rfc3339(stamp.received_at),
+        skew_ms,
+        flags,
         category: category.unwrap_or_else(|| derive_category(&action)),
         action,
         outcome: outcome.unwrap_or(Outcome::Unknown),
@@ -490,9 +499,17 @@ impl Validator {
         let Some(map) = self.object("/context", value) else {
             return context;
         };
-        let mut known = vec!["ip"];
+        let mut known = vec!["ip", "geo", "ua"];
         known.extend_from_slice(Context::TEXT_FIELDS);
         self.unknown_keys("/context", map, &known);
+        for (name, from) in [("geo", "ip"), ("ua", "user_agent")] {
+            if map.contains_key(name) {
+                self.err(
+                    &format!("/context/{name}"),
+                    format!("is derived by the server from `{from}`; leave it out"),
+                );
+            }
+        }
         if let Some(ip) = self.opt_text("/context/ip", map.get("ip"), 64) {
             match ip.parse::<IpAddr>() {
                 Ok(addr) => context.ip = Some(addr.to_string()),

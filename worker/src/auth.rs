@@ -1,6 +1,7 @@
-//! Who is calling. Until key management arrives, one deployment serves one tenant with two keys from
-//! configuration: `INGEST_KEY` may only send events, `READ_KEY` may only read them. Both are secrets in
-//! production (`wrangler secret put`) and come from `.dev.vars` or `--var` locally.
+//! Who is calling. Until key management arrives, one deployment serves one tenant with keys from
+//! configuration: `INGEST_KEY` may only send events, `READ_KEY` may only read them, and `ADMIN_KEY` may
+//! read and change the tenant's settings. All are secrets in production (`wrangler secret put`) and
+//! come from `.dev.vars` or `--var` locally.
 
 use worker::{Env, Request};
 
@@ -13,6 +14,8 @@ pub enum KeyScope {
     Ingest,
     /// Read events.
     Read,
+    /// Read events and change settings.
+    Admin,
 }
 
 impl KeyScope {
@@ -20,7 +23,13 @@ impl KeyScope {
         match self {
             KeyScope::Ingest => "ingest",
             KeyScope::Read => "read",
+            KeyScope::Admin => "admin",
         }
+    }
+
+    /// True when a key with this scope may use an endpoint that needs `needed`.
+    fn grants(self, needed: KeyScope) -> bool {
+        self == needed || (self == KeyScope::Admin && needed == KeyScope::Read)
     }
 }
 
@@ -40,6 +49,8 @@ pub struct KeyConfig {
     pub ingest_key: Option<String>,
     /// Secret of the read key.
     pub read_key: Option<String>,
+    /// Secret of the admin key.
+    pub admin_key: Option<String>,
 }
 
 impl KeyConfig {
@@ -56,6 +67,7 @@ impl KeyConfig {
             tenant: text("TENANT").unwrap_or_else(|| "demo".to_string()),
             ingest_key: text("INGEST_KEY"),
             read_key: text("READ_KEY"),
+            admin_key: text("ADMIN_KEY"),
         }
     }
 
@@ -70,10 +82,12 @@ impl KeyConfig {
             KeyScope::Ingest
         } else if scope_of(&self.read_key) {
             KeyScope::Read
+        } else if scope_of(&self.admin_key) {
+            KeyScope::Admin
         } else {
             return Err(ApiError::Unauthorized("the key is not valid".into()));
         };
-        if scope != needed {
+        if !scope.grants(needed) {
             return Err(ApiError::Forbidden(format!(
                 "this key has the `{}` scope; this endpoint needs a key with the `{}` scope",
                 scope.as_str(),
@@ -119,6 +133,7 @@ mod tests {
             tenant: "acme".into(),
             ingest_key: Some("in-secret".into()),
             read_key: Some("rd-secret".into()),
+            admin_key: Some("ad-secret".into()),
         }
     }
 
@@ -151,6 +166,20 @@ mod tests {
             401
         );
         assert_eq!(c.authorize(None, KeyScope::Read).unwrap_err().status(), 401);
+        assert!(c.authorize(Some("ad-secret"), KeyScope::Admin).is_ok());
+        assert!(c.authorize(Some("ad-secret"), KeyScope::Read).is_ok());
+        assert_eq!(
+            c.authorize(Some("rd-secret"), KeyScope::Admin)
+                .unwrap_err()
+                .status(),
+            403
+        );
+        assert_eq!(
+            c.authorize(Some("ad-secret"), KeyScope::Ingest)
+                .unwrap_err()
+                .status(),
+            403
+        );
     }
 
     #[test]
@@ -159,6 +188,7 @@ mod tests {
             tenant: "t".into(),
             ingest_key: None,
             read_key: None,
+            admin_key: None,
         };
         assert_eq!(
             c.authorize(Some(""), KeyScope::Read).unwrap_err().status(),

@@ -1,93 +1,315 @@
-//! The ingest pipeline for the native endpoint, minus I/O: split the body into events, validate and
-//! normalise each, and build the rows to store plus the per-event answer. Randomness comes in as bytes
-//! so the whole pipeline runs and is tested (and benchmarked) natively.
+//! The ingest pipeline, minus I/O, in the order SPEC 3 gives it: read the request's events (native
+//! body or an adapter's records), validate and normalise each, then redact, enrich and print them in
+//! canonical form for the sequencer, which seals and stores them ([`crate::seal`]). The geo lookup
+//! needs D1, so the pipeline stops after validation to let the caller collect the addresses
+//! ([`Validated::ips`]) and resumes with their countries ([`Validated::finish`]). Randomness and the
+//! clock come in as values, so everything here runs, is tested and is benchmarked natively.
 
-use evident_shared::api::{Accepted, ErrorDetail, IngestResponse, Rejected};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use evident_shared::adapters::Adapted;
+use evident_shared::api::{Accepted, ErrorDetail, IngestResponse, Rejected, Skipped};
 use evident_shared::body::{split_events, BodyError, Framing};
+use evident_shared::chain::unsealed;
+use evident_shared::enrich::{parse_user_agent, Geo, UserAgent};
 use evident_shared::ids::event_id;
-use evident_shared::timestamp::{parse_rfc3339, Millis};
+use evident_shared::redact::{redact, RedactionRules};
+use evident_shared::timestamp::Millis;
 use evident_shared::validate::{validate_event, Stamp};
+use evident_shared::{Event, FieldError};
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::sql::event_row;
+use crate::seal::{Pending, SealOutcome};
+use crate::sql::event_columns;
 
 /// Random bytes each event id needs beyond its timestamp and index.
 pub const RANDOM_BYTES_PER_EVENT: usize = 8;
 
-/// What to store and what to answer.
+/// What the server knows about one ingest request.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival<'a> {
+    /// The sending credential's tenant.
+    pub tenant: &'a str,
+    /// Server time of receipt.
+    pub received_at: Millis,
+    /// The adapter that reads the body (`native` for `/api/v1/events`).
+    pub format: &'a str,
+    /// With `atomic`, one rejected event means nothing is stored.
+    pub atomic: bool,
+    /// The `Idempotency-Key` header: the key of a single event, or `<key>#<index>` for each event of a
+    /// batch that has no key of its own, so a retried batch is recognised event by event.
+    pub idempotency_key: Option<&'a str>,
+    /// [`RANDOM_BYTES_PER_EVENT`] random bytes per event (or more).
+    pub random: &'a [u8],
+}
+
+/// The request's events after validation.
+#[derive(Debug)]
+pub struct Validated {
+    events: Vec<(usize, Event)>,
+    response: IngestResponse,
+    total: usize,
+    atomic: bool,
+}
+
+/// Reads and validates a native request body.
+pub fn validate_native(
+    body: &str,
+    framing: Framing,
+    arrival: Arrival<'_>,
+) -> Result<Validated, ApiError> {
+    let values = split_events(body, framing).map_err(body_error)?;
+    let total = values.len();
+    Ok(validate_all(
+        values.into_iter().map(|v| (None, v)),
+        total,
+        Vec::new(),
+        arrival,
+    ))
+}
+
+/// Validates what an adapter read. Records it could not read are rejected with their line; lines that
+/// hold no audit event are listed as skipped.
+pub fn validate_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Validated, ApiError> {
+    let total = adapted.records.len() + adapted.unreadable.len();
+    if total > evident_shared::body::MAX_EVENTS {
+        return Err(body_error(BodyError::TooManyEvents { count: total }));
+    }
+    let skipped = adapted
+        .skipped
+        .into_iter()
+        .map(|p| Skipped {
+            line: p.line,
+            reason: p.reason,
+        })
+        .collect();
+    let unreadable: Vec<_> = adapted.unreadable;
+    let mut validated = validate_all(
+        adapted.records.into_iter().map(|r| (Some(r.line), r.event)),
+        total,
+        skipped,
+        arrival,
+    );
+    let offset = total - unreadable.len();
+    for (i, problem) in unreadable.into_iter().enumerate() {
+        validated.response.rejected.push(Rejected {
+            index: offset + i,
+            line: Some(problem.line),
+            errors: vec![FieldError::new("", problem.reason)],
+        });
+    }
+    validated
+        .response
+        .rejected
+        .sort_by_key(|r| (r.line, r.index));
+    Ok(validated)
+}
+
+fn validate_all(
+    values: impl Iterator<Item = (Option<usize>, Value)>,
+    total: usize,
+    skipped: Vec<Skipped>,
+    arrival: Arrival<'_>,
+) -> Validated {
+    let mut events = Vec::with_capacity(total);
+    let mut response = IngestResponse {
+        skipped,
+        ..IngestResponse::default()
+    };
+    for (index, (line, value)) in values.enumerate() {
+        let stamp = Stamp {
+            tenant: arrival.tenant,
+            id: new_id(arrival.received_at, index, arrival.random),
+            received_at: arrival.received_at,
+            format: arrival.format,
+        };
+        match validate_event(&value, stamp) {
+            Ok(mut event) => {
+                if event.idempotency_key.is_none() {
+                    event.idempotency_key = arrival.idempotency_key.map(|key| match total {
+                        1 => key.to_string(),
+                        _ => format!("{key}#{index}"),
+                    });
+                }
+                events.push((index, event));
+            }
+            Err(errors) => response.rejected.push(Rejected {
+                index,
+                line,
+                errors,
+            }),
+        }
+    }
+    Validated {
+        events,
+        response,
+        total,
+        atomic: arrival.atomic,
+    }
+}
+
+/// What ingestion adds to events besides what the sender said.
+#[derive(Debug, Clone, Copy)]
+pub struct Enrichment<'a> {
+    /// Countries of the events' addresses, from the geo tables.
+    pub geo: &'a HashMap<IpAddr, Geo>,
+    /// For a request sent straight from a browser: its address and Cloudflare's geo for it, used for
+    /// events that name no address of their own.
+    pub client: Option<&'a Client>,
+    /// The tenant's redaction rules.
+    pub rules: &'a RedactionRules,
+}
+
+/// The client that sent a request from a browser.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Client {
+    /// Its address (`CF-Connecting-IP`).
+    pub ip: Option<String>,
+    /// Cloudflare's geo for it (`request.cf`).
+    pub geo: Option<Geo>,
+}
+
+impl Validated {
+    /// The distinct addresses the events name, for the geo lookup.
+    pub fn ips(&self) -> Vec<IpAddr> {
+        let mut ips: Vec<IpAddr> = self
+            .events
+            .iter()
+            .filter_map(|(_, e)| e.context.ip.as_deref()?.parse().ok())
+            .collect();
+        ips.sort();
+        ips.dedup();
+        ips
+    }
+
+    /// Redacts, enriches and prints every valid event for sealing, and drafts the answer.
+    pub fn finish(self, enrichment: Enrichment<'_>) -> Prepared {
+        let Validated {
+            events,
+            mut response,
+            total,
+            atomic,
+        } = self;
+        let mut pending = Vec::with_capacity(events.len());
+        let mut indexes = Vec::with_capacity(events.len());
+        let store_nothing = !response.rejected.is_empty() && (atomic || events.is_empty());
+        if store_nothing {
+            let n = response.rejected.len();
+            response.error = Some(ErrorDetail {
+                code: "invalid_events".into(),
+                message: if atomic {
+                    format!("{n} of {total} events are invalid and `atomic=true` was asked: nothing was stored")
+                } else {
+                    format!("all {n} events are invalid: nothing was stored")
+                },
+                errors: vec![],
+            });
+        } else {
+            for (index, mut event) in events {
+                redact(&mut event, enrichment.rules);
+                enrich(&mut event, enrichment);
+                pending.push(Pending {
+                    columns: event_columns(&event),
+                    idempotency_key: event.idempotency_key.clone(),
+                    unsealed: unsealed(&event),
+                });
+                indexes.push(index);
+            }
+        }
+        Prepared {
+            pending,
+            indexes,
+            response,
+        }
+    }
+}
+
+fn enrich(event: &mut Event, enrichment: Enrichment<'_>) {
+    let context = &mut event.context;
+    if let Some(client) = enrichment.client {
+        if context.ip.is_none() {
+            context.ip.clone_from(&client.ip);
+            context.geo.clone_from(&client.geo);
+        }
+    }
+    if context.geo.is_none() {
+        let ip = context
+            .ip
+            .as_deref()
+            .and_then(|ip| ip.parse::<IpAddr>().ok());
+        context.geo = ip.and_then(|ip| enrichment.geo.get(&ip).cloned());
+    }
+    if let Some(ua) = context.user_agent.as_deref() {
+        context.ua = cached_user_agent(ua);
+    }
+}
+
+/// Most user agents an isolate remembers; the cache starts over when full.
+const UA_CACHE_SIZE: usize = 10_000;
+
+thread_local! {
+    static UA_CACHE: RefCell<HashMap<String, Option<UserAgent>>> = RefCell::new(HashMap::new());
+}
+
+/// Parses a user agent once per isolate: senders repeat the same few strings.
+fn cached_user_agent(ua: &str) -> Option<UserAgent> {
+    UA_CACHE.with(|cache| {
+        if let Some(hit) = cache.borrow().get(ua) {
+            return hit.clone();
+        }
+        let parsed = parse_user_agent(ua);
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= UA_CACHE_SIZE {
+            cache.clear();
+        }
+        cache.insert(ua.to_string(), parsed.clone());
+        parsed
+    })
+}
+
+/// Events ready for the sequencer, and the answer to complete once they are sealed.
 #[derive(Debug)]
 pub struct Prepared {
-    /// One row per accepted event, for [`crate::sql::INSERT_EVENTS`]; empty when nothing is to be stored.
-    pub rows: Vec<Value>,
-    /// The per-event answer.
+    /// One per event to seal, in request order; empty when nothing is to be stored.
+    pub pending: Vec<Pending>,
+    /// The request index of each pending event.
+    indexes: Vec<usize>,
+    /// The answer so far: rejections, skipped lines, and the error when nothing is stored.
     pub response: IngestResponse,
 }
 
 impl Prepared {
-    /// 201 when every event was stored, 207 when some were rejected, 422 when none was stored.
+    /// Fills in the ids, seqs and duplicates the sequencer reported, one outcome per pending event.
+    pub fn complete(&mut self, outcomes: &[SealOutcome]) {
+        for (index, outcome) in self.indexes.iter().zip(outcomes) {
+            if outcome.duplicate {
+                self.response.duplicates += 1;
+            } else {
+                self.response.accepted += 1;
+            }
+            self.response.events.push(Accepted {
+                index: *index,
+                id: outcome.id.clone(),
+                seq: Some(outcome.seq),
+                duplicate: outcome.duplicate,
+            });
+        }
+    }
+
+    /// 201 when every event was stored (200 when all were duplicates), 207 when some were rejected,
+    /// 422 when none was stored because of rejections.
     pub fn status(&self) -> u16 {
-        match (self.response.rejected.is_empty(), self.rows.is_empty()) {
+        let r = &self.response;
+        match (r.rejected.is_empty(), self.pending.is_empty()) {
+            (true, _) if r.accepted == 0 && r.duplicates > 0 => 200,
             (true, _) => 201,
             (false, false) => 207,
             (false, true) => 422,
         }
     }
-}
-
-/// Runs the pipeline. `random` must hold [`RANDOM_BYTES_PER_EVENT`] bytes per event (or more).
-/// With `atomic`, one rejected event means nothing is stored.
-pub fn prepare(
-    body: &str,
-    framing: Framing,
-    tenant: &str,
-    received_at: Millis,
-    atomic: bool,
-    random: &[u8],
-) -> Result<Prepared, ApiError> {
-    let values = split_events(body, framing).map_err(body_error)?;
-    let mut response = IngestResponse::default();
-    let mut rows = Vec::with_capacity(values.len());
-    for (index, value) in values.iter().enumerate() {
-        let stamp = Stamp {
-            tenant,
-            id: new_id(received_at, index, random),
-            received_at,
-            format: "native",
-        };
-        match validate_event(value, stamp) {
-            Ok(event) => {
-                // `occurred_at` was normalised by validation, so it parses back exactly.
-                let occurred_at = parse_rfc3339(&event.occurred_at).unwrap_or(received_at);
-                rows.push(event_row(&event, occurred_at, received_at));
-                response.events.push(Accepted {
-                    index,
-                    id: event.id,
-                });
-            }
-            Err(errors) => response.rejected.push(Rejected { index, errors }),
-        }
-    }
-    if !response.rejected.is_empty() && (atomic || rows.is_empty()) {
-        rows.clear();
-        response.events.clear();
-        let n = response.rejected.len();
-        let message = if atomic {
-            format!(
-                "{n} of {} events are invalid and `atomic=true` was asked: nothing was stored",
-                values.len()
-            )
-        } else {
-            format!("all {n} events are invalid: nothing was stored")
-        };
-        response.error = Some(ErrorDetail {
-            code: "invalid_events".into(),
-            message,
-            errors: vec![],
-        });
-    }
-    response.accepted = rows.len();
-    Ok(Prepared { rows, response })
 }
 
 /// A UUIDv7 whose 12 bits after the timestamp hold the event's index, so ids of one request sort in
@@ -120,11 +342,46 @@ fn body_error(err: BodyError) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seal::{plan, Head};
 
     const NOW: Millis = 1_700_000_000_000;
 
+    fn arrival<'a>(atomic: bool, key: Option<&'a str>) -> Arrival<'a> {
+        Arrival {
+            tenant: "acme",
+            received_at: NOW,
+            format: "native",
+            atomic,
+            idempotency_key: key,
+            random: &[7u8; 8 * 1000],
+        }
+    }
+
+    /// Runs the pipeline and seals into an empty chain, as the worker and its sequencer would.
+    fn run_with(
+        body: &str,
+        arrival: Arrival<'_>,
+        geo: &HashMap<IpAddr, Geo>,
+    ) -> Result<Prepared, ApiError> {
+        let validated = validate_native(body, Framing::Json, arrival)?;
+        let rules = RedactionRules::default();
+        let mut prepared = validated.finish(Enrichment {
+            geo,
+            client: None,
+            rules: &rules,
+        });
+        let plan = plan(
+            &Head::genesis(),
+            &prepared.pending,
+            &HashMap::new(),
+            1 << 20,
+        );
+        prepared.complete(&plan.outcomes);
+        Ok(prepared)
+    }
+
     fn run(body: &str, atomic: bool) -> Result<Prepared, ApiError> {
-        prepare(body, Framing::Json, "acme", NOW, atomic, &[7u8; 8 * 1000])
+        run_with(body, arrival(atomic, None), &HashMap::new())
     }
 
     #[test]
@@ -141,9 +398,11 @@ mod tests {
             .map(|e| e.path.as_str())
             .collect();
         assert_eq!(paths, vec!["/action", "/actor"]);
-        assert_eq!(p.rows.len(), 2);
+        assert_eq!(p.pending.len(), 2);
         let ids: Vec<_> = p.response.events.iter().map(|a| a.id.clone()).collect();
         assert!(ids[0] < ids[1], "ids sort in request order");
+        let seqs: Vec<_> = p.response.events.iter().map(|a| a.seq).collect();
+        assert_eq!(seqs, [Some(1), Some(2)]);
     }
 
     #[test]
@@ -152,7 +411,7 @@ mod tests {
             r#"[{"action":"a.create","actor":{"id":"u1"}}, {"action":"bad","actor":{"id":"u1"}}]"#;
         let p = run(body, true).unwrap();
         assert_eq!(p.status(), 422);
-        assert!(p.rows.is_empty());
+        assert!(p.pending.is_empty());
         assert!(p.response.events.is_empty());
         assert_eq!(p.response.accepted, 0);
         assert_eq!(p.response.error.as_ref().unwrap().code, "invalid_events");
@@ -166,14 +425,50 @@ mod tests {
     }
 
     #[test]
-    fn rows_carry_the_body_as_served() {
-        let p = run(r#"{"action":"code.evaluate","actor":{"id":"1","email":"a@b.c"},"payload":{"code":"1 + 1"}}"#, false).unwrap();
-        let row = p.rows[0].as_array().unwrap();
-        assert_eq!(row[3], "code.evaluate");
-        assert_eq!(row[4], "execute");
-        assert_eq!(row[9], "a@b.c");
-        let body: Value = serde_json::from_str(row[14].as_str().unwrap()).unwrap();
-        assert_eq!(body["payload"]["code"], "1 + 1");
-        assert_eq!(body["id"], row[0]);
+    fn the_header_key_names_a_single_event_and_each_event_of_a_batch() {
+        let one = run_with(
+            r#"{"action":"a.create","actor":{"id":"u1"}}"#,
+            arrival(false, Some("k1")),
+            &HashMap::new(),
+        )
+        .unwrap();
+        assert_eq!(one.pending[0].idempotency_key.as_deref(), Some("k1"));
+        let body = r#"[{"action":"a.create","actor":{"id":"u1"}},{"action":"a.create","actor":{"id":"u1"},"idempotency_key":"own"}]"#;
+        let batch = run_with(body, arrival(false, Some("k2")), &HashMap::new()).unwrap();
+        let keys: Vec<_> = batch
+            .pending
+            .iter()
+            .map(|p| p.idempotency_key.as_deref())
+            .collect();
+        assert_eq!(keys, [Some("k2#0"), Some("own")]);
+    }
+
+    #[test]
+    fn events_are_redacted_enriched_and_printed_canonically() {
+        let body = r#"{"action":"user.sign_in","actor":{"id":"u1","email":"a@b.c"},
+            "context":{"ip":"81.2.69.160","user_agent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"},
+            "payload":{"password":"hunter2","code":"1 + 1"}}"#;
+        let geo = HashMap::from([(
+            "81.2.69.160".parse().unwrap(),
+            Geo {
+                country: "GB".into(),
+                region: None,
+                city: None,
+            },
+        )]);
+        let p = run_with(body, arrival(false, None), &geo).unwrap();
+        let text = &p.pending[0].unsealed.text;
+        let event: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(event["context"]["geo"]["country"], "GB");
+        assert_eq!(event["context"]["ua"]["browser"], "Chrome");
+        assert_eq!(event["payload"]["password"], "[REDACTED]");
+        assert_eq!(event["redacted"], serde_json::json!(["/payload/password"]));
+        assert!(!text.contains("hunter2"));
+        assert_eq!(evident_shared::chain::canonical_json(&event), *text);
+        let columns = p.pending[0].columns.as_array().unwrap();
+        assert_eq!(columns[3], "user.sign_in");
+        assert_eq!(columns[4], "auth");
+        assert_eq!(columns[9], "a@b.c");
+        assert_eq!(columns[12], "81.2.69.160");
     }
 }

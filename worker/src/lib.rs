@@ -1,22 +1,27 @@
 //! Evident's Cloudflare Worker: the HTTP API under `/api/`. It validates, normalises and stores audit
 //! events in D1 and serves them back to the dashboard, which wrangler serves from the same origin.
 //!
-//! Layout: `routes/` holds thin handlers; `ingest` and `params` are pure request logic; `sql` holds
-//! every statement; `store` runs them against D1; `error` is the one error type; `auth` checks keys.
+//! Layout: `routes/` holds thin handlers; `ingest`, `seal`, `verify` and `params` are pure request
+//! logic; `sequencer` is the per-tenant Durable Object that seals and stores; `geo` looks up countries;
+//! `sql` holds every statement; `store` runs them against D1; `error` is the one error type; `auth`
+//! checks keys.
 
 pub mod auth;
 pub mod error;
 pub mod geo;
+#[cfg(test)]
+mod geo_sqlite_tests;
 pub mod ingest;
 pub mod params;
 mod respond;
 mod routes;
+pub mod seal;
+mod sequencer;
 pub mod sql;
-#[cfg(test)]
-mod geo_sqlite_tests;
 #[cfg(test)]
 mod sqlite_tests;
 mod store;
+pub mod verify;
 
 use worker::{event, Context, Env, Request, Response};
 

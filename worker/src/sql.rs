@@ -4,20 +4,55 @@
 
 use evident_shared::cursor::Cursor;
 use evident_shared::event::Outcome;
-use evident_shared::timestamp::Millis;
+use evident_shared::timestamp::{parse_rfc3339, Millis};
 use evident_shared::Event;
 use serde_json::{json, Value};
 
-/// Inserts every event of a JSON array of rows (see [`event_row`]) in one statement.
-pub const INSERT_EVENTS: &str = "INSERT INTO events (tenant, id, occurred_at, received_at, action, \
+/// Inserts a chunk of sealed events in one statement. `?2` is a JSON array with one array per event:
+/// its [`event_columns`] values, its `seq`, and then its sealed body as a JSON object (not a string), so
+/// the large body is neither escaped on the way nor unescaped by SQLite; `->` gives back its text.
+pub const INSERT_EVENTS: &str =
+    "INSERT INTO events (tenant, id, occurred_at, received_at, action, \
      category, outcome, severity, actor_type, actor_id, actor_email, environment, workspace, ip, \
-     idempotency_key, body) \
-     SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
-     json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
-     json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]'), \
-     json_extract(value, '$[9]'), json_extract(value, '$[10]'), json_extract(value, '$[11]'), \
-     json_extract(value, '$[12]'), json_extract(value, '$[13]'), json_extract(value, '$[14]') \
+     idempotency_key, seq, body) \
+     SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
+     value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, \
+     value ->> 13, value ->> 14, value -> 15 \
      FROM json_each(?2)";
+
+/// A tenant's last sealed event.
+pub const SELECT_CHAIN_HEAD: &str = "SELECT seq, hash FROM chain_heads WHERE tenant = ?1";
+
+/// Moves a tenant's chain head; runs in the same batch as the inserts it follows.
+pub const UPSERT_CHAIN_HEAD: &str =
+    "INSERT INTO chain_heads (tenant, seq, hash) VALUES (?1, ?2, ?3) \
+     ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
+
+/// Already stored events among a JSON array of idempotency keys.
+pub const SELECT_IDEMPOTENT: &str = "SELECT idempotency_key AS key, id, seq FROM events \
+     WHERE tenant = ?1 AND idempotency_key IN (SELECT value FROM json_each(?2))";
+
+/// One page of a chain range, in order, with every column verify compares against the body.
+pub const SELECT_CHAIN_RANGE: &str = "SELECT seq, id, occurred_at, received_at, action, category, \
+     outcome, severity, actor_type, actor_id, actor_email, environment, workspace, ip, \
+     idempotency_key, body FROM events WHERE tenant = ?1 AND seq >= ?2 AND seq <= ?3 \
+     ORDER BY seq LIMIT ?4";
+
+/// The hash of one chain position (the link before a verified range).
+pub const SELECT_HASH_AT: &str =
+    "SELECT body ->> '$.hash' AS hash FROM events WHERE tenant = ?1 AND seq = ?2";
+
+/// Rows of a tenant that are not in its chain.
+pub const COUNT_UNSEALED: &str =
+    "SELECT count(*) AS n FROM events WHERE tenant = ?1 AND seq IS NULL";
+
+/// A tenant's redaction rules (JSON), when it has its own.
+pub const SELECT_REDACTION: &str = "SELECT redaction FROM tenant_settings WHERE tenant = ?1";
+
+/// Sets a tenant's redaction rules.
+pub const UPSERT_REDACTION: &str =
+    "INSERT INTO tenant_settings (tenant, redaction) VALUES (?1, ?2) \
+     ON CONFLICT (tenant) DO UPDATE SET redaction = excluded.redaction";
 
 /// One event by id.
 pub const SELECT_EVENT: &str = "SELECT body FROM events WHERE tenant = ?1 AND id = ?2";
@@ -35,14 +70,16 @@ pub enum SqlValue {
     Int(i64),
 }
 
-/// The row for [`INSERT_EVENTS`]: the queried columns in order, then the body as a JSON string so
-/// that it is stored byte for byte as serialised.
-pub fn event_row(event: &Event, occurred_at: Millis, received_at: Millis) -> Value {
-    let body = serde_json::to_string(event).unwrap_or_default();
+/// The queried columns of one event, in [`INSERT_EVENTS`] order, as a JSON array: id, occurred_at,
+/// received_at (ms), action, category, outcome, severity, actor type, id and e-mail, environment,
+/// workspace, ip and idempotency key. The same function derives them from a stored body when verify
+/// checks that no column was edited apart from the body.
+pub fn event_columns(event: &Event) -> Value {
+    let ms = |text: &str| parse_rfc3339(text).ok();
     json!([
         event.id,
-        occurred_at,
-        received_at,
+        ms(&event.occurred_at),
+        ms(&event.received_at),
         event.action,
         event.category.as_str(),
         event.outcome.as_str(),
@@ -54,32 +91,11 @@ pub fn event_row(event: &Event, occurred_at: Millis, received_at: Millis) -> Val
         event.scope.workspace,
         event.context.ip,
         event.idempotency_key,
-        body,
     ])
 }
 
-/// Splits rows into JSON arrays of at most `max_bytes` each (a single larger row stands alone), keeping
-/// every bound parameter under D1's per-value size limit.
-pub fn chunk_rows(rows: &[Value], max_bytes: usize) -> Vec<String> {
-    let mut chunks = Vec::new();
-    let mut current = String::from("[");
-    for row in rows {
-        let text = row.to_string();
-        if current.len() > 1 && current.len() + text.len() + 2 > max_bytes {
-            current.push(']');
-            chunks.push(std::mem::replace(&mut current, String::from("[")));
-        }
-        if current.len() > 1 {
-            current.push(',');
-        }
-        current.push_str(&text);
-    }
-    if current.len() > 1 {
-        current.push(']');
-        chunks.push(current);
-    }
-    chunks
-}
+/// Number of values [`event_columns`] returns.
+pub const EVENT_COLUMNS: usize = 14;
 
 /// How an action filter matches.
 #[derive(Debug, Clone, PartialEq)]
@@ -268,19 +284,5 @@ mod tests {
     fn prefix_ranges() {
         assert_eq!(prefix_end("app."), Some("app/".into()));
         assert_eq!(prefix_end(""), None);
-    }
-
-    #[test]
-    fn chunks_stay_under_the_limit_and_keep_every_row() {
-        let rows: Vec<Value> = (0..100).map(|i| json!([i, "x".repeat(90)])).collect();
-        let chunks = chunk_rows(&rows, 1000);
-        assert!(chunks.iter().all(|c| c.len() <= 1000));
-        let total: usize = chunks
-            .iter()
-            .map(|c| serde_json::from_str::<Vec<Value>>(c).unwrap().len())
-            .sum();
-        assert_eq!(total, 100);
-        let big = vec![json!(["y".repeat(5000)])];
-        assert_eq!(chunk_rows(&big, 1000).len(), 1);
     }
 }

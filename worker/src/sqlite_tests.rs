@@ -9,10 +9,18 @@ use evident_shared::body::Framing;
 use evident_shared::cursor::Cursor;
 use evident_shared::event::Outcome;
 
-use crate::ingest::prepare;
-use crate::sql::{chunk_rows, ActionMatch, ListQuery, SqlValue, INSERT_EVENTS, SELECT_EVENT};
+use std::collections::HashMap;
 
-fn database() -> Connection {
+use evident_shared::redact::RedactionRules;
+
+use crate::ingest::{validate_native, Arrival, Enrichment};
+use crate::seal::{plan, Head, Plan};
+use crate::sql::{
+    ActionMatch, ListQuery, SqlValue, INSERT_EVENTS, SELECT_CHAIN_HEAD, SELECT_EVENT,
+    UPSERT_CHAIN_HEAD,
+};
+
+pub(crate) fn database() -> Connection {
     let db = Connection::open_in_memory().unwrap();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -49,19 +57,53 @@ fn ingest(db: &Connection, tenant: &str, n: usize) {
         })
         .collect();
     let body = serde_json::to_string(&events).unwrap();
-    let prepared = prepare(
-        &body,
-        Framing::Json,
+    store(db, tenant, &body);
+}
+
+/// Runs the whole pipeline on a JSON array body and writes the sealing plan as the sequencer does:
+/// the inserts and the chain head in one transaction.
+pub(crate) fn store(db: &Connection, tenant: &str, body: &str) -> Plan {
+    let arrival = Arrival {
         tenant,
-        1_700_000_100_000,
-        false,
-        &[1; 8 * 1000],
-    )
-    .unwrap();
-    for chunk in chunk_rows(&prepared.rows, 10_000) {
-        db.execute(INSERT_EVENTS, rusqlite::params![tenant, chunk])
+        received_at: 1_700_000_100_000,
+        format: "native",
+        atomic: false,
+        idempotency_key: None,
+        random: &[1; 8 * 1000],
+    };
+    let validated = validate_native(body, Framing::Json, arrival).unwrap();
+    let rules = RedactionRules::default();
+    let prepared = validated.finish(Enrichment {
+        geo: &HashMap::new(),
+        client: None,
+        rules: &rules,
+    });
+    let head: Head = db
+        .query_row(SELECT_CHAIN_HEAD, [tenant], |r| {
+            Ok(Head {
+                seq: r.get(0)?,
+                hash: r.get(1)?,
+            })
+        })
+        .unwrap_or_else(|_| Head::genesis());
+    let plan = plan(&head, &prepared.pending, &HashMap::new(), 10_000);
+    write(db, tenant, &plan);
+    plan
+}
+
+/// Writes a plan in one transaction.
+pub(crate) fn write(db: &Connection, tenant: &str, plan: &Plan) {
+    let tx = db.unchecked_transaction().unwrap();
+    for chunk in &plan.chunks {
+        tx.execute(INSERT_EVENTS, rusqlite::params![tenant, chunk.rows])
             .unwrap();
     }
+    tx.execute(
+        UPSERT_CHAIN_HEAD,
+        rusqlite::params![tenant, plan.head.seq as i64, plan.head.hash],
+    )
+    .unwrap();
+    tx.commit().unwrap();
 }
 
 fn list(db: &Connection, tenant: &str, query: &ListQuery) -> Vec<(i64, String, String)> {
@@ -75,7 +117,7 @@ fn list(db: &Connection, tenant: &str, query: &ListQuery) -> Vec<(i64, String, S
     rows.map(Result::unwrap).collect()
 }
 
-fn plan(db: &Connection, tenant: &str, query: &ListQuery) -> String {
+fn query_plan(db: &Connection, tenant: &str, query: &ListQuery) -> String {
     let (sql, params) = query.to_sql(tenant);
     let mut stmt = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
     let rows = stmt
@@ -248,7 +290,7 @@ fn list_queries_use_an_index_and_never_sort() {
             "events_by_time",
         ),
     ] {
-        let plan = plan(&db, "acme", &q);
+        let plan = query_plan(&db, "acme", &q);
         assert!(plan.contains(index), "{name}: {plan}");
         assert!(!plan.contains("TEMP B-TREE"), "{name} sorts: {plan}");
         assert!(!plan.starts_with("SCAN events"), "{name} scans: {plan}");

@@ -1,17 +1,24 @@
 //! The D1 side: runs the statements of [`crate::sql`] with bound values and reads the rows back.
 //! Only this module and the route handlers touch JavaScript types.
 
+use std::collections::HashMap;
+
 use evident_shared::cursor::Cursor;
 use serde::Deserialize;
-use serde_json::Value;
 use worker::wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 use crate::error::{ApiError, Result};
-use crate::sql::{chunk_rows, ListQuery, SqlValue, INSERT_EVENTS, PING, SELECT_EVENT};
+use crate::seal::{Head, Plan, Stored};
+use crate::sql::{
+    ListQuery, SqlValue, COUNT_UNSEALED, INSERT_EVENTS, PING, SELECT_CHAIN_HEAD,
+    SELECT_CHAIN_RANGE, SELECT_EVENT, SELECT_HASH_AT, SELECT_IDEMPOTENT, SELECT_REDACTION,
+    UPSERT_CHAIN_HEAD, UPSERT_REDACTION,
+};
+use crate::verify::ChainRow;
 
-/// Largest JSON array bound to one insert. D1 limits a bound value to 2 MB; half leaves headroom.
-const MAX_ROWS_PARAM_BYTES: usize = 1_000_000;
+/// Largest JSON text bound to one insert. D1 limits a bound value to 2 MB; half leaves headroom.
+pub const MAX_CHUNK_BYTES: usize = 1_000_000;
 
 fn js(value: &SqlValue) -> JsValue {
     match value {
@@ -25,28 +32,137 @@ fn statement(db: &D1Database, sql: &str, params: &[SqlValue]) -> Result<D1Prepar
     Ok(db.prepare(sql).bind(&values)?)
 }
 
-/// Stores rows in one transaction: one statement per chunk, all in one `batch`, so either every event
-/// of the request is stored or none is.
-pub async fn insert_events(db: &D1Database, tenant: &str, rows: &[Value]) -> Result<()> {
-    let statements = chunk_rows(rows, MAX_ROWS_PARAM_BYTES)
+/// A tenant's chain head as stored, or the genesis head for a tenant with no events.
+pub async fn chain_head(db: &D1Database, tenant: &str) -> Result<Head> {
+    let head: Option<Head> = statement(db, SELECT_CHAIN_HEAD, &[SqlValue::Text(tenant.into())])?
+        .first(None)
+        .await?;
+    Ok(head.unwrap_or_else(Head::genesis))
+}
+
+#[derive(Deserialize)]
+struct StoredRow {
+    key: String,
+    id: String,
+    seq: Option<u64>,
+}
+
+/// Events already stored under any of `keys`.
+pub async fn find_stored(
+    db: &D1Database,
+    tenant: &str,
+    keys: &[&str],
+) -> Result<HashMap<String, Stored>> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let params = [
+        SqlValue::Text(tenant.into()),
+        SqlValue::Text(serde_json::to_string(keys).unwrap_or_default()),
+    ];
+    let rows: Vec<StoredRow> = statement(db, SELECT_IDEMPOTENT, &params)?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows
         .into_iter()
-        .map(|chunk| {
-            statement(
-                db,
-                INSERT_EVENTS,
-                &[SqlValue::Text(tenant.into()), SqlValue::Text(chunk)],
-            )
+        .map(|r| {
+            let stored = Stored {
+                id: r.id,
+                seq: r.seq.unwrap_or(0),
+            };
+            (r.key, stored)
         })
-        .collect::<Result<Vec<_>>>()?;
-    let results = match statements.len() {
-        0 => return Ok(()),
-        1 => vec![statements[0].run().await?],
-        _ => db.batch(statements).await?,
-    };
+        .collect())
+}
+
+/// Writes a sealing plan in one transaction: every insert, then the new chain head. Either all of it
+/// is stored or none of it.
+pub async fn write_plan(db: &D1Database, tenant: &str, plan: &Plan) -> Result<()> {
+    if plan.chunks.is_empty() {
+        return Ok(());
+    }
+    let mut statements = Vec::with_capacity(plan.chunks.len() + 1);
+    for chunk in &plan.chunks {
+        statements.push(statement(
+            db,
+            INSERT_EVENTS,
+            &[
+                SqlValue::Text(tenant.into()),
+                SqlValue::Text(chunk.rows.clone()),
+            ],
+        )?);
+    }
+    statements.push(statement(
+        db,
+        UPSERT_CHAIN_HEAD,
+        &[
+            SqlValue::Text(tenant.into()),
+            SqlValue::Int(plan.head.seq as i64),
+            SqlValue::Text(plan.head.hash.clone()),
+        ],
+    )?);
+    let results = db.batch(statements).await?;
     match results.iter().find_map(|r| r.error()) {
         Some(error) => Err(ApiError::Internal(format!("insert failed: {error}"))),
         None => Ok(()),
     }
+}
+
+/// Up to `limit` rows of a tenant's chain from `from_seq` to `to_seq`, in order.
+pub async fn chain_range(
+    db: &D1Database,
+    tenant: &str,
+    from_seq: u64,
+    to_seq: u64,
+    limit: u64,
+) -> Result<Vec<ChainRow>> {
+    let params = [
+        SqlValue::Text(tenant.into()),
+        SqlValue::Int(from_seq as i64),
+        SqlValue::Int(to_seq as i64),
+        SqlValue::Int(limit as i64),
+    ];
+    Ok(statement(db, SELECT_CHAIN_RANGE, &params)?
+        .all()
+        .await?
+        .results()?)
+}
+
+/// The hash sealed at one position of a tenant's chain, if an event is stored there.
+pub async fn hash_at(db: &D1Database, tenant: &str, seq: u64) -> Result<Option<String>> {
+    let params = [SqlValue::Text(tenant.into()), SqlValue::Int(seq as i64)];
+    Ok(statement(db, SELECT_HASH_AT, &params)?
+        .first::<Option<String>>(Some("hash"))
+        .await?
+        .flatten())
+}
+
+/// How many of a tenant's events are outside its chain.
+pub async fn count_unsealed(db: &D1Database, tenant: &str) -> Result<u64> {
+    Ok(
+        statement(db, COUNT_UNSEALED, &[SqlValue::Text(tenant.into())])?
+            .first::<u64>(Some("n"))
+            .await?
+            .unwrap_or(0),
+    )
+}
+
+/// A tenant's own redaction rules as stored (JSON), if it has set any.
+pub async fn redaction_rules(db: &D1Database, tenant: &str) -> Result<Option<String>> {
+    Ok(
+        statement(db, SELECT_REDACTION, &[SqlValue::Text(tenant.into())])?
+            .first::<Option<String>>(Some("redaction"))
+            .await?
+            .flatten(),
+    )
+}
+
+/// Stores a tenant's redaction rules (JSON).
+pub async fn set_redaction_rules(db: &D1Database, tenant: &str, rules: &str) -> Result<()> {
+    let params = [SqlValue::Text(tenant.into()), SqlValue::Text(rules.into())];
+    statement(db, UPSERT_REDACTION, &params)?.run().await?;
+    Ok(())
 }
 
 #[derive(Deserialize)]

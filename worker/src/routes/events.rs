@@ -7,8 +7,12 @@ use worker::{Env, Request, Response};
 
 use crate::auth::{authorize, KeyScope};
 use crate::error::{ApiError, Result};
-use crate::ingest::{prepare, RANDOM_BYTES_PER_EVENT};
-use crate::{params, respond, store};
+use crate::ingest::{
+    validate_native, Arrival, Client, Enrichment, Validated, RANDOM_BYTES_PER_EVENT,
+};
+use crate::routes::settings;
+use crate::{geo, params, respond, sequencer, store};
+use evident_shared::enrich::Geo;
 
 pub async fn ingest(mut req: Request, env: &Env) -> Result<Response> {
     let caller = authorize(&req, env, KeyScope::Ingest)?;
@@ -18,49 +22,161 @@ pub async fn ingest(mut req: Request, env: &Env) -> Result<Response> {
             "`Content-Type` must be `application/json` or `application/x-ndjson`, not `{content_type}`"
         ))
     })?;
+    let options = IngestOptions::read(&req)?;
+    let body = read_body(&mut req).await?;
+    let random = random_bytes()?;
+    let arrival = options.arrival(&caller.tenant, "native", &random);
+    let validated = validate_native(&body, framing, arrival)?;
+    store_validated(validated, &req, env, &caller.tenant).await
+}
+
+/// What every ingest endpoint reads besides the body: `?atomic=` and the `Idempotency-Key` header.
+pub struct IngestOptions {
+    atomic: bool,
+    idempotency_key: Option<String>,
+    received_at: i64,
+}
+
+impl IngestOptions {
+    /// Reads and checks the options of an ingest request.
+    pub fn read(req: &Request) -> Result<IngestOptions> {
+        let atomic = match query_pairs(req)?
+            .iter()
+            .find(|(k, _)| k == "atomic")
+            .map(|(_, v)| v.as_str())
+        {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ApiError::BadRequest {
+                    code: "invalid_query",
+                    message: format!("`atomic` must be `true` or `false`, not `{other}`"),
+                })
+            }
+        };
+        let idempotency_key = req.headers().get("idempotency-key")?;
+        if let Some(key) = &idempotency_key {
+            if key.is_empty()
+                || key.len() > MAX_IDEMPOTENCY_KEY
+                || key.chars().any(char::is_control)
+            {
+                return Err(ApiError::BadRequest {
+                    code: "invalid_idempotency_key",
+                    message: format!(
+                        "the `Idempotency-Key` header must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters"
+                    ),
+                });
+            }
+        }
+        Ok(IngestOptions {
+            atomic,
+            idempotency_key,
+            received_at: worker::js_sys::Date::now() as i64,
+        })
+    }
+
+    /// The arrival of this request's events.
+    pub fn arrival<'a>(
+        &'a self,
+        tenant: &'a str,
+        format: &'a str,
+        random: &'a [u8],
+    ) -> Arrival<'a> {
+        Arrival {
+            tenant,
+            received_at: self.received_at,
+            format,
+            atomic: self.atomic,
+            idempotency_key: self.idempotency_key.as_deref(),
+            random,
+        }
+    }
+}
+
+/// Longest `Idempotency-Key` header (an event's own key is limited the same way).
+const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// Reads the request body as UTF-8 text, refusing one larger than the limit before reading it.
+pub async fn read_body(req: &mut Request) -> Result<String> {
     let declared = req
         .headers()
         .get("content-length")?
         .and_then(|n| n.parse::<usize>().ok());
-    if let Some(bytes) = declared.filter(|n| *n > MAX_BODY_BYTES) {
-        return Err(ApiError::TooLarge {
-            code: "body_too_large",
-            message: format!(
-                "the request body is {bytes} bytes; the limit is {MAX_BODY_BYTES} bytes (5 MiB)"
-            ),
-        });
-    }
-    let atomic = match query_pairs(&req)?
-        .iter()
-        .find(|(k, _)| k == "atomic")
-        .map(|(_, v)| v.as_str())
-    {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(ApiError::BadRequest {
-                code: "invalid_query",
-                message: format!("`atomic` must be `true` or `false`, not `{other}`"),
-            })
-        }
+    let too_large = |bytes: usize| ApiError::TooLarge {
+        code: "body_too_large",
+        message: format!(
+            "the request body is {bytes} bytes; the limit is {MAX_BODY_BYTES} bytes (5 MiB)"
+        ),
     };
+    if let Some(bytes) = declared.filter(|n| *n > MAX_BODY_BYTES) {
+        return Err(too_large(bytes));
+    }
     let bytes = req.bytes().await?;
-    let body = String::from_utf8(bytes).map_err(|e| ApiError::BadRequest {
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(too_large(bytes.len()));
+    }
+    String::from_utf8(bytes).map_err(|e| ApiError::BadRequest {
         code: "invalid_encoding",
         message: format!(
             "the body is not UTF-8 (invalid byte at offset {})",
             e.utf8_error().valid_up_to()
         ),
-    })?;
-    let received_at = worker::js_sys::Date::now() as i64;
+    })
+}
+
+/// Random bytes for the ids of a request's events.
+pub fn random_bytes() -> Result<Vec<u8>> {
     let mut random = vec![0u8; RANDOM_BYTES_PER_EVENT * evident_shared::body::MAX_EVENTS];
     getrandom::getrandom(&mut random)
         .map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
-    let prepared = prepare(&body, framing, &caller.tenant, received_at, atomic, &random)?;
-    if !prepared.rows.is_empty() {
-        store::insert_events(&env.d1("DB")?, &caller.tenant, &prepared.rows).await?;
+    Ok(random)
+}
+
+/// The rest of ingestion once events are validated: geo and redaction rules from D1, redaction and
+/// enrichment, then sealing and storing through the tenant's sequencer. Answers only after the events
+/// are stored, so an acknowledged event is never lost.
+pub async fn store_validated(
+    validated: Validated,
+    req: &Request,
+    env: &Env,
+    tenant: &str,
+) -> Result<Response> {
+    let db = env.d1("DB")?;
+    let geo = match geo::countries(&db, &validated.ips()).await {
+        Ok(geo) => geo,
+        Err(error) => {
+            // Geo is an enrichment: without it the events are still worth storing.
+            worker::console_warn!("geo lookup failed: {error}");
+            Default::default()
+        }
+    };
+    let rules = settings::redaction_rules(&db, tenant).await?;
+    let client = browser_client(req);
+    let mut prepared = validated.finish(Enrichment {
+        geo: &geo,
+        client: client.as_ref(),
+        rules: &rules,
+    });
+    if !prepared.pending.is_empty() {
+        let outcomes = sequencer::seal(env, tenant, &prepared.pending).await?;
+        prepared.complete(&outcomes);
     }
     Ok(respond::json(prepared.status(), &prepared.response))
+}
+
+/// The sending browser, for a request that comes straight from one (it carries an `Origin`): its
+/// address and Cloudflare's geo for it, for events that name no address of their own.
+fn browser_client(req: &Request) -> Option<Client> {
+    req.headers().get("origin").ok().flatten()?;
+    let ip = req.headers().get("cf-connecting-ip").ok().flatten();
+    let geo = req.cf().and_then(|cf| {
+        cf.country().map(|country| Geo {
+            country,
+            region: cf.region(),
+            city: cf.city(),
+        })
+    });
+    Some(Client { ip, geo })
 }
 
 pub async fn list(req: &Request, env: &Env) -> Result<Response> {
@@ -92,7 +208,7 @@ pub async fn get(env: &Env, req: &Request, id: &str) -> Result<Response> {
     Ok(respond::json_text(200, body))
 }
 
-fn query_pairs(req: &Request) -> Result<Vec<(String, String)>> {
+pub fn query_pairs(req: &Request) -> Result<Vec<(String, String)>> {
     Ok(req
         .url()?
         .query_pairs()

@@ -1,8 +1,11 @@
 //! Routing: maps method and path to a handler and turns every error into the JSON envelope. Only
 //! `/api/*` reaches the worker; wrangler serves the dashboard's static files for everything else.
 
+mod adapters;
 mod events;
 mod health;
+pub mod settings;
+mod verify;
 
 use worker::{Env, Method, Request, Response};
 
@@ -22,25 +25,48 @@ pub async fn handle(req: Request, env: Env) -> Response {
             .map_err(ApiError::from),
         (Method::Get, ["api", "v1", "events"]) => events::list(&req, &env).await,
         (Method::Get, ["api", "v1", "events", id]) => events::get(&env, &req, id).await,
+        (Method::Post, ["api", "v1", "ingest", format]) => {
+            adapters::ingest(req, &env, format).await
+        }
+        (Method::Options, ["api", "v1", "ingest", _]) => Response::empty()
+            .map(|r| r.with_status(204))
+            .map_err(ApiError::from),
+        (Method::Get, ["api", "v1", "verify"]) => verify::get(&req, &env).await,
+        (Method::Get, ["api", "v1", "settings", "redaction"]) => {
+            settings::get_redaction(&req, &env).await
+        }
+        (Method::Put, ["api", "v1", "settings", "redaction"]) => {
+            settings::put_redaction(req, &env).await
+        }
+        (_, ["api", "v1", "ingest", _]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "POST",
+        }),
+        (_, ["api", "v1", "settings", "redaction"]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "GET, PUT",
+        }),
         (_, ["api", "v1", "events"]) => Err(ApiError::MethodNotAllowed {
             method: method.to_string(),
             allowed: "GET, POST",
         }),
-        (_, ["api", "v1", "events", _]) | (_, ["api", "v1", "health"]) => {
-            Err(ApiError::MethodNotAllowed {
-                method: method.to_string(),
-                allowed: "GET",
-            })
-        }
+        (_, ["api", "v1", "events", _])
+        | (_, ["api", "v1", "health"])
+        | (_, ["api", "v1", "verify"]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "GET",
+        }),
         _ => Err(ApiError::NotFound(format!(
             "there is no API endpoint at `{path}`"
         ))),
     };
     let response = result.unwrap_or_else(ApiError::into_response);
     // Ingestion is open to browsers on any origin; reading is not.
-    if segments.as_slice() == ["api", "v1", "events"]
-        && matches!(method, Method::Post | Method::Options)
-    {
+    let ingest_path = matches!(
+        segments.as_slice(),
+        ["api", "v1", "events"] | ["api", "v1", "ingest", _]
+    );
+    if ingest_path && matches!(method, Method::Post | Method::Options) {
         allow_any_origin(response)
     } else {
         response

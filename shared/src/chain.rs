@@ -1,0 +1,374 @@
+//! The tenant hash chain (SPEC 3.5): the canonical form events are hashed in, sealing, and checking.
+//!
+//! **Canonical form.** An event's canonical JSON is RFC 8785 (JCS): object keys sorted by their UTF-16
+//! code units, no insignificant whitespace, strings with only the mandatory escapes, numbers printed as
+//! ECMAScript prints them. The stored body of every event *is* its canonical JSON, `hash` included, so
+//! what the API serves is exactly what was hashed.
+//!
+//! **Link.** `hash = SHA-256(prev_hash || canonical JSON of the event without its "hash" member)`,
+//! where `prev_hash` is the previous event's hash as 64 lowercase hex characters (ASCII) and the first
+//! event of a tenant has [`GENESIS`] as its `prev_hash`. The hashed JSON holds `seq` and `prev_hash`,
+//! so moving an event within the chain breaks it as surely as editing it.
+//!
+//! Sealing is split in two so the single writer does as little as possible: [`unsealed`] runs in the
+//! parallel part of ingestion and prints the canonical JSON with the three chain members left out,
+//! remembering where they go; [`seal`] runs in the per-tenant sequencer and only splices in `seq` and
+//! `prev_hash`, hashes, and splices in `hash`.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::event::Event;
+
+/// The `prev_hash` of a tenant's first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Prints `value` as RFC 8785 canonical JSON.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::with_capacity(256);
+    write_value(&mut out, value);
+    out
+}
+
+fn write_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => write_number(out, n),
+        Value::String(s) => write_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in sorted(map).into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(out, key);
+                out.push(':');
+                write_value(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Members in JCS order: by UTF-16 code units. That is byte order too, except when a character at or
+/// above U+E000 meets one above U+FFFF, so the slower comparison only runs when bytes would mislead.
+fn sorted(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut members: Vec<_> = map.iter().collect();
+    if members.iter().any(|(k, _)| k.bytes().any(|b| b >= 0xEE)) {
+        members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    }
+    // serde_json's map is a BTreeMap: already in byte order otherwise.
+    members
+}
+
+/// JCS escapes only `"`, `\` and control characters (the short forms where JSON has them, `\u00xx` in
+/// lowercase hex otherwise); everything else is written as is.
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let short = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if short.is_empty() {
+            out.push_str("\\u00");
+            out.push_str(&hex(&[b]));
+        } else {
+            out.push_str(short);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+fn write_number(out: &mut String, n: &serde_json::Number) {
+    if let Some(i) = n.as_i64() {
+        out.push_str(&i.to_string());
+    } else if let Some(u) = n.as_u64() {
+        out.push_str(&u.to_string());
+    } else if let Some(f) = n.as_f64() {
+        // ECMAScript's Number::toString: integral values below 1e21 print without a fraction.
+        if f == 0.0 {
+            out.push('0');
+        } else if f.fract() == 0.0 && f.abs() < 1e21 {
+            out.push_str(&format!("{f:.0}"));
+        } else {
+            out.push_str(ryu_js::Buffer::new().format(f));
+        }
+    }
+}
+
+/// An event's canonical JSON without its chain members, and where each goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unsealed {
+    /// Canonical JSON of the event with `seq`, `prev_hash` and `hash` left out.
+    pub text: String,
+    /// Byte offset at which `"hash":"…",` belongs.
+    pub hash_at: usize,
+    /// Byte offset at which `"prev_hash":"…",` belongs.
+    pub prev_hash_at: usize,
+    /// Byte offset at which `"seq":N,` belongs.
+    pub seq_at: usize,
+}
+
+/// Prints an event (whose chain members are unset) for sealing.
+pub fn unsealed(event: &Event) -> Unsealed {
+    let map = match serde_json::to_value(event) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let mut out = String::with_capacity(1024);
+    let (mut hash_at, mut prev_hash_at, mut seq_at) = (None, None, None);
+    out.push('{');
+    for (i, (key, item)) in sorted(&map).into_iter().enumerate() {
+        // Chain members sort among the others; each is always followed by a required member
+        // (`id`, `received_at`, `severity`), so its text ends with a comma.
+        for (name, slot) in [
+            ("hash", &mut hash_at),
+            ("prev_hash", &mut prev_hash_at),
+            ("seq", &mut seq_at),
+        ] {
+            if slot.is_none() && name < key.as_str() {
+                *slot = Some(out.len() + usize::from(i > 0));
+            }
+        }
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(&mut out, key);
+        out.push(':');
+        write_value(&mut out, item);
+    }
+    out.push('}');
+    let end = out.len() - 1;
+    Unsealed {
+        hash_at: hash_at.unwrap_or(end),
+        prev_hash_at: prev_hash_at.unwrap_or(end),
+        seq_at: seq_at.unwrap_or(end),
+        text: out,
+    }
+}
+
+/// One sealed event: its hash and its stored body (canonical JSON with every chain member).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sealed {
+    /// The event's hash, 64 lowercase hex characters.
+    pub hash: String,
+    /// The canonical JSON to store and serve.
+    pub body: String,
+}
+
+/// Seals an event as number `seq` of its tenant's chain, after the event whose hash is `prev_hash`.
+pub fn seal(unsealed: &Unsealed, seq: u64, prev_hash: &str) -> Sealed {
+    let t = &unsealed.text;
+    let (h, p, s) = (unsealed.hash_at, unsealed.prev_hash_at, unsealed.seq_at);
+    let prev_member = format!("\"prev_hash\":\"{prev_hash}\",");
+    let seq_member = format!("\"seq\":{seq},");
+    let mut digest = Sha256::new();
+    digest.update(prev_hash.as_bytes());
+    digest.update(&t.as_bytes()[..p]);
+    digest.update(prev_member.as_bytes());
+    digest.update(&t.as_bytes()[p..s]);
+    digest.update(seq_member.as_bytes());
+    digest.update(&t.as_bytes()[s..]);
+    let hash = hex(&digest.finalize());
+    let mut body = String::with_capacity(t.len() + prev_member.len() + seq_member.len() + 76);
+    body.push_str(&t[..h]);
+    body.push_str("\"hash\":\"");
+    body.push_str(&hash);
+    body.push_str("\",");
+    body.push_str(&t[h..p]);
+    body.push_str(&prev_member);
+    body.push_str(&t[p..s]);
+    body.push_str(&seq_member);
+    body.push_str(&t[s..]);
+    Sealed { hash, body }
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+/// What a stored body says about its place in the chain, and the hash its content really has.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recomputed {
+    /// `seq` as stored in the body.
+    pub seq: Option<u64>,
+    /// `prev_hash` as stored in the body.
+    pub prev_hash: Option<String>,
+    /// `hash` as stored in the body.
+    pub claimed_hash: Option<String>,
+    /// SHA-256 of the stored `prev_hash` and the body's canonical JSON without `hash`.
+    pub actual_hash: String,
+    /// The body, parsed.
+    pub value: Value,
+}
+
+/// Recomputes a stored body's hash from its content. Fails only when the body is not a JSON object.
+pub fn recompute(body: &str) -> Result<Recomputed, String> {
+    let mut value: Value =
+        serde_json::from_str(body).map_err(|e| format!("the stored body is not JSON: {e}"))?;
+    let Some(map) = value.as_object_mut() else {
+        return Err("the stored body is not a JSON object".into());
+    };
+    let claimed_hash = map
+        .remove("hash")
+        .and_then(|h| h.as_str().map(str::to_string));
+    let prev_hash = map
+        .get("prev_hash")
+        .and_then(|h| h.as_str().map(str::to_string));
+    let seq = map.get("seq").and_then(Value::as_u64);
+    let mut digest = Sha256::new();
+    digest.update(prev_hash.as_deref().unwrap_or("").as_bytes());
+    digest.update(canonical_json(&value).as_bytes());
+    let actual_hash = hex(&digest.finalize());
+    if let (Some(map), Some(h)) = (value.as_object_mut(), &claimed_hash) {
+        map.insert("hash".into(), Value::String(h.clone()));
+    }
+    Ok(Recomputed {
+        seq,
+        prev_hash,
+        claimed_hash,
+        actual_hash,
+        value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::{validate_event, Stamp};
+    use serde_json::json;
+
+    fn event(input: Value) -> Event {
+        let stamp = Stamp {
+            tenant: "acme",
+            id: "01900000-0000-7000-8000-000000000001".into(),
+            received_at: 1_700_000_000_000,
+            format: "native",
+        };
+        validate_event(&input, stamp).unwrap()
+    }
+
+    #[test]
+    fn canonical_json_follows_rfc_8785() {
+        // The number and string cases of RFC 8785 section 3.2.2 and 3.2.3.
+        let value: Value = serde_json::from_str(
+            r#"{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001,1e21,-0,100.0],
+                "string":"\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/","literals":[null,true,false]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            canonical_json(&value),
+            r#"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27,1e+21,0,100],"string":"€$\u000f\nA'B\"\\\\\"/"}"#
+        );
+    }
+
+    #[test]
+    fn keys_sort_by_utf16_code_units() {
+        // U+FB33 sorts after U+1F600 in UTF-16 (surrogates are D800-DFFF) but before it in UTF-8.
+        let value = json!({"\u{fb33}": 1, "\u{1f600}": 2, "a": 3});
+        assert_eq!(
+            canonical_json(&value),
+            "{\"a\":3,\"\u{1f600}\":2,\"\u{fb33}\":1}"
+        );
+    }
+
+    #[test]
+    fn sealed_bodies_are_canonical_and_their_hash_recomputes() {
+        let e = event(json!({
+            "action": "code.evaluate",
+            "actor": {"id": "u1", "email": "ada@example.com"},
+            "payload": {"code": "IO.puts(\"héllo\")\nx = 1.50", "z": 1, "a": [1e21, 0.1]},
+            "metadata": {"ticket": "OPS-1"},
+        }));
+        let u = unsealed(&e);
+        assert!(!u.text.contains("\"seq\"") && !u.text.contains("hash"));
+        let first = seal(&u, 1, GENESIS);
+        let value: Value = serde_json::from_str(&first.body).unwrap();
+        assert_eq!(
+            canonical_json(&value),
+            first.body,
+            "the stored body is canonical"
+        );
+        assert_eq!(value["seq"], 1);
+        assert_eq!(value["prev_hash"], GENESIS);
+        assert_eq!(value["hash"], first.hash.as_str());
+        let r = recompute(&first.body).unwrap();
+        assert_eq!(r.actual_hash, first.hash);
+        assert_eq!(r.claimed_hash.as_deref(), Some(first.hash.as_str()));
+
+        let second = seal(&u, 2, &first.hash);
+        assert_ne!(second.hash, first.hash, "seq and prev_hash are hashed");
+        assert_eq!(recompute(&second.body).unwrap().actual_hash, second.hash);
+    }
+
+    #[test]
+    fn the_hash_is_sha256_of_prev_hash_and_canonical_json() {
+        let e = event(json!({"action": "app.delete", "actor": {"id": "u1"}}));
+        let sealed = seal(&unsealed(&e), 7, GENESIS);
+        let mut value: Value = serde_json::from_str(&sealed.body).unwrap();
+        value.as_object_mut().unwrap().remove("hash");
+        let expected = hex(&Sha256::digest(
+            format!("{GENESIS}{}", canonical_json(&value)).as_bytes(),
+        ));
+        assert_eq!(sealed.hash, expected);
+    }
+
+    #[test]
+    fn any_edit_changes_the_recomputed_hash() {
+        let e = event(json!({"action": "app.delete", "actor": {"id": "u1"}}));
+        let sealed = seal(&unsealed(&e), 1, GENESIS);
+        for (from, to) in [
+            ("app.delete", "app.create"),
+            ("\"seq\":1", "\"seq\":2"),
+            ("u1", "u2"),
+        ] {
+            let edited = sealed.body.replacen(from, to, 1);
+            assert_ne!(edited, sealed.body);
+            assert_ne!(
+                recompute(&edited).unwrap().actual_hash,
+                sealed.hash,
+                "{from}"
+            );
+        }
+        // Whitespace is not content: re-serialising the same JSON keeps the hash.
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<Value>(&sealed.body).unwrap())
+                .unwrap();
+        assert_eq!(recompute(&pretty).unwrap().actual_hash, sealed.hash);
+    }
+
+    #[test]
+    fn hex_is_lowercase() {
+        assert_eq!(hex(&[0, 15, 16, 255]), "000f10ff");
+    }
+}

@@ -1,0 +1,46 @@
+//! `GET` and `PUT /api/v1/settings/redaction`: a tenant's redaction rules. Reading needs the read
+//! scope, changing them the admin scope; rules are checked before they are stored, so ingestion never
+//! meets a bad rule. Ingestion reads them on every request, so a change applies to the next event.
+
+use evident_shared::redact::RedactionRules;
+use worker::{D1Database, Env, Request, Response};
+
+use crate::auth::{authorize, KeyScope};
+use crate::error::{ApiError, Result};
+use crate::routes::events::read_body;
+use crate::{respond, store};
+
+/// The tenant's rules, or the defaults when it has set none.
+pub async fn redaction_rules(db: &D1Database, tenant: &str) -> Result<RedactionRules> {
+    match store::redaction_rules(db, tenant).await? {
+        None => Ok(RedactionRules::default()),
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| ApiError::Internal(format!("stored redaction rules do not parse: {e}"))),
+    }
+}
+
+pub async fn get_redaction(req: &Request, env: &Env) -> Result<Response> {
+    let caller = authorize(req, env, KeyScope::Read)?;
+    let rules = redaction_rules(&env.d1("DB")?, &caller.tenant).await?;
+    Ok(respond::json(200, &rules))
+}
+
+pub async fn put_redaction(mut req: Request, env: &Env) -> Result<Response> {
+    let caller = authorize(&req, env, KeyScope::Admin)?;
+    let body = read_body(&mut req).await?;
+    let rules: RedactionRules = serde_json::from_str(&body).map_err(|e| ApiError::BadRequest {
+        code: "invalid_json",
+        message: format!(
+            "the redaction rules do not parse at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ),
+    })?;
+    rules.validate().map_err(|errors| ApiError::Invalid {
+        message: "the redaction rules are invalid".into(),
+        errors,
+    })?;
+    let json = serde_json::to_string(&rules).unwrap_or_default();
+    store::set_redaction_rules(&env.d1("DB")?, &caller.tenant, &json).await?;
+    Ok(respond::json(200, &rules))
+}

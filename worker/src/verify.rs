@@ -1,0 +1,253 @@
+//! Chain verification, minus I/O: walks stored rows in `seq` order and names the first link that does
+//! not hold. A row is checked four ways: its `seq` is the next one (a gap means a deleted event), its
+//! body links to the previous hash, its body recomputes to the hash it claims (an edited body), and
+//! the queried columns agree with the sealed body (an edited column would make searches lie). At the
+//! end of the chain the last hash must equal the recorded head, so removing the newest events shows too.
+
+use evident_shared::api::{ChainBreak, VerifyReport};
+use evident_shared::chain::{recompute, GENESIS};
+use evident_shared::Event;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::seal::Head;
+use crate::sql::event_columns;
+
+/// Most events one verify request checks; longer ranges continue with `next_from_seq`.
+pub const MAX_RANGE: u64 = 100_000;
+
+/// Names of the queried columns, in [`event_columns`] order, for messages.
+const COLUMN_NAMES: [&str; 14] = [
+    "id",
+    "occurred_at",
+    "received_at",
+    "action",
+    "category",
+    "outcome",
+    "severity",
+    "actor_type",
+    "actor_id",
+    "actor_email",
+    "environment",
+    "workspace",
+    "ip",
+    "idempotency_key",
+];
+
+/// One stored row of the chain, as [`crate::sql::SELECT_CHAIN_RANGE`] reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChainRow {
+    /// Stored `seq` column.
+    pub seq: u64,
+    /// Stored columns.
+    pub id: String,
+    pub occurred_at: Option<i64>,
+    pub received_at: Option<i64>,
+    pub action: Option<String>,
+    pub category: Option<String>,
+    pub outcome: Option<String>,
+    pub severity: Option<String>,
+    pub actor_type: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_email: Option<String>,
+    pub environment: Option<String>,
+    pub workspace: Option<String>,
+    pub ip: Option<String>,
+    pub idempotency_key: Option<String>,
+    /// The sealed body.
+    pub body: String,
+}
+
+impl ChainRow {
+    fn columns(&self) -> Vec<Value> {
+        vec![
+            self.id.clone().into(),
+            self.occurred_at.into(),
+            self.received_at.into(),
+            self.action.clone().into(),
+            self.category.clone().into(),
+            self.outcome.clone().into(),
+            self.severity.clone().into(),
+            self.actor_type.clone().into(),
+            self.actor_id.clone().into(),
+            self.actor_email.clone().into(),
+            self.environment.clone().into(),
+            self.workspace.clone().into(),
+            self.ip.clone().into(),
+            self.idempotency_key.clone().into(),
+        ]
+    }
+}
+
+/// Walks one range of a chain.
+#[derive(Debug)]
+pub struct Verifier {
+    from_seq: u64,
+    next_seq: u64,
+    prev_hash: String,
+    checked: u64,
+    first_break: Option<ChainBreak>,
+}
+
+impl Verifier {
+    /// Starts at `from_seq`, whose `prev_hash` must be `prev_hash` (the hash stored at `from_seq - 1`,
+    /// or [`GENESIS`] from the start).
+    pub fn new(from_seq: u64, prev_hash: String) -> Verifier {
+        Verifier {
+            from_seq,
+            next_seq: from_seq,
+            prev_hash,
+            checked: 0,
+            first_break: None,
+        }
+    }
+
+    /// The start of a chain.
+    pub fn from_genesis() -> Verifier {
+        Verifier::new(1, GENESIS.to_string())
+    }
+
+    /// The first break found so far.
+    pub fn broken(&self) -> bool {
+        self.first_break.is_some()
+    }
+
+    /// The next `seq` the walk expects.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    fn fail(&mut self, seq: u64, id: Option<&str>, code: &str, message: String) {
+        self.first_break.get_or_insert(ChainBreak {
+            seq,
+            id: id.map(str::to_string),
+            code: code.to_string(),
+            message,
+        });
+    }
+
+    /// Checks the next stored row; rows must come in `seq` order. Stops at the first break.
+    pub fn check(&mut self, row: &ChainRow) {
+        if self.broken() {
+            return;
+        }
+        let id = Some(row.id.as_str());
+        if row.seq != self.next_seq {
+            let missing = self.next_seq;
+            return self.fail(
+                missing,
+                None,
+                "missing",
+                format!(
+                    "the event at seq {missing} is missing (the next stored event is seq {}): events were deleted",
+                    row.seq
+                ),
+            );
+        }
+        let recomputed = match recompute(&row.body) {
+            Ok(r) => r,
+            Err(e) => return self.fail(row.seq, id, "unreadable", e),
+        };
+        if recomputed.seq != Some(row.seq) || recomputed.value["id"] != row.id.as_str() {
+            return self.fail(
+                row.seq,
+                id,
+                "misplaced",
+                format!(
+                    "the row at seq {} holds the sealed event of seq {:?} with id {}: rows were moved",
+                    row.seq, recomputed.seq, recomputed.value["id"]
+                ),
+            );
+        }
+        if recomputed.prev_hash.as_deref() != Some(self.prev_hash.as_str()) {
+            return self.fail(
+                row.seq,
+                id,
+                "relinked",
+                format!(
+                    "its prev_hash is {} but the event before it hashes to {}",
+                    recomputed.prev_hash.unwrap_or_default(),
+                    self.prev_hash
+                ),
+            );
+        }
+        if recomputed.claimed_hash.as_deref() != Some(recomputed.actual_hash.as_str()) {
+            return self.fail(
+                row.seq,
+                id,
+                "altered",
+                format!(
+                    "its content hashes to {} but it was sealed as {}: the event was changed after it was stored",
+                    recomputed.actual_hash,
+                    recomputed.claimed_hash.unwrap_or_default()
+                ),
+            );
+        }
+        match serde_json::from_value::<Event>(recomputed.value) {
+            Err(e) => {
+                return self.fail(
+                    row.seq,
+                    id,
+                    "unreadable",
+                    format!("the sealed body is not an event: {e}"),
+                )
+            }
+            Ok(event) => {
+                let sealed = event_columns(&event);
+                let stored = row.columns();
+                for (i, name) in COLUMN_NAMES.iter().enumerate() {
+                    if sealed[i] != stored[i] {
+                        return self.fail(
+                            row.seq,
+                            id,
+                            "column_edited",
+                            format!(
+                                "column `{name}` holds {} but the sealed event says {}: the row was edited",
+                                stored[i], sealed[i]
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        self.prev_hash = recomputed.actual_hash;
+        self.next_seq += 1;
+        self.checked += 1;
+    }
+
+    /// Ends the walk at `to_seq`: events not seen up to there are missing, and when the range reaches
+    /// the head, the last hash must be the head's.
+    pub fn finish(mut self, to_seq: u64, head: &Head, unsealed: u64) -> VerifyReport {
+        if !self.broken() && self.next_seq <= to_seq {
+            let missing = self.next_seq;
+            self.fail(
+                missing,
+                None,
+                "missing",
+                format!("events {missing} to {to_seq} are missing: the newest events were deleted"),
+            );
+        }
+        if !self.broken() && to_seq == head.seq && self.checked > 0 && self.prev_hash != head.hash {
+            self.fail(
+                to_seq,
+                None,
+                "head_mismatch",
+                format!(
+                    "the chain head records hash {} for seq {} but the stored event there hashes to {}",
+                    head.hash, head.seq, self.prev_hash
+                ),
+            );
+        }
+        VerifyReport {
+            ok: self.first_break.is_none() && unsealed == 0,
+            from_seq: self.from_seq,
+            to_seq,
+            checked: self.checked,
+            head_seq: head.seq,
+            head_hash: head.hash.clone(),
+            first_break: self.first_break,
+            unsealed,
+            next_from_seq: None,
+        }
+    }
+}
