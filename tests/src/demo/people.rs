@@ -2,8 +2,10 @@
 //! accounts that act for them, and the addresses and browsers they come from. The cast does not depend
 //! on the seed: different seeds replay different days of the same company, so ids stay recognisable.
 //!
-//! Addresses come from documentation and private ranges only (203.0.113.0/24, 198.51.100.0/24,
-//! 192.168.0.0/16, 10.0.0.0/8, 2001:db8::/32), and e-mail domains use the reserved `.example` TLD.
+//! Each person's usual address is a public one in their country, taken from blocks that the geo dataset
+//! (npm `@ip-location-db/geo-whois-asn-country`) places there, so `context.geo` resolves as it would in
+//! production; VPN, LAN and system addresses stay private (10.0.0.0/8, 192.168.0.0/16) and resolve to
+//! nothing. E-mail domains use the reserved `.example` TLD.
 
 use std::net::Ipv6Addr;
 
@@ -348,6 +350,37 @@ impl Cast {
     }
 }
 
+/// Per country, an IPv4 /16 and an IPv6 /32 (its first two hextets) that the geo dataset assigns to it:
+/// the middle one of that country's /16-aligned IPv4 blocks and /32-aligned IPv6 blocks.
+#[rustfmt::skip] // one country per line reads as a table
+const PUBLIC_BLOCKS: [(&str, [u8; 2], [u16; 2]); 16] = [
+    ("AT", [141, 244], [0x2a06, 0x8880]),
+    ("CA", [141, 117], [0x2606, 0x2580]),
+    ("DE", [131, 188], [0x2a09, 0x6b80]),
+    ("ES", [92, 56], [0x2a09, 0x33c0]),
+    ("FR", [137, 194], [0x2a07, 0x1bc0]),
+    ("GB", [137, 105], [0x2a07, 0xf600]),
+    ("HR", [89, 164], [0x2a07, 0x6cc3]),
+    ("IE", [62, 9], [0x2a05, 0x1dc0]),
+    ("IN", [112, 110], [0x2402, 0x45e0]),
+    ("IT", [131, 154], [0x2a07, 0x3dc0]),
+    ("MX", [170, 169], [0x2806, 0x02c0]),
+    ("NO", [144, 127], [0x2a05, 0x3f00]),
+    ("PT", [109, 48], [0x2a09, 0x5640]),
+    ("RO", [88, 158], [0x2a09, 0x5c40]),
+    ("SE", [139, 122], [0x2a05, 0xe840]),
+    ("US", [141, 119], [0x2606, 0x6e80]),
+];
+
+/// The public IPv4 /16 and IPv6 /32 of a country of the cast.
+fn public_block(country: &str) -> ([u8; 2], [u16; 2]) {
+    PUBLIC_BLOCKS
+        .iter()
+        .find(|(cc, _, _)| *cc == country)
+        .map(|(_, v4, v6)| (*v4, *v6))
+        .unwrap_or_else(|| panic!("no public block for {country}: add one to PUBLIC_BLOCKS"))
+}
+
 fn person(index: usize, row: (&'static str, &str, Team, &'static str, u32, Site)) -> Person {
     let (name, local, team, role, weight, site) = row;
     let domain = if team == Team::Contractor {
@@ -357,16 +390,22 @@ fn person(index: usize, row: (&'static str, &str, Team, &'static str, u32, Site)
     };
     let n = index as u16;
     let vpn = format!("10.8.{}.{}", n / 8, 10 + n);
-    let (city, country, usual_ip, other_ip) = match site {
-        Site::Berlin => ("Berlin", "DE", format!("203.0.113.{}", 10 + n % 3), vpn),
-        Site::NewYork => ("New York", "US", format!("198.51.100.{}", 20 + n % 2), vpn),
-        // Every third remote worker's provider hands out IPv6.
-        Site::Remote(city, country) if index % 3 == 1 => {
-            let home = Ipv6Addr::new(0x2001, 0xdb8, 0x4a00 + n, 0x17, 0, 0, 0, 0x100 + n);
-            (city, country, home.to_string(), vpn)
-        }
-        Site::Remote(city, country) => (city, country, format!("198.51.100.{}", 100 + n), vpn),
+    let (city, country) = match site {
+        Site::Berlin => ("Berlin", "DE"),
+        Site::NewYork => ("New York", "US"),
+        Site::Remote(city, country) => (city, country),
     };
+    let ([a, b], [h1, h2]) = public_block(country);
+    let usual_ip = match site {
+        // The offices share a few NAT addresses each.
+        Site::Berlin | Site::NewYork => format!("{a}.{b}.7.{}", 10 + n % 3),
+        // Every third remote worker's provider hands out IPv6.
+        Site::Remote(..) if index % 3 == 1 => {
+            Ipv6Addr::new(h1, h2, 0x4a00 + n, 0x17, 0, 0, 0, 0x100 + n).to_string()
+        }
+        Site::Remote(..) => format!("{a}.{b}.{}.{}", 40 + n, 100 + n),
+    };
+    let other_ip = vpn;
     Person {
         index,
         id: stable_uuid(local),
@@ -387,5 +426,54 @@ fn person(index: usize, row: (&'static str, &str, Team, &'static str, u32, Site)
         // Half of the people also work from a phone or tablet.
         mobile_agent: (index % 2 == 1).then(|| &MOBILE_AGENTS[index / 2 % MOBILE_AGENTS.len()]),
         weight,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evident_shared::enrich::{geo_key, GeoKey};
+
+    /// The ranges of the installed geo dataset, `None` when it is not installed (npm install).
+    fn dataset(family: &str) -> Option<Vec<(u128, u128, String)>> {
+        let path = format!(
+            "{}/../node_modules/@ip-location-db/geo-whois-asn-country/geo-whois-asn-country-{family}-num.csv",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let csv = std::fs::read_to_string(path).ok()?;
+        let row = |line: &str| {
+            let mut f = line.split(',');
+            Some((
+                f.next()?.parse().ok()?,
+                f.next()?.parse().ok()?,
+                f.next()?.to_string(),
+            ))
+        };
+        Some(csv.lines().filter_map(row).collect())
+    }
+
+    /// The narrowest range that holds `key` wins, as scripts/geo-to-sql.mjs decides.
+    fn country(ranges: &[(u128, u128, String)], key: u128) -> Option<&str> {
+        ranges
+            .iter()
+            .filter(|(start, end, _)| *start <= key && key <= *end)
+            .min_by_key(|(start, end, _)| end - start)
+            .map(|(_, _, country)| country.as_str())
+    }
+
+    #[test]
+    fn usual_addresses_resolve_to_the_persons_country_and_vpn_ones_to_none() {
+        let (Some(v4), Some(v6)) = (dataset("ipv4"), dataset("ipv6")) else {
+            return; // nothing to compare with
+        };
+        for person in Cast::new().people {
+            let found = match geo_key(person.usual_ip.parse().unwrap()) {
+                Some(GeoKey::V4(n)) => country(&v4, n.into()),
+                Some(GeoKey::V6(n)) => country(&v6, n),
+                None => None,
+            };
+            assert_eq!(found, Some(person.country), "{}", person.usual_ip);
+            assert_eq!(geo_key(person.other_ip.parse().unwrap()), None);
+        }
     }
 }
