@@ -172,9 +172,13 @@ fn csv(body: &str) -> Result<Adapted, AdaptError> {
                 .map(str::to_string)
         };
         let mut meta = Meta::default();
+        let mut extra = Map::new();
         for (name, value) in names.iter().zip(row.iter()) {
-            if !CSV_COLUMNS.contains(&name.as_str()) && !value.trim().is_empty() {
-                meta.put(name, value.trim());
+            if !CSV_COLUMNS.contains(&name.as_str())
+                && !value.trim().is_empty()
+                && !meta.put(name, value.trim())
+            {
+                extra.insert(name.clone(), value.trim().into());
             }
         }
         let activity = Activity {
@@ -189,6 +193,7 @@ fn csv(body: &str) -> Result<Adapted, AdaptError> {
         let content = row.iter().collect::<Vec<_>>().join("\u{1f}");
         match build(&activity, meta) {
             Ok(mut ev) => {
+                set_obj(&mut ev, "payload", extra);
                 ev.insert(
                     "idempotency_key".into(),
                     keys.key("activity", &content).into(),
@@ -246,7 +251,11 @@ fn webhook(map: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<Strin
             Value::Object(_) | Value::Array(_) => {
                 payload.insert(key.clone(), value.clone());
             }
-            _ => meta.put(key, value.clone()),
+            _ => {
+                if !meta.put(key, value.clone()) {
+                    payload.insert(key.clone(), value.clone());
+                }
+            }
         }
     }
     let activity = Activity {
@@ -337,7 +346,9 @@ fn build(a: &Activity<'_>, mut meta: Meta) -> Result<Map<String, Value>, String>
             Some(ip) => {
                 ev.insert("context".into(), serde_json::json!({ "ip": ip }));
             }
-            None => meta.put("ip_address", text.clone()),
+            None => {
+                meta.put("ip_address", text.clone());
+            }
         }
     }
     meta.into_event(&mut ev);

@@ -146,6 +146,15 @@ fn csv_columns_by_name_and_without_header() {
     assert_eq!(e.category, Category::Permission);
     assert_eq!(e.context.ip.as_deref(), Some("10.1.1.1"));
     assert_eq!(e.metadata["region"], json!("eu"));
+    let long = format!(
+        "timestamp,user,action,{}\n2024-06-12 14:30:22,a@b.c,viewed,x\n",
+        "c".repeat(41)
+    );
+    let e = valid(
+        &adapt(&long, csv_hint()).unwrap().records[0].event,
+        "activity",
+    );
+    assert_eq!(e.payload.unwrap()["c".repeat(41)], json!("x"));
     assert!(e.targets.is_empty());
     let headerless = SEED_CSV.lines().skip(1).collect::<Vec<_>>().join("\n");
     let out = adapt(&headerless, Hint::default()).unwrap();

@@ -155,7 +155,9 @@ fn event(
         if let Some(addr) = user.text("ipAddress") {
             match common::ip(&addr) {
                 Some(ip) => set(&mut context, "ip", Some(ip)),
-                None => meta.put("ip_address", addr),
+                None => {
+                    meta.put("ip_address", addr);
+                }
             }
         }
         if let Some(agent) = user.text("userAgent").filter(|a| a.chars().count() <= 1024) {

@@ -294,7 +294,8 @@ pub(crate) fn maybe_json(value: &Value) -> Value {
 pub(crate) struct Meta(Map<String, Value>);
 
 impl Meta {
-    pub(crate) fn put(&mut self, key: &str, value: impl Into<Value>) {
+    /// Puts `key`; false when validation would refuse it, so the caller can keep it elsewhere.
+    pub(crate) fn put(&mut self, key: &str, value: impl Into<Value>) -> bool {
         let value = value.into();
         let fits = match &value {
             Value::String(s) => !s.is_empty() && s.chars().count() <= MAX_METADATA_VALUE_CHARS,
@@ -306,7 +307,9 @@ impl Meta {
             && self.0.len() < crate::validate::MAX_METADATA_KEYS
         {
             self.0.insert(key.to_string(), value);
+            return true;
         }
+        false
     }
 
     pub(crate) fn put_opt(&mut self, key: &str, value: Option<String>) {

@@ -125,7 +125,11 @@ fn event(
             Value::Array(_) | Value::Object(_) => {
                 extra.insert(key.clone(), value.clone());
             }
-            _ => metadata.put(key, value.clone()),
+            _ => {
+                if !metadata.put(key, value.clone()) {
+                    extra.insert(key.clone(), value.clone());
+                }
+            }
         }
     }
     set_obj(&mut payload, "log_metadata", extra);
