@@ -6,6 +6,9 @@
 //! `static` cannot guarantee. `cargo test -p evident-tests --test it [filter]` runs the tests whose name
 //! contains `filter`.
 
+mod adapters;
+mod chain;
+mod enrichment;
 mod errors;
 mod ingest;
 mod query;
@@ -21,11 +24,18 @@ pub type Test = (&'static str, fn(&Server));
 
 fn main() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let tests: Vec<Test> = [ingest::TESTS, query::TESTS, errors::TESTS]
-        .concat()
-        .into_iter()
-        .filter(|(name, _)| filter.as_deref().is_none_or(|f| name.contains(f)))
-        .collect();
+    let tests: Vec<Test> = [
+        ingest::TESTS,
+        query::TESTS,
+        errors::TESTS,
+        adapters::TESTS,
+        enrichment::TESTS,
+        chain::TESTS,
+    ]
+    .concat()
+    .into_iter()
+    .filter(|(name, _)| filter.as_deref().is_none_or(|f| name.contains(f)))
+    .collect();
     if tests.is_empty() {
         println!("no integration test matches {filter:?}");
         return;

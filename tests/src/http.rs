@@ -63,3 +63,25 @@ pub fn get(url: &str, key: Option<&str>) -> Answer {
     }
     answer(request.call())
 }
+
+/// Sends any request: a method, a URL, an optional bearer key, extra headers and an optional body
+/// (sent with `content-type` when given).
+pub fn send(
+    method: &str,
+    url: &str,
+    key: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<(&str, &str)>,
+) -> Answer {
+    let mut request = agent().request(method, url);
+    if let Some(key) = key {
+        request = request.set("authorization", &format!("Bearer {key}"));
+    }
+    for (name, value) in headers {
+        request = request.set(name, value);
+    }
+    answer(match body {
+        Some((content_type, body)) => request.set("content-type", content_type).send_string(body),
+        None => request.call(),
+    })
+}

@@ -28,6 +28,8 @@ pub struct Server {
     pub ingest_key: String,
     /// A key with the read scope.
     pub read_key: String,
+    /// A key with the admin scope.
+    pub admin_key: String,
     /// The local D1/R2 state of this server.
     pub state_dir: PathBuf,
     child: Child,
@@ -147,6 +149,7 @@ impl Server {
         let port = free_port();
         let ingest_key = format!("evd_test_ingest_{name}");
         let read_key = format!("evd_test_read_{name}");
+        let admin_key = format!("evd_test_admin_{name}");
         let log = std::fs::File::create(&log_path).expect("log file");
         let mut command = Command::new("wrangler");
         command
@@ -159,6 +162,8 @@ impl Server {
                 &format!("INGEST_KEY:{ingest_key}"),
                 "--var",
                 &format!("READ_KEY:{read_key}"),
+                "--var",
+                &format!("ADMIN_KEY:{admin_key}"),
             ])
             .current_dir(&root)
             .stdin(Stdio::null())
@@ -171,6 +176,7 @@ impl Server {
             base_url: format!("http://127.0.0.1:{port}"),
             ingest_key,
             read_key,
+            admin_key,
             state_dir,
             child,
             log_path,
@@ -214,7 +220,11 @@ impl Server {
         std::fs::read_dir(dir)
             .ok()?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.extension().is_some_and(|x| x == "sqlite"))
+            // miniflare keeps its own `metadata.sqlite` beside the database.
+            .find(|p| {
+                p.extension().is_some_and(|x| x == "sqlite")
+                    && p.file_stem().is_some_and(|s| s != "metadata")
+            })
     }
 }
 

@@ -1,0 +1,320 @@
+//! The tenant hash chain through the real stack: many clients ingesting at once never fork, reorder or
+//! gap it; retries store nothing twice; and verify notices an event edited or deleted straight in the
+//! local D1 database file (each tampering is undone afterwards so later tests see an intact chain).
+
+use std::collections::HashSet;
+
+use evident_tests::http;
+use evident_tests::server::Server;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::Connection;
+use serde_json::{json, Value};
+
+use crate::support::{event, ingest};
+use crate::Test;
+
+pub const TESTS: &[Test] = &[
+    (
+        "chain::concurrent_clients_never_fork_reorder_or_gap_it",
+        concurrent_clients_never_fork_reorder_or_gap_it,
+    ),
+    (
+        "chain::retries_with_the_header_store_nothing_twice",
+        retries_with_the_header_store_nothing_twice,
+    ),
+    (
+        "chain::idempotency_keys_in_events_dedupe_across_and_within_requests",
+        idempotency_keys_in_events_dedupe_across_and_within_requests,
+    ),
+    (
+        "chain::verify_checks_ranges_and_refuses_bad_ones",
+        verify_checks_ranges_and_refuses_bad_ones,
+    ),
+    (
+        "chain::an_edited_body_is_detected",
+        an_edited_body_is_detected,
+    ),
+    (
+        "chain::an_edited_column_is_detected",
+        an_edited_column_is_detected,
+    ),
+    (
+        "chain::a_deleted_event_is_detected",
+        a_deleted_event_is_detected,
+    ),
+    (
+        "chain::deleting_the_newest_event_is_detected",
+        deleting_the_newest_event_is_detected,
+    ),
+];
+
+fn verify(server: &Server, query: &str) -> Value {
+    let answer = http::get(
+        &server.url(&format!("/api/v1/verify{query}")),
+        Some(&server.read_key),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    answer.json
+}
+
+fn head_seq(server: &Server) -> u64 {
+    verify(server, "?from_seq=1&to_seq=1")["head_seq"]
+        .as_u64()
+        .unwrap()
+}
+
+fn concurrent_clients_never_fork_reorder_or_gap_it(server: &Server) {
+    const CLIENTS: usize = 8;
+    const REQUESTS: usize = 6;
+    const BATCH: usize = 40;
+    let before = head_seq(server);
+    let seqs: Vec<(usize, Vec<(String, u64)>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                scope.spawn(move || {
+                    let mut got = Vec::new();
+                    for request in 0..REQUESTS {
+                        let batch: Vec<Value> = (0..BATCH)
+                            .map(|i| {
+                                event(
+                                    &format!("cc-{client}"),
+                                    "doc.update",
+                                    &format!("2025-01-01T00:00:{:02}.{:03}Z", request, i),
+                                )
+                            })
+                            .collect();
+                        let answer = ingest(server, &Value::Array(batch));
+                        assert_eq!(answer.status, 201, "{}", answer.text);
+                        for e in answer.json["events"].as_array().unwrap() {
+                            got.push((
+                                e["id"].as_str().unwrap().to_string(),
+                                e["seq"].as_u64().unwrap(),
+                            ));
+                        }
+                    }
+                    (client, got)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let total = CLIENTS * REQUESTS * BATCH;
+    let all: Vec<u64> = seqs
+        .iter()
+        .flat_map(|(_, s)| s.iter().map(|(_, q)| *q))
+        .collect();
+    assert_eq!(all.len(), total);
+    let distinct: HashSet<u64> = all.iter().copied().collect();
+    assert_eq!(distinct.len(), total, "no seq was given twice");
+    let expected: HashSet<u64> = (before + 1..=before + total as u64).collect();
+    assert_eq!(
+        distinct, expected,
+        "the seqs are exactly the next {total}, no gap"
+    );
+    for (_, got) in &seqs {
+        // One client's requests are sequential, so its events are in the chain in the order sent.
+        assert!(
+            got.windows(2).all(|w| w[0].1 < w[1].1),
+            "a client's events keep their order"
+        );
+    }
+    let report = verify(server, "");
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["head_seq"].as_u64().unwrap(), before + total as u64);
+    assert_eq!(report["checked"].as_u64().unwrap(), before + total as u64);
+}
+
+fn retries_with_the_header_store_nothing_twice(server: &Server) {
+    let body = json!([
+        event("idem-h", "doc.create", "2025-02-01T00:00:00Z"),
+        event("idem-h", "doc.update", "2025-02-01T00:00:01Z")
+    ])
+    .to_string();
+    let post = |key: &str| {
+        http::send(
+            "POST",
+            &server.url("/api/v1/events"),
+            Some(&server.ingest_key),
+            &[("idempotency-key", key)],
+            Some(("application/json", &body)),
+        )
+    };
+    let first = post("retry-batch-1");
+    assert_eq!(first.status, 201, "{}", first.text);
+    let head = head_seq(server);
+    let again = post("retry-batch-1");
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.json["accepted"], 0);
+    assert_eq!(again.json["duplicates"], 2);
+    for i in 0..2 {
+        assert_eq!(again.json["events"][i]["id"], first.json["events"][i]["id"]);
+        assert_eq!(
+            again.json["events"][i]["seq"],
+            first.json["events"][i]["seq"]
+        );
+        assert_eq!(again.json["events"][i]["duplicate"], true);
+    }
+    assert_eq!(head_seq(server), head, "the retry stored nothing");
+    let other = post("retry-batch-2");
+    assert_eq!(other.status, 201, "another key is another request");
+    let bad = http::send(
+        "POST",
+        &server.url("/api/v1/events"),
+        Some(&server.ingest_key),
+        &[("idempotency-key", &"k".repeat(201))],
+        Some(("application/json", &body)),
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.error_code(), "invalid_idempotency_key");
+}
+
+fn idempotency_keys_in_events_dedupe_across_and_within_requests(server: &Server) {
+    let keyed = |key: &str| {
+        let mut e = event("idem-f", "doc.delete", "2025-02-02T00:00:00Z");
+        e["idempotency_key"] = json!(key);
+        e
+    };
+    let first = ingest(server, &json!([keyed("f-1"), keyed("f-1"), keyed("f-2")]));
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(first.json["accepted"], 2);
+    assert_eq!(first.json["duplicates"], 1);
+    assert_eq!(first.json["events"][1]["id"], first.json["events"][0]["id"]);
+    let second = ingest(server, &json!([keyed("f-2"), keyed("f-3")]));
+    assert_eq!(second.status, 201, "{}", second.text);
+    assert_eq!(second.json["accepted"], 1);
+    assert_eq!(
+        second.json["events"][0]["id"],
+        first.json["events"][2]["id"]
+    );
+    assert_eq!(second.json["events"][0]["duplicate"], true);
+    let stored = crate::support::list_all(server, "actor=idem-f");
+    assert_eq!(stored.len(), 3, "f-1, f-2 and f-3 once each");
+}
+
+fn verify_checks_ranges_and_refuses_bad_ones(server: &Server) {
+    let head = head_seq(server);
+    assert!(head >= 3);
+    let part = verify(server, &format!("?from_seq=2&to_seq={}", head - 1));
+    assert_eq!(part["ok"], true, "{part}");
+    assert_eq!(part["checked"].as_u64().unwrap(), head - 2);
+    for (query, message) in [
+        ("?from_seq=0", "`from_seq` must be a whole number from 1"),
+        ("?to_seq=x", "`to_seq` must be a whole number from 1"),
+        (
+            "?from_seq=5&to_seq=2",
+            "`from_seq` (5) is after `to_seq` (2)",
+        ),
+        ("?seq=1", "unknown parameter `seq`"),
+    ] {
+        let answer = http::get(
+            &server.url(&format!("/api/v1/verify{query}")),
+            Some(&server.read_key),
+        );
+        assert_eq!(answer.status, 400, "{query}: {}", answer.text);
+        assert!(
+            answer.error_message().contains(message),
+            "{query}: {}",
+            answer.text
+        );
+    }
+    let ingest_key = http::get(&server.url("/api/v1/verify"), Some(&server.ingest_key));
+    assert_eq!(ingest_key.status, 403);
+}
+
+/// The local D1 database, opened beside the running server.
+fn database(server: &Server) -> Connection {
+    let file = server.database_file().expect("the local D1 database file");
+    let db = Connection::open(file).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    db
+}
+
+/// Runs `tamper` on a stored event in the middle of the chain, checks verify names it with `code`,
+/// then puts the row back exactly as it was and checks the chain is whole again.
+fn tamper_and_restore(
+    server: &Server,
+    seq: u64,
+    code: &str,
+    tamper: impl FnOnce(&Connection, u64),
+) {
+    let db = database(server);
+    let row: Vec<SqlValue> = db
+        .query_row("SELECT rowid, * FROM events WHERE seq = ?1", [seq], |r| {
+            (0..r.as_ref().column_count()).map(|i| r.get(i)).collect()
+        })
+        .unwrap();
+    tamper(&db, seq);
+    let report = verify(server, "");
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["first_break"]["seq"].as_u64(), Some(seq), "{report}");
+    assert_eq!(report["first_break"]["code"], code, "{report}");
+    db.execute("DELETE FROM events WHERE rowid = ?1", [&row[0]])
+        .unwrap();
+    let marks = vec!["?"; row.len()].join(", ");
+    db.execute(
+        &format!(
+            "INSERT INTO events (rowid, {}) VALUES ({marks})",
+            columns(&db).join(", ")
+        ),
+        rusqlite::params_from_iter(row.iter()),
+    )
+    .unwrap();
+    let report = verify(server, "");
+    assert_eq!(report["ok"], true, "restored: {report}");
+}
+
+fn columns(db: &Connection) -> Vec<String> {
+    let mut stmt = db
+        .prepare("SELECT name FROM pragma_table_info('events') ORDER BY cid")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn middle(server: &Server) -> u64 {
+    let head = head_seq(server);
+    assert!(head > 10, "the chain has events to tamper with");
+    head / 2
+}
+
+fn an_edited_body_is_detected(server: &Server) {
+    let seq = middle(server);
+    tamper_and_restore(server, seq, "altered", |db, seq| {
+        let n = db
+            .execute(
+                "UPDATE events SET body = json_set(body, '$.outcome', 'failure') WHERE seq = ?1",
+                [seq],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    });
+}
+
+fn an_edited_column_is_detected(server: &Server) {
+    let seq = middle(server) + 1;
+    tamper_and_restore(server, seq, "column_edited", |db, seq| {
+        db.execute(
+            "UPDATE events SET actor_id = 'someone-else' WHERE seq = ?1",
+            [seq],
+        )
+        .unwrap();
+    });
+}
+
+fn a_deleted_event_is_detected(server: &Server) {
+    let seq = middle(server) + 2;
+    tamper_and_restore(server, seq, "missing", |db, seq| {
+        db.execute("DELETE FROM events WHERE seq = ?1", [seq])
+            .unwrap();
+    });
+}
+
+fn deleting_the_newest_event_is_detected(server: &Server) {
+    let seq = head_seq(server);
+    tamper_and_restore(server, seq, "missing", |db, seq| {
+        db.execute("DELETE FROM events WHERE seq = ?1", [seq])
+            .unwrap();
+    });
+}

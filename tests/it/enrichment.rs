@@ -1,0 +1,245 @@
+//! What ingestion adds and removes: countries from the geo tables loaded by the project's set-up,
+//! parsed user agents, Cloudflare's geo for events sent from a browser, skew and far-off timestamp
+//! flags, and redaction with the tenant's own rules.
+
+use evident_tests::http::{self, Answer};
+use evident_tests::server::Server;
+use serde_json::{json, Value};
+
+use crate::support::{event, ingest};
+use crate::Test;
+
+pub const TESTS: &[Test] = &[
+    (
+        "enrichment::countries_and_user_agents",
+        countries_and_user_agents,
+    ),
+    (
+        "enrichment::browser_events_get_the_client_geo",
+        browser_events_get_the_client_geo,
+    ),
+    (
+        "enrichment::skew_and_far_off_timestamps",
+        skew_and_far_off_timestamps,
+    ),
+    (
+        "enrichment::secrets_are_redacted_before_storage",
+        secrets_are_redacted_before_storage,
+    ),
+    (
+        "enrichment::tenants_set_their_own_redaction_rules",
+        tenants_set_their_own_redaction_rules,
+    ),
+];
+
+fn stored(server: &Server, answer: &Answer, index: usize) -> Value {
+    assert!(answer.status == 201, "{}", answer.text);
+    let id = answer.json["events"][index]["id"].as_str().unwrap();
+    let got = http::get(
+        &server.url(&format!("/api/v1/events/{id}")),
+        Some(&server.read_key),
+    );
+    assert_eq!(got.status, 200, "{}", got.text);
+    got.json
+}
+
+fn with_context(actor: &str, context: Value) -> Value {
+    let mut e = event(actor, "user.sign_in", "2025-05-01T00:00:00Z");
+    e["context"] = context;
+    e
+}
+
+fn countries_and_user_agents(server: &Server) {
+    let answer = ingest(
+        server,
+        &json!([
+            with_context(
+                "geo-1",
+                json!({"ip": "8.8.8.8", "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1"})
+            ),
+            with_context("geo-2", json!({"ip": "2001:4860:4860::8888"})),
+            with_context("geo-3", json!({"ip": "10.1.2.3"})),
+        ]),
+    );
+    let v4 = stored(server, &answer, 0);
+    assert_eq!(v4["context"]["geo"]["country"], "US", "{v4}");
+    assert_eq!(v4["context"]["ua"]["browser"], "Mobile Safari");
+    assert_eq!(v4["context"]["ua"]["os"], "iOS");
+    assert_eq!(v4["context"]["ua"]["device"], "mobile");
+    let v6 = stored(server, &answer, 1);
+    assert_eq!(v6["context"]["geo"]["country"], "US", "{v6}");
+    let private = stored(server, &answer, 2);
+    assert!(
+        private["context"].get("geo").is_none(),
+        "a private address has no country: {private}"
+    );
+    let sent = with_context("geo-4", json!({"ip": "8.8.8.8", "geo": {"country": "FR"}}));
+    let refused = ingest(server, &sent);
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        refused.json["rejected"][0]["errors"][0]["path"],
+        "/context/geo"
+    );
+}
+
+fn browser_events_get_the_client_geo(server: &Server) {
+    let body = json!({"action": "page.view", "actor": {"id": "browser-1"}}).to_string();
+    let answer = http::send(
+        "POST",
+        &server.url("/api/v1/events"),
+        Some(&server.ingest_key),
+        &[("origin", "https://app.example.com")],
+        Some(("application/json", &body)),
+    );
+    let event = stored(server, &answer, 0);
+    assert!(
+        event["context"]["ip"].is_string(),
+        "the client's address is recorded: {event}"
+    );
+    assert!(
+        event["context"]["geo"]["country"].is_string(),
+        "request.cf geo is recorded: {event}"
+    );
+    // Without an Origin the request comes from a server, whose address says nothing about the actor.
+    let answer = ingest(
+        server,
+        &json!({"action": "page.view", "actor": {"id": "server-1"}}),
+    );
+    let event = stored(server, &answer, 0);
+    assert!(event["context"].get("ip").is_none(), "{event}");
+}
+
+fn skew_and_far_off_timestamps(server: &Server) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let iso = |secs: u64| evident_shared::timestamp::format_rfc3339((secs * 1000) as i64);
+    let answer = ingest(
+        server,
+        &json!([
+            event("skew-1", "doc.read", &iso(now + 3600)),
+            event("skew-2", "doc.read", &iso(now - 90 * 86_400)),
+            event("skew-3", "doc.read", &iso(now - 5)),
+        ]),
+    );
+    let future = stored(server, &answer, 0);
+    assert_eq!(future["flags"], json!(["occurred_in_future"]));
+    assert!(future["skew_ms"].as_i64().unwrap() < -3_500_000);
+    let old = stored(server, &answer, 1);
+    assert_eq!(old["flags"], json!(["occurred_long_ago"]));
+    let fresh = stored(server, &answer, 2);
+    assert!(fresh.get("flags").is_none(), "{fresh}");
+    let skew = fresh["skew_ms"].as_i64().unwrap();
+    assert!((0..120_000).contains(&skew), "{skew}");
+}
+
+fn secrets_are_redacted_before_storage(server: &Server) {
+    let mut e = event("redact-1", "code.evaluate", "2025-05-02T00:00:00Z");
+    e["payload"] = json!({
+        "code": "conn = connect(password = \"hunter2hunter2\")\nheaders[\"Authorization\"] = \"Bearer abcdefghijklmnopqrstuvwxyz012345\"",
+        "api_key": "sk_live_51Habcdefghijklmnopqrstuv",
+        "card": "4111 1111 1111 1111",
+        "order": "4111 1111 1111 1112"
+    });
+    e["changes"] =
+        json!({"before": {"token": "old-secret-token"}, "after": {"token": "new-secret-token"}});
+    e["metadata"] = json!({"cookie": "session=abc"});
+    let answer = ingest(server, &e);
+    let event = stored(server, &answer, 0);
+    let text = event.to_string();
+    for secret in [
+        "hunter2hunter2",
+        "abcdefghijklmnopqrstuvwxyz012345",
+        "sk_live_51H",
+        "4111 1111 1111 1111",
+        "old-secret-token",
+        "new-secret-token",
+        "session=abc",
+    ] {
+        assert!(!text.contains(secret), "{secret} was stored: {text}");
+    }
+    assert_eq!(
+        event["payload"]["order"], "4111 1111 1111 1112",
+        "a Luhn-invalid number is not a card"
+    );
+    assert!(
+        event["payload"]["code"]
+            .as_str()
+            .unwrap()
+            .contains("connect(password ="),
+        "the code stays readable"
+    );
+    assert_eq!(
+        event["changes"]["changed_fields"],
+        json!(["/token"]),
+        "the change is still recorded"
+    );
+    let redacted: Vec<&str> = event["redacted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    for path in [
+        "/payload/code",
+        "/payload/api_key",
+        "/payload/card",
+        "/changes/before/token",
+        "/changes/after/token",
+        "/metadata/cookie",
+    ] {
+        assert!(redacted.contains(&path), "{path} not in {redacted:?}");
+    }
+}
+
+fn tenants_set_their_own_redaction_rules(server: &Server) {
+    let url = server.url("/api/v1/settings/redaction");
+    let current = http::get(&url, Some(&server.read_key));
+    assert_eq!(current.status, 200, "{}", current.text);
+    let mut rules = current.json.clone();
+    let keys = rules["extra_keys"].as_array().cloned();
+    assert!(keys.is_some(), "the rules name extra keys: {rules}");
+    rules["extra_keys"] = json!(["customer_ssn"]);
+    let put = |key: &str, body: &Value| {
+        http::send(
+            "PUT",
+            &url,
+            Some(key),
+            &[],
+            Some(("application/json", &body.to_string())),
+        )
+    };
+    assert_eq!(
+        put(&server.read_key, &rules).status,
+        403,
+        "reading is not administering"
+    );
+    let saved = put(&server.admin_key, &rules);
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    let mut e = event("redact-2", "customer.update", "2025-05-03T00:00:00Z");
+    e["payload"] = json!({"customer_ssn": "078-05-1120", "plan": "pro"});
+    let event = stored(server, &ingest(server, &e), 0);
+    assert_eq!(event["payload"]["customer_ssn"], "[REDACTED]", "{event}");
+    assert_eq!(event["payload"]["plan"], "pro");
+    let bad = put(&server.admin_key, &json!({"extra_keys": [""]}));
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(
+        bad.json["error"]["errors"][0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("/extra_keys"),
+        "{}",
+        bad.text
+    );
+    let garbage = http::send(
+        "PUT",
+        &url,
+        Some(&server.admin_key),
+        &[],
+        Some(("application/json", "{")),
+    );
+    assert_eq!(garbage.status, 400);
+    // Put the defaults back for the tests that follow.
+    assert_eq!(put(&server.admin_key, &current.json).status, 200);
+}
