@@ -1,7 +1,8 @@
 //! Support for Evident's integration tests, demo data and benchmarks: a realistic, deterministic event
-//! generator, a harness that runs a real `wrangler dev` with its own local D1 state, and a small HTTP
-//! client.
+//! generator, a harness that runs a real `wrangler dev` with its own local D1 state, a small HTTP
+//! client, and the native halves of the ingest benchmark.
 
+pub mod bench;
 pub mod demo;
 pub mod http;
 pub mod server;
