@@ -133,7 +133,123 @@ pub struct Unsealed {
 }
 
 /// Prints an event (whose chain members are unset) for sealing.
+///
+/// Every struct of the event declares its fields in canonical (sorted) order, so serde prints each
+/// member's value canonically already; only the top level is written here, to note where the chain
+/// members go. Values serde would print differently from JCS (non-integral or huge numbers, keys that
+/// sort differently in UTF-16) take the general path through [`canonical_json`]; a test keeps both
+/// paths equal.
 pub fn unsealed(event: &Event) -> Unsealed {
+    if needs_general_form(event) {
+        return unsealed_general(event);
+    }
+    let mut m = Members::default();
+    m.put("action", &event.action);
+    m.put("actor", &event.actor);
+    m.put("category", &event.category);
+    m.opt("changes", &event.changes);
+    if !event.context.is_empty() {
+        m.put("context", &event.context);
+    }
+    m.opt("description", &event.description);
+    m.opt("duration_ms", &event.duration_ms);
+    m.opt("error", &event.error);
+    m.list("flags", &event.flags);
+    let hash_at = m.slot();
+    m.put("id", &event.id);
+    m.opt("idempotency_key", &event.idempotency_key);
+    if !event.metadata.is_empty() {
+        m.put("metadata", &event.metadata);
+    }
+    m.put("occurred_at", &event.occurred_at);
+    m.put("outcome", &event.outcome);
+    m.list("participants", &event.participants);
+    m.opt("payload", &event.payload);
+    let prev_hash_at = m.slot();
+    m.put("received_at", &event.received_at);
+    m.list("redacted", &event.redacted);
+    if !event.scope.is_empty() {
+        m.put("scope", &event.scope);
+    }
+    let seq_at = m.slot();
+    m.put("severity", &event.severity);
+    m.opt("skew_ms", &event.skew_ms);
+    m.put("source", &event.source);
+    m.list("targets", &event.targets);
+    m.put("tenant", &event.tenant);
+    m.out.push('}');
+    Unsealed {
+        text: m.out,
+        hash_at,
+        prev_hash_at,
+        seq_at,
+    }
+}
+
+/// The top level of an event being printed.
+struct Members {
+    out: String,
+}
+
+impl Default for Members {
+    fn default() -> Self {
+        Members {
+            out: String::with_capacity(1536),
+        }
+    }
+}
+
+impl Members {
+    fn put<T: serde::Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        self.out.push(if self.out.is_empty() { '{' } else { ',' });
+        self.out.push('"');
+        self.out.push_str(name);
+        self.out.push_str("\":");
+        self.out
+            .push_str(&serde_json::to_string(value).unwrap_or_default());
+    }
+
+    fn opt<T: serde::Serialize>(&mut self, name: &str, value: &Option<T>) {
+        if let Some(value) = value {
+            self.put(name, value);
+        }
+    }
+
+    fn list<T: serde::Serialize>(&mut self, name: &str, items: &[T]) {
+        if !items.is_empty() {
+            self.put(name, items);
+        }
+    }
+
+    /// Where a chain member goes: after the comma that follows the previous member.
+    fn slot(&self) -> usize {
+        self.out.len() + 1
+    }
+}
+
+/// True when serde would print part of the event differently from JCS: a number that is not an
+/// integer, or an object key that sorts differently by UTF-16 code units than by bytes.
+fn needs_general_form(event: &Event) -> bool {
+    fn odd(value: &Value) -> bool {
+        match value {
+            Value::Number(n) => n.is_f64(),
+            Value::Array(items) => items.iter().any(odd),
+            Value::Object(map) => map.iter().any(|(k, v)| high(k) || odd(v)),
+            _ => false,
+        }
+    }
+    fn high(key: &str) -> bool {
+        key.bytes().any(|b| b >= 0xEE)
+    }
+    let changes = event.changes.as_ref();
+    event.metadata.iter().any(|(k, v)| high(k) || odd(v))
+        || event.payload.as_ref().is_some_and(odd)
+        || changes.and_then(|c| c.before.as_ref()).is_some_and(odd)
+        || changes.and_then(|c| c.after.as_ref()).is_some_and(odd)
+}
+
+/// [`unsealed`] through a generic JSON value: slower, exact for every input.
+pub fn unsealed_general(event: &Event) -> Unsealed {
     let map = match serde_json::to_value(event) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
@@ -365,6 +481,42 @@ mod tests {
             serde_json::to_string_pretty(&serde_json::from_str::<Value>(&sealed.body).unwrap())
                 .unwrap();
         assert_eq!(recompute(&pretty).unwrap().actual_hash, sealed.hash);
+    }
+
+    #[test]
+    fn the_fast_and_general_printers_agree() {
+        let full = json!({
+            "action": "Permission.Update", "occurred_at": "2025-01-02T03:04:05.678+01:00",
+            "category": "permission", "outcome": "failure", "severity": "high",
+            "error": {"code": "E1", "message": "denied"}, "description": "a line", "duration_ms": 12,
+            "actor": {"type": "api_key", "id": "k1", "name": "Key", "email": "k@x.io", "roles": ["b", "a"]},
+            "participants": [{"id": "p1", "name": "P"}], "targets": [{"type": "role", "id": "r1", "name": "R"}],
+            "scope": {"environment": "prod", "organization": "o", "workspace": "w", "project": "p", "app": "a", "folder": "f"},
+            "context": {"ip": "81.2.69.160", "user_agent": "curl/8", "session_id": "s", "request_id": "r", "trace_id": "t", "interface": "api"},
+            "changes": {"before": {"role": "member", "n": [1, 2]}, "after": {"role": "admin", "n": [1]}},
+            "payload": {"code": "x = \"\\u0001\"\n", "z": {"b": 1, "a": null}},
+            "metadata": {"b": "2", "a": true, "c": -3},
+            "source": {"name": "sys", "version": "1"}, "idempotency_key": "k-1"
+        });
+        let mut e = event(full);
+        e.redacted = vec!["/payload/x".into()];
+        e.context.geo = Some(crate::enrich::Geo {
+            country: "GB".into(),
+            region: Some("ENG".into()),
+            city: Some("London".into()),
+        });
+        e.context.ua = crate::enrich::parse_user_agent(
+            "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+        );
+        assert!(!needs_general_form(&e));
+        assert_eq!(unsealed(&e), unsealed_general(&e));
+        let sparse = event(json!({"action": "a.b", "actor": {"id": "u"}}));
+        assert_eq!(unsealed(&sparse), unsealed_general(&sparse));
+        let floats = event(
+            json!({"action": "a.b", "actor": {"id": "u"}, "payload": {"x": 1e21, "y": 100.0}}),
+        );
+        assert!(needs_general_form(&floats));
+        assert!(unsealed(&floats).text.contains("\"x\":1e+21,\"y\":100"));
     }
 
     #[test]

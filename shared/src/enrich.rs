@@ -20,26 +20,26 @@ pub struct UserAgent {
     /// Its version as dotted numbers, when the string has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub browser_version: Option<String>,
+    /// One of `desktop`, `mobile`, `tablet`, `bot`, `other`.
+    pub device: String,
     /// Operating system family, e.g. `Windows`, `Mac OS X`, `iOS`, `Android`; `Other` when unknown.
     pub os: String,
     /// Its version, e.g. `10`, `17.5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
-    /// One of `desktop`, `mobile`, `tablet`, `bot`, `other`.
-    pub device: String,
 }
 
 /// Country (and region and city where the source knows them) of an IP address, stored as `context.geo`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Geo {
+    /// City, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
     /// ISO 3166-1 alpha-2 code, e.g. `DE`.
     pub country: String,
     /// Region, when known (not from the IP ranges, which are per country).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    /// City, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
 }
 
 /// An address as the number the geo tables are keyed on.

@@ -21,78 +21,78 @@ pub const LONG_AGO_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 /// A stored audit event, as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
-    /// Server-assigned, time-sortable id (UUIDv7, lowercase hyphenated).
-    pub id: String,
-    /// The tenant the sending credential belongs to; never taken from the body.
-    pub tenant: String,
-    /// Position in the tenant's hash chain, assigned at sealing; absent until sealed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seq: Option<u64>,
-    /// When it happened, sender's clock, RFC 3339 UTC with milliseconds.
-    pub occurred_at: String,
-    /// When the server received it, RFC 3339 UTC with milliseconds.
-    pub received_at: String,
-    /// `received_at` minus `occurred_at` in milliseconds, when the sender gave `occurred_at`: how far
-    /// behind (positive) or ahead (negative) the sender's clock and delivery were.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skew_ms: Option<i64>,
-    /// Remarks the server attaches to the event, e.g. [`FLAG_FUTURE`] or [`FLAG_LONG_AGO`].
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub flags: Vec<String>,
     /// `resource.verb`, lowercase, e.g. `app.delete`.
     pub action: String,
+    /// Who did it.
+    pub actor: Actor,
     /// Kind of action, derived from the verb when the sender gave none.
     pub category: Category,
-    /// How it ended.
-    pub outcome: Outcome,
-    /// What went wrong, when something did.
+    /// Before and after states of the resource, for changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorInfo>,
-    /// How much a reviewer should care.
-    pub severity: Severity,
+    pub changes: Option<Changes>,
+    /// Network and client details.
+    #[serde(default, skip_serializing_if = "Context::is_empty")]
+    pub context: Context,
     /// One human-readable line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// How long the action took, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
-    /// Who did it.
-    pub actor: Actor,
-    /// Everyone else involved, e.g. users collaborating in one notebook session.
+    /// What went wrong, when something did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    /// Remarks the server attaches to the event, e.g. [`FLAG_FUTURE`] or [`FLAG_LONG_AGO`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub participants: Vec<Actor>,
-    /// The resources acted on.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub targets: Vec<Target>,
-    /// Where in the sender's organisation it happened.
-    #[serde(default, skip_serializing_if = "Scope::is_empty")]
-    pub scope: Scope,
-    /// Network and client details.
-    #[serde(default, skip_serializing_if = "Context::is_empty")]
-    pub context: Context,
-    /// Before and after states of the resource, for changes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub changes: Option<Changes>,
-    /// Domain detail, e.g. `{code, session_mode}` for a code evaluation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payload: Option<Value>,
-    /// Free-form string-to-scalar labels (at most 50 keys).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub metadata: BTreeMap<String, Value>,
-    /// Which adapter read the event and which system sent it.
-    pub source: Source,
-    /// The sender's dedup key, unique per tenant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub idempotency_key: Option<String>,
-    /// JSON pointers to values that redaction replaced.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub redacted: Vec<String>,
-    /// Hash of the previous event in the tenant's chain (hex).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prev_hash: Option<String>,
+    pub flags: Vec<String>,
     /// This event's hash in the tenant's chain (hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<String>,
+    /// Server-assigned, time-sortable id (UUIDv7, lowercase hyphenated).
+    pub id: String,
+    /// The sender's dedup key, unique per tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// Free-form string-to-scalar labels (at most 50 keys).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, Value>,
+    /// When it happened, sender's clock, RFC 3339 UTC with milliseconds.
+    pub occurred_at: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Everyone else involved, e.g. users collaborating in one notebook session.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<Actor>,
+    /// Domain detail, e.g. `{code, session_mode}` for a code evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
+    /// Hash of the previous event in the tenant's chain (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    /// When the server received it, RFC 3339 UTC with milliseconds.
+    pub received_at: String,
+    /// JSON pointers to values that redaction replaced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redacted: Vec<String>,
+    /// Where in the sender's organisation it happened.
+    #[serde(default, skip_serializing_if = "Scope::is_empty")]
+    pub scope: Scope,
+    /// Position in the tenant's hash chain, assigned at sealing; absent until sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// How much a reviewer should care.
+    pub severity: Severity,
+    /// `received_at` minus `occurred_at` in milliseconds, when the sender gave `occurred_at`: how far
+    /// behind (positive) or ahead (negative) the sender's clock and delivery were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skew_ms: Option<i64>,
+    /// Which adapter read the event and which system sent it.
+    pub source: Source,
+    /// The resources acted on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
+    /// The tenant the sending credential belongs to; never taken from the body.
+    pub tenant: String,
 }
 
 /// Declares a string enum with its wire names in one place, so parsing, printing and the list of
@@ -214,56 +214,56 @@ wire_enum! {
 /// A principal: who did something, or who else was involved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Actor {
-    /// What kind of principal.
-    #[serde(rename = "type")]
-    pub kind: ActorType,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// Stable identifier in the sending system.
     pub id: String,
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// E-mail address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
     /// Roles held at the time of the action.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// What kind of principal.
+    #[serde(rename = "type")]
+    pub kind: ActorType,
 }
 
 /// A resource acted on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Target {
-    /// Resource type, e.g. `database`, `app`.
-    #[serde(rename = "type")]
-    pub kind: String,
     /// Identifier in the sending system.
     pub id: String,
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Resource type, e.g. `database`, `app`.
+    #[serde(rename = "type")]
+    pub kind: String,
 }
 
 /// Where in the sender's organisation an event happened. Every field is optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scope {
-    /// e.g. `production`, `staging`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub environment: Option<String>,
-    /// Organisation in the sending system.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub organization: Option<String>,
-    /// Workspace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workspace: Option<String>,
-    /// Project.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
     /// Application.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
+    /// e.g. `production`, `staging`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
     /// Folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folder: Option<String>,
+    /// Organisation in the sending system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// Project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// Workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 impl Scope {
@@ -299,30 +299,30 @@ impl Scope {
 /// Network and client details, as sent plus what the server derives.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Context {
-    /// Client IP address (v4 or v6), normalised.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
-    /// Raw User-Agent header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    /// Session identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-    /// Request identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// Distributed trace identifier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trace_id: Option<String>,
-    /// How the action was made: `web`, `api`, `cli`, ...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interface: Option<String>,
     /// Where `ip` is, derived by the server (or Cloudflare's geo for events sent from a browser).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub geo: Option<Geo>,
+    /// How the action was made: `web`, `api`, `cli`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    /// Client IP address (v4 or v6), normalised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// Request identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Session identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// Distributed trace identifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     /// `user_agent` parsed by the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ua: Option<UserAgent>,
+    /// Raw User-Agent header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
 }
 
 impl Context {
@@ -366,12 +366,12 @@ pub struct ErrorInfo {
 /// Before and after states of a changed resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Changes {
-    /// State before the change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<Value>,
     /// State after the change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<Value>,
+    /// State before the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
     /// JSON pointers to every value that differs, computed by the server.
     #[serde(default)]
     pub changed_fields: Vec<String>,

@@ -57,7 +57,17 @@ pub struct Stamp<'a> {
 
 /// Validates and normalises one event.
 pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<FieldError>> {
+    validate_owned(input.clone(), stamp)
+}
+
+/// [`validate_event`] for a value the caller no longer needs: the large parts (payload and the
+/// before/after states) move into the event instead of being copied.
+pub fn validate_owned(mut input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<FieldError>> {
     let mut v = Validator::default();
+    let (payload, changes) = match input.as_object_mut() {
+        Some(obj) => (obj.remove("payload"), obj.remove("changes")),
+        None => (None, None),
+    };
     let Some(obj) = input.as_object() else {
         return Err(vec![FieldError::new("", "an event must be a JSON object")]);
     };
@@ -128,10 +138,10 @@ pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<Fiel
     let targets = v.list("/targets", obj.get("targets"), |v, p, x| v.target(p, x));
     let scope = v.scope(obj.get("scope"));
     let context = v.context(obj.get("context"));
-    let changes = v.changes(obj.get("changes"));
-    let payload = match obj.get("payload") {
+    let changes = v.changes(changes);
+    let payload = match payload {
         None | Some(Value::Null) => None,
-        Some(value @ Value::Object(_)) => Some(value.clone()),
+        Some(value @ Value::Object(_)) => Some(value),
         Some(_) => v.bad("/payload", "must be a JSON object"),
     };
     let metadata = v.metadata(obj.get("metadata"));
@@ -561,17 +571,21 @@ impl Validator {
         }
     }
 
-    fn changes(&mut self, value: Option<&Value>) -> Option<Changes> {
-        let map = self.object("/changes", value)?;
-        self.unknown_keys("/changes", map, &["before", "after", "changed_fields"]);
+    fn changes(&mut self, value: Option<Value>) -> Option<Changes> {
+        let mut map = match value {
+            None | Some(Value::Null) => return None,
+            Some(Value::Object(map)) => map,
+            Some(_) => return self.bad("/changes", "must be a JSON object"),
+        };
+        self.unknown_keys("/changes", &map, &["before", "after", "changed_fields"]);
         if map.contains_key("changed_fields") {
             self.err(
                 "/changes/changed_fields",
                 "is computed by the server from `before` and `after`; leave it out",
             );
         }
-        let before = map.get("before").filter(|v| !v.is_null()).cloned();
-        let after = map.get("after").filter(|v| !v.is_null()).cloned();
+        let before = map.remove("before").filter(|v| !v.is_null());
+        let after = map.remove("after").filter(|v| !v.is_null());
         let null = Value::Null;
         let changed_fields = changed_fields(
             before.as_ref().unwrap_or(&null),

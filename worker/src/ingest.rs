@@ -17,7 +17,7 @@ use evident_shared::enrich::{parse_user_agent, Geo, UserAgent};
 use evident_shared::ids::event_id;
 use evident_shared::redact::{redact, RedactionRules};
 use evident_shared::timestamp::Millis;
-use evident_shared::validate::{validate_event, Stamp};
+use evident_shared::validate::{validate_owned, Stamp};
 use evident_shared::{Event, FieldError};
 use serde_json::Value;
 
@@ -126,7 +126,7 @@ fn validate_all(
             received_at: arrival.received_at,
             format: arrival.format,
         };
-        match validate_event(&value, stamp) {
+        match validate_owned(value, stamp) {
             Ok(mut event) => {
                 if event.idempotency_key.is_none() {
                     event.idempotency_key = arrival.idempotency_key.map(|key| match total {

@@ -5,20 +5,31 @@
 //! and writes them with the new head in one D1 transaction. Concurrent clients therefore never fork,
 //! reorder or gap the chain, and a retried request stores nothing twice.
 //!
+//! Repeated idempotency keys are found optimistically: the unique index refuses them, the failed
+//! transaction stores nothing, and only then are the earlier events looked up.
+//!
 //! The head lives in D1 (`chain_heads`); memory only caches it. The cache is dropped before every
 //! write and restored only after the write succeeds, so a failed or uncertain write makes the next
 //! request read the head again. The unique index on `(tenant, seq)` backs all of this up: a second
 //! writer could only ever fail, never fork the chain.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use async_lock::Mutex;
 use worker::js_sys::Uint8Array;
 use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
 
 use crate::error::{ApiError, Result};
-use crate::seal::{decode_request, encode_request, plan, Head, Pending, SealOutcome};
+use crate::seal::{decode_request, encode_request, plan, Head, Pending, Plan, SealOutcome, Stored};
 use crate::store::{self, MAX_CHUNK_BYTES};
+
+/// What SQLite says when the `(tenant, idempotency_key)` unique index refuses a row.
+const REPEATED_KEY: &str = "idempotency_key";
+
+fn plan_for(head: &Head, pending: &[Pending], stored: &HashMap<String, Stored>) -> Plan {
+    plan(head, pending, stored, MAX_CHUNK_BYTES)
+}
 
 /// The Durable Object binding in `wrangler.toml`.
 const BINDING: &str = "SEQUENCER";
@@ -88,14 +99,22 @@ impl Sequencer {
             Some(head) => head,
             None => store::chain_head(&db, &tenant).await?,
         };
-        let keys: Vec<&str> = pending
-            .iter()
-            .filter_map(|p| p.idempotency_key.as_deref())
-            .collect();
-        let stored = store::find_stored(&db, &tenant, &keys).await?;
-        let plan = plan(&head, &pending, &stored, MAX_CHUNK_BYTES);
+        // Optimistic: most requests repeat no key, so write first and look keys up only when the
+        // unique index refuses a repeated one (the failed batch stored nothing).
+        let mut plan = plan_for(&head, &pending, &HashMap::new());
         self.head.replace(None);
-        store::write_plan(&db, &tenant, &plan).await?;
+        if let Err(error) = store::write_plan(&db, &tenant, &plan).await {
+            if !error.to_string().contains(REPEATED_KEY) {
+                return Err(error);
+            }
+            let keys: Vec<&str> = pending
+                .iter()
+                .filter_map(|p| p.idempotency_key.as_deref())
+                .collect();
+            let stored = store::find_stored(&db, &tenant, &keys).await?;
+            plan = plan_for(&head, &pending, &stored);
+            store::write_plan(&db, &tenant, &plan).await?;
+        }
         self.head.replace(Some(plan.head));
         Ok(plan.outcomes)
     }

@@ -7,7 +7,8 @@
 //!    events in batches of 1, 100 and 500 from several concurrent clients, in events per second, and
 //!    the ratio of the batch-500 rate to the ceiling.
 //!
-//! Run it through `scripts/bench.sh`, which builds the optimised worker and this binary first.
+//! Run it through `scripts/bench.sh`, which builds the optimised worker and this binary first;
+//! `--native-only` stops after the first two.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -82,6 +83,9 @@ fn main() {
         "\nSQLite ceiling: {stored} sealed events, batches of 500, same schema and indexes: {ceiling_rate:.0} events/s"
     );
 
+    if std::env::args().any(|a| a == "--native-only") {
+        return;
+    }
     let server = Server::start("bench");
     println!(
         "\ningest through wrangler dev + local D1 ({clients} concurrent clients where stated)"
