@@ -6,11 +6,13 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$EVIDENT_ROOT"
-ensure_cargo_tools
-ensure_npm_packages
-build_app
-# wrangler passes this through to scripts/build-worker.sh, so it keeps the optimised build.
-export EVIDENT_WORKER_FLAVOUR=release
-build_worker release
+if [ "${1:-}" != --native-only ]; then
+  ensure_cargo_tools
+  ensure_npm_packages
+  build_app
+  # wrangler passes this through to scripts/build-worker.sh, so it keeps the optimised build.
+  export EVIDENT_WORKER_FLAVOUR=release
+  build_worker release
+fi
 cargo build --quiet --profile bench-native -p evident-tests --bin evident-bench
-"$CARGO_TARGET_DIR/bench-native/evident-bench"
+"$CARGO_TARGET_DIR/bench-native/evident-bench" "$@"

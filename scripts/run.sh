@@ -19,8 +19,10 @@ ensure_npm_packages
 if [ ! -f .dev.vars ]; then
   printf 'INGEST_KEY=evd_demo_ingest_key\nREAD_KEY=evd_demo_read_key\n' > .dev.vars
 fi
+grep -q '^ADMIN_KEY=' .dev.vars || printf 'ADMIN_KEY=evd_demo_admin_key\n' >> .dev.vars
 ingest_key=$(sed -n 's/^INGEST_KEY=//p' .dev.vars)
 read_key=$(sed -n 's/^READ_KEY=//p' .dev.vars)
+admin_key=$(sed -n 's/^ADMIN_KEY=//p' .dev.vars)
 
 build_app
 build_worker dev
@@ -44,6 +46,11 @@ if curl -fsS -H "authorization: Bearer $read_key" "http://127.0.0.1:$port/api/v1
   "$CARGO_TARGET_DIR/release/evident-demo" --url "http://127.0.0.1:$port" --key "$ingest_key" --events "$demo_events"
 fi
 
+if curl -fsS -H "authorization: Bearer $read_key" "http://127.0.0.1:$port/api/v1/verify?to_seq=1" | grep -qv '"unsealed":0'; then
+  log "this local database holds events from before the hash chain; verify reports them as unsealed."
+  log "to start afresh: stop, remove .wrangler/state, and run this again"
+fi
+
 cat <<BANNER
 
   Evident is running.
@@ -51,6 +58,7 @@ cat <<BANNER
     API:        http://127.0.0.1:$port/api/v1/
     Read key    (the dashboard asks for it once): $read_key
     Ingest key  (POST /api/v1/events):           $ingest_key
+    Admin key   (PUT /api/v1/settings/redaction): $admin_key
 
   Press Ctrl-C to stop.
 BANNER

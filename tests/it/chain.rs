@@ -197,6 +197,12 @@ fn verify_checks_ranges_and_refuses_bad_ones(server: &Server) {
     let part = verify(server, &format!("?from_seq=2&to_seq={}", head - 1));
     assert_eq!(part["ok"], true, "{part}");
     assert_eq!(part["checked"].as_u64().unwrap(), head - 2);
+    let beyond = verify(server, &format!("?from_seq={head}&to_seq={}", head + 1000));
+    assert_eq!(
+        beyond["ok"], true,
+        "a range past the head ends at it: {beyond}"
+    );
+    assert_eq!(beyond["to_seq"].as_u64(), Some(head));
     for (query, message) in [
         ("?from_seq=0", "`from_seq` must be a whole number from 1"),
         ("?to_seq=x", "`to_seq` must be a whole number from 1"),
@@ -205,6 +211,7 @@ fn verify_checks_ranges_and_refuses_bad_ones(server: &Server) {
             "`from_seq` (5) is after `to_seq` (2)",
         ),
         ("?seq=1", "unknown parameter `seq`"),
+        ("?from_seq=999999999", "is after the chain head"),
     ] {
         let answer = http::get(
             &server.url(&format!("/api/v1/verify{query}")),

@@ -44,13 +44,23 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response> {
     let db = env.d1("DB")?;
     let head = store::chain_head(&db, tenant).await?;
     let from = from_seq.unwrap_or(1);
-    let to = to_seq.unwrap_or(head.seq);
-    if from > to.max(1) {
+    if let Some(to) = to_seq.filter(|to| from > *to) {
         return Err(ApiError::BadRequest {
             code: "invalid_query",
             message: format!("`from_seq` ({from}) is after `to_seq` ({to})"),
         });
     }
+    if from_seq.is_some_and(|from| from > head.seq) {
+        return Err(ApiError::BadRequest {
+            code: "invalid_query",
+            message: format!(
+                "`from_seq` ({from}) is after the chain head (seq {})",
+                head.seq
+            ),
+        });
+    }
+    // Nothing is sealed after the head, so a range ends there.
+    let to = to_seq.unwrap_or(head.seq).min(head.seq);
     let last = to.min(from.saturating_add(MAX_RANGE - 1));
     let prev_hash = if from == 1 {
         Some(GENESIS.to_string())
