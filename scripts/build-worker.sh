@@ -22,5 +22,5 @@ if [ -f "$out" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$flavour" ] &&
 fi
 
 log "building the worker ($flavour)"
-(cd worker && worker-build --release "${opt_flag[@]}")
+(cd worker && worker-build --profile worker "${opt_flag[@]}")
 echo "$flavour" > "$stamp"
