@@ -1,8 +1,9 @@
 //! The per-tenant sequencer: a Durable Object (one instance per tenant, named by the tenant) that is
 //! the single writer of that tenant's chain. Ingest handlers in any isolate do the expensive work in
-//! parallel and send it prepared events; the sequencer takes one request at a time, finds events
-//! already stored under the same idempotency key, seals the rest after the chain head it remembers,
-//! and writes them with the new head in one D1 transaction. Concurrent clients therefore never fork,
+//! parallel and send it prepared events; one writer task at a time takes every request waiting (group
+//! commit), finds events already stored under the same idempotency key, seals the rest after the chain
+//! head it remembers, in arrival order, and writes them with the new head in one D1 transaction; each
+//! request is answered once that transaction has committed. Concurrent clients therefore never fork,
 //! reorder or gap the chain, and a retried request stores nothing twice.
 //!
 //! Repeated idempotency keys are found optimistically: the unique index refuses them, the failed
@@ -13,10 +14,11 @@
 //! request read the head again. The unique index on `(tenant, seq)` backs all of this up: a second
 //! writer could only ever fail, never fork the chain.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
 
-use async_lock::Mutex;
+use futures_channel::oneshot;
 use worker::js_sys::Uint8Array;
 use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
 
@@ -58,52 +60,132 @@ pub async fn seal(env: &Env, tenant: &str, pending: &[Pending]) -> Result<Vec<Se
     Ok(outcomes)
 }
 
+/// Most events sealed and written in one transaction when requests are waiting together.
+const MAX_GROUP_EVENTS: usize = 4_000;
+
 /// One tenant's single writer.
 #[durable_object]
 pub struct Sequencer {
-    env: Env,
-    /// The chain head as last written, when known.
-    head: RefCell<Option<Head>>,
-    /// Held from reading the head to writing the new one: one seal at a time.
-    turn: Mutex<()>,
+    writer: Rc<Writer>,
 }
 
 impl DurableObject for Sequencer {
     fn new(_state: State, env: Env) -> Self {
         Sequencer {
-            env,
-            head: RefCell::new(None),
-            turn: Mutex::new(()),
+            writer: Rc::new(Writer {
+                env,
+                head: RefCell::new(None),
+                queue: RefCell::new(VecDeque::new()),
+                writing: Cell::new(false),
+            }),
         }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let bytes = req.bytes().await?;
-        match self.seal(&bytes).await {
-            Ok(outcomes) => Response::from_json(&outcomes),
-            Err(error) => {
+        let (tenant, pending) = match decode_request(&bytes) {
+            Ok(decoded) => decoded,
+            Err(error) => return Response::error(format!("bad seal request: {error}"), 400),
+        };
+        let (reply, answer) = oneshot::channel();
+        self.writer.queue.borrow_mut().push_back(Waiting {
+            tenant,
+            pending,
+            reply,
+        });
+        if !self.writer.writing.replace(true) {
+            worker::wasm_bindgen_futures::spawn_local(Rc::clone(&self.writer).drain());
+        }
+        match answer.await {
+            Ok(Ok(outcomes)) => Response::from_json(&outcomes),
+            Ok(Err(error)) => {
                 worker::console_error!("sequencer: {error}");
-                Response::error(error.to_string(), 500)
+                Response::error(error, 500)
             }
+            Err(_) => Response::error("the sequencer dropped the request", 500),
         }
     }
 }
 
-impl Sequencer {
-    async fn seal(&self, bytes: &[u8]) -> Result<Vec<SealOutcome>> {
-        let (tenant, pending) = decode_request(bytes).map_err(ApiError::Internal)?;
+/// A request waiting for its events to be sealed.
+struct Waiting {
+    tenant: String,
+    pending: Vec<Pending>,
+    reply: oneshot::Sender<std::result::Result<Vec<SealOutcome>, String>>,
+}
+
+/// The sequencer's state. Requests queue up while a write is in flight and the next write takes all
+/// of them together (group commit): one transaction, one chain head update and one D1 round trip for
+/// many requests, which is what lets many small concurrent requests through a single writer.
+struct Writer {
+    env: Env,
+    /// The chain head as last written, when known.
+    head: RefCell<Option<Head>>,
+    queue: RefCell<VecDeque<Waiting>>,
+    /// True while a `drain` task runs; only one ever does.
+    writing: Cell<bool>,
+}
+
+impl Writer {
+    /// Seals and writes queued requests, a group at a time, until none is left.
+    async fn drain(self: Rc<Self>) {
+        loop {
+            let group = self.next_group();
+            if group.is_empty() {
+                self.writing.set(false);
+                return;
+            }
+            let counts: Vec<usize> = group.iter().map(|w| w.pending.len()).collect();
+            let tenant = group[0].tenant.clone();
+            let mut replies = Vec::with_capacity(group.len());
+            let mut pending = Vec::with_capacity(counts.iter().sum());
+            for waiting in group {
+                pending.extend(waiting.pending);
+                replies.push(waiting.reply);
+            }
+            match self.seal(&tenant, &pending).await {
+                Ok(outcomes) => {
+                    let mut outcomes = outcomes.into_iter();
+                    for (reply, n) in replies.into_iter().zip(counts) {
+                        let _ = reply.send(Ok(outcomes.by_ref().take(n).collect()));
+                    }
+                }
+                Err(error) => {
+                    for reply in replies {
+                        let _ = reply.send(Err(error.to_string()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The oldest waiting requests, as many as fit in one group (always at least one).
+    fn next_group(&self) -> Vec<Waiting> {
+        let mut queue = self.queue.borrow_mut();
+        let mut group = Vec::new();
+        let mut events = 0;
+        while let Some(next) = queue.front() {
+            if !group.is_empty() && events + next.pending.len() > MAX_GROUP_EVENTS {
+                break;
+            }
+            events += next.pending.len();
+            group.extend(queue.pop_front());
+        }
+        group
+    }
+
+    async fn seal(&self, tenant: &str, pending: &[Pending]) -> Result<Vec<SealOutcome>> {
         let db = self.env.d1("DB")?;
-        let _turn = self.turn.lock().await;
         let cached = self.head.borrow().clone();
         let head = match cached {
             Some(head) => head,
-            None => store::chain_head(&db, &tenant).await?,
+            None => store::chain_head(&db, tenant).await?,
         };
         // Optimistic: most requests repeat no key, so write first and look keys up only when the
         // unique index refuses a repeated one (the failed batch stored nothing).
-        let mut plan = plan_for(&head, &pending, &HashMap::new());
+        let mut plan = plan_for(&head, pending, &HashMap::new());
         self.head.replace(None);
-        if let Err(error) = store::write_plan(&db, &tenant, &plan).await {
+        if let Err(error) = store::write_plan(&db, tenant, &plan).await {
             if !error.to_string().contains(REPEATED_KEY) {
                 return Err(error);
             }
@@ -111,9 +193,9 @@ impl Sequencer {
                 .iter()
                 .filter_map(|p| p.idempotency_key.as_deref())
                 .collect();
-            let stored = store::find_stored(&db, &tenant, &keys).await?;
-            plan = plan_for(&head, &pending, &stored);
-            store::write_plan(&db, &tenant, &plan).await?;
+            let stored = store::find_stored(&db, tenant, &keys).await?;
+            plan = plan_for(&head, pending, &stored);
+            store::write_plan(&db, tenant, &plan).await?;
         }
         self.head.replace(Some(plan.head));
         Ok(plan.outcomes)
