@@ -296,3 +296,38 @@ fn list_queries_use_an_index_and_never_sort() {
         assert!(!plan.starts_with("SCAN events"), "{name} scans: {plan}");
     }
 }
+
+#[test]
+fn stored_bodies_are_the_sealed_text_byte_for_byte() {
+    let db = database();
+    let body = serde_json::json!([
+        {"action": "a.b", "actor": {"id": "u1", "name": "Zoë \u{1F600}"}, "payload": {"x": 1.50, "code": "a\n\"b\"\t\u{1}"}},
+        {"action": "a.c", "actor": {"id": "u2"}, "metadata": {"n": -0.0, "big": 12345678901234_i64}}
+    ])
+    .to_string();
+    let plan = store(&db, "acme", &body);
+    let rows: Vec<Vec<Value>> = plan
+        .chunks
+        .iter()
+        .flat_map(|c| serde_json::from_str::<Vec<Vec<Value>>>(&c.rows).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        let stored: String = db
+            .query_row(
+                "SELECT body FROM events WHERE id = ?1",
+                [row[0].as_str().unwrap()],
+                |r| r.get(0),
+            )
+            .unwrap();
+        // The sealed text was canonical, and canonical JSON is unique for a value: a stored body that
+        // is canonical and recomputes to its hash is the sealed text byte for byte.
+        let value: Value = serde_json::from_str(&stored).unwrap();
+        assert_eq!(evident_shared::chain::canonical_json(&value), stored);
+        let recomputed = evident_shared::chain::recompute(&stored).unwrap();
+        assert_eq!(
+            recomputed.claimed_hash.as_deref(),
+            Some(recomputed.actual_hash.as_str())
+        );
+    }
+}
