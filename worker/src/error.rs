@@ -47,6 +47,15 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A problem with the request as a whole: 413 for a size or count limit, 400 otherwise.
+    pub fn request(too_large: bool, code: &'static str, message: String) -> ApiError {
+        if too_large {
+            ApiError::TooLarge { code, message }
+        } else {
+            ApiError::BadRequest { code, message }
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {

@@ -326,17 +326,7 @@ fn new_id(received_at: Millis, index: usize, random: &[u8]) -> String {
 }
 
 fn body_error(err: BodyError) -> ApiError {
-    if err.is_too_large() {
-        ApiError::TooLarge {
-            code: err.code(),
-            message: err.to_string(),
-        }
-    } else {
-        ApiError::BadRequest {
-            code: err.code(),
-            message: err.to_string(),
-        }
-    }
+    ApiError::request(err.is_too_large(), err.code(), err.to_string())
 }
 
 #[cfg(test)]

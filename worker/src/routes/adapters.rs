@@ -40,15 +40,5 @@ pub async fn ingest(mut req: Request, env: &Env, format: &str) -> Result<Respons
 }
 
 fn adapt_error(err: AdaptError) -> ApiError {
-    if err.is_too_large() {
-        ApiError::TooLarge {
-            code: err.code(),
-            message: err.to_string(),
-        }
-    } else {
-        ApiError::BadRequest {
-            code: err.code(),
-            message: err.to_string(),
-        }
-    }
+    ApiError::request(err.is_too_large(), err.code(), err.to_string())
 }
