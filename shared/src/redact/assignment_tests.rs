@@ -1,0 +1,104 @@
+//! Tests of secrets assigned in code and config, including whole Livebook and Python snippets.
+
+use serde_json::json;
+
+use crate::redact::testing::{kept, payload, text};
+
+#[test]
+fn aws_secret_keys_in_assignments() {
+    assert_eq!(
+        text("aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nregion=eu"),
+        "aws_secret_access_key=[REDACTED]\nregion=eu"
+    );
+}
+
+#[test]
+fn secret_assignments_in_code_keep_the_code() {
+    assert_eq!(text("password = \"hunter2\""), "password = \"[REDACTED]\"");
+    assert_eq!(text("api_key: 'abc'"), "api_key: '[REDACTED]'");
+    assert_eq!(text("TOKEN=abc123"), "TOKEN=[REDACTED]");
+    assert_eq!(
+        text("export API_KEY=plainletters"),
+        "export API_KEY=[REDACTED]"
+    );
+    assert_eq!(
+        text("headers[\"Authorization\"] = \"Bearer abc\""),
+        "headers[\"Authorization\"] = \"Bearer [REDACTED]\""
+    );
+    assert_eq!(
+        text("%{\"password\" => \"pw\", :secret => \"s\"}"),
+        "%{\"password\" => \"[REDACTED]\", :secret => \"[REDACTED]\"}"
+    );
+    assert_eq!(text("@api_key \"abc\""), "@api_key \"[REDACTED]\"");
+    assert_eq!(
+        text("GET /cb?access_token=abcdef&state=1"),
+        "GET /cb?access_token=[REDACTED]&state=1"
+    );
+    assert_eq!(
+        text("{\"user\":\"bob\",\"password\":\"p w\"}"),
+        "{\"user\":\"bob\",\"password\":\"[REDACTED]\"}"
+    );
+    assert_eq!(
+        text("secret = \"\"\"\nline1\nline2\n\"\"\""),
+        "secret = \"\"\"[REDACTED]\"\"\""
+    );
+    assert_eq!(text("Invalid token: abc123"), "Invalid token: [REDACTED]");
+}
+
+#[test]
+fn references_calls_and_counts_in_code_are_not_secrets() {
+    kept("password = get_password()");
+    kept("conn = connect(password: password, token: opts.token)");
+    kept("password: nil");
+    kept("token = System.get_env(\"TOKEN\")");
+    kept("TOKEN=$TOKEN");
+    kept("token_count = 5");
+    kept("max_tokens=100");
+    kept("if password == nil do");
+    kept("Reset password: sent to bob");
+    kept("{\"field\": \"password\", \"x\": \"y\"}");
+    kept("headers = [{\"authorization\", \"Bearer \" <> token}]");
+    kept("x != y; a <= b; t = 10:00:00");
+}
+
+#[test]
+fn livebook_code_with_several_secrets_on_several_lines() {
+    let code = "Mix.install([{:req, \"~> 0.5\"}])\n\
+                api_key = \"sk_live_4eC39HqLyjWDarjtT1zdp7dc\"\n\
+                headers = [{\"authorization\", \"Bearer \" <> token}]\n\
+                db = \"postgres://admin:s3cret@db:5432/app\"\n\
+                System.put_env(\"AWS_SECRET_ACCESS_KEY\", \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\")\n\
+                IO.puts(\"done\")";
+    let (out, pointers) = payload(json!({"code": code, "session_mode": "attached"}));
+    assert_eq!(
+        out,
+        json!({
+            "code": "Mix.install([{:req, \"~> 0.5\"}])\n\
+                     api_key = \"[REDACTED]\"\n\
+                     headers = [{\"authorization\", \"Bearer \" <> token}]\n\
+                     db = \"postgres://admin:[REDACTED]@db:5432/app\"\n\
+                     System.put_env(\"AWS_SECRET_ACCESS_KEY\", \"[REDACTED]\")\n\
+                     IO.puts(\"done\")",
+            "session_mode": "attached"
+        })
+    );
+    assert_eq!(pointers, ["/payload/code"]);
+}
+
+#[test]
+fn python_code_with_several_secrets() {
+    assert_eq!(
+        text(
+            "conn = psycopg2.connect(host=\"db\", user=\"bob\", password=\"hunter2\")\n\
+             headers[\"Authorization\"] = \"Bearer abc123def456\"\n\
+             TOKEN=abc123\n\
+             client = Client(api_key=os.environ[\"API_KEY\"], timeout=30)\n\
+             secret = 'xyz'"
+        ),
+        "conn = psycopg2.connect(host=\"db\", user=\"bob\", password=\"[REDACTED]\")\n\
+         headers[\"Authorization\"] = \"Bearer [REDACTED]\"\n\
+         TOKEN=[REDACTED]\n\
+         client = Client(api_key=os.environ[\"API_KEY\"], timeout=30)\n\
+         secret = '[REDACTED]'"
+    );
+}
