@@ -212,7 +212,8 @@ impl Validated {
                 redact(&mut event, enrichment.rules);
                 enrich(&mut event, enrichment);
                 pending.push(Pending {
-                    columns: event_columns(&event),
+                    id: event.id.clone(),
+                    columns: event_columns(&event).to_string(),
                     idempotency_key: event.idempotency_key.clone(),
                     unsealed: unsealed(&event),
                 });
@@ -455,7 +456,7 @@ mod tests {
         assert_eq!(event["redacted"], serde_json::json!(["/payload/password"]));
         assert!(!text.contains("hunter2"));
         assert_eq!(evident_shared::chain::canonical_json(&event), *text);
-        let columns = p.pending[0].columns.as_array().unwrap();
+        let columns: Vec<Value> = serde_json::from_str(&p.pending[0].columns).unwrap();
         assert_eq!(columns[3], "user.sign_in");
         assert_eq!(columns[4], "auth");
         assert_eq!(columns[9], "a@b.c");

@@ -4,17 +4,20 @@
 //! event the next `seq`, splice in the chain members and hash (see [`evident_shared::chain`]), and lay
 //! the rows out for [`crate::sql::INSERT_EVENTS`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use evident_shared::chain::{seal, Unsealed, GENESIS};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// A prepared event waiting for its place in the chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
-    /// [`crate::sql::event_columns`] of the event.
-    pub columns: Value,
+    /// The event's id.
+    pub id: String,
+    /// [`crate::sql::event_columns`] of the event, printed: the sequencer copies the text into the
+    /// insert's rows without parsing it.
+    pub columns: String,
     /// Its idempotency key, if it has one.
     pub idempotency_key: Option<String>,
     /// Its canonical JSON, chain members left out.
@@ -104,7 +107,7 @@ pub fn plan(
         }
         let seq = head.seq + 1;
         let sealed = seal(&event.unsealed, seq, &head.hash);
-        let columns = event.columns.to_string();
+        let columns = &event.columns;
         if rows.len() > 1 && rows.len() + columns.len() + sealed.body.len() + 24 > max_chunk_bytes {
             chunks.push(finish_chunk(&mut rows));
         }
@@ -112,13 +115,13 @@ pub fn plan(
         if rows.len() > 1 {
             rows.push(',');
         }
-        rows.push_str(columns.strip_suffix(']').unwrap_or(&columns));
+        rows.push_str(columns.strip_suffix(']').unwrap_or(columns));
         rows.push(',');
         rows.push_str(&seq.to_string());
         rows.push(',');
         rows.push_str(&sealed.body);
         rows.push(']');
-        let id = event.columns[0].as_str().unwrap_or_default().to_string();
+        let id = event.id.clone();
         if let Some(k) = key {
             seen.insert(
                 k,
@@ -155,17 +158,24 @@ fn finish_chunk(rows: &mut String) -> Chunk {
     }
 }
 
-/// The header of a seal request: everything but the canonical texts, which follow it.
+/// The header of a seal request: everything but the canonical texts, which follow it. Borrowed when
+/// encoding, so nothing is copied to build it.
 #[derive(Serialize, Deserialize)]
-struct Header {
-    tenant: String,
-    events: Vec<PendingHeader>,
+struct Header<'a> {
+    #[serde(borrow)]
+    tenant: Cow<'a, str>,
+    #[serde(borrow)]
+    events: Vec<PendingHeader<'a>>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct PendingHeader {
-    columns: Value,
-    key: Option<String>,
+struct PendingHeader<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    columns: Cow<'a, str>,
+    #[serde(borrow)]
+    key: Option<Cow<'a, str>>,
     hash_at: usize,
     prev_hash_at: usize,
     seq_at: usize,
@@ -176,12 +186,13 @@ struct PendingHeader {
 /// back, so the texts are neither escaped nor parsed on the way.
 pub fn encode_request(tenant: &str, pending: &[Pending]) -> Vec<u8> {
     let header = Header {
-        tenant: tenant.to_string(),
+        tenant: Cow::Borrowed(tenant),
         events: pending
             .iter()
             .map(|p| PendingHeader {
-                columns: p.columns.clone(),
-                key: p.idempotency_key.clone(),
+                id: Cow::Borrowed(&p.id),
+                columns: Cow::Borrowed(&p.columns),
+                key: p.idempotency_key.as_deref().map(Cow::Borrowed),
                 hash_at: p.unsealed.hash_at,
                 prev_hash_at: p.unsealed.prev_hash_at,
                 seq_at: p.unsealed.seq_at,
@@ -217,8 +228,9 @@ pub fn decode_request(bytes: &[u8]) -> Result<(String, Vec<Pending>), String> {
             return Err("chain member offsets out of order".into());
         }
         pending.push(Pending {
-            columns: h.columns,
-            idempotency_key: h.key,
+            id: h.id.into_owned(),
+            columns: h.columns.into_owned(),
+            idempotency_key: h.key.map(Cow::into_owned),
             unsealed: Unsealed {
                 text: text.to_string(),
                 hash_at: h.hash_at,
@@ -230,14 +242,14 @@ pub fn decode_request(bytes: &[u8]) -> Result<(String, Vec<Pending>), String> {
     if at != texts.len() {
         return Err("the texts are longer than the header says".into());
     }
-    Ok((header.tenant, pending))
+    Ok((header.tenant.into_owned(), pending))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use evident_shared::chain::recompute;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn pending(id: &str, key: Option<&str>) -> Pending {
         let text = format!(
@@ -247,10 +259,12 @@ mod tests {
         let prev_hash_at = text.find("\"received_at\"").unwrap();
         let seq_at = text.find("\"severity\"").unwrap();
         Pending {
+            id: id.to_string(),
             columns: json!([
                 id, 1, 2, "a.b", "other", "success", "info", "user", "u", null, null, null, null,
                 key
-            ]),
+            ])
+            .to_string(),
             idempotency_key: key.map(str::to_string),
             unsealed: Unsealed {
                 text,
