@@ -301,24 +301,23 @@ pub fn seal(unsealed: &Unsealed, seq: u64, prev_hash: &str) -> Sealed {
     let (h, p, s) = (unsealed.hash_at, unsealed.prev_hash_at, unsealed.seq_at);
     let prev_member = format!("\"prev_hash\":\"{prev_hash}\",");
     let seq_member = format!("\"seq\":{seq},");
+    // The event without `hash`, in order; the stored body is the same with `hash` spliced in at `h`.
+    let after_hash = [&t[h..p], &prev_member, &t[p..s], &seq_member, &t[s..]];
     let mut digest = Sha256::new();
     digest.update(prev_hash.as_bytes());
-    digest.update(&t.as_bytes()[..p]);
-    digest.update(prev_member.as_bytes());
-    digest.update(&t.as_bytes()[p..s]);
-    digest.update(seq_member.as_bytes());
-    digest.update(&t.as_bytes()[s..]);
+    digest.update(&t.as_bytes()[..h]);
+    for piece in after_hash {
+        digest.update(piece.as_bytes());
+    }
     let hash = hex(&digest.finalize());
     let mut body = String::with_capacity(t.len() + prev_member.len() + seq_member.len() + 76);
     body.push_str(&t[..h]);
     body.push_str("\"hash\":\"");
     body.push_str(&hash);
     body.push_str("\",");
-    body.push_str(&t[h..p]);
-    body.push_str(&prev_member);
-    body.push_str(&t[p..s]);
-    body.push_str(&seq_member);
-    body.push_str(&t[s..]);
+    for piece in after_hash {
+        body.push_str(piece);
+    }
     Sealed { hash, body }
 }
 
