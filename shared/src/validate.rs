@@ -73,13 +73,10 @@ pub fn validate_owned(mut input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<F
     };
     for key in obj.keys() {
         if SERVER_FIELDS.contains(&key.as_str()) {
-            v.err(
-                &format!("/{}", escape(key)),
-                "is set by the server; leave it out",
-            );
+            v.err(&ROOT.key(key), "is set by the server; leave it out");
         } else if !KNOWN_FIELDS.contains(&key.as_str()) {
             v.err(
-                &format!("/{}", escape(key)),
+                &ROOT.key(key),
                 format!("unknown field; expected one of {}", KNOWN_FIELDS.join(", ")),
             );
         }
@@ -88,7 +85,7 @@ pub fn validate_owned(mut input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<F
     let action = v.action(obj.get("action"));
     let sent_occurred_at = match obj.get("occurred_at") {
         None | Some(Value::Null) => None,
-        Some(value) => v.timestamp("/occurred_at", value),
+        Some(value) => v.timestamp(&Path::Fixed("/occurred_at"), value),
     };
     let occurred_at = sent_occurred_at.unwrap_or(stamp.received_at);
     let skew_ms = sent_occurred_at.map(|at| stamp.received_at - at);
@@ -98,55 +95,63 @@ pub fn validate_owned(mut input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<F
         _ => Vec::new(),
     };
     let category = v.parse_enum(
-        "/category",
+        &Path::Fixed("/category"),
         obj.get("category"),
         Category::parse,
         Category::expected,
     );
     let outcome = v.parse_enum(
-        "/outcome",
+        &Path::Fixed("/outcome"),
         obj.get("outcome"),
         Outcome::parse,
         Outcome::expected,
     );
     let severity = v.parse_enum(
-        "/severity",
+        &Path::Fixed("/severity"),
         obj.get("severity"),
         Severity::parse,
         Severity::expected,
     );
     let error = v.error_info(obj.get("error"));
     let description = v.opt_text(
-        "/description",
+        &Path::Fixed("/description"),
         obj.get("description"),
         MAX_DESCRIPTION_CHARS,
     );
-    let duration_ms = v.opt_u64("/duration_ms", obj.get("duration_ms"));
+    let duration_ms = v.opt_u64(&Path::Fixed("/duration_ms"), obj.get("duration_ms"));
     let actor = match obj.get("actor") {
         None | Some(Value::Null) => {
             v.err(
-                "/actor",
+                &Path::Fixed("/actor"),
                 "is required: who did it, e.g. {\"type\": \"user\", \"id\": \"u_123\"}",
             );
             None
         }
-        Some(value) => v.actor("/actor", value),
+        Some(value) => v.actor(&Path::Fixed("/actor"), value),
     };
-    let participants = v.list("/participants", obj.get("participants"), |v, p, x| {
-        v.actor(p, x)
+    let participants = v.list(
+        &Path::Fixed("/participants"),
+        obj.get("participants"),
+        |v, p, x| v.actor(p, x),
+    );
+    let targets = v.list(&Path::Fixed("/targets"), obj.get("targets"), |v, p, x| {
+        v.target(p, x)
     });
-    let targets = v.list("/targets", obj.get("targets"), |v, p, x| v.target(p, x));
     let scope = v.scope(obj.get("scope"));
     let context = v.context(obj.get("context"));
     let changes = v.changes(changes);
     let payload = match payload {
         None | Some(Value::Null) => None,
         Some(value @ Value::Object(_)) => Some(value),
-        Some(_) => v.bad("/payload", "must be a JSON object"),
+        Some(_) => v.bad(&Path::Fixed("/payload"), "must be a JSON object"),
     };
     let metadata = v.metadata(obj.get("metadata"));
     let source_name = v.source(obj.get("source"));
-    let idempotency_key = v.opt_text("/idempotency_key", obj.get("idempotency_key"), 255);
+    let idempotency_key = v.opt_text(
+        &Path::Fixed("/idempotency_key"),
+        obj.get("idempotency_key"),
+        255,
+    );
 
     if !v.errors.is_empty() {
         return Err(v.errors);
@@ -261,6 +266,40 @@ fn diff_into(before: &Value, after: &Value, path: &mut String, out: &mut Vec<Str
     }
 }
 
+/// The pointer of the whole event.
+const ROOT: Path<'static> = Path::Fixed("");
+
+/// A JSON pointer that is formatted only when an error needs it, so a valid event builds none.
+#[derive(Debug, Clone, Copy)]
+enum Path<'a> {
+    /// A pointer spelled out, such as `/actor`.
+    Fixed(&'static str),
+    /// A member of the object at the parent pointer (escaped when printed).
+    Key(&'a Path<'a>, &'a str),
+    /// An element of the array at the parent pointer.
+    Index(&'a Path<'a>, usize),
+}
+
+impl<'a> Path<'a> {
+    fn key(&'a self, key: &'a str) -> Path<'a> {
+        Path::Key(self, key)
+    }
+
+    fn index(&'a self, index: usize) -> Path<'a> {
+        Path::Index(self, index)
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Path::Fixed(pointer) => f.write_str(pointer),
+            Path::Key(parent, key) => write!(f, "{parent}/{}", escape(key)),
+            Path::Index(parent, index) => write!(f, "{parent}/{index}"),
+        }
+    }
+}
+
 /// Collects errors while reading values; each reader returns `None` after recording a problem.
 #[derive(Default)]
 struct Validator {
@@ -268,21 +307,27 @@ struct Validator {
 }
 
 impl Validator {
-    fn err(&mut self, path: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(path, message));
+    fn err(&mut self, path: &Path<'_>, message: impl Into<String>) {
+        self.errors.push(FieldError::new(path.to_string(), message));
     }
 
-    fn bad<T>(&mut self, path: &str, message: impl Into<String>) -> Option<T> {
+    fn bad<T>(&mut self, path: &Path<'_>, message: impl Into<String>) -> Option<T> {
         self.err(path, message);
         None
     }
 
     fn action(&mut self, value: Option<&Value>) -> Option<String> {
         let Some(value) = value.filter(|v| !v.is_null()) else {
-            return self.bad("/action", "is required: `resource.verb`, e.g. `app.delete`");
+            return self.bad(
+                &Path::Fixed("/action"),
+                "is required: `resource.verb`, e.g. `app.delete`",
+            );
         };
         let Some(text) = value.as_str() else {
-            return self.bad("/action", "must be a string like `app.delete`");
+            return self.bad(
+                &Path::Fixed("/action"),
+                "must be a string like `app.delete`",
+            );
         };
         let action = text.trim().to_ascii_lowercase();
         let well_formed = action.len() <= 128
@@ -296,8 +341,7 @@ impl Validator {
         if well_formed {
             Some(action)
         } else {
-            self.bad(
-                "/action",
+            self.bad(&Path::Fixed("/action"),
                 format!(
                     "`{text}` is not `resource.verb`: dot-separated words of letters, digits, `_` or `-`, at most 128 characters, e.g. `app.delete`"
                 ),
@@ -305,7 +349,7 @@ impl Validator {
         }
     }
 
-    fn timestamp(&mut self, path: &str, value: &Value) -> Option<Millis> {
+    fn timestamp(&mut self, path: &Path<'_>, value: &Value) -> Option<Millis> {
         let parsed = match value {
             Value::String(text) => parse_rfc3339(text),
             Value::Number(n) => match n.as_i64() {
@@ -319,7 +363,7 @@ impl Validator {
 
     fn parse_enum<T>(
         &mut self,
-        path: &str,
+        path: &Path<'_>,
         value: Option<&Value>,
         parse: fn(&str) -> Option<T>,
         expected: fn() -> String,
@@ -334,7 +378,12 @@ impl Validator {
         }
     }
 
-    fn opt_text(&mut self, path: &str, value: Option<&Value>, max_chars: usize) -> Option<String> {
+    fn opt_text(
+        &mut self,
+        path: &Path<'_>,
+        value: Option<&Value>,
+        max_chars: usize,
+    ) -> Option<String> {
         match value {
             None | Some(Value::Null) => None,
             Some(Value::String(text)) => self.text(path, text, max_chars),
@@ -342,7 +391,7 @@ impl Validator {
         }
     }
 
-    fn text(&mut self, path: &str, text: &str, max_chars: usize) -> Option<String> {
+    fn text(&mut self, path: &Path<'_>, text: &str, max_chars: usize) -> Option<String> {
         let chars = text.chars().count();
         if chars > max_chars {
             return self.bad(
@@ -356,7 +405,7 @@ impl Validator {
 
     fn required_text(
         &mut self,
-        path: &str,
+        path: &Path<'_>,
         value: Option<&Value>,
         example: &str,
     ) -> Option<String> {
@@ -372,7 +421,7 @@ impl Validator {
         }
     }
 
-    fn opt_u64(&mut self, path: &str, value: Option<&Value>) -> Option<u64> {
+    fn opt_u64(&mut self, path: &Path<'_>, value: Option<&Value>) -> Option<u64> {
         match value {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) if n.as_u64().is_some() => n.as_u64(),
@@ -382,7 +431,7 @@ impl Validator {
 
     fn object<'v>(
         &mut self,
-        path: &str,
+        path: &Path<'_>,
         value: Option<&'v Value>,
     ) -> Option<&'v Map<String, Value>> {
         match value {
@@ -392,10 +441,10 @@ impl Validator {
         }
     }
 
-    fn unknown_keys(&mut self, path: &str, map: &Map<String, Value>, known: &[&str]) {
+    fn unknown_keys(&mut self, path: &Path<'_>, map: &Map<String, Value>, known: &[&str]) {
         for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
             self.err(
-                &format!("{path}/{}", escape(key)),
+                &path.key(key),
                 format!("unknown field; expected one of {}", known.join(", ")),
             );
         }
@@ -403,9 +452,9 @@ impl Validator {
 
     fn list<T>(
         &mut self,
-        path: &str,
+        path: &Path<'_>,
         value: Option<&Value>,
-        mut item: impl FnMut(&mut Self, &str, &Value) -> Option<T>,
+        mut item: impl FnMut(&mut Self, &Path<'_>, &Value) -> Option<T>,
     ) -> Vec<T> {
         match value {
             None | Some(Value::Null) => Vec::new(),
@@ -419,7 +468,7 @@ impl Validator {
             Some(Value::Array(items)) => items
                 .iter()
                 .enumerate()
-                .filter_map(|(i, x)| item(self, &format!("{path}/{i}"), x))
+                .filter_map(|(i, x)| item(self, &path.index(i), x))
                 .collect(),
             Some(_) => {
                 self.err(path, "must be a JSON array");
@@ -428,7 +477,7 @@ impl Validator {
         }
     }
 
-    fn actor(&mut self, path: &str, value: &Value) -> Option<Actor> {
+    fn actor(&mut self, path: &Path<'_>, value: &Value) -> Option<Actor> {
         let Some(map) = value.as_object() else {
             return self.bad(
                 path,
@@ -438,31 +487,27 @@ impl Validator {
         self.unknown_keys(path, map, &["type", "id", "name", "email", "roles"]);
         let kind = self
             .parse_enum(
-                &format!("{path}/type"),
+                &path.key("type"),
                 map.get("type"),
                 ActorType::parse,
                 ActorType::expected,
             )
             .unwrap_or(ActorType::User);
-        let id = self.required_text(&format!("{path}/id"), map.get("id"), "\"u_123\"");
-        let name = self.opt_text(&format!("{path}/name"), map.get("name"), MAX_TEXT_CHARS);
-        let email = self.opt_text(&format!("{path}/email"), map.get("email"), MAX_TEXT_CHARS);
+        let id = self.required_text(&path.key("id"), map.get("id"), "\"u_123\"");
+        let name = self.opt_text(&path.key("name"), map.get("name"), MAX_TEXT_CHARS);
+        let email = self.opt_text(&path.key("email"), map.get("email"), MAX_TEXT_CHARS);
         if let Some(email) = &email {
             if !looks_like_email(email) {
                 self.err(
-                    &format!("{path}/email"),
+                    &path.key("email"),
                     format!("`{email}` is not an e-mail address"),
                 );
             }
         }
-        let roles = self.list(
-            &format!("{path}/roles"),
-            map.get("roles"),
-            |v, p, x| match x {
-                Value::String(s) => v.text(p, s, MAX_TEXT_CHARS),
-                _ => v.bad(p, "must be a string"),
-            },
-        );
+        let roles = self.list(&path.key("roles"), map.get("roles"), |v, p, x| match x {
+            Value::String(s) => v.text(p, s, MAX_TEXT_CHARS),
+            _ => v.bad(p, "must be a string"),
+        });
         Some(Actor {
             kind,
             id: id?,
@@ -472,7 +517,7 @@ impl Validator {
         })
     }
 
-    fn target(&mut self, path: &str, value: &Value) -> Option<Target> {
+    fn target(&mut self, path: &Path<'_>, value: &Value) -> Option<Target> {
         let Some(map) = value.as_object() else {
             return self.bad(
                 path,
@@ -480,9 +525,9 @@ impl Validator {
             );
         };
         self.unknown_keys(path, map, &["type", "id", "name"]);
-        let kind = self.required_text(&format!("{path}/type"), map.get("type"), "\"database\"");
-        let id = self.required_text(&format!("{path}/id"), map.get("id"), "\"sales_db\"");
-        let name = self.opt_text(&format!("{path}/name"), map.get("name"), MAX_TEXT_CHARS);
+        let kind = self.required_text(&path.key("type"), map.get("type"), "\"database\"");
+        let id = self.required_text(&path.key("id"), map.get("id"), "\"sales_db\"");
+        let name = self.opt_text(&path.key("name"), map.get("name"), MAX_TEXT_CHARS);
         Some(Target {
             kind: kind?,
             id: id?,
@@ -492,10 +537,14 @@ impl Validator {
 
     fn scope(&mut self, value: Option<&Value>) -> Scope {
         let mut scope = Scope::default();
-        if let Some(map) = self.object("/scope", value) {
-            self.unknown_keys("/scope", map, Scope::FIELDS);
+        if let Some(map) = self.object(&Path::Fixed("/scope"), value) {
+            self.unknown_keys(&Path::Fixed("/scope"), map, Scope::FIELDS);
             for name in Scope::FIELDS {
-                let text = self.opt_text(&format!("/scope/{name}"), map.get(*name), MAX_TEXT_CHARS);
+                let text = self.opt_text(
+                    &Path::Fixed("/scope").key(name),
+                    map.get(*name),
+                    MAX_TEXT_CHARS,
+                );
                 if let Some(slot) = scope.field_mut(name) {
                     *slot = text;
                 }
@@ -506,25 +555,25 @@ impl Validator {
 
     fn context(&mut self, value: Option<&Value>) -> Context {
         let mut context = Context::default();
-        let Some(map) = self.object("/context", value) else {
+        let Some(map) = self.object(&Path::Fixed("/context"), value) else {
             return context;
         };
         let mut known = vec!["ip", "geo", "ua"];
         known.extend_from_slice(Context::TEXT_FIELDS);
-        self.unknown_keys("/context", map, &known);
+        self.unknown_keys(&Path::Fixed("/context"), map, &known);
         for (name, from) in [("geo", "ip"), ("ua", "user_agent")] {
             if map.contains_key(name) {
                 self.err(
-                    &format!("/context/{name}"),
+                    &Path::Fixed("/context").key(name),
                     format!("is derived by the server from `{from}`; leave it out"),
                 );
             }
         }
-        if let Some(ip) = self.opt_text("/context/ip", map.get("ip"), 64) {
+        if let Some(ip) = self.opt_text(&Path::Fixed("/context/ip"), map.get("ip"), 64) {
             match ip.parse::<IpAddr>() {
                 Ok(addr) => context.ip = Some(addr.to_string()),
                 Err(_) => self.err(
-                    "/context/ip",
+                    &Path::Fixed("/context/ip"),
                     format!("`{ip}` is not an IPv4 or IPv6 address"),
                 ),
             }
@@ -535,7 +584,7 @@ impl Validator {
             } else {
                 MAX_TEXT_CHARS
             };
-            let text = self.opt_text(&format!("/context/{name}"), map.get(*name), max);
+            let text = self.opt_text(&Path::Fixed("/context").key(name), map.get(*name), max);
             if let Some(slot) = context.text_field_mut(name) {
                 *slot = text;
             }
@@ -547,25 +596,31 @@ impl Validator {
         match value {
             None | Some(Value::Null) => None,
             // A bare string is the message: the most common shape senders use.
-            Some(Value::String(text)) => {
-                self.text("/error", text, MAX_DESCRIPTION_CHARS)
-                    .map(|message| ErrorInfo {
-                        code: None,
-                        message,
-                    })
-            }
+            Some(Value::String(text)) => self
+                .text(&Path::Fixed("/error"), text, MAX_DESCRIPTION_CHARS)
+                .map(|message| ErrorInfo {
+                    code: None,
+                    message,
+                }),
             Some(Value::Object(map)) => {
-                self.unknown_keys("/error", map, &["code", "message"]);
-                let code = self.opt_text("/error/code", map.get("code"), MAX_TEXT_CHARS);
-                let message =
-                    self.opt_text("/error/message", map.get("message"), MAX_DESCRIPTION_CHARS);
+                self.unknown_keys(&Path::Fixed("/error"), map, &["code", "message"]);
+                let code =
+                    self.opt_text(&Path::Fixed("/error/code"), map.get("code"), MAX_TEXT_CHARS);
+                let message = self.opt_text(
+                    &Path::Fixed("/error/message"),
+                    map.get("message"),
+                    MAX_DESCRIPTION_CHARS,
+                );
                 match message {
                     Some(message) => Some(ErrorInfo { code, message }),
-                    None => self.bad("/error/message", "is required when `error` is given"),
+                    None => self.bad(
+                        &Path::Fixed("/error/message"),
+                        "is required when `error` is given",
+                    ),
                 }
             }
             Some(_) => self.bad(
-                "/error",
+                &Path::Fixed("/error"),
                 "must be an object {\"code\", \"message\"} or a string",
             ),
         }
@@ -575,12 +630,16 @@ impl Validator {
         let mut map = match value {
             None | Some(Value::Null) => return None,
             Some(Value::Object(map)) => map,
-            Some(_) => return self.bad("/changes", "must be a JSON object"),
+            Some(_) => return self.bad(&Path::Fixed("/changes"), "must be a JSON object"),
         };
-        self.unknown_keys("/changes", &map, &["before", "after", "changed_fields"]);
+        self.unknown_keys(
+            &Path::Fixed("/changes"),
+            &map,
+            &["before", "after", "changed_fields"],
+        );
         if map.contains_key("changed_fields") {
             self.err(
-                "/changes/changed_fields",
+                &Path::Fixed("/changes/changed_fields"),
                 "is computed by the server from `before` and `after`; leave it out",
             );
         }
@@ -600,18 +659,18 @@ impl Validator {
 
     fn metadata(&mut self, value: Option<&Value>) -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
-        let Some(map) = self.object("/metadata", value) else {
+        let Some(map) = self.object(&Path::Fixed("/metadata"), value) else {
             return out;
         };
         if map.len() > MAX_METADATA_KEYS {
             self.err(
-                "/metadata",
+                &Path::Fixed("/metadata"),
                 format!("has {} keys; the limit is {MAX_METADATA_KEYS}", map.len()),
             );
             return out;
         }
         for (key, value) in map {
-            let path = format!("/metadata/{}", escape(key));
+            let path = Path::Fixed("/metadata").key(key);
             let key_chars = key.chars().count();
             if key.trim().is_empty() || key_chars > MAX_METADATA_KEY_CHARS {
                 self.err(&path, format!("keys must be 1 to {MAX_METADATA_KEY_CHARS} characters; this one has {key_chars}"));
@@ -639,10 +698,18 @@ impl Validator {
 
     /// Reads `source`; the sender may name itself, the format is the server's.
     fn source(&mut self, value: Option<&Value>) -> Option<(Option<String>, Option<String>)> {
-        let map = self.object("/source", value)?;
-        self.unknown_keys("/source", map, &["name", "version"]);
-        let name = self.opt_text("/source/name", map.get("name"), MAX_TEXT_CHARS);
-        let version = self.opt_text("/source/version", map.get("version"), MAX_TEXT_CHARS);
+        let map = self.object(&Path::Fixed("/source"), value)?;
+        self.unknown_keys(&Path::Fixed("/source"), map, &["name", "version"]);
+        let name = self.opt_text(
+            &Path::Fixed("/source/name"),
+            map.get("name"),
+            MAX_TEXT_CHARS,
+        );
+        let version = self.opt_text(
+            &Path::Fixed("/source/version"),
+            map.get("version"),
+            MAX_TEXT_CHARS,
+        );
         Some((name, version))
     }
 }

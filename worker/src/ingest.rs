@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::seal::{Pending, SealOutcome};
-use crate::sql::event_columns;
+use crate::sql::print_event_columns;
 
 /// Random bytes each event id needs beyond its timestamp and index.
 pub const RANDOM_BYTES_PER_EVENT: usize = 8;
@@ -213,7 +213,7 @@ impl Validated {
                 enrich(&mut event, enrichment);
                 pending.push(Pending {
                     id: event.id.clone(),
-                    columns: event_columns(&event).to_string(),
+                    columns: print_event_columns(&event),
                     idempotency_key: event.idempotency_key.clone(),
                     unsealed: unsealed(&event),
                 });

@@ -6,7 +6,6 @@ use evident_shared::cursor::Cursor;
 use evident_shared::event::Outcome;
 use evident_shared::timestamp::{parse_rfc3339, Millis};
 use evident_shared::Event;
-use serde_json::{json, Value};
 
 /// Inserts a chunk of sealed events in one statement. `?2` is a JSON array with one array per event:
 /// its [`event_columns`] values, its `seq`, and then its sealed body as a JSON object (not a string), so
@@ -76,24 +75,48 @@ pub enum SqlValue {
 /// received_at (ms), action, category, outcome, severity, actor type, id and e-mail, environment,
 /// workspace, ip and idempotency key. The same function derives them from a stored body when verify
 /// checks that no column was edited apart from the body.
-pub fn event_columns(event: &Event) -> Value {
+pub fn event_columns(event: &Event) -> EventColumns<'_> {
     let ms = |text: &str| parse_rfc3339(text).ok();
-    json!([
-        event.id,
+    (
+        &event.id,
         ms(&event.occurred_at),
         ms(&event.received_at),
-        event.action,
+        &event.action,
         event.category.as_str(),
         event.outcome.as_str(),
         event.severity.as_str(),
         event.actor.kind.as_str(),
-        event.actor.id,
-        event.actor.email,
-        event.scope.environment,
-        event.scope.workspace,
-        event.context.ip,
-        event.idempotency_key,
-    ])
+        &event.actor.id,
+        &event.actor.email,
+        &event.scope.environment,
+        &event.scope.workspace,
+        &event.context.ip,
+        &event.idempotency_key,
+    )
+}
+
+/// [`event_columns`] borrowed from the event: it serialises as the JSON array, without copying
+/// the strings into a `Value` first.
+pub type EventColumns<'a> = (
+    &'a String,
+    Option<Millis>,
+    Option<Millis>,
+    &'a String,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'a String,
+    &'a Option<String>,
+    &'a Option<String>,
+    &'a Option<String>,
+    &'a Option<String>,
+    &'a Option<String>,
+);
+
+/// [`event_columns`] printed as the JSON array the insert reads.
+pub fn print_event_columns(event: &Event) -> String {
+    serde_json::to_string(&event_columns(event)).expect("strings and integers always serialise")
 }
 
 /// Number of values [`event_columns`] returns.

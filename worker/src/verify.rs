@@ -193,7 +193,8 @@ impl Verifier {
                 )
             }
             Ok(event) => {
-                let sealed = event_columns(&event);
+                let sealed = serde_json::to_value(event_columns(&event))
+                    .expect("strings and integers always serialise");
                 let stored = row.columns();
                 for (i, name) in COLUMN_NAMES.iter().enumerate() {
                     if sealed[i] != stored[i] {
