@@ -12,6 +12,7 @@ pub mod chain;
 pub mod cursor;
 pub mod enrich;
 pub mod event;
+pub mod export;
 pub mod ids;
 pub mod redact;
 pub mod timestamp;
