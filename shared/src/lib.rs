@@ -14,6 +14,7 @@ pub mod enrich;
 pub mod event;
 pub mod export;
 pub mod ids;
+pub mod query;
 pub mod redact;
 pub mod timestamp;
 pub mod validate;
