@@ -20,6 +20,9 @@ pub struct Pending {
     pub columns: String,
     /// Its idempotency key, if it has one.
     pub idempotency_key: Option<String>,
+    /// [`crate::sql::print_event_index`] of the event: what the query engine's tables derive from
+    /// it, copied into the chunk's index rows after the event's `seq`.
+    pub index: String,
     /// Its canonical JSON, chain members left out.
     pub unsealed: Unsealed,
 }
@@ -63,11 +66,14 @@ pub struct Stored {
     pub seq: u64,
 }
 
-/// One insert statement's bound value: the JSON array of rows for [`crate::sql::INSERT_EVENTS`].
+/// The bound values of one chunk's statements.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chunk {
-    /// `?2`: one array per event, its columns, `seq` and sealed body.
+    /// For [`crate::sql::INSERT_EVENTS`]: one array per event, its columns, `seq` and sealed body.
     pub rows: String,
+    /// For the search text, targets and rollups ([`crate::sql::plan_statements`]): one array per
+    /// event, its `seq` and then its index values. Small, so those statements do not parse bodies.
+    pub index: String,
 }
 
 /// Everything to write in one transaction, and the answer once it is written.
@@ -95,6 +101,7 @@ pub fn plan(
     let mut outcomes = Vec::with_capacity(pending.len());
     let mut chunks = Vec::new();
     let mut rows = String::from("[");
+    let mut index = String::from("[");
     for event in pending {
         let key = event.idempotency_key.as_deref();
         if let Some(earlier) = key.and_then(|k| stored.get(k).or_else(|| seen.get(k))) {
@@ -109,7 +116,7 @@ pub fn plan(
         let sealed = seal(&event.unsealed, seq, &head.hash);
         let columns = &event.columns;
         if rows.len() > 1 && rows.len() + columns.len() + sealed.body.len() + 24 > max_chunk_bytes {
-            chunks.push(finish_chunk(&mut rows));
+            chunks.push(finish_chunk(&mut rows, &mut index));
         }
         // `columns` is a JSON array: reopen it to append `seq` and the body as a nested object.
         if rows.len() > 1 {
@@ -121,6 +128,17 @@ pub fn plan(
         rows.push(',');
         rows.push_str(&sealed.body);
         rows.push(']');
+        // `index` is a JSON array too: put the `seq` first.
+        if index.len() > 1 {
+            index.push(',');
+        }
+        index.push('[');
+        index.push_str(&seq.to_string());
+        let values = event.index.strip_prefix('[').unwrap_or(&event.index);
+        if values != "]" {
+            index.push(',');
+        }
+        index.push_str(values);
         let id = event.id.clone();
         if let Some(k) = key {
             seen.insert(
@@ -142,7 +160,7 @@ pub fn plan(
         };
     }
     if rows.len() > 1 {
-        chunks.push(finish_chunk(&mut rows));
+        chunks.push(finish_chunk(&mut rows, &mut index));
     }
     Plan {
         chunks,
@@ -151,10 +169,12 @@ pub fn plan(
     }
 }
 
-fn finish_chunk(rows: &mut String) -> Chunk {
+fn finish_chunk(rows: &mut String, index: &mut String) -> Chunk {
     rows.push(']');
+    index.push(']');
     Chunk {
         rows: std::mem::replace(rows, String::from("[")),
+        index: std::mem::replace(index, String::from("[")),
     }
 }
 
@@ -175,6 +195,8 @@ struct PendingHeader<'a> {
     #[serde(borrow)]
     columns: Cow<'a, str>,
     #[serde(borrow)]
+    index: Cow<'a, str>,
+    #[serde(borrow)]
     key: Option<Cow<'a, str>>,
     hash_at: usize,
     prev_hash_at: usize,
@@ -192,6 +214,7 @@ pub fn encode_request(tenant: &str, pending: &[Pending]) -> Vec<u8> {
             .map(|p| PendingHeader {
                 id: Cow::Borrowed(&p.id),
                 columns: Cow::Borrowed(&p.columns),
+                index: Cow::Borrowed(&p.index),
                 key: p.idempotency_key.as_deref().map(Cow::Borrowed),
                 hash_at: p.unsealed.hash_at,
                 prev_hash_at: p.unsealed.prev_hash_at,
@@ -230,6 +253,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<(String, Vec<Pending>), String> {
         pending.push(Pending {
             id: h.id.into_owned(),
             columns: h.columns.into_owned(),
+            index: h.index.into_owned(),
             idempotency_key: h.key.map(Cow::into_owned),
             unsealed: Unsealed {
                 text: text.to_string(),
@@ -266,6 +290,7 @@ mod tests {
             ])
             .to_string(),
             idempotency_key: key.map(str::to_string),
+            index: json!([id, 1]).to_string(),
             unsealed: Unsealed {
                 text,
                 hash_at,

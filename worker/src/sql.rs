@@ -4,22 +4,52 @@
 
 use evident_shared::cursor::Cursor;
 use evident_shared::event::Outcome;
+use evident_shared::search::event_text;
 use evident_shared::timestamp::{parse_rfc3339, Millis};
 use evident_shared::Event;
+
+use crate::seal::Plan;
 
 /// Inserts a chunk of sealed events in one statement. `?2` is a JSON array with one array per event:
 /// its [`event_columns`] values, its `seq`, and then its sealed body as a JSON object (not a string), so
 /// the large body is neither escaped on the way nor unescaped by SQLite; `->` gives back its text
 /// exactly. Each row is converted to JSONB once (the materialised CTE keeps SQLite from repeating the
 /// conversion for every column), which makes the insert 1.7 times faster than reading each column
-/// from the row's text.
+/// from the row's text. The column list is [`EVENT_COLUMN_NAMES`], then `seq` and `body`.
 pub const INSERT_EVENTS: &str =
     "WITH rows AS MATERIALIZED (SELECT jsonb(value) AS r FROM json_each(?2)) \
-     INSERT INTO events (tenant, id, occurred_at, received_at, action, \
-     category, outcome, severity, actor_type, actor_id, actor_email, environment, workspace, ip, \
-     idempotency_key, seq, body) \
+     INSERT INTO events (tenant, id, occurred_at, received_at, action, category, outcome, severity, \
+     actor_type, actor_id, actor_email, environment, workspace, ip, idempotency_key, organization, \
+     project, app, country, session_id, request_id, source, duration_ms, actor_name, seq, body) \
      SELECT ?1, r ->> 0, r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, r ->> 6, r ->> 7, r ->> 8, \
-     r ->> 9, r ->> 10, r ->> 11, r ->> 12, r ->> 13, r ->> 14, r -> 15 FROM rows";
+     r ->> 9, r ->> 10, r ->> 11, r ->> 12, r ->> 13, r ->> 14, r ->> 15, r ->> 16, r ->> 17, \
+     r ->> 18, r ->> 19, r ->> 20, r ->> 21, r ->> 22, r ->> 23, r -> 24 FROM rows";
+
+/// Indexes the text of a chunk's events for full-text search. `?2` is the chunk's index rows
+/// ([`print_event_index`] after the `seq`), read as JSONB once like [`INSERT_EVENTS`]' rows (reading
+/// each value from a row's text would parse the row again every time). The events were inserted by
+/// the statement before; each one's rowid is found by its `seq` (CROSS JOIN keeps the chunk in the
+/// outer loop).
+pub const INDEX_SEARCH_TEXT: &str =
+    "WITH rows AS MATERIALIZED (SELECT jsonb(value) AS r FROM json_each(?2)) \
+     INSERT INTO events_fts (rowid, text) SELECT e.rowid, r ->> 1 FROM rows \
+     CROSS JOIN events AS e WHERE e.tenant = ?1 AND e.seq = r ->> 0";
+
+/// Records the targets of a chunk's events, for resource histories.
+pub const INSERT_TARGETS: &str =
+    "WITH rows AS MATERIALIZED (SELECT jsonb(value) AS r FROM json_each(?2)) \
+     INSERT INTO event_targets (tenant, target_type, target_id, occurred_at, event_id) \
+     SELECT ?1, t.value ->> 0, t.value ->> 1, r ->> 2, r ->> 3 \
+     FROM rows, json_each(r, '$[4]') AS t WHERE true ON CONFLICT DO NOTHING";
+
+/// Adds a chunk's events to the hourly and daily rollups.
+pub const COUNT_EVENTS: &str =
+    "WITH rows AS MATERIALIZED (SELECT jsonb(value) AS r FROM json_each(?2)) \
+     INSERT INTO event_counts \
+     (tenant, span, bucket, environment, workspace, action, category, outcome, n) \
+     SELECT ?1, s.ms, (r ->> 2) - ((r ->> 2) % s.ms), r ->> 5, r ->> 6, r ->> 7, r ->> 8, r ->> 9, \
+     count(*) FROM rows, (SELECT 3600000 AS ms UNION ALL SELECT 86400000) AS s \
+     WHERE true GROUP BY 2, 3, 4, 5, 6, 7, 8 ON CONFLICT DO UPDATE SET n = n + excluded.n";
 
 /// A tenant's last sealed event.
 pub const SELECT_CHAIN_HEAD: &str = "SELECT seq, hash FROM chain_heads WHERE tenant = ?1";
@@ -33,10 +63,12 @@ pub const UPSERT_CHAIN_HEAD: &str =
 pub const SELECT_IDEMPOTENT: &str = "SELECT idempotency_key AS key, id, seq FROM events \
      WHERE tenant = ?1 AND idempotency_key IN (SELECT value FROM json_each(?2))";
 
-/// One page of a chain range, in order, with every column verify compares against the body.
+/// One page of a chain range, in order, with every column verify compares against the body
+/// ([`EVENT_COLUMN_NAMES`]).
 pub const SELECT_CHAIN_RANGE: &str = "SELECT seq, id, occurred_at, received_at, action, category, \
      outcome, severity, actor_type, actor_id, actor_email, environment, workspace, ip, \
-     idempotency_key, body FROM events WHERE tenant = ?1 AND seq >= ?2 AND seq <= ?3 \
+     idempotency_key, organization, project, app, country, session_id, request_id, source, \
+     duration_ms, actor_name, body FROM events WHERE tenant = ?1 AND seq >= ?2 AND seq <= ?3 \
      ORDER BY seq LIMIT ?4";
 
 /// The hash of one chain position (the link before a verified range).
@@ -71,56 +103,150 @@ pub enum SqlValue {
     Int(i64),
 }
 
-/// The queried columns of one event, in [`INSERT_EVENTS`] order, as a JSON array: id, occurred_at,
-/// received_at (ms), action, category, outcome, severity, actor type, id and e-mail, environment,
-/// workspace, ip and idempotency key. The same function derives them from a stored body when verify
-/// checks that no column was edited apart from the body.
-pub fn event_columns(event: &Event) -> EventColumns<'_> {
+/// The queried columns of one event, in [`EVENT_COLUMN_NAMES`] order. Ingestion prints them as the
+/// JSON array [`INSERT_EVENTS`] reads; verify derives them again from a stored body to check that no
+/// column was edited apart from the body.
+pub fn event_columns(event: &Event) -> [Column<'_>; EVENT_COLUMNS] {
     let ms = |text: &str| parse_rfc3339(text).ok();
-    (
-        &event.id,
-        ms(&event.occurred_at),
-        ms(&event.received_at),
-        &event.action,
-        event.category.as_str(),
-        event.outcome.as_str(),
-        event.severity.as_str(),
-        event.actor.kind.as_str(),
-        &event.actor.id,
-        &event.actor.email,
-        &event.scope.environment,
-        &event.scope.workspace,
-        &event.context.ip,
-        &event.idempotency_key,
-    )
+    [
+        Column::Text(Some(&event.id)),
+        Column::Int(ms(&event.occurred_at)),
+        Column::Int(ms(&event.received_at)),
+        Column::Text(Some(&event.action)),
+        Column::Text(Some(event.category.as_str())),
+        Column::Text(Some(event.outcome.as_str())),
+        Column::Text(Some(event.severity.as_str())),
+        Column::Text(Some(event.actor.kind.as_str())),
+        Column::Text(Some(&event.actor.id)),
+        text(&event.actor.email),
+        text(&event.scope.environment),
+        text(&event.scope.workspace),
+        text(&event.context.ip),
+        text(&event.idempotency_key),
+        text(&event.scope.organization),
+        text(&event.scope.project),
+        text(&event.scope.app),
+        Column::Text(event.context.geo.as_ref().map(|g| g.country.as_str())),
+        text(&event.context.session_id),
+        text(&event.context.request_id),
+        Column::Text(Some(
+            event.source.name.as_deref().unwrap_or(&event.source.format),
+        )),
+        Column::Int(event.duration_ms.and_then(|ms| i64::try_from(ms).ok())),
+        text(&event.actor.name),
+    ]
 }
 
-/// [`event_columns`] borrowed from the event: it serialises as the JSON array, without copying
-/// the strings into a `Value` first.
-pub type EventColumns<'a> = (
-    &'a String,
-    Option<Millis>,
-    Option<Millis>,
-    &'a String,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'a String,
-    &'a Option<String>,
-    &'a Option<String>,
-    &'a Option<String>,
-    &'a Option<String>,
-    &'a Option<String>,
-);
+/// Number of values [`event_columns`] returns.
+pub const EVENT_COLUMNS: usize = 23;
+
+/// The names of the [`event_columns`], in order.
+pub const EVENT_COLUMN_NAMES: [&str; EVENT_COLUMNS] = [
+    "id",
+    "occurred_at",
+    "received_at",
+    "action",
+    "category",
+    "outcome",
+    "severity",
+    "actor_type",
+    "actor_id",
+    "actor_email",
+    "environment",
+    "workspace",
+    "ip",
+    "idempotency_key",
+    "organization",
+    "project",
+    "app",
+    "country",
+    "session_id",
+    "request_id",
+    "source",
+    "duration_ms",
+    "actor_name",
+];
+
+/// One queried column's value, borrowed from the event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Column<'a> {
+    /// TEXT or NULL.
+    Text(Option<&'a str>),
+    /// INTEGER or NULL.
+    Int(Option<i64>),
+}
+
+impl serde::Serialize for Column<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Column::Text(text) => text.serialize(s),
+            Column::Int(n) => n.serialize(s),
+        }
+    }
+}
+
+/// A text column from an optional field.
+fn text(value: &Option<String>) -> Column<'_> {
+    Column::Text(value.as_deref())
+}
 
 /// [`event_columns`] printed as the JSON array the insert reads.
 pub fn print_event_columns(event: &Event) -> String {
     serde_json::to_string(&event_columns(event)).expect("strings and integers always serialise")
 }
 
-/// Number of values [`event_columns`] returns.
-pub const EVENT_COLUMNS: usize = 14;
+/// What the query engine's tables derive from an event, as a JSON array: its search text
+/// ([`evident_shared::search::event_text`]), occurred_at (ms), id, targets as `[type, id]` pairs,
+/// then the rollup dimensions environment, workspace ('' when absent), action, category, outcome.
+/// Printed at ingest, where the event is at hand, so the statements that store it never parse bodies.
+pub fn print_event_index(event: &Event) -> String {
+    let targets: Vec<(&str, &str)> = event
+        .targets
+        .iter()
+        .map(|t| (t.kind.as_str(), t.id.as_str()))
+        .collect();
+    let values = (
+        event_text(event),
+        parse_rfc3339(&event.occurred_at).ok(),
+        &event.id,
+        targets,
+        event.scope.environment.as_deref().unwrap_or(""),
+        event.scope.workspace.as_deref().unwrap_or(""),
+        &event.action,
+        event.category.as_str(),
+        event.outcome.as_str(),
+    );
+    serde_json::to_string(&values).expect("strings and integers always serialise")
+}
+
+/// Every statement that stores a sealing plan, in order, for one transaction: per chunk the insert
+/// and what the query engine derives from its events (search text, targets, rollups), then the
+/// chain head.
+pub fn plan_statements(tenant: &str, plan: &Plan) -> Vec<(&'static str, Vec<SqlValue>)> {
+    use SqlValue::{Int, Text};
+    let mut statements = Vec::with_capacity(plan.chunks.len() * 4 + 1);
+    for chunk in &plan.chunks {
+        statements.push((
+            INSERT_EVENTS,
+            vec![Text(tenant.into()), Text(chunk.rows.clone())],
+        ));
+        for derived in [INDEX_SEARCH_TEXT, INSERT_TARGETS, COUNT_EVENTS] {
+            statements.push((
+                derived,
+                vec![Text(tenant.into()), Text(chunk.index.clone())],
+            ));
+        }
+    }
+    statements.push((
+        UPSERT_CHAIN_HEAD,
+        vec![
+            Text(tenant.into()),
+            Int(plan.head.seq as i64),
+            Text(plan.head.hash.clone()),
+        ],
+    ));
+    statements
+}
 
 /// How an action filter matches.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,8 +16,7 @@ use evident_shared::redact::RedactionRules;
 use crate::ingest::{validate_native, Arrival, Enrichment};
 use crate::seal::{plan, Head, Plan};
 use crate::sql::{
-    ActionMatch, ListQuery, SqlValue, INSERT_EVENTS, SELECT_CHAIN_HEAD, SELECT_EVENT,
-    UPSERT_CHAIN_HEAD,
+    plan_statements, ActionMatch, ListQuery, SqlValue, SELECT_CHAIN_HEAD, SELECT_EVENT,
 };
 
 pub(crate) fn database() -> Connection {
@@ -63,9 +62,12 @@ fn ingest(db: &Connection, tenant: &str, n: usize) {
 /// Runs the whole pipeline on a JSON array body and writes the sealing plan as the sequencer does:
 /// the inserts and the chain head in one transaction.
 pub(crate) fn store(db: &Connection, tenant: &str, body: &str) -> Plan {
+    // Each call arrives a millisecond later, so its event ids differ from the last call's.
+    static CLOCK: std::sync::atomic::AtomicI64 =
+        std::sync::atomic::AtomicI64::new(1_700_000_100_000);
     let arrival = Arrival {
         tenant,
-        received_at: 1_700_000_100_000,
+        received_at: CLOCK.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         format: "native",
         atomic: false,
         idempotency_key: None,
@@ -94,15 +96,10 @@ pub(crate) fn store(db: &Connection, tenant: &str, body: &str) -> Plan {
 /// Writes a plan in one transaction.
 pub(crate) fn write(db: &Connection, tenant: &str, plan: &Plan) {
     let tx = db.unchecked_transaction().unwrap();
-    for chunk in &plan.chunks {
-        tx.execute(INSERT_EVENTS, rusqlite::params![tenant, chunk.rows])
+    for (sql, params) in plan_statements(tenant, plan) {
+        tx.execute(sql, params_from_iter(params.iter().map(to_sql)))
             .unwrap();
     }
-    tx.execute(
-        UPSERT_CHAIN_HEAD,
-        rusqlite::params![tenant, plan.head.seq as i64, plan.head.hash],
-    )
-    .unwrap();
     tx.commit().unwrap();
 }
 
@@ -330,4 +327,85 @@ fn stored_bodies_are_the_sealed_text_byte_for_byte() {
             Some(recomputed.actual_hash.as_str())
         );
     }
+}
+
+#[test]
+fn search_text_targets_and_rollups_are_written_with_the_events() {
+    let db = database();
+    let events = serde_json::json!([
+        {"action": "notebook.update", "occurred_at": "2024-06-01T10:15:00Z", "outcome": "success",
+         "actor": {"id": "u1", "name": "Jane Doe"}, "scope": {"environment": "prod"},
+         "targets": [{"type": "notebook", "id": "nb1"}, {"type": "folder", "id": "f1"}],
+         "payload": {"code": "df = load_sales()"}},
+        {"action": "notebook.update", "occurred_at": "2024-06-01T10:45:00Z", "outcome": "failure",
+         "actor": {"id": "u2"}, "scope": {"environment": "prod"},
+         "targets": [{"type": "notebook", "id": "nb1"}]},
+        {"action": "app.delete", "occurred_at": "2024-06-01T11:05:00Z", "outcome": "success",
+         "actor": {"id": "u1"}}
+    ]);
+    store(&db, "acme", &events.to_string());
+    store(&db, "other", &events.to_string());
+    let ids_matching = |query: &str| -> Vec<String> {
+        let mut stmt = db
+            .prepare(
+                "SELECT e.id FROM events_fts JOIN events e ON e.rowid = events_fts.rowid \
+                 WHERE events_fts MATCH ?1 AND e.tenant = 'acme'",
+            )
+            .unwrap();
+        let rows = stmt.query_map([query], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    assert_eq!(ids_matching("load_sales").len(), 1, "payload code");
+    assert_eq!(ids_matching("\"jane doe\"").len(), 1, "actor name");
+    assert_eq!(ids_matching("nb1").len(), 2, "target id");
+    assert_eq!(ids_matching("code").len(), 0, "payload keys are not text");
+
+    let history: Vec<(String, i64)> = db
+        .prepare(
+            "SELECT event_id, occurred_at FROM event_targets WHERE tenant = 'acme' \
+             AND target_type = 'notebook' AND target_id = 'nb1' ORDER BY occurred_at",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(history.len(), 2);
+    assert!(history[0].1 < history[1].1);
+
+    let counts: Vec<(i64, i64, String, String, i64)> = db
+        .prepare(
+            "SELECT span, bucket, environment, outcome, n FROM event_counts \
+             WHERE tenant = 'acme' ORDER BY span, bucket, environment, outcome",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let hour = 1_717_236_000_000; // 2024-06-01T10:00Z
+    let day = 1_717_200_000_000;
+    assert_eq!(
+        counts,
+        vec![
+            (3_600_000, hour, "prod".into(), "failure".into(), 1),
+            (3_600_000, hour, "prod".into(), "success".into(), 1),
+            (3_600_000, hour + 3_600_000, "".into(), "success".into(), 1),
+            (86_400_000, day, "".into(), "success".into(), 1),
+            (86_400_000, day, "prod".into(), "failure".into(), 1),
+            (86_400_000, day, "prod".into(), "success".into(), 1),
+        ]
+    );
+    // A second batch adds to the same buckets instead of replacing them.
+    store(&db, "acme", &events.to_string());
+    let total: i64 = db
+        .query_row(
+            "SELECT sum(n) FROM event_counts WHERE tenant = 'acme' AND span = 86400000",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(total, 6);
 }

@@ -11,9 +11,9 @@ use worker::{D1Database, D1PreparedStatement};
 use crate::error::{ApiError, Result};
 use crate::seal::{Head, Plan, Stored};
 use crate::sql::{
-    ListQuery, SqlValue, COUNT_UNSEALED, INSERT_EVENTS, PING, SELECT_CHAIN_HEAD,
+    plan_statements, ListQuery, SqlValue, COUNT_UNSEALED, PING, SELECT_CHAIN_HEAD,
     SELECT_CHAIN_RANGE, SELECT_EVENT, SELECT_HASH_AT, SELECT_IDEMPOTENT, SELECT_REDACTION,
-    UPSERT_CHAIN_HEAD, UPSERT_REDACTION,
+    UPSERT_REDACTION,
 };
 use crate::verify::ChainRow;
 
@@ -82,26 +82,10 @@ pub async fn write_plan(db: &D1Database, tenant: &str, plan: &Plan) -> Result<()
     if plan.chunks.is_empty() {
         return Ok(());
     }
-    let mut statements = Vec::with_capacity(plan.chunks.len() + 1);
-    for chunk in &plan.chunks {
-        statements.push(statement(
-            db,
-            INSERT_EVENTS,
-            &[
-                SqlValue::Text(tenant.into()),
-                SqlValue::Text(chunk.rows.clone()),
-            ],
-        )?);
-    }
-    statements.push(statement(
-        db,
-        UPSERT_CHAIN_HEAD,
-        &[
-            SqlValue::Text(tenant.into()),
-            SqlValue::Int(plan.head.seq as i64),
-            SqlValue::Text(plan.head.hash.clone()),
-        ],
-    )?);
+    let statements = plan_statements(tenant, plan)
+        .iter()
+        .map(|(sql, params)| statement(db, sql, params))
+        .collect::<Result<Vec<_>>>()?;
     let results = db.batch(statements).await?;
     match results.iter().find_map(|r| r.error()) {
         Some(error) => Err(ApiError::Internal(format!("insert failed: {error}"))),

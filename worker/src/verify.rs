@@ -11,72 +11,24 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::seal::Head;
-use crate::sql::event_columns;
+use crate::sql::{event_columns, EVENT_COLUMN_NAMES};
 
 /// Most events one verify request checks; longer ranges continue with `next_from_seq`.
 pub const MAX_RANGE: u64 = 100_000;
 
-/// Names of the queried columns, in [`event_columns`] order, for messages.
-const COLUMN_NAMES: [&str; 14] = [
-    "id",
-    "occurred_at",
-    "received_at",
-    "action",
-    "category",
-    "outcome",
-    "severity",
-    "actor_type",
-    "actor_id",
-    "actor_email",
-    "environment",
-    "workspace",
-    "ip",
-    "idempotency_key",
-];
-
-/// One stored row of the chain, as [`crate::sql::SELECT_CHAIN_RANGE`] reads it.
+/// One stored row of the chain, as [`crate::sql::SELECT_CHAIN_RANGE`] reads it: its `seq`, its
+/// sealed body and its queried columns ([`EVENT_COLUMN_NAMES`]).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ChainRow {
     /// Stored `seq` column.
     pub seq: u64,
-    /// Stored columns.
+    /// Stored `id` column.
     pub id: String,
-    pub occurred_at: Option<i64>,
-    pub received_at: Option<i64>,
-    pub action: Option<String>,
-    pub category: Option<String>,
-    pub outcome: Option<String>,
-    pub severity: Option<String>,
-    pub actor_type: Option<String>,
-    pub actor_id: Option<String>,
-    pub actor_email: Option<String>,
-    pub environment: Option<String>,
-    pub workspace: Option<String>,
-    pub ip: Option<String>,
-    pub idempotency_key: Option<String>,
     /// The sealed body.
     pub body: String,
-}
-
-impl ChainRow {
-    fn columns(&self) -> Vec<Value> {
-        vec![
-            self.id.clone().into(),
-            self.occurred_at.into(),
-            self.received_at.into(),
-            self.action.clone().into(),
-            self.category.clone().into(),
-            self.outcome.clone().into(),
-            self.severity.clone().into(),
-            self.actor_type.clone().into(),
-            self.actor_id.clone().into(),
-            self.actor_email.clone().into(),
-            self.environment.clone().into(),
-            self.workspace.clone().into(),
-            self.ip.clone().into(),
-            self.idempotency_key.clone().into(),
-        ]
-    }
+    /// Every column, `id` included, by name.
+    #[serde(flatten)]
+    pub columns: serde_json::Map<String, Value>,
 }
 
 /// Walks one range of a chain.
@@ -193,18 +145,21 @@ impl Verifier {
                 )
             }
             Ok(event) => {
-                let sealed = serde_json::to_value(event_columns(&event))
-                    .expect("strings and integers always serialise");
-                let stored = row.columns();
-                for (i, name) in COLUMN_NAMES.iter().enumerate() {
-                    if sealed[i] != stored[i] {
+                let sealed = event_columns(&event);
+                for (name, column) in EVENT_COLUMN_NAMES.iter().zip(sealed) {
+                    let sealed = serde_json::to_value(column).unwrap_or_default();
+                    let stored = match name {
+                        &"id" => Value::String(row.id.clone()),
+                        _ => row.columns.get(*name).cloned().unwrap_or_default(),
+                    };
+                    if sealed != stored {
                         return self.fail(
                             row.seq,
                             id,
                             "column_edited",
                             format!(
                                 "column `{name}` holds {} but the sealed event says {}: the row was edited",
-                                stored[i], sealed[i]
+                                stored, sealed
                             ),
                         );
                     }

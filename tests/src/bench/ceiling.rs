@@ -1,12 +1,13 @@
 //! The ceiling for ingestion: sealed rows inserted straight into an SQLite file with the project's
-//! migrations (same schema, same indexes) and the worker's own insert statement, one transaction per
+//! migrations (same schema, same indexes) and the worker's own statements (events, search text,
+//! targets, rollups, chain head), one transaction per
 //! request as D1's `batch()` does, durable on commit (WAL, `synchronous=FULL`).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use evident_worker::seal::Plan;
-use evident_worker::sql::{INSERT_EVENTS, UPSERT_CHAIN_HEAD};
+use evident_worker::sql::{plan_statements, SqlValue, INSERT_EVENTS};
 use rusqlite::Connection;
 
 /// Inserts every plan (one transaction each) into a fresh database under `dir`; returns the time taken
@@ -24,16 +25,18 @@ pub fn run(dir: &Path, plans: &[Plan]) -> (Duration, usize) {
     let mut events = 0;
     for plan in plans {
         let tx = db.transaction().expect("transaction");
-        for chunk in &plan.chunks {
-            events += tx
-                .execute(INSERT_EVENTS, rusqlite::params!["bench", chunk.rows])
+        for (sql, params) in plan_statements("bench", plan) {
+            let params = params.iter().map(|value| match value {
+                SqlValue::Text(text) => rusqlite::types::Value::Text(text.clone()),
+                SqlValue::Int(n) => rusqlite::types::Value::Integer(*n),
+            });
+            let changed = tx
+                .execute(sql, rusqlite::params_from_iter(params))
                 .expect("insert");
+            if sql == INSERT_EVENTS {
+                events += changed;
+            }
         }
-        tx.execute(
-            UPSERT_CHAIN_HEAD,
-            rusqlite::params!["bench", plan.head.seq as i64, plan.head.hash],
-        )
-        .expect("head");
         tx.commit().expect("commit");
     }
     (started.elapsed(), events)
