@@ -83,7 +83,7 @@ mod tests {
             "actor": {"type": "user", "id": "u1", "name": "Jane Doe", "email": "jane@corp.com"},
             "category": "execute",
             "context": {},
-            "description": "Evaluated a cell",
+            "description": "Evaluated a step",
             "error": {"code": "E42", "message": "division by zero"},
             "id": "e1",
             "metadata": {"cell": "c7", "count": 3},
@@ -102,7 +102,7 @@ mod tests {
         let text = event_text(&event);
         for word in [
             "code.evaluate",
-            "Evaluated a cell",
+            "Evaluated a step",
             "Jane Doe",
             "jane@corp.com",
             "bob@corp.com",

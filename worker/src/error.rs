@@ -56,6 +56,14 @@ impl ApiError {
         }
     }
 
+    /// A search query (`q`) that cannot be read or searched: 400, with the span in the message.
+    pub fn query(err: evident_shared::query::QueryError) -> ApiError {
+        ApiError::BadRequest {
+            code: "invalid_query",
+            message: format!("`q`: {err}"),
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {

@@ -13,6 +13,9 @@ pub mod geo;
 mod geo_sqlite_tests;
 pub mod ingest;
 pub mod params;
+pub mod query;
+#[cfg(test)]
+mod query_sqlite_tests;
 mod respond;
 mod routes;
 pub mod seal;

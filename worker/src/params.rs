@@ -3,6 +3,7 @@
 
 use evident_shared::cursor::Cursor;
 use evident_shared::event::Outcome;
+use evident_shared::query::parse;
 use evident_shared::timestamp::{check_range, parse_rfc3339, Millis};
 
 use crate::error::{ApiError, Result};
@@ -12,7 +13,7 @@ use crate::sql::{ActionMatch, ListQuery};
 pub const MAX_LIMIT: u32 = 500;
 
 const KNOWN: &[&str] = &[
-    "from", "to", "actor", "action", "outcome", "cursor", "limit",
+    "q", "from", "to", "actor", "action", "outcome", "cursor", "limit",
 ];
 
 fn invalid(message: String) -> ApiError {
@@ -22,15 +23,19 @@ fn invalid(message: String) -> ApiError {
     }
 }
 
-/// Parses the list parameters.
-pub fn list_query(pairs: &[(String, String)]) -> Result<ListQuery> {
-    let mut q = ListQuery::default();
+/// Parses the list parameters; `now` is when relative times in `q` count from.
+pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> {
+    let mut q = ListQuery {
+        now,
+        ..ListQuery::default()
+    };
     for (name, value) in pairs {
         let value = value.trim();
         if value.is_empty() {
             continue;
         }
         match name.as_str() {
+            "q" => q.filter = parse(value).map_err(ApiError::query)?,
             "from" => q.from = Some(instant("from", value)?),
             "to" => q.to = Some(instant("to", value)?),
             "actor" => q.actor = Some(value.to_string()),
@@ -111,6 +116,10 @@ fn action(value: &str) -> Result<ActionMatch> {
 mod tests {
     use super::*;
 
+    fn list_query_at(pairs: &[(String, String)]) -> Result<ListQuery> {
+        list_query(pairs, 1_717_300_000_000)
+    }
+
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -119,7 +128,7 @@ mod tests {
 
     #[test]
     fn reads_every_parameter() {
-        let q = list_query(&pairs(&[
+        let q = list_query_at(&pairs(&[
             ("from", "2024-06-01T00:00:00Z"),
             ("to", "1717286400000"),
             ("actor", "alice@corp.com"),
@@ -146,11 +155,11 @@ mod tests {
             ("cursor", "nope", "`cursor`"),
             ("colour", "red", "`colour`"),
         ] {
-            let err = list_query(&pairs(&[(name, value)])).unwrap_err();
+            let err = list_query_at(&pairs(&[(name, value)])).unwrap_err();
             assert_eq!(err.status(), 400);
             assert!(err.to_string().contains(needle), "{name}: {err}");
         }
-        let err = list_query(&pairs(&[
+        let err = list_query_at(&pairs(&[
             ("from", "2024-06-02T00:00:00Z"),
             ("to", "2024-06-01T00:00:00Z"),
         ]))

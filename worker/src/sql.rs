@@ -8,6 +8,9 @@ use evident_shared::search::event_text;
 use evident_shared::timestamp::{parse_rfc3339, Millis};
 use evident_shared::Event;
 
+use evident_shared::query::{Query, QueryError};
+
+use crate::query::{push_conditions, Table};
 use crate::seal::Plan;
 
 /// Inserts a chunk of sealed events in one statement. `?2` is a JSON array with one array per event:
@@ -273,6 +276,10 @@ pub struct ListQuery {
     pub action: Option<ActionMatch>,
     /// Only events with one of these outcomes (empty: any).
     pub outcomes: Vec<Outcome>,
+    /// The search query (`q`); empty matches everything.
+    pub filter: Query,
+    /// The instant relative times in `filter` count from.
+    pub now: Millis,
     /// Continue after this position.
     pub cursor: Option<Cursor>,
     /// Page size.
@@ -288,6 +295,8 @@ impl Default for ListQuery {
             actor: None,
             action: None,
             outcomes: Vec::new(),
+            filter: Query::default(),
+            now: 0,
             cursor: None,
             limit: DEFAULT_LIMIT,
         }
@@ -296,14 +305,26 @@ impl Default for ListQuery {
 
 /// Assembles SQL from fixed fragments while numbering the bound values.
 #[derive(Debug, Default)]
-struct Builder {
+pub struct Builder {
     sql: String,
     params: Vec<SqlValue>,
 }
 
 impl Builder {
-    fn push(&mut self, fragment: &'static str) {
+    /// Appends fixed SQL text (never a value).
+    pub fn push(&mut self, fragment: &'static str) {
         self.sql.push_str(fragment);
+    }
+
+    /// Binds a value and appends its placeholder.
+    pub fn bind_push(&mut self, value: SqlValue) {
+        let placeholder = self.bind(value);
+        self.sql.push_str(&placeholder);
+    }
+
+    /// The SQL and its parameters.
+    pub fn finish(self) -> (String, Vec<SqlValue>) {
+        (self.sql, self.params)
     }
 
     /// Binds a value and returns its placeholder, e.g. `?3`.
@@ -326,7 +347,7 @@ impl Builder {
 
 /// The exclusive upper bound of a prefix range: `app.` -> `app/`, so `action >= 'app.' AND action <
 /// 'app/'` uses the index where `LIKE` would not (and needs no escaping of `%` or `_`).
-fn prefix_end(prefix: &str) -> Option<String> {
+pub fn prefix_end(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
     while let Some(last) = chars.pop() {
         if let Some(next) = char::from_u32(last as u32 + 1) {
@@ -339,8 +360,9 @@ fn prefix_end(prefix: &str) -> Option<String> {
 
 impl ListQuery {
     /// The SQL and parameters that fetch one page plus one row (to tell whether another page exists).
-    /// Selects `occurred_at, id, body`, newest first.
-    pub fn to_sql(&self, tenant: &str) -> (String, Vec<SqlValue>) {
+    /// Selects `occurred_at, id, body`, newest first. Fails only for a query term that cannot be
+    /// searched (see [`crate::query::push_conditions`]).
+    pub fn to_sql(&self, tenant: &str) -> Result<(String, Vec<SqlValue>), QueryError> {
         use SqlValue::{Int, Text};
         let mut b = Builder::default();
         b.push_bound(
@@ -387,6 +409,7 @@ impl ListQuery {
             }
             b.push(")");
         }
+        push_conditions(&mut b, &self.filter, self.now, Table::Events)?;
         if let Some(cursor) = &self.cursor {
             b.push_bound(
                 " AND (occurred_at < {} OR (occurred_at = {} AND id < {}))",
@@ -401,7 +424,7 @@ impl ListQuery {
             " ORDER BY occurred_at DESC, id DESC LIMIT {}",
             vec![Int(i64::from(self.limit) + 1)],
         );
-        (b.sql, b.params)
+        Ok(b.finish())
     }
 }
 
@@ -422,7 +445,7 @@ mod tests {
             outcomes: vec![Outcome::Failure, Outcome::Denied],
             ..query()
         };
-        let (sql, params) = q.to_sql(evil);
+        let (sql, params) = q.to_sql(evil).unwrap();
         assert!(!sql.contains('\''), "{sql}");
         assert_eq!(params.len(), 7);
         assert_eq!(params[0], SqlValue::Text(evil.into()));

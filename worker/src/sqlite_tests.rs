@@ -36,7 +36,7 @@ pub(crate) fn database() -> Connection {
     db
 }
 
-fn to_sql(value: &SqlValue) -> rusqlite::types::Value {
+pub(crate) fn to_sql(value: &SqlValue) -> rusqlite::types::Value {
     match value {
         SqlValue::Text(t) => rusqlite::types::Value::Text(t.clone()),
         SqlValue::Int(n) => rusqlite::types::Value::Integer(*n),
@@ -104,7 +104,7 @@ pub(crate) fn write(db: &Connection, tenant: &str, plan: &Plan) {
 }
 
 fn list(db: &Connection, tenant: &str, query: &ListQuery) -> Vec<(i64, String, String)> {
-    let (sql, params) = query.to_sql(tenant);
+    let (sql, params) = query.to_sql(tenant).unwrap();
     let mut stmt = db.prepare(&sql).unwrap();
     let rows = stmt
         .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
@@ -115,7 +115,7 @@ fn list(db: &Connection, tenant: &str, query: &ListQuery) -> Vec<(i64, String, S
 }
 
 fn query_plan(db: &Connection, tenant: &str, query: &ListQuery) -> String {
-    let (sql, params) = query.to_sql(tenant);
+    let (sql, params) = query.to_sql(tenant).unwrap();
     let mut stmt = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
     let rows = stmt
         .query_map(params_from_iter(params.iter().map(to_sql)), |r| {

@@ -162,7 +162,7 @@ pub async fn list_events(
     tenant: &str,
     query: &ListQuery,
 ) -> Result<(Vec<String>, Option<Cursor>)> {
-    let (sql, params) = query.to_sql(tenant);
+    let (sql, params) = query.to_sql(tenant).map_err(ApiError::query)?;
     let mut rows: Vec<ListRow> = statement(db, &sql, &params)?.all().await?.results()?;
     let next = if rows.len() > query.limit as usize {
         rows.truncate(query.limit as usize);

@@ -181,7 +181,8 @@ fn browser_client(req: &Request) -> Option<Client> {
 
 pub async fn list(req: &Request, env: &Env) -> Result<Response> {
     let caller = authorize(req, env, KeyScope::Read)?;
-    let query = params::list_query(&query_pairs(req)?)?;
+    let now = worker::js_sys::Date::now() as i64;
+    let query = params::list_query(&query_pairs(req)?, now)?;
     let (bodies, next) = store::list_events(&env.d1("DB")?, &caller.tenant, &query).await?;
     // Stored bodies are canonical JSON already: splice them in rather than parse and print each again.
     let mut json = String::with_capacity(bodies.iter().map(|b| b.len() + 1).sum::<usize>() + 64);
