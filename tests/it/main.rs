@@ -12,6 +12,7 @@ mod enrichment;
 mod errors;
 mod ingest;
 mod query;
+mod search;
 mod support;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -27,6 +28,7 @@ fn main() {
     let tests: Vec<Test> = [
         ingest::TESTS,
         query::TESTS,
+        search::TESTS,
         errors::TESTS,
         adapters::TESTS,
         enrichment::TESTS,

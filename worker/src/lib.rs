@@ -7,6 +7,7 @@
 //! checks keys.
 
 pub mod auth;
+pub mod counts;
 pub mod error;
 pub mod geo;
 #[cfg(test)]

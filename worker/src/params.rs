@@ -16,7 +16,7 @@ const KNOWN: &[&str] = &[
     "q", "from", "to", "actor", "action", "outcome", "cursor", "limit",
 ];
 
-fn invalid(message: String) -> ApiError {
+pub(crate) fn invalid(message: String) -> ApiError {
     ApiError::BadRequest {
         code: "invalid_query",
         message,
@@ -81,7 +81,7 @@ pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> 
     Ok(q)
 }
 
-fn instant(name: &str, value: &str) -> Result<Millis> {
+pub(crate) fn instant(name: &str, value: &str) -> Result<Millis> {
     let parsed = match value.parse::<i64>() {
         Ok(ms) => check_range(ms),
         Err(_) => parse_rfc3339(value),

@@ -32,6 +32,14 @@ pub fn rollup_column(field: &Field) -> Option<&'static str> {
     }
 }
 
+/// How the rollups store a dimension: as the events do.
+fn rollup_case(field: &Field) -> Case {
+    match field {
+        Field::Action | Field::Category | Field::Outcome => Case::Lower,
+        _ => Case::Kept,
+    }
+}
+
 /// True when every term filters on a rollup dimension, so counts can come from the rollups.
 pub fn fits_rollups(query: &Query) -> bool {
     query.terms.iter().all(|term| match &term.kind {
@@ -96,7 +104,7 @@ pub fn push_conditions(
                     match table {
                         Table::Events => push_field(b, field, value, now),
                         Table::Counts => match rollup_column(field) {
-                            Some(column) => push_column(b, column, Case::Kept, value, now),
+                            Some(column) => push_column(b, column, rollup_case(field), value, now),
                             None => return Err(unsupported(term.span, &field.name())),
                         },
                     }

@@ -258,3 +258,139 @@ fn selective_fields_and_free_text_use_their_indexes() {
         );
     }
 }
+
+mod counting {
+    use super::*;
+    use crate::counts::{count_sql, Key, DAY, HOUR};
+    use evident_shared::query::Field;
+
+    /// Events spread over ten days, every 37 minutes, so hours and days are partly filled.
+    fn spread(db: &Connection) {
+        let start = 1_717_200_000_000_i64 - 10 * DAY;
+        let events: Vec<Value> = (0..390)
+            .map(|i| {
+                let action = ["app.create", "app.delete", "notebook.update"][i % 3];
+                let outcome = ["success", "failure", "denied", "success"][i % 4];
+                json!({
+                    "action": action,
+                    "occurred_at": start + (i as i64) * 37 * 60_000,
+                    "outcome": outcome,
+                    "actor": {"id": format!("u{}", i % 7)},
+                    "scope": {"environment": if i % 5 == 0 { "dev" } else { "prod" }},
+                    "description": if i % 9 == 0 { "rotated keys" } else { "routine" },
+                })
+            })
+            .collect();
+        store(db, "acme", &Value::Array(events.clone()).to_string());
+        store(db, "other", &Value::Array(events).to_string());
+    }
+
+    fn run(
+        db: &Connection,
+        sql: &str,
+        params: &[crate::sql::SqlValue],
+    ) -> Vec<(i64, Option<String>, i64)> {
+        let mut stmt = db.prepare(sql).unwrap();
+        let rows = stmt
+            .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        let mut rows: Vec<_> = rows.map(Result::unwrap).collect();
+        rows.sort();
+        rows
+    }
+
+    /// The same counts straight from the events, as the oracle.
+    fn oracle(
+        db: &Connection,
+        from: i64,
+        to: i64,
+        interval: i64,
+        column: &str,
+        filter: &str,
+    ) -> Vec<(i64, Option<String>, i64)> {
+        let sql = format!(
+            "SELECT occurred_at - (occurred_at % {interval}), {column}, count(*) FROM events \
+             WHERE tenant = 'acme' AND occurred_at >= {from} AND occurred_at < {to} {filter} GROUP BY 1, 2"
+        );
+        run(db, &sql, &[])
+    }
+
+    #[test]
+    fn rollups_and_events_give_the_same_counts_for_any_range() {
+        let db = database();
+        spread(&db);
+        let t = 1_717_200_000_000_i64;
+        let ranges = [
+            (t - 10 * DAY, t + DAY),
+            (
+                t - 9 * DAY + 3 * HOUR + 17 * 60_000,
+                t - 2 * DAY - 5 * 60_000,
+            ),
+            (t - 5 * DAY, t - 5 * DAY + 50 * 60_000),
+            (t - 3 * DAY - 1, t - DAY + 1),
+        ];
+        for (from, to) in ranges {
+            for (interval, q, filter) in [
+                (DAY, "", ""),
+                (HOUR, "", ""),
+                (6 * HOUR, "env:prod", "AND environment = 'prod'"),
+                (15 * 60_000, "", ""),
+                (DAY, "-outcome:denied", "AND outcome != 'denied'"),
+                (DAY, "rotated", "AND body LIKE '%rotated%'"),
+                (HOUR, "actor:u3", "AND actor_id = 'u3'"),
+            ] {
+                let key = Key::Buckets {
+                    interval,
+                    group: Some(Field::Outcome),
+                };
+                let (sql, params) =
+                    count_sql("acme", &parse(q).unwrap(), NOW, (from, to), &key, 100).unwrap();
+                assert_eq!(
+                    run(&db, &sql, &params),
+                    oracle(&db, from, to, interval, "outcome", filter),
+                    "`{q}` every {interval} ms over {from}..{to}"
+                );
+            }
+            let key = Key::Field(Field::Action);
+            let (sql, params) =
+                count_sql("acme", &parse("").unwrap(), NOW, (from, to), &key, 100).unwrap();
+            let facets: Vec<_> = run(&db, &sql, &params);
+            let want: Vec<_> = oracle(&db, from, to, i64::MAX, "action", "")
+                .into_iter()
+                .map(|(_, v, n)| (0, v, n))
+                .collect();
+            assert_eq!(facets, want, "facets over {from}..{to}");
+        }
+    }
+
+    #[test]
+    fn long_ranges_read_the_rollups_not_the_events() {
+        let db = database();
+        spread(&db);
+        let t = 1_717_200_000_000_i64;
+        let key = Key::Buckets {
+            interval: DAY,
+            group: Some(Field::Outcome),
+        };
+        let (sql, params) = count_sql(
+            "acme",
+            &parse("env:prod").unwrap(),
+            NOW,
+            (t - 90 * DAY, t),
+            &key,
+            100,
+        )
+        .unwrap();
+        let mut stmt = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(params_from_iter(params.iter().map(to_sql)), |r| r.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let plan = plan.join("\n");
+        assert!(plan.contains("SEARCH event_counts"), "{plan}");
+        assert!(!plan.contains("SCAN events"), "{plan}");
+    }
+}

@@ -189,3 +189,19 @@ pub async fn ping(db: &D1Database) -> Result<()> {
     db.prepare(PING).first::<i64>(Some("ok")).await?;
     Ok(())
 }
+
+/// One row of [`crate::counts::count_sql`].
+#[derive(Debug, Deserialize)]
+pub struct CountRow {
+    /// Bucket start (ms), 0 for facets.
+    pub bucket: i64,
+    /// The field's value; `None` when absent or not grouped.
+    pub value: Option<String>,
+    /// Events counted.
+    pub n: i64,
+}
+
+/// Runs a counting query.
+pub async fn counts(db: &D1Database, sql: &str, params: &[SqlValue]) -> Result<Vec<CountRow>> {
+    Ok(statement(db, sql, params)?.all().await?.results()?)
+}

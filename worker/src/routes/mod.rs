@@ -5,6 +5,7 @@ mod adapters;
 mod events;
 mod health;
 pub mod settings;
+mod stats;
 mod verify;
 
 use worker::{Env, Method, Request, Response};
@@ -32,6 +33,8 @@ pub async fn handle(req: Request, env: Env) -> Response {
             .map(|r| r.with_status(204))
             .map_err(ApiError::from),
         (Method::Get, ["api", "v1", "verify"]) => verify::get(&req, &env).await,
+        (Method::Get, ["api", "v1", "facets"]) => stats::facets(&req, &env).await,
+        (Method::Get, ["api", "v1", "histogram"]) => stats::histogram(&req, &env).await,
         (Method::Get, ["api", "v1", "settings", "redaction"]) => {
             settings::get_redaction(&req, &env).await
         }
@@ -52,7 +55,9 @@ pub async fn handle(req: Request, env: Env) -> Response {
         }),
         (_, ["api", "v1", "events", _])
         | (_, ["api", "v1", "health"])
-        | (_, ["api", "v1", "verify"]) => Err(ApiError::MethodNotAllowed {
+        | (_, ["api", "v1", "verify"])
+        | (_, ["api", "v1", "facets"])
+        | (_, ["api", "v1", "histogram"]) => Err(ApiError::MethodNotAllowed {
             method: method.to_string(),
             allowed: "GET",
         }),

@@ -1,0 +1,194 @@
+//! The query language, facets and histograms through a real `wrangler dev`: `q` on the list, top
+//! values with counts, and counts over time, each checked against the events the test sent. This
+//! module's events live in March 2019 and in project `srch`, apart from every other test's.
+
+use evident_tests::server::Server;
+use serde_json::{json, Value};
+
+use crate::support::{encode, ingest, list_all, read};
+use crate::Test;
+
+pub const TESTS: &[Test] = &[
+    (
+        "search::q_selects_events_and_errors_point_at_the_term",
+        q_selects_events_and_errors_point_at_the_term,
+    ),
+    (
+        "search::facets_and_histograms_count_exactly",
+        facets_and_histograms_count_exactly,
+    ),
+];
+
+/// 3 days of events, one every 5 hours from 2019-03-01T02:00Z: 15 events.
+fn send(server: &Server) -> Vec<Value> {
+    let start = 1_551_405_600_000_i64; // 2019-03-01T02:00:00Z
+    let events: Vec<Value> = (0..15)
+        .map(|i| {
+            let outcome = ["success", "failure", "denied"][i % 3];
+            let action = ["pipeline.run", "connection.update"][i % 2];
+            let env = if i % 4 == 0 { "dev" } else { "prod" };
+            let mut e = json!({
+                "action": action,
+                "occurred_at": start + (i as i64) * 5 * 3_600_000,
+                "outcome": outcome,
+                "actor": {"id": format!("srch-u{}", i % 3), "email": format!("srch{}@corp.com", i % 3)},
+                "scope": {"environment": env, "project": "srch"},
+                "targets": [{"type": "connection", "id": format!("conn-{}", i % 2)}],
+                "idempotency_key": format!("srch-{i}"),
+            });
+            if i % 5 == 0 {
+                e["payload"] = json!({"code": "SELECT * FROM quarterly_revenue"});
+            }
+            e
+        })
+        .collect();
+    let answer = ingest(server, &json!(events));
+    assert!(matches!(answer.status, 200 | 201), "{}", answer.text);
+    events
+}
+
+fn search(server: &Server, q: &str) -> Vec<Value> {
+    list_all(server, &format!("q={}", encode(q)))
+}
+
+fn q_selects_events_and_errors_point_at_the_term(server: &Server) {
+    let events = send(server);
+    let count = |keep: &dyn Fn(&Value) -> bool| events.iter().filter(|e| keep(e)).count();
+    for (q, want) in [
+        ("project:srch", 15),
+        (
+            "project:srch outcome:failure,denied",
+            count(&|e| e["outcome"] != "success"),
+        ),
+        (
+            "project:srch -env:dev",
+            count(&|e| e["scope"]["environment"] == "prod"),
+        ),
+        (
+            "project:srch action:pipeline.*",
+            count(&|e| e["action"] == "pipeline.run"),
+        ),
+        (
+            "actor:srch1@corp.com",
+            count(&|e| e["actor"]["id"] == "srch-u1"),
+        ),
+        ("project:srch target:connection:conn-1", 7),
+        ("quarterly_revenue project:srch", 3),
+        ("project:srch occurred:>=2019-03-02 occurred:<2019-03-03", 5),
+    ] {
+        let got = search(server, q);
+        assert_eq!(got.len(), want, "`{q}`");
+    }
+    let answer = read(
+        server,
+        &format!("/api/v1/events?q={}", encode("outcome:failure actr:x")),
+    );
+    assert_eq!(answer.status, 400, "{}", answer.text);
+    assert_eq!(answer.error_code(), "invalid_query");
+    let message = answer.error_message();
+    assert!(
+        message.contains("`actr`") && message.contains("16..20") && message.contains("actor"),
+        "{message}"
+    );
+}
+
+fn facets_and_histograms_count_exactly(server: &Server) {
+    let events = send(server);
+    let march = "from=2019-03-01T00:00:00Z&to=2019-03-08T00:00:00Z";
+    let tally = |field: &dyn Fn(&Value) -> String| {
+        let mut counts = std::collections::BTreeMap::new();
+        for e in &events {
+            *counts.entry(field(e)).or_insert(0_i64) += 1;
+        }
+        counts
+    };
+    let outcomes = tally(&|e| e["outcome"].as_str().unwrap().to_string());
+
+    // Only this module's events fall in March 2019: the rollups answer, exactly.
+    let answer = read(server, &format!("/api/v1/facets?field=outcome,env&{march}"));
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.json["from_rollups"], true);
+    let facet = |json: &Value, name: &str| -> std::collections::BTreeMap<String, i64> {
+        json["facets"][name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["value"].as_str().unwrap().to_string(),
+                    v["count"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(facet(&answer.json, "outcome"), outcomes);
+    assert_eq!(facet(&answer.json, "env")["dev"], 4);
+    // A filter the rollups do not hold counts events instead, with the same result.
+    let answer = read(
+        server,
+        &format!("/api/v1/facets?field=outcome&q=project:srch&{march}"),
+    );
+    assert_eq!(answer.json["from_rollups"], false);
+    assert_eq!(facet(&answer.json, "outcome"), outcomes);
+
+    let per_day = |json: &Value| -> Vec<i64> {
+        json["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["total"].as_i64().unwrap())
+            .collect()
+    };
+    let answer = read(
+        server,
+        &format!("/api/v1/histogram?interval=1d&group=outcome&{march}"),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.json["interval_ms"], 86_400_000);
+    assert_eq!(answer.json["from_rollups"], true);
+    let days = |keep: &dyn Fn(&Value) -> bool| -> Vec<i64> {
+        let mut days = vec![0; 7];
+        for e in events.iter().filter(|e| keep(e)) {
+            let ms = e["occurred_at"].as_i64().unwrap();
+            days[((ms - 1_551_398_400_000) / 86_400_000) as usize] += 1;
+        }
+        days
+    };
+    assert_eq!(per_day(&answer.json), days(&|_| true));
+    assert_eq!(per_day(&answer.json), [5, 5, 4, 1, 0, 0, 0]);
+    let first = &answer.json["buckets"][0];
+    assert_eq!(first["start"], "2019-03-01T00:00:00.000Z");
+    assert_eq!(first["counts"]["success"], 2);
+    let answer = read(
+        server,
+        &format!(
+            "/api/v1/histogram?interval=1d&q={}&{march}",
+            encode("project:srch -outcome:denied")
+        ),
+    );
+    assert_eq!(answer.json["from_rollups"], false);
+    assert_eq!(per_day(&answer.json), days(&|e| e["outcome"] != "denied"));
+    // An automatic interval over a week is 1 or 3 hours; the total stays 15.
+    let answer = read(server, &format!("/api/v1/histogram?{march}"));
+    assert_eq!(per_day(&answer.json).iter().sum::<i64>(), 15);
+
+    for (path, needle) in [
+        (
+            "/api/v1/histogram?interval=1m&from=2019-01-01T00:00:00Z&to=2019-03-01T00:00:00Z",
+            "limit is 1000",
+        ),
+        ("/api/v1/histogram?interval=fortnight", "`interval`"),
+        ("/api/v1/histogram?group=description", "`group`"),
+        ("/api/v1/facets?field=colour", "`field`"),
+        ("/api/v1/facets", "`field`"),
+        ("/api/v1/facets?field=outcome&colour=red", "`colour`"),
+    ] {
+        let answer = read(server, path);
+        assert_eq!(answer.status, 400, "{path}: {}", answer.text);
+        assert!(
+            answer.error_message().contains(needle),
+            "{path}: {}",
+            answer.error_message()
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! Counting events for facets and histograms, as cheaply as the query allows. A time range is
+//! covered by whole days from the daily rollups, whole hours at its ends from the hourly rollups,
+//! and only the partial hours at its very ends from the events themselves, so the answer is exact
+//! and its cost depends on the length of the range, not on the number of events. A query that
+//! filters on something the rollups do not hold (free text, actors, ...) counts events instead.
+
+use evident_shared::query::{Field, Query, QueryError};
+use evident_shared::timestamp::Millis;
+
+use crate::query::{fits_rollups, push_conditions, rollup_column, Table};
+use crate::sql::{Builder, SqlValue};
+
+/// An hour, the span of the finer rollups.
+pub const HOUR: Millis = 3_600_000;
+/// A day, the span of the coarser rollups.
+pub const DAY: Millis = 86_400_000;
+
+/// How a half-open time range `[from, to)` is counted.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Cover {
+    /// Ranges of whole days, from the daily rollups.
+    pub days: Vec<(Millis, Millis)>,
+    /// Ranges of whole hours, from the hourly rollups.
+    pub hours: Vec<(Millis, Millis)>,
+    /// Ranges counted from the events.
+    pub events: Vec<(Millis, Millis)>,
+}
+
+fn floor(ms: Millis, span: Millis) -> Millis {
+    ms - ms.rem_euclid(span)
+}
+
+fn ceil(ms: Millis, span: Millis) -> Millis {
+    floor(ms + span - 1, span)
+}
+
+/// Covers `[from, to)` with the coarsest pieces allowed: days only when `use_days`, hours only when
+/// `use_hours` (a histogram whose buckets are not whole hours can use neither).
+pub fn cover(from: Millis, to: Millis, use_hours: bool, use_days: bool) -> Cover {
+    let mut c = Cover::default();
+    let (h0, h1) = (ceil(from, HOUR), floor(to, HOUR));
+    if !use_hours || h0 >= h1 {
+        if from < to {
+            c.events.push((from, to));
+        }
+        return c;
+    }
+    push_range(&mut c.events, from, h0);
+    push_range(&mut c.events, h1, to);
+    let (d0, d1) = (ceil(h0, DAY), floor(h1, DAY));
+    if use_days && d0 < d1 {
+        c.days.push((d0, d1));
+        push_range(&mut c.hours, h0, d0);
+        push_range(&mut c.hours, d1, h1);
+    } else {
+        c.hours.push((h0, h1));
+    }
+    c
+}
+
+fn push_range(ranges: &mut Vec<(Millis, Millis)>, from: Millis, to: Millis) {
+    if from < to {
+        ranges.push((from, to));
+    }
+}
+
+/// What to count by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    /// The values of one field (facets).
+    Field(Field),
+    /// Time buckets of this many ms, and optionally a field within each (histograms).
+    Buckets {
+        /// Bucket width; buckets start at multiples of it since the epoch.
+        interval: Millis,
+        /// The field each bucket is split by.
+        group: Option<Field>,
+    },
+}
+
+/// The events column of a field that can be counted, for facets and histogram groups.
+pub fn events_column(field: &Field) -> Option<&'static str> {
+    Some(match field {
+        Field::Env => "environment",
+        Field::Workspace => "workspace",
+        Field::Action => "action",
+        Field::Category => "category",
+        Field::Outcome => "outcome",
+        Field::Severity => "severity",
+        Field::Actor | Field::ActorId => "actor_id",
+        Field::ActorType => "actor_type",
+        Field::Org => "organization",
+        Field::Project => "project",
+        Field::App => "app",
+        Field::Country => "country",
+        Field::Source => "source",
+        _ => return None,
+    })
+}
+
+/// Whether the rollups can answer: the query and the key only use rollup dimensions.
+pub fn uses_rollups(query: &Query, key: &Key) -> bool {
+    let field = match key {
+        Key::Field(field) => Some(field),
+        Key::Buckets { group, .. } => group.as_ref(),
+    };
+    fits_rollups(query) && field.is_none_or(|f| rollup_column(f).is_some())
+}
+
+/// The SQL that counts the events of `tenant` matching `query` in `[from, to)` by `key`: rows of
+/// `(bucket, value, n)` (`bucket` 0 for facets, `value` NULL without a field), largest counts first
+/// for facets, by bucket for histograms. `limit` caps the facet values.
+pub fn count_sql(
+    tenant: &str,
+    query: &Query,
+    now: Millis,
+    (from, to): (Millis, Millis),
+    key: &Key,
+    limit: u32,
+) -> Result<(String, Vec<SqlValue>), QueryError> {
+    let rollups = uses_rollups(query, key);
+    let (field, interval) = match key {
+        Key::Field(field) => (Some(field), None),
+        Key::Buckets { interval, group } => (group.as_ref(), Some(*interval)),
+    };
+    let c = if rollups {
+        let hours = interval.is_none_or(|i| i % HOUR == 0);
+        let days = interval.is_none_or(|i| i % DAY == 0);
+        cover(from, to, hours, days)
+    } else {
+        cover(from, to, false, false)
+    };
+    let mut b = Builder::default();
+    b.push("SELECT bucket, nullif(value, '') AS value, sum(n) AS n FROM (");
+    let mut first = true;
+    if !c.days.is_empty() || !c.hours.is_empty() {
+        first = false;
+        push_select(
+            &mut b,
+            interval,
+            field.and_then(rollup_column),
+            "bucket",
+            "n",
+            "event_counts",
+        );
+        b.bind_push(SqlValue::Text(tenant.into()));
+        b.push(" AND (");
+        let spans = [(DAY, &c.days), (HOUR, &c.hours)];
+        let mut any = false;
+        for (span, ranges) in spans {
+            for (start, end) in ranges.iter() {
+                if any {
+                    b.push(" OR ");
+                }
+                any = true;
+                b.push("(span = ");
+                b.bind_push(SqlValue::Int(span));
+                b.push(" AND bucket >= ");
+                b.bind_push(SqlValue::Int(*start));
+                b.push(" AND bucket < ");
+                b.bind_push(SqlValue::Int(*end));
+                b.push(")");
+            }
+        }
+        b.push(")");
+        push_conditions(&mut b, query, now, Table::Counts)?;
+    }
+    if !c.events.is_empty() {
+        if !first {
+            b.push(" UNION ALL ");
+        }
+        first = false;
+        push_select(
+            &mut b,
+            interval,
+            field.and_then(events_column),
+            "occurred_at",
+            "1",
+            "events",
+        );
+        b.bind_push(SqlValue::Text(tenant.into()));
+        b.push(" AND (");
+        for (i, (start, end)) in c.events.iter().enumerate() {
+            if i > 0 {
+                b.push(" OR ");
+            }
+            b.push("(events.occurred_at >= ");
+            b.bind_push(SqlValue::Int(*start));
+            b.push(" AND events.occurred_at < ");
+            b.bind_push(SqlValue::Int(*end));
+            b.push(")");
+        }
+        b.push(")");
+        push_conditions(&mut b, query, now, Table::Events)?;
+    }
+    if first {
+        // An empty range: no rows, with the same columns.
+        b.push("SELECT 0 AS bucket, NULL AS value, 0 AS n WHERE false");
+    }
+    b.push(") GROUP BY bucket, value");
+    match interval {
+        None => {
+            b.push(" ORDER BY n DESC, value LIMIT ");
+            b.bind_push(SqlValue::Int(i64::from(limit)));
+        }
+        Some(_) => b.push(" ORDER BY bucket, n DESC"),
+    }
+    Ok(b.finish())
+}
+
+/// `SELECT <bucket> AS bucket, <column> AS value, <n> AS n FROM <table> WHERE <table>.tenant = `
+fn push_select(
+    b: &mut Builder,
+    interval: Option<Millis>,
+    column: Option<&'static str>,
+    time: &'static str,
+    n: &'static str,
+    table: &'static str,
+) {
+    b.push("SELECT ");
+    match interval {
+        Some(interval) => {
+            b.push(time);
+            b.push(" - (");
+            b.push(time);
+            b.push(" % ");
+            b.bind_push(SqlValue::Int(interval));
+            b.push(")");
+        }
+        None => b.push("0"),
+    }
+    b.push(" AS bucket, ");
+    match column {
+        Some(column) => {
+            b.push(table);
+            b.push(".");
+            b.push(column);
+        }
+        None => b.push("NULL"),
+    }
+    b.push(" AS value, ");
+    b.push(n);
+    b.push(" AS n FROM ");
+    b.push(table);
+    b.push(" WHERE ");
+    b.push(table);
+    b.push(".tenant = ");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: Millis = 1_717_200_000_000; // 2024-06-01T00:00Z
+
+    #[test]
+    fn a_long_range_is_days_in_the_middle_hours_and_events_at_the_ends() {
+        let from = T - 90 * DAY + 5 * HOUR + 123;
+        let to = T + 7 * HOUR + 45 * 60_000;
+        let c = cover(from, to, true, true);
+        assert_eq!(c.days, vec![(T - 89 * DAY, T)]);
+        assert_eq!(
+            c.hours,
+            vec![(T - 90 * DAY + 6 * HOUR, T - 89 * DAY), (T, T + 7 * HOUR)]
+        );
+        assert_eq!(
+            c.events,
+            vec![(from, T - 90 * DAY + 6 * HOUR), (T + 7 * HOUR, to)]
+        );
+    }
+
+    #[test]
+    fn short_or_unaligned_ranges_fall_back_to_finer_pieces() {
+        assert_eq!(
+            cover(T + 60_000, T + 120_000, true, true).events,
+            vec![(T + 60_000, T + 120_000)]
+        );
+        let c = cover(T, T + 5 * HOUR, true, true);
+        assert_eq!(
+            (c.days.len(), c.hours, c.events.len()),
+            (0, vec![(T, T + 5 * HOUR)], 0)
+        );
+        let c = cover(T - DAY, T + DAY, true, false);
+        assert_eq!((c.days.len(), c.hours.len()), (0, 1));
+        let c = cover(T - DAY, T + DAY, false, false);
+        assert_eq!(c.events, vec![(T - DAY, T + DAY)]);
+        assert_eq!(cover(T, T, true, true), Cover::default());
+    }
+}
