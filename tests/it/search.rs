@@ -17,6 +17,10 @@ pub const TESTS: &[Test] = &[
         "search::facets_and_histograms_count_exactly",
         facets_and_histograms_count_exactly,
     ),
+    (
+        "search::resource_history_and_actor_timeline",
+        resource_history_and_actor_timeline,
+    ),
 ];
 
 /// 3 days of events, one every 5 hours from 2019-03-01T02:00Z: 15 events.
@@ -191,4 +195,91 @@ fn facets_and_histograms_count_exactly(server: &Server) {
             answer.error_message()
         );
     }
+}
+
+fn resource_history_and_actor_timeline(server: &Server) {
+    // Three changes to one report, by two people, sent newest first; and an unrelated event.
+    let change = |i: i64, who: &str, before: &str, after: &str| {
+        json!({
+            "action": "report.update", "occurred_at": 1_551_700_000_000_i64 + i * 60_000,
+            "actor": {"id": who, "email": format!("{who}@corp.com")},
+            "targets": [{"type": "report", "id": "Q2 sales/EMEA"}],
+            "changes": {"before": {"title": before}, "after": {"title": after}},
+            "idempotency_key": format!("hist-{i}"),
+        })
+    };
+    let batch = json!([
+        change(3, "hist-bob", "Q2", "Q2 final"),
+        change(2, "hist-ann", "Draft", "Q2"),
+        change(1, "hist-ann", "", "Draft"),
+        {"action": "report.view", "occurred_at": 1_551_700_000_000_i64, "actor": {"id": "hist-ann"},
+         "targets": [{"type": "report", "id": "other"}], "idempotency_key": "hist-view"},
+    ]);
+    let answer = ingest(server, &batch);
+    assert!(matches!(answer.status, 200 | 201), "{}", answer.text);
+
+    let path = format!(
+        "/api/v1/resources/report/{}?limit=2",
+        encode("Q2 sales/EMEA")
+    );
+    let first = read(server, &path);
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.json["id"], "Q2 sales/EMEA");
+    let cursor = first.json["next_cursor"]
+        .as_str()
+        .expect("a second page")
+        .to_string();
+    let second = read(server, &format!("{path}&cursor={cursor}"));
+    assert_eq!(second.json["next_cursor"], Value::Null);
+    let history: Vec<&Value> = first.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second.json["events"].as_array().unwrap())
+        .collect();
+    let titles: Vec<(&str, &str)> = history
+        .iter()
+        .map(|e| {
+            (
+                e["actor"]["id"].as_str().unwrap(),
+                e["changes"]["after"]["title"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            ("hist-ann", "Draft"),
+            ("hist-ann", "Q2"),
+            ("hist-bob", "Q2 final")
+        ],
+        "oldest first, who changed what"
+    );
+    assert_eq!(history[2]["changes"]["changed_fields"], json!(["/title"]));
+
+    let timeline = read(server, "/api/v1/actors/hist-ann");
+    assert_eq!(timeline.status, 200, "{}", timeline.text);
+    let actions: Vec<&str> = timeline.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["report.update", "report.update", "report.view"],
+        "newest first"
+    );
+    assert_eq!(
+        timeline.json["top_actions"],
+        json!([{"value": "report.update", "count": 2}, {"value": "report.view", "count": 1}])
+    );
+    let by_email = read(
+        server,
+        &format!("/api/v1/actors/{}", encode("hist-bob@corp.com")),
+    );
+    assert_eq!(by_email.json["events"].as_array().unwrap().len(), 1);
+    let nobody = read(server, "/api/v1/resources/report/nothing-here");
+    assert_eq!(nobody.json["events"], json!([]));
+    assert_eq!(read(server, "/api/v1/actors/hist-ann?limit=0").status, 400);
 }

@@ -394,3 +394,38 @@ mod counting {
         assert!(!plan.contains("SCAN events"), "{plan}");
     }
 }
+
+#[test]
+fn a_resource_history_reads_its_targets_in_order() {
+    let db = loaded();
+    let sql = format!("EXPLAIN QUERY PLAN {}", crate::sql::SELECT_RESOURCE_HISTORY);
+    let mut stmt = db.prepare(&sql).unwrap();
+    let plan: Vec<String> = stmt
+        .query_map(
+            rusqlite::params!["acme", "notebook", "nb1", -1, "", 50],
+            |r| r.get(3),
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let plan = plan.join("\n");
+    // Either key of event_targets serves (type, id) in time order; neither needs a sort.
+    assert!(
+        plan.contains("SEARCH t USING PRIMARY KEY")
+            || plan.contains("SEARCH t USING COVERING INDEX event_targets_by_id"),
+        "{plan}"
+    );
+    assert!(plan.contains("SEARCH e USING INDEX events_by_id"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+    let mut stmt = db.prepare(crate::sql::SELECT_RESOURCE_HISTORY).unwrap();
+    let times: Vec<i64> = stmt
+        .query_map(
+            rusqlite::params!["acme", "notebook", "nb1", -1, "", 50],
+            |r| r.get(0),
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(times.len(), expected(|i, _| i % 4 == 1));
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+}

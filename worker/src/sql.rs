@@ -90,6 +90,16 @@ pub const UPSERT_REDACTION: &str =
     "INSERT INTO tenant_settings (tenant, redaction) VALUES (?1, ?2) \
      ON CONFLICT (tenant) DO UPDATE SET redaction = excluded.redaction";
 
+/// One page of a resource's history, oldest first: every event that names it as a target, after the
+/// cursor `(?4 occurred_at, ?5 id)` (pass `-1, ''` for the first page). Reads the event_targets key
+/// in order, then each event by id.
+pub const SELECT_RESOURCE_HISTORY: &str = "SELECT t.occurred_at AS occurred_at, t.event_id AS id, \
+     e.body AS body FROM event_targets AS t CROSS JOIN events AS e \
+     ON e.tenant = t.tenant AND e.id = t.event_id \
+     WHERE t.tenant = ?1 AND t.target_type = ?2 AND t.target_id = ?3 \
+     AND (t.occurred_at > ?4 OR (t.occurred_at = ?4 AND t.event_id > ?5)) \
+     ORDER BY t.occurred_at, t.event_id LIMIT ?6";
+
 /// One event by id.
 pub const SELECT_EVENT: &str = "SELECT body FROM events WHERE tenant = ?1 AND id = ?2";
 

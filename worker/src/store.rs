@@ -13,7 +13,7 @@ use crate::seal::{Head, Plan, Stored};
 use crate::sql::{
     plan_statements, ListQuery, SqlValue, COUNT_UNSEALED, PING, SELECT_CHAIN_HEAD,
     SELECT_CHAIN_RANGE, SELECT_EVENT, SELECT_HASH_AT, SELECT_IDEMPOTENT, SELECT_REDACTION,
-    UPSERT_REDACTION,
+    SELECT_RESOURCE_HISTORY, UPSERT_REDACTION,
 };
 use crate::verify::ChainRow;
 
@@ -204,4 +204,36 @@ pub struct CountRow {
 /// Runs a counting query.
 pub async fn counts(db: &D1Database, sql: &str, params: &[SqlValue]) -> Result<Vec<CountRow>> {
     Ok(statement(db, sql, params)?.all().await?.results()?)
+}
+
+/// One page of a resource's history, oldest first, and the cursor of the next page if there is one.
+pub async fn resource_history(
+    db: &D1Database,
+    tenant: &str,
+    (kind, id): (&str, &str),
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<(Vec<String>, Option<Cursor>)> {
+    let params = [
+        SqlValue::Text(tenant.into()),
+        SqlValue::Text(kind.into()),
+        SqlValue::Text(id.into()),
+        SqlValue::Int(after.map_or(-1, |c| c.occurred_at)),
+        SqlValue::Text(after.map(|c| c.id.clone()).unwrap_or_default()),
+        SqlValue::Int(i64::from(limit) + 1),
+    ];
+    let mut rows: Vec<ListRow> = statement(db, SELECT_RESOURCE_HISTORY, &params)?
+        .all()
+        .await?
+        .results()?;
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| Cursor {
+            occurred_at: last.occurred_at,
+            id: last.id.clone(),
+        })
+    } else {
+        None
+    };
+    Ok((rows.into_iter().map(|r| r.body).collect(), next))
 }

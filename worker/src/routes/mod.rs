@@ -4,6 +4,7 @@
 mod adapters;
 mod events;
 mod health;
+mod history;
 pub mod settings;
 mod stats;
 mod verify;
@@ -34,6 +35,10 @@ pub async fn handle(req: Request, env: Env) -> Response {
             .map_err(ApiError::from),
         (Method::Get, ["api", "v1", "verify"]) => verify::get(&req, &env).await,
         (Method::Get, ["api", "v1", "facets"]) => stats::facets(&req, &env).await,
+        (Method::Get, ["api", "v1", "actors", id]) => history::actor(&req, &env, &decode(id)).await,
+        (Method::Get, ["api", "v1", "resources", kind, id]) => {
+            history::resource(&req, &env, &decode(kind), &decode(id)).await
+        }
         (Method::Get, ["api", "v1", "histogram"]) => stats::histogram(&req, &env).await,
         (Method::Get, ["api", "v1", "settings", "redaction"]) => {
             settings::get_redaction(&req, &env).await
@@ -57,6 +62,8 @@ pub async fn handle(req: Request, env: Env) -> Response {
         | (_, ["api", "v1", "health"])
         | (_, ["api", "v1", "verify"])
         | (_, ["api", "v1", "facets"])
+        | (_, ["api", "v1", "actors", _])
+        | (_, ["api", "v1", "resources", _, _])
         | (_, ["api", "v1", "histogram"]) => Err(ApiError::MethodNotAllowed {
             method: method.to_string(),
             allowed: "GET",
@@ -76,4 +83,29 @@ pub async fn handle(req: Request, env: Env) -> Response {
     } else {
         response
     }
+}
+
+/// A path segment with its percent-escapes decoded (ids may hold `@`, spaces or `/`).
+fn decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -1,0 +1,161 @@
+//! The two drill-down pages of SPEC 4.2: `GET /api/v1/actors/{id}` (an actor's timeline, newest
+//! first, with their most frequent actions) and `GET /api/v1/resources/{type}/{id}` (every event that
+//! touched one resource, oldest first: what changed and who changed it, before/after included).
+
+use evident_shared::cursor::Cursor;
+use evident_shared::query::{Field, Query, Span, Term, TermKind, Value};
+use evident_shared::timestamp::MAX_MILLIS;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use worker::{Env, Request, Response};
+
+use crate::auth::{authorize, KeyScope};
+use crate::counts::{count_sql, Key};
+use crate::error::{ApiError, Result};
+use crate::params::{invalid, MAX_LIMIT};
+use crate::routes::events::query_pairs;
+use crate::sql::{ListQuery, DEFAULT_LIMIT};
+use crate::{respond, store};
+
+/// Most frequent actions listed on an actor's page.
+const TOP_ACTIONS: u32 = 10;
+
+/// Reads `cursor` and `limit`, the only parameters of these pages.
+fn page(req: &Request) -> Result<(Option<Cursor>, u32)> {
+    let mut cursor = None;
+    let mut limit = DEFAULT_LIMIT;
+    for (name, value) in query_pairs(req)? {
+        match name.as_str() {
+            "cursor" if !value.is_empty() => {
+                cursor = Some(Cursor::decode(&value).map_err(invalid)?)
+            }
+            "limit" => {
+                limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_LIMIT).contains(n))
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "`limit` must be a whole number from 1 to {MAX_LIMIT}, not `{value}`"
+                        ))
+                    })?
+            }
+            "cursor" => {}
+            other => {
+                return Err(invalid(format!(
+                    "unknown query parameter `{other}`; expected cursor or limit"
+                )))
+            }
+        }
+    }
+    Ok((cursor, limit))
+}
+
+/// Stored bodies are canonical JSON already: they are passed through, not parsed and printed again.
+fn raw(bodies: Vec<String>) -> Result<Vec<Box<RawValue>>> {
+    bodies
+        .into_iter()
+        .map(|b| RawValue::from_string(b).map_err(|e| ApiError::Internal(e.to_string())))
+        .collect()
+}
+
+#[derive(Serialize)]
+struct Count {
+    value: Option<String>,
+    count: i64,
+}
+
+#[derive(Serialize)]
+struct ActorPage {
+    actor: String,
+    top_actions: Vec<Count>,
+    events: Vec<Box<RawValue>>,
+    next_cursor: Option<String>,
+}
+
+pub async fn actor(req: &Request, env: &Env, actor: &str) -> Result<Response> {
+    let caller = authorize(req, env, KeyScope::Read)?;
+    let (cursor, limit) = page(req)?;
+    // `actor:<id or e-mail>`, built as the parser would build it, so the page and a search agree.
+    let filter = Query {
+        terms: vec![Term {
+            negated: false,
+            span: Span::default(),
+            kind: TermKind::Field {
+                field: Field::Actor,
+                values: vec![Value::Exact(actor.to_string())],
+            },
+        }],
+    };
+    let now = worker::js_sys::Date::now() as i64;
+    let db = env.d1("DB")?;
+    let top_actions = if cursor.is_none() {
+        let (sql, params) = count_sql(
+            &caller.tenant,
+            &filter,
+            now,
+            (0, MAX_MILLIS),
+            &Key::Field(Field::Action),
+            TOP_ACTIONS,
+        )
+        .map_err(ApiError::query)?;
+        store::counts(&db, &sql, &params)
+            .await?
+            .into_iter()
+            .map(|row| Count {
+                value: row.value,
+                count: row.n,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let query = ListQuery {
+        filter,
+        now,
+        cursor,
+        limit,
+        ..ListQuery::default()
+    };
+    let (bodies, next) = store::list_events(&db, &caller.tenant, &query).await?;
+    Ok(respond::json(
+        200,
+        &ActorPage {
+            actor: actor.to_string(),
+            top_actions,
+            events: raw(bodies)?,
+            next_cursor: next.map(|c| c.encode()),
+        },
+    ))
+}
+
+#[derive(Serialize)]
+struct ResourcePage<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    id: &'a str,
+    events: Vec<Box<RawValue>>,
+    next_cursor: Option<String>,
+}
+
+pub async fn resource(req: &Request, env: &Env, kind: &str, id: &str) -> Result<Response> {
+    let caller = authorize(req, env, KeyScope::Read)?;
+    let (cursor, limit) = page(req)?;
+    let (bodies, next) = store::resource_history(
+        &env.d1("DB")?,
+        &caller.tenant,
+        (kind, id),
+        cursor.as_ref(),
+        limit,
+    )
+    .await?;
+    Ok(respond::json(
+        200,
+        &ResourcePage {
+            kind,
+            id,
+            events: raw(bodies)?,
+            next_cursor: next.map(|c| c.encode()),
+        },
+    ))
+}
