@@ -16,6 +16,7 @@ pub mod export;
 pub mod ids;
 pub mod query;
 pub mod redact;
+pub mod saved_search;
 pub mod search;
 pub mod timestamp;
 pub mod validate;

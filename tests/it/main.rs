@@ -12,6 +12,7 @@ mod enrichment;
 mod errors;
 mod ingest;
 mod query;
+mod saved_searches;
 mod search;
 mod support;
 
@@ -33,6 +34,7 @@ fn main() {
         adapters::TESTS,
         enrichment::TESTS,
         chain::TESTS,
+        saved_searches::TESTS,
     ]
     .concat()
     .into_iter()

@@ -5,6 +5,7 @@ mod adapters;
 mod events;
 mod health;
 mod history;
+mod saved_searches;
 pub mod settings;
 mod stats;
 mod verify;
@@ -46,6 +47,25 @@ pub async fn handle(req: Request, env: Env) -> Response {
         (Method::Put, ["api", "v1", "settings", "redaction"]) => {
             settings::put_redaction(req, &env).await
         }
+        (Method::Get, ["api", "v1", "saved-searches"]) => saved_searches::list(&req, &env).await,
+        (Method::Post, ["api", "v1", "saved-searches"]) => saved_searches::create(req, &env).await,
+        (Method::Get, ["api", "v1", "saved-searches", id]) => {
+            saved_searches::get(&req, &env, &decode(id)).await
+        }
+        (Method::Put, ["api", "v1", "saved-searches", id]) => {
+            saved_searches::update(req, &env, &decode(id)).await
+        }
+        (Method::Delete, ["api", "v1", "saved-searches", id]) => {
+            saved_searches::delete(&req, &env, &decode(id)).await
+        }
+        (_, ["api", "v1", "saved-searches"]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "GET, POST",
+        }),
+        (_, ["api", "v1", "saved-searches", _]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "GET, PUT, DELETE",
+        }),
         (_, ["api", "v1", "ingest", _]) => Err(ApiError::MethodNotAllowed {
             method: method.to_string(),
             allowed: "POST",
