@@ -163,9 +163,15 @@ pub async fn list_events(
     query: &ListQuery,
 ) -> Result<(Vec<String>, Option<Cursor>)> {
     let (sql, params) = query.to_sql(tenant).map_err(ApiError::query)?;
-    let mut rows: Vec<ListRow> = statement(db, &sql, &params)?.all().await?.results()?;
-    let next = if rows.len() > query.limit as usize {
-        rows.truncate(query.limit as usize);
+    let rows: Vec<ListRow> = statement(db, &sql, &params)?.all().await?.results()?;
+    Ok(page(rows, query.limit))
+}
+
+/// The bodies of a page read with one row more than `limit`, and the cursor after the last one when
+/// that extra row shows another page exists.
+fn page(mut rows: Vec<ListRow>, limit: u32) -> (Vec<String>, Option<Cursor>) {
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
         rows.last().map(|last| Cursor {
             occurred_at: last.occurred_at,
             id: last.id.clone(),
@@ -173,7 +179,7 @@ pub async fn list_events(
     } else {
         None
     };
-    Ok((rows.into_iter().map(|r| r.body).collect(), next))
+    (rows.into_iter().map(|r| r.body).collect(), next)
 }
 
 /// The stored body of one event, if this tenant has it.
@@ -222,18 +228,9 @@ pub async fn resource_history(
         SqlValue::Text(after.map(|c| c.id.clone()).unwrap_or_default()),
         SqlValue::Int(i64::from(limit) + 1),
     ];
-    let mut rows: Vec<ListRow> = statement(db, SELECT_RESOURCE_HISTORY, &params)?
+    let rows: Vec<ListRow> = statement(db, SELECT_RESOURCE_HISTORY, &params)?
         .all()
         .await?
         .results()?;
-    let next = if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        rows.last().map(|last| Cursor {
-            occurred_at: last.occurred_at,
-            id: last.id.clone(),
-        })
-    } else {
-        None
-    };
-    Ok((rows.into_iter().map(|r| r.body).collect(), next))
+    Ok(page(rows, limit))
 }
