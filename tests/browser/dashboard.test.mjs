@@ -85,7 +85,8 @@ test("a filter changes the table and the URL", async () => {
 
 test("an event's detail page shows who, what and the executed code", async () => {
   await page.getByTestId("event-row").filter({ hasText: "code.evaluate" }).first().click();
-  await page.getByTestId("event-detail").waitFor();
+  // The detail frame shows "Loading event…" first; the code block appears only once the event has.
+  await page.getByTestId("event-code").waitFor();
   const detail = await page.getByTestId("event-detail").innerText();
   for (const want of ["Skeleton Tester", marker, "code.evaluate", "Q2 Sales Report", "203.0.113.7", "production"]) {
     assert.ok(detail.includes(want), `detail lacks ${want}:\n${detail}`);
