@@ -35,9 +35,17 @@ pub enum ApiError {
     /// 415: a body in a content type this endpoint does not read.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 409: the request conflicts with what is stored (a name already taken, a limit reached).
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        errors: Vec<FieldError>,
+    },
     /// 422: well-formed but invalid input, with every field problem.
     #[error("{message}")]
     Invalid {
+        code: &'static str,
         message: String,
         errors: Vec<FieldError>,
     },
@@ -72,6 +80,7 @@ impl ApiError {
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::Conflict { .. } => 409,
             ApiError::TooLarge { .. } => 413,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::Invalid { .. } => 422,
@@ -82,13 +91,15 @@ impl ApiError {
     /// The stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. } | ApiError::TooLarge { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::TooLarge { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Invalid { code, .. } => code,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
-            ApiError::Invalid { .. } => "invalid_event",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -100,7 +111,12 @@ impl ApiError {
                 "something went wrong on our side; it has been logged".to_string(),
                 vec![],
             ),
-            ApiError::Invalid { message, errors } => (message.clone(), errors.clone()),
+            ApiError::Invalid {
+                message, errors, ..
+            }
+            | ApiError::Conflict {
+                message, errors, ..
+            } => (message.clone(), errors.clone()),
             other => (other.to_string(), vec![]),
         };
         ErrorBody {
@@ -147,5 +163,12 @@ mod tests {
         };
         assert_eq!((e.status(), e.code()), (413, "too_many_events"));
         assert_eq!(ApiError::UnsupportedMediaType("x".into()).status(), 415);
+        let e = ApiError::Conflict {
+            code: "duplicate_name",
+            message: "x".into(),
+            errors: vec![FieldError::new("/name", "taken")],
+        };
+        assert_eq!((e.status(), e.code()), (409, "duplicate_name"));
+        assert_eq!(e.body().error.errors.len(), 1);
     }
 }

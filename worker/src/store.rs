@@ -27,7 +27,12 @@ fn js(value: &SqlValue) -> JsValue {
     }
 }
 
-fn statement(db: &D1Database, sql: &str, params: &[SqlValue]) -> Result<D1PreparedStatement> {
+/// A prepared statement with its values bound.
+pub(crate) fn statement(
+    db: &D1Database,
+    sql: &str,
+    params: &[SqlValue],
+) -> Result<D1PreparedStatement> {
     let values: Vec<JsValue> = params.iter().map(js).collect();
     Ok(db.prepare(sql).bind(&values)?)
 }

@@ -37,6 +37,7 @@ pub async fn put_redaction(mut req: Request, env: &Env) -> Result<Response> {
         ),
     })?;
     rules.validate().map_err(|errors| ApiError::Invalid {
+        code: "invalid_event",
         message: "the redaction rules are invalid".into(),
         errors,
     })?;
