@@ -54,17 +54,7 @@ pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> 
                 }
             }
             "cursor" => q.cursor = Some(Cursor::decode(value).map_err(invalid)?),
-            "limit" => {
-                q.limit = value
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        invalid(format!(
-                            "`limit` must be a whole number from 1 to {MAX_LIMIT}, not `{value}`"
-                        ))
-                    })?;
-            }
+            "limit" => q.limit = limit(value, MAX_LIMIT)?,
             other => {
                 return Err(invalid(format!(
                     "unknown query parameter `{other}`; expected one of {}",
@@ -79,6 +69,19 @@ pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> 
         }
     }
     Ok(q)
+}
+
+/// Reads a `limit` parameter: a whole number from 1 to `max`.
+pub(crate) fn limit(value: &str, max: u32) -> Result<u32> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| {
+            invalid(format!(
+                "`limit` must be a whole number from 1 to {max}, not `{value}`"
+            ))
+        })
 }
 
 pub(crate) fn instant(name: &str, value: &str) -> Result<Millis> {

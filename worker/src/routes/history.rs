@@ -12,7 +12,7 @@ use worker::{Env, Request, Response};
 use crate::auth::{authorize, KeyScope};
 use crate::counts::{count_sql, Key};
 use crate::error::{ApiError, Result};
-use crate::params::{invalid, MAX_LIMIT};
+use crate::params::{self, invalid, MAX_LIMIT};
 use crate::routes::events::query_pairs;
 use crate::sql::{ListQuery, DEFAULT_LIMIT};
 use crate::{respond, store};
@@ -29,17 +29,7 @@ fn page(req: &Request) -> Result<(Option<Cursor>, u32)> {
             "cursor" if !value.is_empty() => {
                 cursor = Some(Cursor::decode(&value).map_err(invalid)?)
             }
-            "limit" => {
-                limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        invalid(format!(
-                            "`limit` must be a whole number from 1 to {MAX_LIMIT}, not `{value}`"
-                        ))
-                    })?
-            }
+            "limit" => limit = params::limit(&value, MAX_LIMIT)?,
             "cursor" => {}
             other => {
                 return Err(invalid(format!(

@@ -12,7 +12,7 @@ use worker::{Env, Request, Response};
 use crate::auth::{authorize, KeyScope};
 use crate::counts::{count_sql, events_column, uses_rollups, Key, DAY, HOUR};
 use crate::error::{ApiError, Result};
-use crate::params::{instant, invalid};
+use crate::params::{self, instant, invalid};
 use crate::routes::events::query_pairs;
 use crate::{respond, store};
 
@@ -120,17 +120,7 @@ pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
                     fields.push((part.to_ascii_lowercase(), countable("field", part)?));
                 }
             }
-            _ => {
-                limit = value
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=MAX_FACET_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        invalid(format!(
-                        "`limit` must be a whole number from 1 to {MAX_FACET_LIMIT}, not `{value}`"
-                    ))
-                    })?
-            }
+            _ => limit = params::limit(value, MAX_FACET_LIMIT)?,
         }
     }
     if fields.is_empty() || fields.len() > MAX_FACET_FIELDS {
