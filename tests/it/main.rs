@@ -10,6 +10,7 @@ mod adapters;
 mod chain;
 mod enrichment;
 mod errors;
+mod export;
 mod ingest;
 mod query;
 mod saved_searches;
@@ -35,6 +36,7 @@ fn main() {
         enrichment::TESTS,
         chain::TESTS,
         saved_searches::TESTS,
+        export::TESTS,
     ]
     .concat()
     .into_iter()

@@ -14,12 +14,22 @@ pub struct Answer {
     pub json: Value,
     /// Raw body.
     pub text: String,
+    /// Response headers, names lowercase.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Answer {
     /// The `error.code` of an error envelope, or "".
     pub fn error_code(&self) -> &str {
         self.json["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// A response header's value, by lowercase name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The `error.message` of an error envelope, or "".
@@ -41,9 +51,22 @@ fn answer(result: Result<ureq::Response, ureq::Error>) -> Answer {
         Err(e) => panic!("request failed: {e}"),
     };
     let status = response.status();
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .filter_map(|name| {
+            let value = response.header(&name)?.to_string();
+            Some((name.to_ascii_lowercase(), value))
+        })
+        .collect();
     let text = response.into_string().unwrap_or_default();
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Answer { status, json, text }
+    Answer {
+        status,
+        json,
+        text,
+        headers,
+    }
 }
 
 /// POSTs `body` with a content type and an optional bearer key.

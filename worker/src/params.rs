@@ -3,6 +3,7 @@
 
 use evident_shared::cursor::Cursor;
 use evident_shared::event::Outcome;
+use evident_shared::export::ExportFormat;
 use evident_shared::query::parse;
 use evident_shared::timestamp::{check_range, parse_rfc3339, Millis};
 
@@ -70,6 +71,40 @@ pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> 
     }
     Ok(q)
 }
+
+/// Parses the export parameters: `format` (required) and the list's filters. `cursor` and `limit` are
+/// refused: an export holds every matching event, never one page of them.
+pub fn export_query(pairs: &[(String, String)], now: Millis) -> Result<(ExportFormat, ListQuery)> {
+    let mut format = None;
+    let mut filters = Vec::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        match name.as_str() {
+            "format" => {
+                let value = value.trim();
+                format = Some(ExportFormat::parse(value).ok_or_else(|| {
+                    invalid(format!(
+                        "`format`: `{value}` is not one of csv, json, ndjson"
+                    ))
+                })?);
+            }
+            "cursor" | "limit" => {
+                return Err(invalid(format!(
+                    "`{name}` does not apply to exports: an export holds every matching event"
+                )))
+            }
+            _ => filters.push((name.clone(), value.clone())),
+        }
+    }
+    let format =
+        format.ok_or_else(|| invalid("`format` is required: csv, json or ndjson".into()))?;
+    let mut query = list_query(&filters, now)?;
+    query.limit = EXPORT_PAGE;
+    Ok((format, query))
+}
+
+/// Rows an export reads per D1 query: big enough that per-query overhead is small, small enough that a
+/// page (about 1 KB per event) stays far below D1's result size limits.
+pub const EXPORT_PAGE: u32 = 1000;
 
 /// Reads a `limit` parameter: a whole number from 1 to `max`.
 pub(crate) fn limit(value: &str, max: u32) -> Result<u32> {
@@ -145,6 +180,41 @@ mod tests {
         assert_eq!(q.action, Some(ActionMatch::Prefix("app.".into())));
         assert_eq!(q.outcomes, vec![Outcome::Failure, Outcome::Denied]);
         assert_eq!(q.limit, 10);
+    }
+
+    #[test]
+    fn export_reads_the_format_and_the_list_filters() {
+        let (format, q) = export_query(
+            &pairs(&[
+                ("format", "ndjson"),
+                ("q", "env:prod"),
+                ("outcome", "denied"),
+            ]),
+            1_717_300_000_000,
+        )
+        .unwrap();
+        assert_eq!(format, ExportFormat::Ndjson);
+        assert_eq!(q.outcomes, vec![Outcome::Denied]);
+        assert_eq!(q.limit, EXPORT_PAGE);
+        assert!(q.cursor.is_none());
+        for (list, needle) in [
+            (vec![], "`format` is required"),
+            (vec![("format", "xlsx")], "`format`: `xlsx`"),
+            (
+                vec![("format", "csv"), ("limit", "10")],
+                "`limit` does not apply",
+            ),
+            (
+                vec![("format", "csv"), ("cursor", "x")],
+                "`cursor` does not apply",
+            ),
+            (vec![("format", "csv"), ("colour", "red")], "`colour`"),
+            (vec![("format", "csv"), ("q", "actr:x")], "actor"),
+        ] {
+            let err = export_query(&pairs(&list), 0).unwrap_err();
+            assert_eq!(err.status(), 400, "{list:?}");
+            assert!(err.to_string().contains(needle), "{list:?}: {err}");
+        }
     }
 
     #[test]

@@ -1,13 +1,36 @@
-//! Building responses: JSON with the headers every API answer carries.
+//! Building responses: JSON, or a streamed download, with the headers every API answer carries.
 
+use futures_util::TryStream;
 use worker::{Headers, Response, ResponseBody, ResponseBuilder};
 
 /// A JSON response from already-serialised text (stored event bodies are served without re-parsing).
 pub fn json_text(status: u16, json: String) -> Response {
     ResponseBuilder::new()
         .with_status(status)
-        .with_headers(api_headers())
+        .with_headers(api_headers("application/json; charset=utf-8"))
         .body(ResponseBody::Body(json.into_bytes()))
+}
+
+/// A file download whose body is produced chunk by chunk; `extra` adds headers of its own.
+pub fn download<S>(
+    content_type: &str,
+    file_name: &str,
+    extra: &[(&str, &str)],
+    body: S,
+) -> worker::Result<Response>
+where
+    S: TryStream<Ok = Vec<u8>, Error = worker::Error> + 'static,
+{
+    let headers = api_headers(content_type);
+    // The name is built by the server from fixed parts; quoting keeps it one token all the same.
+    let _ = headers.set(
+        "content-disposition",
+        &format!("attachment; filename=\"{file_name}\""),
+    );
+    for (name, value) in extra {
+        let _ = headers.set(name, value);
+    }
+    Ok(Response::from_stream(body)?.with_headers(headers))
 }
 
 /// A JSON response from a serialisable value.
@@ -15,11 +38,11 @@ pub fn json<T: serde::Serialize>(status: u16, value: &T) -> Response {
     json_text(status, serde_json::to_string(value).unwrap_or_default())
 }
 
-/// Headers for every API response: JSON, never cached, never sniffed or framed.
-fn api_headers() -> Headers {
+/// Headers for every API response: its content type, never cached, never sniffed or framed.
+fn api_headers(content_type: &str) -> Headers {
     let headers = Headers::new();
     for (name, value) in [
-        ("content-type", "application/json; charset=utf-8"),
+        ("content-type", content_type),
         ("cache-control", "no-store"),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),

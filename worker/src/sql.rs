@@ -290,6 +290,9 @@ pub struct ListQuery {
     pub filter: Query,
     /// The instant relative times in `filter` count from.
     pub now: Millis,
+    /// Only events sealed at or before this chain position: an export fixes it when it starts, so
+    /// events stored while it streams (even back-dated ones) never shift it.
+    pub up_to_seq: Option<u64>,
     /// Continue after this position.
     pub cursor: Option<Cursor>,
     /// Page size.
@@ -307,6 +310,7 @@ impl Default for ListQuery {
             outcomes: Vec::new(),
             filter: Query::default(),
             now: 0,
+            up_to_seq: None,
             cursor: None,
             limit: DEFAULT_LIMIT,
         }
@@ -420,6 +424,12 @@ impl ListQuery {
             b.push(")");
         }
         push_conditions(&mut b, &self.filter, self.now, Table::Events)?;
+        if let Some(seq) = self.up_to_seq {
+            b.push_bound(
+                " AND seq <= {}",
+                vec![Int(i64::try_from(seq).unwrap_or(i64::MAX))],
+            );
+        }
         if let Some(cursor) = &self.cursor {
             b.push_bound(
                 " AND (occurred_at < {} OR (occurred_at = {} AND id < {}))",

@@ -3,6 +3,7 @@
 
 mod adapters;
 mod events;
+mod export;
 mod health;
 mod history;
 mod saved_searches;
@@ -36,6 +37,7 @@ pub async fn handle(req: Request, env: Env) -> Response {
             .map_err(ApiError::from),
         (Method::Get, ["api", "v1", "verify"]) => verify::get(&req, &env).await,
         (Method::Get, ["api", "v1", "facets"]) => stats::facets(&req, &env).await,
+        (Method::Get, ["api", "v1", "export"]) => export::get(&req, &env).await,
         (Method::Get, ["api", "v1", "actors", id]) => history::actor(&req, &env, &decode(id)).await,
         (Method::Get, ["api", "v1", "resources", kind, id]) => {
             history::resource(&req, &env, &decode(kind), &decode(id)).await
@@ -82,6 +84,7 @@ pub async fn handle(req: Request, env: Env) -> Response {
         | (_, ["api", "v1", "health"])
         | (_, ["api", "v1", "verify"])
         | (_, ["api", "v1", "facets"])
+        | (_, ["api", "v1", "export"])
         | (_, ["api", "v1", "actors", _])
         | (_, ["api", "v1", "resources", _, _])
         | (_, ["api", "v1", "histogram"]) => Err(ApiError::MethodNotAllowed {
