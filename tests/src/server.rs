@@ -64,6 +64,12 @@ fn template_key(root: &Path) -> String {
     format!("{:016x}", hasher.finish())
 }
 
+/// Names the template state's contents (migrations, geo loader, dataset), so that states derived from
+/// it, such as a benchmark's loaded database, can be cached under a name that changes with it.
+pub fn template_id() -> String {
+    template_key(&repo_root())
+}
+
 /// A local D1 state with the migrations applied and the geo ranges loaded, built once per
 /// [`template_key`] and reused by every later server and run.
 fn template_state() -> &'static Path {
@@ -137,14 +143,22 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts a server with no events (the geo ranges loaded); `name` labels its state directory and log.
     pub fn start(name: &str) -> Server {
-        let root = repo_root();
         let base = std::env::temp_dir().join(format!("evident-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
         std::fs::create_dir_all(&base).expect("state dir");
-        let state_dir = base.join("state");
-        let log_path = base.join("wrangler.log");
+        Server::start_in(name, &base.join("state"))
+    }
 
-        copy_dir(template_state(), &state_dir).expect("copy the template state");
+    /// Starts a server on a state directory that outlives it: one that does not exist yet starts as a
+    /// copy of the template (no events), one that exists is used as it is, with whatever it holds. The
+    /// log goes beside the directory.
+    pub fn start_in(name: &str, state_dir: &Path) -> Server {
+        let root = repo_root();
+        let state_dir = state_dir.to_path_buf();
+        let log_path = state_dir.with_extension("wrangler.log");
+        if !state_dir.exists() {
+            copy_dir(template_state(), &state_dir).expect("copy the template state");
+        }
 
         let port = free_port();
         let ingest_key = format!("evd_test_ingest_{name}");

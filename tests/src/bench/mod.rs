@@ -1,9 +1,11 @@
 //! The native halves of `evident-bench`: the per-event ingest pipeline timed in process
 //! ([`pipeline`]), and the same sealed rows inserted straight into SQLite with the real migrations
-//! ([`ceiling`]), the bound that ingestion through `wrangler dev` and D1 is compared with.
+//! ([`ceiling`]), the bound that ingestion through `wrangler dev` and D1 is compared with; and the
+//! query benchmark's loading, probes and storage figures ([`queries`]).
 
 pub mod ceiling;
 pub mod pipeline;
+pub mod queries;
 
 use crate::demo::{generate, DemoConfig};
 
