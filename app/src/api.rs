@@ -2,14 +2,16 @@
 //!
 //! Requests go through the browser's `fetch` via web-sys (an HTTP client crate would cost more bytes than
 //! these two calls are worth). Response bodies are the wire types of `evident-shared`, so the dashboard
-//! reads exactly what the worker writes. Turning a status and body into an [`ApiError`] is pure and
-//! tested natively; only [`get_json`] needs a browser.
+//! reads exactly what the worker writes; they are read with [`crate::json`] and [`crate::wire`] rather
+//! than serde's derives, which cost the dashboard far more wasm. Turning a status and body into an
+//! [`ApiError`] or a value is pure and tested natively; only [`get_json`] needs a browser.
 
-use evident_shared::api::{ErrorBody, EventPage};
+use evident_shared::api::EventPage;
 use evident_shared::Event;
-use serde::de::DeserializeOwned;
 
 use crate::filters::{encode_path_segment, Filters};
+use crate::json;
+use crate::wire::{self, WireError};
 
 /// Events per list request: enough to fill a screen or two without a slow first page.
 pub const PAGE_SIZE: u32 = 100;
@@ -48,12 +50,13 @@ pub async fn list_events(
     cursor: Option<&str>,
 ) -> Result<EventPage, ApiError> {
     let query = filters.api_query(from_ms, PAGE_SIZE, cursor);
-    get_json(&format!("/api/v1/events?{query}"), key).await
+    get_json(&format!("/api/v1/events?{query}"), key, wire::event_page).await
 }
 
 /// `GET /api/v1/events/{id}`: one event; [`ApiError::NotFound`] when there is none.
 pub async fn get_event(key: &str, id: &str) -> Result<Event, ApiError> {
-    get_json(&format!("/api/v1/events/{}", encode_path_segment(id)), key).await
+    let path = format!("/api/v1/events/{}", encode_path_segment(id));
+    get_json(&path, key, wire::event).await
 }
 
 /// Maps a failing status and its body to an error, preferring the API's own message.
@@ -62,21 +65,34 @@ pub fn classify(status: u16, body: &str) -> ApiError {
         401 => ApiError::Unauthorized,
         404 => ApiError::NotFound,
         _ => {
-            let message = serde_json::from_str::<ErrorBody>(body)
-                .map(|b| b.error.message)
-                .unwrap_or_else(|_| format!("The server answered with status {status}"));
+            let message = json::parse(body)
+                .ok()
+                .as_ref()
+                .and_then(wire::error_message)
+                .map_or_else(
+                    || format!("The server answered with status {status}"),
+                    String::from,
+                );
             ApiError::Http { status, message }
         }
     }
 }
 
-/// Decodes a successful body.
-pub fn decode<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
-    serde_json::from_str(body).map_err(|e| ApiError::Decode(e.to_string()))
+/// Decodes a successful body with `read` (one of the [`wire`] readers).
+pub fn decode<T>(
+    body: &str,
+    read: fn(serde_json::Value) -> Result<T, WireError>,
+) -> Result<T, ApiError> {
+    let value = json::parse(body).map_err(|e| ApiError::Decode(e.to_string()))?;
+    read(value).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
-/// GETs a same-origin path with the read key as bearer token and decodes the JSON answer.
-async fn get_json<T: DeserializeOwned>(path: &str, key: &str) -> Result<T, ApiError> {
+/// GETs a same-origin path with the read key as bearer token and decodes the JSON answer with `read`.
+async fn get_json<T>(
+    path: &str,
+    key: &str,
+    read: fn(serde_json::Value) -> Result<T, WireError>,
+) -> Result<T, ApiError> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
@@ -97,7 +113,7 @@ async fn get_json<T: DeserializeOwned>(path: &str, key: &str) -> Result<T, ApiEr
         .as_string()
         .unwrap_or_default();
     if response.ok() {
-        decode(&body)
+        decode(&body, read)
     } else {
         Err(classify(response.status(), &body))
     }
@@ -140,11 +156,15 @@ mod tests {
 
     #[test]
     fn pages_decode_and_garbage_is_a_decode_error() {
-        let page: EventPage = decode(r#"{"events":[],"next_cursor":"c1"}"#).unwrap();
+        let page = decode(r#"{"events":[],"next_cursor":"c1"}"#, wire::event_page).unwrap();
         assert_eq!(page.next_cursor.as_deref(), Some("c1"));
-        assert!(matches!(
-            decode::<EventPage>("[1,2]"),
-            Err(ApiError::Decode(_))
-        ));
+        assert_eq!(
+            decode("[1,2]", wire::event_page),
+            Err(ApiError::Decode("expected an object".into()))
+        );
+        assert_eq!(
+            decode("{\"events\": [}", wire::event_page),
+            Err(ApiError::Decode("expected a value at byte 12".into()))
+        );
     }
 }

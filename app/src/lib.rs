@@ -12,8 +12,10 @@ pub mod api;
 pub mod components;
 pub mod filters;
 pub mod format;
+pub mod json;
 pub mod key;
 pub mod pages;
+pub mod wire;
 
 use components::header::AppHeader;
 use key::Auth;
