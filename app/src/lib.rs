@@ -2,11 +2,10 @@
 //!
 //! This file wires the shell: shared state in context, the header, the read-key gate and the routes.
 //! Pages live in [`pages`] (one routed page per file), reusable pieces in [`components`], the HTTP client
-//! in [`api`], and the pure logic (filters, formatting) in modules tested natively.
+//! in [`api`], paths and history in [`router`], and the pure logic (filters, formatting, reading JSON) in
+//! modules tested natively.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
 pub mod api;
 pub mod components;
@@ -15,11 +14,13 @@ pub mod format;
 pub mod json;
 pub mod key;
 pub mod pages;
+pub mod router;
 pub mod wire;
 
 use components::header::AppHeader;
 use key::Auth;
 use pages::{detail::DetailPage, events::EventsPage, key_prompt::KeyPrompt, not_found::NotFound};
+use router::{Location, Page};
 
 /// The URL of the events list last shown (path and query), so the detail page's back link returns to
 /// the same filters.
@@ -32,26 +33,20 @@ pub fn App() -> impl IntoView {
     let auth = Auth::from_session();
     provide_context(auth);
     provide_context(LastList(RwSignal::new("/".to_owned())));
+    let location = Location::provide();
 
-    // A memo, so re-entering a key does not rebuild the routes.
+    // A memo, so re-entering a key does not rebuild the page.
     let signed_in = Memo::new(move |_| auth.signed_in());
+    // Rebuilt when the page changes, not when only the query does.
+    let page = move || match location.page.get() {
+        Page::Home | Page::Events => view! { <EventsPage/> }.into_any(),
+        Page::Event(id) => view! { <DetailPage id/> }.into_any(),
+        Page::NotFound => view! { <NotFound/> }.into_any(),
+    };
     view! {
-        <Router>
-            <AppHeader/>
-            <main class="ev-main">
-                {move || if signed_in.get() {
-                    view! {
-                        <Routes fallback=NotFound>
-                            <Route path=path!("/") view=EventsPage/>
-                            <Route path=path!("/events") view=EventsPage/>
-                            <Route path=path!("/events/:id") view=DetailPage/>
-                        </Routes>
-                    }
-                        .into_any()
-                } else {
-                    view! { <KeyPrompt/> }.into_any()
-                }}
-            </main>
-        </Router>
+        <AppHeader/>
+        <main class="ev-main">
+            {move || if signed_in.get() { page() } else { view! { <KeyPrompt/> }.into_any() }}
+        </main>
     }
 }

@@ -1,6 +1,7 @@
 // The walking skeleton in a real browser: headless Chromium signs in with the read key, sees ingested
 // events, filters the table by actor and sees it change, opens an event's detail page with its code,
-// and fails on any console error. Screenshots go to tests/artifacts/.
+// moves around with links and the back and forward buttons, and fails on any console error.
+// Screenshots go to tests/artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -95,6 +96,33 @@ test("an event's detail page shows who, what and the executed code", async () =>
   assert.equal(shown.trim(), code);
   assert.match(page.url(), /\/events\/[0-9a-f-]{36}$/);
   await page.screenshot({ path: join(artifacts, "event-detail.png"), fullPage: true });
+});
+
+test("links and the back and forward buttons move inside the app without reloading it", async () => {
+  const rows = (n) => page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid="event-row"]').length === n,
+    n,
+    { timeout: 10_000 },
+  );
+  // A page load would forget this.
+  await page.evaluate(() => { window.evidentLoaded = "once"; });
+  await page.getByTestId("back-link").click();
+  await rows(3);
+  assert.match(page.url(), /\/\?range=30d&actor=walking-skeleton/);
+  await page.goBack();
+  await page.getByTestId("event-code").waitFor();
+  assert.match(page.url(), /\/events\/[0-9a-f-]{36}$/);
+  await page.goForward();
+  await rows(3);
+  await page.getByTestId("brand").click();
+  await page.waitForURL(`${server.baseUrl}/`);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length > 3);
+  assert.equal(await page.evaluate(() => window.evidentLoaded), "once");
+
+  await page.goto(`${server.baseUrl}/no/such/page`);
+  await page.getByTestId("not-found").waitFor();
+  await page.getByTestId("not-found").getByRole("link").click();
+  await page.getByTestId("event-row").first().waitFor();
 });
 
 test("no console errors", () => {

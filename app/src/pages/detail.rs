@@ -1,12 +1,11 @@
 //! One event in full (`/events/:id`): a summary header, then who, what, on what, where and how, the
 //! changes, the payload (executed code shown as code), metadata, source and the record's ids and hashes.
 //! Sections without data are left out; the section contents live in [`sections`]. Like the list, the
-//! event is loaded by an effect with `spawn_local` rather than a `LocalResource` (see `events.rs`).
+//! event is loaded with `spawn_local` rather than a `LocalResource` (see `events.rs`).
 
 use evident_shared::Event;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
 
 use crate::api::{self, ApiError};
 use crate::components::badge::{outcome_class, severity_class};
@@ -18,24 +17,20 @@ use crate::LastList;
 
 mod sections;
 
-/// The event detail page.
+/// The event detail page. Another id is another page: the app builds it afresh.
 #[component]
-pub fn DetailPage() -> impl IntoView {
+pub fn DetailPage(
+    /// The event's id, from the path.
+    id: String,
+) -> impl IntoView {
     let auth = expect_context::<Auth>();
     let last_list = expect_context::<LastList>();
-    let params = use_params_map();
-    let current_id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
-    // `None` while loading; a later id's answer replaces an earlier one's.
+    // `None` while loading.
     let event = RwSignal::new(None::<Result<Event, ApiError>>);
-    Effect::new(move |_| {
-        let id = current_id.get();
-        event.set(None);
-        spawn_local(async move {
-            let result = auth.guard(api::get_event(&auth.key_untracked(), &id).await);
-            if current_id.try_get_untracked().as_ref() == Some(&id) {
-                event.try_set(Some(result));
-            }
-        });
+    spawn_local(async move {
+        let result = auth.guard(api::get_event(&auth.key_untracked(), &id).await);
+        // try_set: the page may have been left meanwhile.
+        event.try_set(Some(result));
     });
     let notice = move || {
         event.with(|e| match e {

@@ -14,8 +14,6 @@ use evident_shared::api::EventPage;
 use evident_shared::event::Event;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
@@ -25,6 +23,7 @@ use crate::components::notice::{Notice, NoticeKind};
 use crate::filters::{encode_path_segment, Filters};
 use crate::format::{actor_label, local_datetime, now_ms, targets_summary};
 use crate::key::Auth;
+use crate::router::Location;
 use crate::LastList;
 
 /// What a list request asks for; older pages repeat it exactly, with a cursor.
@@ -98,21 +97,16 @@ impl List {
 #[component]
 pub fn EventsPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
-    let location = use_location();
-    let query = use_query_map();
+    let location = Location::get();
+    let query = location.query;
     let filters = Memo::new(move |_| query.with(|q| Filters::from_query(|name| q.get(name))));
 
     let last_list = expect_context::<LastList>();
-    let list_path = location.pathname.get_untracked();
-    let navigate = use_navigate();
+    let list_path = location.path.get_untracked();
     let on_change = Callback::new(move |next: Filters| {
-        let path = location.pathname.get_untracked();
-        let options = NavigateOptions {
-            replace: true,
-            scroll: false,
-            ..Default::default()
-        };
-        navigate(&format!("{path}?{}", next.to_query_string()), options);
+        let path = location.path.get_untracked();
+        // Replaces the history entry and keeps the scroll position: refining a list is not a new page.
+        location.navigate(&format!("{path}?{}", next.to_query_string()), true, false);
     });
 
     let list = RwSignal::new(List::default());
@@ -129,7 +123,7 @@ pub fn EventsPage() -> impl IntoView {
     Effect::new(move |_| {
         let filters = filters.get();
         // Leaving for another route changes the query too; that is not a new list.
-        if location.pathname.get_untracked() != list_path {
+        if location.path.get_untracked() != list_path {
             return;
         }
         // Remember this view for the detail page's back link.
@@ -201,7 +195,7 @@ pub fn EventsPage() -> impl IntoView {
 #[component]
 fn EventRow(event: Arc<Event>) -> impl IntoView {
     let href = format!("/events/{}", encode_path_segment(&event.id));
-    let navigate = use_navigate();
+    let location = Location::get();
     let open = {
         let href = href.clone();
         move |e: leptos::ev::MouseEvent| {
@@ -216,7 +210,7 @@ fn EventRow(event: Arc<Event>) -> impl IntoView {
                 .flatten()
                 .is_some_and(|s| !s.is_collapsed());
             if !on_link && !selecting {
-                navigate(&href, NavigateOptions::default());
+                location.navigate(&href, false, true);
             }
         }
     };
