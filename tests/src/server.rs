@@ -244,11 +244,22 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // wrangler can exit before workerd, which holds the database file open (in exclusive mode, so
+        // other readers do not see its last writes until it has closed): wait for the whole group.
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let group_alive = || {
+            Command::new("kill")
+                .args(["-0", "--", &group])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
+            let _ = self.child.try_wait();
+            if !group_alive() {
+                let _ = self.child.wait();
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use evident_tests::bench::queries::{
-    export_floor, export_http, load, open, pick, probes, storage, time_floor, time_http,
-    Percentiles,
+    checkpoint, export_floor, export_http, load, open, pick, probes, storage, time_floor,
+    time_http, Percentiles,
 };
 use evident_tests::demo::DemoConfig;
 use evident_tests::server::{template_id, Server};
@@ -101,6 +101,7 @@ fn main() {
             .collect();
         let (export_rows, export_time) = export_http(&server, END_MS);
         drop(server);
+        checkpoint(&file);
 
         // The floor runs on the same file once the server has stopped, so the two never share the CPU.
         let db = open(&file);
