@@ -197,7 +197,9 @@ pub fn count_sql(
         // An empty range: no rows, with the same columns.
         b.push("SELECT 0 AS bucket, NULL AS value, 0 AS n WHERE false");
     }
-    b.push(") GROUP BY bucket, value");
+    // By position: by name, SQLite would group by the inner `value`, where the rollups' '' and the
+    // events' NULL for an absent field differ, and an absent field would be counted as two values.
+    b.push(") GROUP BY 1, 2");
     match interval {
         None => {
             b.push(" ORDER BY n DESC, value LIMIT ");
@@ -206,6 +208,135 @@ pub fn count_sql(
         Some(_) => b.push(" ORDER BY bucket, n DESC"),
     }
     Ok(b.finish())
+}
+
+/// The rollup dimensions, in the order [`combinations_sql`] returns them.
+pub const ROLLUP_FIELDS: [Field; 5] = [
+    Field::Env,
+    Field::Workspace,
+    Field::Action,
+    Field::Category,
+    Field::Outcome,
+];
+
+/// The SQL that counts the events of `tenant` matching `query` in `[from, to)` by every rollup
+/// dimension at once, for a query the rollups can answer ([`fits_rollups`]): rows of `(environment,
+/// workspace, action, category, outcome, n)`, `''` for an absent value. The facets of several
+/// rollup fields are marginals of these rows, so one pass over the rollups answers them all where one
+/// query per field would read the same rows once per field.
+pub fn combinations_sql(
+    tenant: &str,
+    query: &Query,
+    now: Millis,
+    (from, to): (Millis, Millis),
+) -> Result<(String, Vec<SqlValue>), QueryError> {
+    debug_assert!(fits_rollups(query));
+    let c = cover(from, to, true, true);
+    let mut b = Builder::default();
+    b.push("SELECT environment, workspace, action, category, outcome, sum(n) AS n FROM (");
+    let mut parts = 0;
+    if !c.days.is_empty() || !c.hours.is_empty() {
+        parts += 1;
+        b.push(
+            "SELECT environment, workspace, action, category, outcome, n FROM event_counts \
+             WHERE event_counts.tenant = ",
+        );
+        b.bind_push(SqlValue::Text(tenant.into()));
+        b.push(" AND (");
+        let ranges = c.days.iter().map(|r| (DAY, r));
+        for (i, (span, (start, end))) in ranges.chain(c.hours.iter().map(|r| (HOUR, r))).enumerate() {
+            if i > 0 {
+                b.push(" OR ");
+            }
+            b.push("(span = ");
+            b.bind_push(SqlValue::Int(span));
+            b.push(" AND bucket >= ");
+            b.bind_push(SqlValue::Int(*start));
+            b.push(" AND bucket < ");
+            b.bind_push(SqlValue::Int(*end));
+            b.push(")");
+        }
+        b.push(")");
+        push_conditions(&mut b, query, now, Table::Counts)?;
+    }
+    if !c.events.is_empty() {
+        if parts > 0 {
+            b.push(" UNION ALL ");
+        }
+        parts += 1;
+        b.push(
+            "SELECT coalesce(environment, '') AS environment, coalesce(workspace, '') AS workspace, \
+             coalesce(action, '') AS action, coalesce(category, '') AS category, \
+             coalesce(outcome, '') AS outcome, 1 AS n FROM events WHERE events.tenant = ",
+        );
+        b.bind_push(SqlValue::Text(tenant.into()));
+        b.push(" AND (");
+        for (i, (start, end)) in c.events.iter().enumerate() {
+            if i > 0 {
+                b.push(" OR ");
+            }
+            b.push("(events.occurred_at >= ");
+            b.bind_push(SqlValue::Int(*start));
+            b.push(" AND events.occurred_at < ");
+            b.bind_push(SqlValue::Int(*end));
+            b.push(")");
+        }
+        b.push(")");
+        push_conditions(&mut b, query, now, Table::Events)?;
+    }
+    if parts == 0 {
+        // An empty range: no rows, with the same columns.
+        b.push("SELECT '' AS environment, '' AS workspace, '' AS action, '' AS category, '' AS outcome, 0 AS n WHERE false");
+    }
+    b.push(") GROUP BY 1, 2, 3, 4, 5");
+    Ok(b.finish())
+}
+
+/// One row of [`combinations_sql`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Combination {
+    /// `environment`, `''` when absent.
+    pub environment: String,
+    /// `workspace`, `''` when absent.
+    pub workspace: String,
+    /// `action`.
+    pub action: String,
+    /// `category`, `''` when absent.
+    pub category: String,
+    /// `outcome`.
+    pub outcome: String,
+    /// How many events have these values.
+    pub n: i64,
+}
+
+impl Combination {
+    fn value(&self, field: &Field) -> &str {
+        match field {
+            Field::Env => &self.environment,
+            Field::Workspace => &self.workspace,
+            Field::Action => &self.action,
+            Field::Category => &self.category,
+            _ => &self.outcome,
+        }
+    }
+}
+
+/// The top `limit` values of a rollup `field` among `rows`, as [`count_sql`] orders them: largest
+/// count first, then by value; an absent value is `None`.
+pub fn marginal(rows: &[Combination], field: &Field, limit: u32) -> Vec<(Option<String>, i64)> {
+    debug_assert!(rollup_column(field).is_some());
+    let mut counts: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for row in rows {
+        *counts.entry(row.value(field)).or_default() += row.n;
+    }
+    let mut values: Vec<(Option<String>, i64)> = counts
+        .into_iter()
+        .map(|(value, n)| ((!value.is_empty()).then(|| value.to_string()), n))
+        .collect();
+    // SQLite sorts NULL first among values, as `count_sql`'s `ORDER BY n DESC, value` does.
+    values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    values.truncate(limit as usize);
+    values
 }
 
 /// `SELECT <bucket> AS bucket, <column> AS value, <n> AS n FROM <table> WHERE <table>.tenant = `

@@ -261,7 +261,9 @@ fn selective_fields_and_free_text_use_their_indexes() {
 
 mod counting {
     use super::*;
-    use crate::counts::{count_sql, Key, DAY, HOUR};
+    use crate::counts::{
+        combinations_sql, count_sql, marginal, Combination, Key, DAY, HOUR, ROLLUP_FIELDS,
+    };
     use evident_shared::query::Field;
 
     /// Events spread over ten days, every 37 minutes, so hours and days are partly filled.
@@ -362,6 +364,59 @@ mod counting {
                 .map(|(_, v, n)| (0, v, n))
                 .collect();
             assert_eq!(facets, want, "facets over {from}..{to}");
+        }
+    }
+
+    #[test]
+    fn one_pass_over_the_rollups_gives_every_facet_as_count_sql_does() {
+        let db = database();
+        spread(&db);
+        let t = 1_717_200_000_000_i64;
+        for (from, to) in [
+            (t - 10 * DAY, t + DAY),
+            (t - 9 * DAY + 3 * HOUR + 17 * 60_000, t - 2 * DAY - 5 * 60_000),
+            (t - 5 * DAY, t - 5 * DAY + 50 * 60_000),
+            (t, t + 1),
+        ] {
+            for q in ["", "env:prod", "-outcome:denied action:app.*"] {
+                let query = parse(q).unwrap();
+                let (sql, params) = combinations_sql("acme", &query, NOW, (from, to)).unwrap();
+                let mut stmt = db.prepare(&sql).unwrap();
+                let rows: Vec<Combination> = stmt
+                    .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
+                        Ok(Combination {
+                            environment: r.get(0)?,
+                            workspace: r.get(1)?,
+                            action: r.get(2)?,
+                            category: r.get(3)?,
+                            outcome: r.get(4)?,
+                            n: r.get(5)?,
+                        })
+                    })
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                for field in ROLLUP_FIELDS {
+                    for limit in [3, 100] {
+                        let key = Key::Field(field.clone());
+                        let (sql, params) =
+                            count_sql("acme", &query, NOW, (from, to), &key, limit).unwrap();
+                        let mut stmt = db.prepare(&sql).unwrap();
+                        let want: Vec<(Option<String>, i64)> = stmt
+                            .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
+                                Ok((r.get(1)?, r.get(2)?))
+                            })
+                            .unwrap()
+                            .map(Result::unwrap)
+                            .collect();
+                        assert_eq!(
+                            marginal(&rows, &field, limit),
+                            want,
+                            "{field:?} for `{q}` over {from}..{to}, limit {limit}"
+                        );
+                    }
+                }
+            }
         }
     }
 

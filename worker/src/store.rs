@@ -217,6 +217,15 @@ pub async fn counts(db: &D1Database, sql: &str, params: &[SqlValue]) -> Result<V
     Ok(statement(db, sql, params)?.all().await?.results()?)
 }
 
+/// Runs [`crate::counts::combinations_sql`].
+pub async fn combinations(
+    db: &D1Database,
+    sql: &str,
+    params: &[SqlValue],
+) -> Result<Vec<crate::counts::Combination>> {
+    Ok(statement(db, sql, params)?.all().await?.results()?)
+}
+
 /// One page of a resource's history, oldest first, and the cursor of the next page if there is one.
 pub async fn resource_history(
     db: &D1Database,

@@ -10,7 +10,10 @@ use serde::Serialize;
 use worker::{Env, Request, Response};
 
 use crate::auth::{authorize, KeyScope};
-use crate::counts::{count_sql, events_column, uses_rollups, Key, DAY, HOUR};
+use crate::counts::{
+    combinations_sql, count_sql, events_column, marginal, uses_rollups, Key, DAY, HOUR,
+};
+use crate::query::{fits_rollups, rollup_column};
 use crate::error::{ApiError, Result};
 use crate::params::{self, instant, invalid};
 use crate::routes::events::query_pairs;
@@ -132,6 +135,27 @@ pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
     let db = env.d1("DB")?;
     let mut facets = BTreeMap::new();
     let mut from_rollups = true;
+    // Two or more rollup fields: one pass over the rollups gives them all.
+    let (together, fields): (Vec<_>, Vec<_>) = fields
+        .into_iter()
+        .partition(|(_, field)| rollup_column(field).is_some());
+    let (together, fields) = if together.len() > 1 && fits_rollups(&common.query) {
+        (together, fields)
+    } else {
+        (Vec::new(), [together, fields].concat())
+    };
+    if !together.is_empty() {
+        let (sql, params) = combinations_sql(&caller.tenant, &common.query, common.now, range)
+            .map_err(ApiError::query)?;
+        let rows = store::combinations(&db, &sql, &params).await?;
+        for (name, field) in together {
+            let values = marginal(&rows, &field, limit)
+                .into_iter()
+                .map(|(value, count)| FacetValue { value, count })
+                .collect();
+            facets.insert(name, values);
+        }
+    }
     for (name, field) in fields {
         let key = Key::Field(field);
         from_rollups &= uses_rollups(&common.query, &key);
