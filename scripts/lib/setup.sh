@@ -56,11 +56,12 @@ ensure_chromium() {
 # build_app: the dashboard into dist/, skipped when nothing it is built from changed.
 build_app() {
   local out="$EVIDENT_ROOT/dist/index.html"
-  if [ -f "$out" ] && [ -z "$(cd "$EVIDENT_ROOT" && find app shared/src style Trunk.toml Cargo.lock -newer "$out" -print -quit)" ]; then
-    return
+  if [ ! -f "$out" ] || [ -n "$(cd "$EVIDENT_ROOT" && find app shared/src style Trunk.toml Cargo.lock -newer "$out" -print -quit)" ]; then
+    log "building the dashboard"
+    (cd "$EVIDENT_ROOT" && cargo fetch --quiet && trunk build --release --skip-version-check)
   fi
-  log "building the dashboard"
-  (cd "$EVIDENT_ROOT" && cargo fetch --quiet && trunk build --release --skip-version-check)
+  # The security headers hash the built page's inline script; cheap, so always rewritten.
+  (cd "$EVIDENT_ROOT" && node scripts/write-headers.mjs dist)
 }
 
 # build_worker <dev|release>

@@ -11,6 +11,7 @@ mod chain;
 mod enrichment;
 mod errors;
 mod export;
+mod headers;
 mod ingest;
 mod query;
 mod saved_searches;
@@ -37,6 +38,7 @@ fn main() {
         chain::TESTS,
         saved_searches::TESTS,
         export::TESTS,
+        headers::TESTS,
     ]
     .concat()
     .into_iter()

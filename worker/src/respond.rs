@@ -38,7 +38,7 @@ pub fn json<T: serde::Serialize>(status: u16, value: &T) -> Response {
     json_text(status, serde_json::to_string(value).unwrap_or_default())
 }
 
-/// Headers for every API response: its content type, never cached, never sniffed or framed.
+/// Headers for every API response: its content type, never cached, sniffed, framed or run as a page.
 fn api_headers(content_type: &str) -> Headers {
     let headers = Headers::new();
     for (name, value) in [
@@ -47,6 +47,11 @@ fn api_headers(content_type: &str) -> Headers {
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "no-referrer"),
+        // An API answer is data, never a page: nothing in it may load, run or be framed.
+        (
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
     ] {
         let _ = headers.set(name, value);
     }
