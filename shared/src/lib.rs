@@ -6,6 +6,7 @@
 
 pub mod adapters;
 pub mod api;
+pub mod api_key;
 pub mod body;
 pub mod category;
 pub mod chain;
