@@ -13,6 +13,7 @@ mod errors;
 mod export;
 mod headers;
 mod ingest;
+mod keys;
 mod query;
 mod saved_searches;
 mod search;
@@ -38,6 +39,7 @@ fn main() {
         chain::TESTS,
         saved_searches::TESTS,
         export::TESTS,
+        keys::TESTS,
         headers::TESTS,
     ]
     .concat()

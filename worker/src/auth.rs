@@ -1,49 +1,69 @@
-//! Who is calling. Until key management arrives, one deployment serves one tenant with keys from
-//! configuration: `INGEST_KEY` may only send events, `READ_KEY` may only read them, and `ADMIN_KEY` may
-//! read and change the tenant's settings. All are secrets in production (`wrangler secret put`) and
-//! come from `.dev.vars` or `--var` locally.
+//! Who is calling, and what they may do. Two kinds of keys:
+//!
+//! - **Configured keys**, one per scope for one tenant (`TENANT`, `demo` by default): `INGEST_KEY`
+//!   may only send events, `READ_KEY` may only read them, and `ADMIN_KEY` may read, change the
+//!   tenant's settings and manage keys. They are the bootstrap keys of deploys, the run script and the
+//!   tests: secrets in production (`wrangler secret put`), `.dev.vars` or `--var` locally.
+//! - **Stored keys** (`/api/v1/keys`, [`crate::keys`]): any number per tenant, each with a scope and
+//!   optionally bound to one environment, revocable. Secrets look like `evd_sk_...`
+//!   ([`evident_shared::api_key`]); only well-formed ones (prefix and checksum) are looked up.
+//!
+//! Configured keys are checked first, then stored keys by the hash of the secret.
 
+use evident_shared::api_key::is_well_formed;
 use worker::{Env, Request};
 
 use crate::error::{ApiError, Result};
+use crate::sql::Reach;
 
-/// What a key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyScope {
-    /// Send events.
-    Ingest,
-    /// Read events.
-    Read,
-    /// Read events and change settings.
-    Admin,
-}
-
-impl KeyScope {
-    fn as_str(self) -> &'static str {
-        match self {
-            KeyScope::Ingest => "ingest",
-            KeyScope::Read => "read",
-            KeyScope::Admin => "admin",
-        }
-    }
-
-    /// True when a key with this scope may use an endpoint that needs `needed`.
-    fn grants(self, needed: KeyScope) -> bool {
-        self == needed || (self == KeyScope::Admin && needed == KeyScope::Read)
-    }
-}
+pub use evident_shared::api_key::KeyScope;
 
 /// An authenticated caller.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     /// The tenant the key belongs to.
     pub tenant: String,
+    /// Which key is calling, as the log names it: a stored key's id, or `config:<scope>` for a
+    /// configured key.
+    pub key_id: String,
+    /// The key's name: a stored key's own, or the variable a configured key comes from.
+    pub key_name: String,
+    /// What the key may do.
+    pub scope: KeyScope,
+    /// The one environment this caller may send events for and read events of, or `None` for all.
+    /// Ingestion rejects events of any other environment (or none), per event
+    /// ([`crate::ingest::Validated::keep_to_environment`]); every read of events keeps to it in its
+    /// SQL, through [`Caller::reach`].
+    pub environment: Option<String>,
+}
+
+impl Caller {
+    /// Whose events this caller may read: the tenant's, within its environment when it is bound to one.
+    pub fn reach(&self) -> Reach<'_> {
+        Reach {
+            tenant: &self.tenant,
+            environment: self.environment.as_deref(),
+        }
+    }
+
+    /// The caller, when its key has the scope an endpoint needs; 403 otherwise.
+    fn require(self, needed: KeyScope) -> Result<Caller> {
+        if self.scope.grants(needed) {
+            Ok(self)
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this key has the `{}` scope; this endpoint needs a key with the `{}` scope",
+                self.scope.as_str(),
+                needed.as_str()
+            )))
+        }
+    }
 }
 
 /// The configured keys and tenant.
 #[derive(Debug, Clone)]
 pub struct KeyConfig {
-    /// The tenant both keys belong to.
+    /// The tenant the configured keys belong to.
     pub tenant: String,
     /// Secret of the ingest key.
     pub ingest_key: Option<String>,
@@ -71,33 +91,41 @@ impl KeyConfig {
         }
     }
 
-    /// Checks the presented key against the configured ones for the needed scope.
-    pub fn authorize(&self, presented: Option<&str>, needed: KeyScope) -> Result<Caller> {
-        let key = presented.ok_or_else(|| {
-            ApiError::Unauthorized("missing credentials: send `Authorization: Bearer <key>`".into())
-        })?;
-        let scope_of =
+    /// The caller a configured key stands for, if `key` is one.
+    pub fn caller(&self, key: &str) -> Option<Caller> {
+        let matches =
             |secret: &Option<String>| secret.as_deref().is_some_and(|s| constant_time_eq(s, key));
-        let scope = if scope_of(&self.ingest_key) {
-            KeyScope::Ingest
-        } else if scope_of(&self.read_key) {
-            KeyScope::Read
-        } else if scope_of(&self.admin_key) {
-            KeyScope::Admin
+        let (scope, variable) = if matches(&self.ingest_key) {
+            (KeyScope::Ingest, "INGEST_KEY")
+        } else if matches(&self.read_key) {
+            (KeyScope::Read, "READ_KEY")
+        } else if matches(&self.admin_key) {
+            (KeyScope::Admin, "ADMIN_KEY")
         } else {
-            return Err(ApiError::Unauthorized("the key is not valid".into()));
+            return None;
         };
-        if !scope.grants(needed) {
-            return Err(ApiError::Forbidden(format!(
-                "this key has the `{}` scope; this endpoint needs a key with the `{}` scope",
-                scope.as_str(),
-                needed.as_str()
-            )));
-        }
-        Ok(Caller {
+        Some(Caller {
             tenant: self.tenant.clone(),
+            key_id: format!("config:{}", scope.as_str()),
+            key_name: variable.to_string(),
+            scope,
+            environment: None,
         })
     }
+
+    /// Checks the presented key against the configured ones only, for the needed scope.
+    pub fn authorize(&self, presented: Option<&str>, needed: KeyScope) -> Result<Caller> {
+        let key = presented.ok_or_else(missing)?;
+        self.caller(key).ok_or_else(not_valid)?.require(needed)
+    }
+}
+
+fn missing() -> ApiError {
+    ApiError::Unauthorized("missing credentials: send `Authorization: Bearer <key>`".into())
+}
+
+fn not_valid() -> ApiError {
+    ApiError::Unauthorized("the key is not valid".into())
 }
 
 /// Reads the bearer token of a request, if any.
@@ -110,9 +138,19 @@ pub fn bearer(req: &Request) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// Authenticates a request for a scope.
-pub fn authorize(req: &Request, env: &Env, needed: KeyScope) -> Result<Caller> {
-    KeyConfig::from_env(env).authorize(bearer(req).as_deref(), needed)
+/// Authenticates a request for a scope: 401 without a key, with one that is not valid or one that
+/// was revoked; 403 for a key without the scope.
+pub async fn authorize(req: &Request, env: &Env, needed: KeyScope) -> Result<Caller> {
+    let key = bearer(req).ok_or_else(missing)?;
+    let caller = match KeyConfig::from_env(env).caller(&key) {
+        Some(caller) => caller,
+        None if is_well_formed(&key) => {
+            let now = worker::js_sys::Date::now() as i64;
+            crate::keys::authenticate(&env.d1("DB")?, &key, now).await?
+        }
+        None => return Err(not_valid()),
+    };
+    caller.require(needed)
 }
 
 /// Compares secrets without an early exit, so timing does not reveal how much of a guess was right.
@@ -180,6 +218,34 @@ mod tests {
                 .status(),
             403
         );
+    }
+
+    #[test]
+    fn configured_keys_name_themselves_and_read_everything() {
+        let caller = config().caller("ad-secret").unwrap();
+        assert_eq!(caller.key_id, "config:admin");
+        assert_eq!(caller.key_name, "ADMIN_KEY");
+        assert_eq!(
+            caller.reach(),
+            Reach {
+                tenant: "acme",
+                environment: None
+            }
+        );
+        assert_eq!(
+            config().caller("in-secret").unwrap().key_id,
+            "config:ingest"
+        );
+        assert_eq!(config().caller("evd_sk_x"), None);
+    }
+
+    #[test]
+    fn a_bound_caller_reaches_only_its_environment() {
+        let caller = Caller {
+            environment: Some("prod".into()),
+            ..config().caller("rd-secret").unwrap()
+        };
+        assert_eq!(caller.reach().environment, Some("prod"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use evident_shared::query::{Field, Query, QueryError};
 use evident_shared::timestamp::Millis;
 
 use crate::query::{fits_rollups, push_conditions, rollup_column, Table};
-use crate::sql::{Builder, SqlValue};
+use crate::sql::{Builder, Reach, SqlValue};
 
 /// An hour, the span of the finer rollups.
 pub const HOUR: Millis = 3_600_000;
@@ -107,17 +107,19 @@ pub fn uses_rollups(query: &Query, key: &Key) -> bool {
     fits_rollups(query) && field.is_none_or(|f| rollup_column(f).is_some())
 }
 
-/// The SQL that counts the events of `tenant` matching `query` in `[from, to)` by `key`: rows of
+/// The SQL that counts the events within `reach` matching `query` in `[from, to)` by `key`: rows of
 /// `(bucket, value, n)` (`bucket` 0 for facets, `value` NULL without a field), largest counts first
-/// for facets, by bucket for histograms. `limit` caps the facet values.
-pub fn count_sql(
-    tenant: &str,
+/// for facets, by bucket for histograms. `limit` caps the facet values. A `reach` bound to an
+/// environment counts only its events, from the rollups too (they are kept by environment).
+pub fn count_sql<'a>(
+    reach: impl Into<Reach<'a>>,
     query: &Query,
     now: Millis,
     (from, to): (Millis, Millis),
     key: &Key,
     limit: u32,
 ) -> Result<(String, Vec<SqlValue>), QueryError> {
+    let reach = reach.into();
     let rollups = uses_rollups(query, key);
     let (field, interval) = match key {
         Key::Field(field) => (Some(field), None),
@@ -143,7 +145,8 @@ pub fn count_sql(
             "n",
             "event_counts",
         );
-        b.bind_push(SqlValue::Text(tenant.into()));
+        b.bind_push(SqlValue::Text(reach.tenant.into()));
+        reach.push_environment(&mut b, "event_counts");
         b.push(" AND (");
         let spans = [(DAY, &c.days), (HOUR, &c.hours)];
         let mut any = false;
@@ -178,7 +181,8 @@ pub fn count_sql(
             "1",
             "events",
         );
-        b.bind_push(SqlValue::Text(tenant.into()));
+        b.bind_push(SqlValue::Text(reach.tenant.into()));
+        reach.push_environment(&mut b, "events");
         b.push(" AND (");
         for (i, (start, end)) in c.events.iter().enumerate() {
             if i > 0 {
@@ -219,17 +223,18 @@ pub const ROLLUP_FIELDS: [Field; 5] = [
     Field::Outcome,
 ];
 
-/// The SQL that counts the events of `tenant` matching `query` in `[from, to)` by every rollup
+/// The SQL that counts the events within `reach` matching `query` in `[from, to)` by every rollup
 /// dimension at once, for a query the rollups can answer ([`fits_rollups`]): rows of `(environment,
 /// workspace, action, category, outcome, n)`, `''` for an absent value. The facets of several
 /// rollup fields are marginals of these rows, so one pass over the rollups answers them all where one
 /// query per field would read the same rows once per field.
-pub fn combinations_sql(
-    tenant: &str,
+pub fn combinations_sql<'a>(
+    reach: impl Into<Reach<'a>>,
     query: &Query,
     now: Millis,
     (from, to): (Millis, Millis),
 ) -> Result<(String, Vec<SqlValue>), QueryError> {
+    let reach = reach.into();
     debug_assert!(fits_rollups(query));
     let c = cover(from, to, true, true);
     let mut b = Builder::default();
@@ -241,10 +246,12 @@ pub fn combinations_sql(
             "SELECT environment, workspace, action, category, outcome, n FROM event_counts \
              WHERE event_counts.tenant = ",
         );
-        b.bind_push(SqlValue::Text(tenant.into()));
+        b.bind_push(SqlValue::Text(reach.tenant.into()));
+        reach.push_environment(&mut b, "event_counts");
         b.push(" AND (");
         let ranges = c.days.iter().map(|r| (DAY, r));
-        for (i, (span, (start, end))) in ranges.chain(c.hours.iter().map(|r| (HOUR, r))).enumerate() {
+        for (i, (span, (start, end))) in ranges.chain(c.hours.iter().map(|r| (HOUR, r))).enumerate()
+        {
             if i > 0 {
                 b.push(" OR ");
             }
@@ -269,7 +276,8 @@ pub fn combinations_sql(
              coalesce(action, '') AS action, coalesce(category, '') AS category, \
              coalesce(outcome, '') AS outcome, 1 AS n FROM events WHERE events.tenant = ",
         );
-        b.bind_push(SqlValue::Text(tenant.into()));
+        b.bind_push(SqlValue::Text(reach.tenant.into()));
+        reach.push_environment(&mut b, "events");
         b.push(" AND (");
         for (i, (start, end)) in c.events.iter().enumerate() {
             if i > 0 {

@@ -49,7 +49,8 @@ pub struct Arrival<'a> {
 /// The request's events after validation.
 #[derive(Debug)]
 pub struct Validated {
-    events: Vec<(usize, Event)>,
+    /// Each valid event with its index in the request and, for adapters, its line.
+    events: Vec<(usize, Option<usize>, Event)>,
     response: IngestResponse,
     total: usize,
     atomic: bool,
@@ -134,7 +135,7 @@ fn validate_all(
                         _ => format!("{key}#{index}"),
                     });
                 }
-                events.push((index, event));
+                events.push((index, line, event));
             }
             Err(errors) => response.rejected.push(Rejected {
                 index,
@@ -178,11 +179,38 @@ impl Validated {
         let mut ips: Vec<IpAddr> = self
             .events
             .iter()
-            .filter_map(|(_, e)| e.context.ip.as_deref()?.parse().ok())
+            .filter_map(|(_, _, e)| e.context.ip.as_deref()?.parse().ok())
             .collect();
         ips.sort();
         ips.dedup();
         ips
+    }
+
+    /// Rejects every event whose `scope.environment` is not `environment` (or is absent), for a key
+    /// bound to that environment: each with an error at `/scope/environment`, like any invalid event,
+    /// so the rest of the request is stored (or, with `atomic`, nothing is).
+    pub fn keep_to_environment(&mut self, environment: &str) {
+        let events = std::mem::take(&mut self.events);
+        for (index, line, event) in events {
+            let message = match event.scope.environment.as_deref() {
+                Some(own) if own == environment => {
+                    self.events.push((index, line, event));
+                    continue;
+                }
+                Some(own) => format!(
+                    "is `{own}`, but this key may only send events of the environment `{environment}`"
+                ),
+                None => format!(
+                    "is required: this key may only send events of the environment `{environment}`"
+                ),
+            };
+            self.response.rejected.push(Rejected {
+                index,
+                line,
+                errors: vec![FieldError::new("/scope/environment", message)],
+            });
+        }
+        self.response.rejected.sort_by_key(|r| (r.line, r.index));
     }
 
     /// Redacts, enriches and prints every valid event for sealing, and drafts the answer.
@@ -208,7 +236,7 @@ impl Validated {
                 errors: vec![],
             });
         } else {
-            for (index, mut event) in events {
+            for (index, _, mut event) in events {
                 redact(&mut event, enrichment.rules);
                 enrich(&mut event, enrichment);
                 pending.push(Pending {
@@ -395,6 +423,56 @@ mod tests {
         assert!(ids[0] < ids[1], "ids sort in request order");
         let seqs: Vec<_> = p.response.events.iter().map(|a| a.seq).collect();
         assert_eq!(seqs, [Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn a_key_bound_to_an_environment_rejects_events_of_others_and_of_none() {
+        let body = r#"[{"action":"a.create","actor":{"id":"u1"},"scope":{"environment":"prod"}},
+            {"action":"a.create","actor":{"id":"u1"},"scope":{"environment":"staging"}},
+            {"action":"bad","actor":{"id":"u1"}},
+            {"action":"a.create","actor":{"id":"u1"}},
+            {"action":"a.create","actor":{"id":"u1"},"scope":{"environment":" prod "}}]"#;
+        let run_bound = |atomic: bool| {
+            let mut validated =
+                validate_native(body, Framing::Json, arrival(atomic, None)).unwrap();
+            validated.keep_to_environment("prod");
+            let rules = RedactionRules::default();
+            validated.finish(Enrichment {
+                geo: &HashMap::new(),
+                client: None,
+                rules: &rules,
+            })
+        };
+        let p = run_bound(false);
+        assert_eq!(p.status(), 207);
+        assert_eq!(
+            p.pending.len(),
+            2,
+            "the two events of prod (trimmed as stored)"
+        );
+        let rejected: Vec<(usize, &str)> = p
+            .response
+            .rejected
+            .iter()
+            .map(|r| (r.index, r.errors[0].path.as_str()))
+            .collect();
+        assert_eq!(
+            rejected,
+            [
+                (1, "/scope/environment"),
+                (2, "/action"),
+                (3, "/scope/environment")
+            ]
+        );
+        let message = &p.response.rejected[0].errors[0].message;
+        assert!(
+            message.contains("`staging`") && message.contains("`prod`"),
+            "{message}"
+        );
+        assert!(p.response.rejected[2].errors[0]
+            .message
+            .starts_with("is required"));
+        assert!(run_bound(true).pending.is_empty());
     }
 
     #[test]

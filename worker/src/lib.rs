@@ -4,8 +4,9 @@
 //! Layout: `routes/` holds thin handlers; `ingest`, `seal`, `verify` and `params` are pure request
 //! logic; `sequencer` is the per-tenant Durable Object that seals and stores; `geo` looks up countries;
 //! `sql` holds every statement; `store` runs them against D1; `error` is the one error type; `auth`
-//! checks keys.
+//! checks keys, `keys` keeps the stored ones; `audit` records the API's own changes in the log.
 
+pub mod audit;
 pub mod auth;
 pub mod counts;
 pub mod error;
@@ -13,10 +14,13 @@ pub mod geo;
 #[cfg(test)]
 mod geo_sqlite_tests;
 pub mod ingest;
+pub mod keys;
 pub mod params;
 pub mod query;
 #[cfg(test)]
 mod query_sqlite_tests;
+#[cfg(test)]
+mod reach_sqlite_tests;
 mod respond;
 mod routes;
 pub mod seal;

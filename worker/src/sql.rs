@@ -100,8 +100,71 @@ pub const SELECT_RESOURCE_HISTORY: &str = "SELECT t.occurred_at AS occurred_at, 
      AND (t.occurred_at > ?4 OR (t.occurred_at = ?4 AND t.event_id > ?5)) \
      ORDER BY t.occurred_at, t.event_id LIMIT ?6";
 
+/// [`SELECT_RESOURCE_HISTORY`] for a reader bound to one environment: `?7` the environment.
+pub const SELECT_RESOURCE_HISTORY_IN_ENVIRONMENT: &str = "SELECT t.occurred_at AS occurred_at, \
+     t.event_id AS id, e.body AS body FROM event_targets AS t CROSS JOIN events AS e \
+     ON e.tenant = t.tenant AND e.id = t.event_id \
+     WHERE t.tenant = ?1 AND t.target_type = ?2 AND t.target_id = ?3 \
+     AND (t.occurred_at > ?4 OR (t.occurred_at = ?4 AND t.event_id > ?5)) AND e.environment = ?7 \
+     ORDER BY t.occurred_at, t.event_id LIMIT ?6";
+
 /// One event by id.
 pub const SELECT_EVENT: &str = "SELECT body FROM events WHERE tenant = ?1 AND id = ?2";
+
+/// [`SELECT_EVENT`] for a reader bound to one environment: `?3` the environment.
+pub const SELECT_EVENT_IN_ENVIRONMENT: &str =
+    "SELECT body FROM events WHERE tenant = ?1 AND id = ?2 AND environment = ?3";
+
+/// The columns of an API key that may be shown (never the hash), as [`crate::keys`] reads them.
+macro_rules! key_columns {
+    () => {
+        "id, name, scope, environment, prefix, created_at, created_by, last_used_at, revoked_at"
+    };
+}
+
+/// The stored key with a secret's hash, for authentication. `?1` the hash.
+pub const SELECT_KEY_BY_HASH: &str = "SELECT tenant, id, name, scope, environment, last_used_at, \
+     revoked_at FROM api_keys WHERE hash = ?1";
+
+/// Records a key's use, at most once a minute, so authentication rarely writes. `?1` tenant, `?2` id,
+/// `?3` now (ms).
+pub const TOUCH_KEY: &str = "UPDATE api_keys SET last_used_at = ?3 \
+     WHERE tenant = ?1 AND id = ?2 AND (last_used_at IS NULL OR last_used_at <= ?3 - 60000)";
+
+/// Inserts a key unless the tenant already has `?10` of them, counted in the same statement. Returns
+/// the row, or nothing when it was not inserted. `?1` tenant, `?2` id, `?3` name, `?4` scope, `?5`
+/// environment (`''` for none), `?6` display prefix, `?7` hash, `?8` now (ms), `?9` created by.
+pub const INSERT_KEY: &str = concat!(
+    "INSERT INTO api_keys (tenant, id, name, scope, environment, prefix, hash, created_at, \
+     created_by) SELECT ?1, ?2, ?3, ?4, nullif(?5, ''), ?6, ?7, ?8, ?9 \
+     WHERE (SELECT count(*) FROM api_keys WHERE tenant = ?1) < ?10 RETURNING ",
+    key_columns!()
+);
+
+/// A tenant's keys, newest first. `?1` tenant, `?2` limit.
+pub const SELECT_KEYS: &str = concat!(
+    "SELECT ",
+    key_columns!(),
+    " FROM api_keys WHERE tenant = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
+);
+
+/// One key. `?1` tenant, `?2` id.
+pub const SELECT_KEY: &str = concat!(
+    "SELECT ",
+    key_columns!(),
+    " FROM api_keys WHERE tenant = ?1 AND id = ?2"
+);
+
+/// How many keys a tenant has, revoked ones included. `?1` tenant.
+pub const COUNT_KEYS: &str = "SELECT count(*) AS n FROM api_keys WHERE tenant = ?1";
+
+/// Revokes a key that is not revoked yet; the row stays. Returns it, or nothing when there is no such
+/// key or it was already revoked. `?1` tenant, `?2` id, `?3` now (ms).
+pub const REVOKE_KEY: &str = concat!(
+    "UPDATE api_keys SET revoked_at = ?3 WHERE tenant = ?1 AND id = ?2 AND revoked_at IS NULL \
+     RETURNING ",
+    key_columns!()
+);
 
 /// Cheapest query that proves the database answers.
 pub const PING: &str = "SELECT 1 AS ok";
@@ -261,6 +324,41 @@ pub fn plan_statements(tenant: &str, plan: &Plan) -> Vec<(&'static str, Vec<SqlV
     statements
 }
 
+/// Whose events a read may see: one tenant's, and within it only one environment's when the caller's
+/// key is bound to one ([`crate::auth::Caller::reach`]). Every read path's SQL is built from it (the
+/// list, [`crate::counts`], resource histories, single events), so the restriction lives in the SQL
+/// builders rather than in each route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reach<'a> {
+    /// The tenant.
+    pub tenant: &'a str,
+    /// The one environment, or `None` for all of them.
+    pub environment: Option<&'a str>,
+}
+
+impl<'a> From<&'a str> for Reach<'a> {
+    /// All of a tenant's events.
+    fn from(tenant: &'a str) -> Reach<'a> {
+        Reach {
+            tenant,
+            environment: None,
+        }
+    }
+}
+
+impl Reach<'_> {
+    /// Appends ` AND <table>.environment = ?` for a reach bound to an environment; `table` is a fixed
+    /// table name or alias.
+    pub fn push_environment(&self, b: &mut Builder, table: &'static str) {
+        if let Some(environment) = self.environment {
+            b.push(" AND ");
+            b.push(table);
+            b.push(".environment = ");
+            b.bind_push(SqlValue::Text(environment.into()));
+        }
+    }
+}
+
 /// How an action filter matches.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActionMatch {
@@ -376,13 +474,18 @@ impl ListQuery {
     /// The SQL and parameters that fetch one page plus one row (to tell whether another page exists).
     /// Selects `occurred_at, id, body`, newest first. Fails only for a query term that cannot be
     /// searched (see [`crate::query::push_conditions`]).
-    pub fn to_sql(&self, tenant: &str) -> Result<(String, Vec<SqlValue>), QueryError> {
+    pub fn to_sql<'a>(
+        &self,
+        reach: impl Into<Reach<'a>>,
+    ) -> Result<(String, Vec<SqlValue>), QueryError> {
         use SqlValue::{Int, Text};
+        let reach = reach.into();
         let mut b = Builder::default();
         b.push_bound(
             "SELECT occurred_at, id, body FROM events WHERE tenant = {}",
-            vec![Text(tenant.into())],
+            vec![Text(reach.tenant.into())],
         );
+        reach.push_environment(&mut b, "events");
         if let Some(from) = self.from {
             b.push_bound(" AND occurred_at >= {}", vec![Int(from)]);
         }

@@ -11,9 +11,10 @@ use worker::{D1Database, D1PreparedStatement};
 use crate::error::{ApiError, Result};
 use crate::seal::{Head, Plan, Stored};
 use crate::sql::{
-    plan_statements, ListQuery, SqlValue, COUNT_UNSEALED, PING, SELECT_CHAIN_HEAD,
-    SELECT_CHAIN_RANGE, SELECT_EVENT, SELECT_HASH_AT, SELECT_IDEMPOTENT, SELECT_REDACTION,
-    SELECT_RESOURCE_HISTORY, UPSERT_REDACTION,
+    plan_statements, ListQuery, Reach, SqlValue, COUNT_UNSEALED, PING, SELECT_CHAIN_HEAD,
+    SELECT_CHAIN_RANGE, SELECT_EVENT, SELECT_EVENT_IN_ENVIRONMENT, SELECT_HASH_AT,
+    SELECT_IDEMPOTENT, SELECT_REDACTION, SELECT_RESOURCE_HISTORY,
+    SELECT_RESOURCE_HISTORY_IN_ENVIRONMENT, UPSERT_REDACTION,
 };
 use crate::verify::ChainRow;
 
@@ -161,13 +162,14 @@ struct ListRow {
     body: String,
 }
 
-/// One page of stored event bodies, newest first, and the cursor of the next page if there is one.
+/// One page of stored event bodies within reach, newest first, and the cursor of the next page if
+/// there is one.
 pub async fn list_events(
     db: &D1Database,
-    tenant: &str,
+    reach: Reach<'_>,
     query: &ListQuery,
 ) -> Result<(Vec<String>, Option<Cursor>)> {
-    let (sql, params) = query.to_sql(tenant).map_err(ApiError::query)?;
+    let (sql, params) = query.to_sql(reach).map_err(ApiError::query)?;
     let rows: Vec<ListRow> = statement(db, &sql, &params)?.all().await?.results()?;
     Ok(page(rows, query.limit))
 }
@@ -187,10 +189,20 @@ fn page(mut rows: Vec<ListRow>, limit: u32) -> (Vec<String>, Option<Cursor>) {
     (rows.into_iter().map(|r| r.body).collect(), next)
 }
 
-/// The stored body of one event, if this tenant has it.
-pub async fn get_event(db: &D1Database, tenant: &str, id: &str) -> Result<Option<String>> {
-    let params = [SqlValue::Text(tenant.into()), SqlValue::Text(id.into())];
-    Ok(statement(db, SELECT_EVENT, &params)?
+/// The stored body of one event, if it is within reach.
+pub async fn get_event(db: &D1Database, reach: Reach<'_>, id: &str) -> Result<Option<String>> {
+    let mut params = vec![
+        SqlValue::Text(reach.tenant.into()),
+        SqlValue::Text(id.into()),
+    ];
+    let sql = match reach.environment {
+        None => SELECT_EVENT,
+        Some(environment) => {
+            params.push(SqlValue::Text(environment.into()));
+            SELECT_EVENT_IN_ENVIRONMENT
+        }
+    };
+    Ok(statement(db, sql, &params)?
         .first::<String>(Some("body"))
         .await?)
 }
@@ -226,25 +238,30 @@ pub async fn combinations(
     Ok(statement(db, sql, params)?.all().await?.results()?)
 }
 
-/// One page of a resource's history, oldest first, and the cursor of the next page if there is one.
+/// One page of a resource's history within reach, oldest first, and the cursor of the next page if
+/// there is one.
 pub async fn resource_history(
     db: &D1Database,
-    tenant: &str,
+    reach: Reach<'_>,
     (kind, id): (&str, &str),
     after: Option<&Cursor>,
     limit: u32,
 ) -> Result<(Vec<String>, Option<Cursor>)> {
-    let params = [
-        SqlValue::Text(tenant.into()),
+    let mut params = vec![
+        SqlValue::Text(reach.tenant.into()),
         SqlValue::Text(kind.into()),
         SqlValue::Text(id.into()),
         SqlValue::Int(after.map_or(-1, |c| c.occurred_at)),
         SqlValue::Text(after.map(|c| c.id.clone()).unwrap_or_default()),
         SqlValue::Int(i64::from(limit) + 1),
     ];
-    let rows: Vec<ListRow> = statement(db, SELECT_RESOURCE_HISTORY, &params)?
-        .all()
-        .await?
-        .results()?;
+    let sql = match reach.environment {
+        None => SELECT_RESOURCE_HISTORY,
+        Some(environment) => {
+            params.push(SqlValue::Text(environment.into()));
+            SELECT_RESOURCE_HISTORY_IN_ENVIRONMENT
+        }
+    };
+    let rows: Vec<ListRow> = statement(db, sql, &params)?.all().await?.results()?;
     Ok(page(rows, limit))
 }

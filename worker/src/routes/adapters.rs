@@ -11,7 +11,7 @@ use crate::ingest::validate_adapted;
 use crate::routes::events::{query_pairs, random_bytes, read_body, store_validated, IngestOptions};
 
 pub async fn ingest(mut req: Request, env: &Env, format: &str) -> Result<Response> {
-    let caller = authorize(&req, env, KeyScope::Ingest)?;
+    let caller = authorize(&req, env, KeyScope::Ingest).await?;
     let format = Format::parse(format).ok_or_else(|| {
         let known: Vec<_> = Format::ALL.iter().map(|f| f.as_str()).collect();
         ApiError::NotFound(format!(
@@ -36,7 +36,7 @@ pub async fn ingest(mut req: Request, env: &Env, format: &str) -> Result<Respons
         adapted,
         options.arrival(&caller.tenant, format.as_str(), &random),
     )?;
-    store_validated(validated, &req, env, &caller.tenant).await
+    store_validated(validated, &req, env, &caller).await
 }
 
 fn adapt_error(err: AdaptError) -> ApiError {

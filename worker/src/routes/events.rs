@@ -5,17 +5,17 @@ use evident_shared::body::{Framing, MAX_BODY_BYTES};
 use evident_shared::ids::is_event_id;
 use worker::{Env, Request, Response};
 
-use crate::auth::{authorize, KeyScope};
+use crate::auth::{authorize, Caller, KeyScope};
 use crate::error::{ApiError, Result};
 use crate::ingest::{
-    validate_native, Arrival, Client, Enrichment, Validated, RANDOM_BYTES_PER_EVENT,
+    validate_native, Arrival, Client, Enrichment, Prepared, Validated, RANDOM_BYTES_PER_EVENT,
 };
 use crate::routes::settings;
 use crate::{geo, params, respond, sequencer, store};
 use evident_shared::enrich::Geo;
 
 pub async fn ingest(mut req: Request, env: &Env) -> Result<Response> {
-    let caller = authorize(&req, env, KeyScope::Ingest)?;
+    let caller = authorize(&req, env, KeyScope::Ingest).await?;
     let content_type = req.headers().get("content-type")?.unwrap_or_default();
     let framing = Framing::from_content_type(&content_type).ok_or_else(|| {
         ApiError::UnsupportedMediaType(format!(
@@ -27,7 +27,7 @@ pub async fn ingest(mut req: Request, env: &Env) -> Result<Response> {
     let random = random_bytes()?;
     let arrival = options.arrival(&caller.tenant, "native", &random);
     let validated = validate_native(&body, framing, arrival)?;
-    store_validated(validated, &req, env, &caller.tenant).await
+    store_validated(validated, &req, env, &caller).await
 }
 
 /// What every ingest endpoint reads besides the body: `?atomic=` and the `Idempotency-Key` header.
@@ -132,15 +132,30 @@ pub fn random_bytes() -> Result<Vec<u8>> {
     Ok(random)
 }
 
-/// The rest of ingestion once events are validated: geo and redaction rules from D1, redaction and
-/// enrichment, then sealing and storing through the tenant's sequencer. Answers only after the events
-/// are stored, so an acknowledged event is never lost.
+/// The rest of ingestion once events are validated: the caller's environment, if its key is bound to
+/// one, then [`seal_validated`]. Answers only after the events are stored, so an acknowledged event
+/// is never lost.
 pub async fn store_validated(
+    mut validated: Validated,
+    req: &Request,
+    env: &Env,
+    caller: &Caller,
+) -> Result<Response> {
+    if let Some(environment) = &caller.environment {
+        validated.keep_to_environment(environment);
+    }
+    let prepared = seal_validated(validated, req, env, &caller.tenant).await?;
+    Ok(respond::json(prepared.status(), &prepared.response))
+}
+
+/// Geo and redaction rules from D1, redaction and enrichment, then sealing and storing through the
+/// tenant's sequencer: the answer, complete once the events are stored.
+pub async fn seal_validated(
     validated: Validated,
     req: &Request,
     env: &Env,
     tenant: &str,
-) -> Result<Response> {
+) -> Result<Prepared> {
     let db = env.d1("DB")?;
     let geo = match geo::countries(&db, &validated.ips()).await {
         Ok(geo) => geo,
@@ -161,7 +176,7 @@ pub async fn store_validated(
         let outcomes = sequencer::seal(env, tenant, &prepared.pending).await?;
         prepared.complete(&outcomes);
     }
-    Ok(respond::json(prepared.status(), &prepared.response))
+    Ok(prepared)
 }
 
 /// The sending browser, for a request that comes straight from one (it carries an `Origin`): its
@@ -180,10 +195,10 @@ fn browser_client(req: &Request) -> Option<Client> {
 }
 
 pub async fn list(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     let now = worker::js_sys::Date::now() as i64;
     let query = params::list_query(&query_pairs(req)?, now)?;
-    let (bodies, next) = store::list_events(&env.d1("DB")?, &caller.tenant, &query).await?;
+    let (bodies, next) = store::list_events(&env.d1("DB")?, caller.reach(), &query).await?;
     // Stored bodies are canonical JSON already: splice them in rather than parse and print each again.
     let mut json = String::with_capacity(bodies.iter().map(|b| b.len() + 1).sum::<usize>() + 64);
     json.push_str("{\"events\":[");
@@ -198,12 +213,12 @@ pub async fn list(req: &Request, env: &Env) -> Result<Response> {
 }
 
 pub async fn get(env: &Env, req: &Request, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     let not_found = || ApiError::NotFound(format!("no event with id `{id}`"));
     if !is_event_id(id) {
         return Err(not_found());
     }
-    let body = store::get_event(&env.d1("DB")?, &caller.tenant, id)
+    let body = store::get_event(&env.d1("DB")?, caller.reach(), id)
         .await?
         .ok_or_else(not_found)?;
     Ok(respond::json_text(200, body))

@@ -18,7 +18,7 @@ use evident_shared::timestamp::format_rfc3339;
 use futures_util::stream;
 use worker::{D1Database, Env, Request, Response};
 
-use crate::auth::{authorize, KeyScope};
+use crate::auth::{authorize, Caller, KeyScope};
 use crate::error::Result;
 use crate::params::{self, EXPORT_PAGE};
 use crate::routes::events::query_pairs;
@@ -26,17 +26,17 @@ use crate::sql::ListQuery;
 use crate::{respond, store};
 
 pub async fn get(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     let now = worker::js_sys::Date::now() as i64;
     let (format, mut query) = params::export_query(&query_pairs(req)?, now)?;
     debug_assert_eq!(query.limit, EXPORT_PAGE);
     let db = env.d1("DB")?;
     let head = store::chain_head(&db, &caller.tenant).await?;
     query.up_to_seq = Some(head.seq);
-    let first = store::list_events(&db, &caller.tenant, &query).await?;
+    let first = store::list_events(&db, caller.reach(), &query).await?;
     let export = Export {
         db,
-        tenant: caller.tenant,
+        caller,
         query,
         writer: ExportWriter::new(format),
         next: Next::Page(first),
@@ -58,7 +58,8 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response> {
 /// An export under way: where it reads from, and what comes next.
 struct Export {
     db: D1Database,
-    tenant: String,
+    /// Whose events it reads ([`Caller::reach`]).
+    caller: Caller,
     query: ListQuery,
     writer: ExportWriter,
     next: Next,
@@ -83,7 +84,7 @@ impl Export {
             Next::Page(page) => page,
             Next::Read(cursor) => {
                 self.query.cursor = Some(cursor);
-                store::list_events(&self.db, &self.tenant, &self.query)
+                store::list_events(&self.db, self.caller.reach(), &self.query)
                     .await
                     .map_err(|e| stream_error(format!("reading the next page failed: {e}")))?
             }

@@ -64,7 +64,7 @@ struct ActorPage {
 }
 
 pub async fn actor(req: &Request, env: &Env, actor: &str) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     let (cursor, limit) = page(req)?;
     // `actor:<id or e-mail>`, built as the parser would build it, so the page and a search agree.
     let filter = Query {
@@ -81,7 +81,7 @@ pub async fn actor(req: &Request, env: &Env, actor: &str) -> Result<Response> {
     let db = env.d1("DB")?;
     let top_actions = if cursor.is_none() {
         let (sql, params) = count_sql(
-            &caller.tenant,
+            caller.reach(),
             &filter,
             now,
             (0, MAX_MILLIS),
@@ -107,7 +107,7 @@ pub async fn actor(req: &Request, env: &Env, actor: &str) -> Result<Response> {
         limit,
         ..ListQuery::default()
     };
-    let (bodies, next) = store::list_events(&db, &caller.tenant, &query).await?;
+    let (bodies, next) = store::list_events(&db, caller.reach(), &query).await?;
     Ok(respond::json(
         200,
         &ActorPage {
@@ -129,11 +129,11 @@ struct ResourcePage<'a> {
 }
 
 pub async fn resource(req: &Request, env: &Env, kind: &str, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     let (cursor, limit) = page(req)?;
     let (bodies, next) = store::resource_history(
         &env.d1("DB")?,
-        &caller.tenant,
+        caller.reach(),
         (kind, id),
         cursor.as_ref(),
         limit,

@@ -2,10 +2,11 @@
 //! `/api/*` reaches the worker; wrangler serves the dashboard's static files for everything else.
 
 mod adapters;
-mod events;
+pub(crate) mod events;
 mod export;
 mod health;
 mod history;
+mod keys;
 mod saved_searches;
 pub mod settings;
 mod stats;
@@ -60,6 +61,17 @@ pub async fn handle(req: Request, env: Env) -> Response {
         (Method::Delete, ["api", "v1", "saved-searches", id]) => {
             saved_searches::delete(&req, &env, &decode(id)).await
         }
+        (Method::Get, ["api", "v1", "keys"]) => keys::list(&req, &env).await,
+        (Method::Post, ["api", "v1", "keys"]) => keys::create(req, &env).await,
+        (Method::Delete, ["api", "v1", "keys", id]) => keys::revoke(&req, &env, &decode(id)).await,
+        (_, ["api", "v1", "keys"]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "GET, POST",
+        }),
+        (_, ["api", "v1", "keys", _]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "DELETE",
+        }),
         (_, ["api", "v1", "saved-searches"]) => Err(ApiError::MethodNotAllowed {
             method: method.to_string(),
             allowed: "GET, POST",

@@ -12,9 +12,9 @@
 //! in the tenant is a 409 (`duplicate_name`), and so is a new saved search beyond
 //! [`MAX_PER_TENANT`] (`too_many_saved_searches`).
 //!
-//! Scope: [`crate::auth`] knows only ingest, read and admin keys, one set per tenant, with no notion of
-//! who holds them. Every endpoint here, writes included, needs only the read scope (the admin key has
-//! it too): a saved search is a convenience of the people reading the log, like a bookmark, and changes
+//! Scope: [`crate::auth`] knows only ingest, read and admin keys, with no notion of who holds them.
+//! Every endpoint here, writes included, needs only the read scope (admin keys have it too): a saved
+//! search is a convenience of the people reading the log, like a bookmark, and changes
 //! nothing about what is stored or how; the admin scope is for settings that do. When people and roles
 //! arrive (issue 6) saved searches may become personal; until then they are shared by the tenant.
 //!
@@ -147,7 +147,7 @@ fn now() -> i64 {
 }
 
 pub async fn list(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     if let Some((name, _)) = query_pairs(req)?.first() {
         return Err(ApiError::BadRequest {
             code: "invalid_query",
@@ -170,7 +170,7 @@ pub async fn list(req: &Request, env: &Env) -> Result<Response> {
 }
 
 pub async fn create(mut req: Request, env: &Env) -> Result<Response> {
-    let caller = authorize(&req, env, KeyScope::Read)?;
+    let caller = authorize(&req, env, KeyScope::Read).await?;
     let input = input(&mut req).await?;
     let mut random = [0u8; 16];
     getrandom::getrandom(&mut random)
@@ -210,7 +210,7 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response> {
 }
 
 pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }
@@ -225,7 +225,7 @@ pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Response> {
 }
 
 pub async fn update(mut req: Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(&req, env, KeyScope::Read)?;
+    let caller = authorize(&req, env, KeyScope::Read).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }
@@ -256,7 +256,7 @@ pub async fn update(mut req: Request, env: &Env, id: &str) -> Result<Response> {
 }
 
 pub async fn delete(req: &Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }

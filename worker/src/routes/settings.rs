@@ -20,13 +20,13 @@ pub async fn redaction_rules(db: &D1Database, tenant: &str) -> Result<RedactionR
 }
 
 pub async fn get_redaction(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     let rules = redaction_rules(&env.d1("DB")?, &caller.tenant).await?;
     Ok(respond::json(200, &rules))
 }
 
 pub async fn put_redaction(mut req: Request, env: &Env) -> Result<Response> {
-    let caller = authorize(&req, env, KeyScope::Admin)?;
+    let caller = authorize(&req, env, KeyScope::Admin).await?;
     let body = read_body(&mut req).await?;
     let rules: RedactionRules = serde_json::from_str(&body).map_err(|e| ApiError::BadRequest {
         code: "invalid_json",

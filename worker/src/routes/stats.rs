@@ -13,9 +13,9 @@ use crate::auth::{authorize, KeyScope};
 use crate::counts::{
     combinations_sql, count_sql, events_column, marginal, uses_rollups, Key, DAY, HOUR,
 };
-use crate::query::{fits_rollups, rollup_column};
 use crate::error::{ApiError, Result};
 use crate::params::{self, instant, invalid};
+use crate::query::{fits_rollups, rollup_column};
 use crate::routes::events::query_pairs;
 use crate::{respond, store};
 
@@ -111,7 +111,7 @@ struct Facets {
 }
 
 pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     let pairs = query_pairs(req)?;
     let (common, rest) = read_common(&pairs, &["field", "limit"])?;
     let mut fields = Vec::new();
@@ -145,7 +145,7 @@ pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
         (Vec::new(), [together, fields].concat())
     };
     if !together.is_empty() {
-        let (sql, params) = combinations_sql(&caller.tenant, &common.query, common.now, range)
+        let (sql, params) = combinations_sql(caller.reach(), &common.query, common.now, range)
             .map_err(ApiError::query)?;
         let rows = store::combinations(&db, &sql, &params).await?;
         for (name, field) in together {
@@ -160,7 +160,7 @@ pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
         let key = Key::Field(field);
         from_rollups &= uses_rollups(&common.query, &key);
         let (sql, params) = count_sql(
-            &caller.tenant,
+            caller.reach(),
             &common.query,
             common.now,
             range,
@@ -210,7 +210,7 @@ struct Histogram {
 const NONE: &str = "(none)";
 
 pub async fn histogram(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     let pairs = query_pairs(req)?;
     let (common, rest) = read_common(&pairs, &["interval", "group"])?;
     let mut interval = None;
@@ -242,7 +242,7 @@ pub async fn histogram(req: &Request, env: &Env) -> Result<Response> {
         group: group.as_ref().map(|(_, f)| f.clone()),
     };
     let (sql, params) = count_sql(
-        &caller.tenant,
+        caller.reach(),
         &common.query,
         common.now,
         (from, to),

@@ -15,7 +15,7 @@ use crate::{respond, store};
 const PAGE: u64 = 1_000;
 
 pub async fn get(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read)?;
+    let caller = authorize(req, env, KeyScope::Read).await?;
     let tenant = caller.tenant.as_str();
     let mut from_seq = None;
     let mut to_seq = None;

@@ -1,0 +1,207 @@
+//! The log audits itself (SPEC 6): changes made through the API are stored as events in the tenant's
+//! own chain, through the same validation, redaction, enrichment and sealing as any sent event, so
+//! they are hashed, searchable and verifiable like the rest. The actor is the key that made the
+//! change; the request's address and user agent say from where.
+
+use evident_shared::api_key::ApiKey;
+use evident_shared::body::Framing;
+use serde_json::{json, Map, Value};
+use worker::{Env, Request};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, Result};
+use crate::ingest::{validate_native, Arrival};
+use crate::routes::events::{random_bytes, seal_validated};
+
+/// The adapter name self-audit events carry in `source.format`.
+pub const SOURCE_FORMAT: &str = "evident";
+
+/// Where a request came from, as an event's `context`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Origin {
+    /// `CF-Connecting-IP`.
+    pub ip: Option<String>,
+    /// `User-Agent`.
+    pub user_agent: Option<String>,
+}
+
+impl Origin {
+    /// Reads a request's address and user agent.
+    pub fn request(req: &Request) -> Origin {
+        let header = |name: &str| req.headers().get(name).ok().flatten();
+        Origin {
+            ip: header("cf-connecting-ip"),
+            user_agent: header("user-agent"),
+        }
+    }
+}
+
+/// What happened to a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyChange {
+    /// `api_key.create`
+    Create,
+    /// `api_key.revoke`
+    Revoke,
+}
+
+/// The event that records a change to `key` by `caller`: the key's id, name, scope, environment and
+/// display prefix, never its secret or hash.
+pub fn key_event(change: KeyChange, caller: &Caller, key: &ApiKey, from: &Origin) -> Value {
+    let (action, verb) = match change {
+        KeyChange::Create => ("api_key.create", "created"),
+        KeyChange::Revoke => ("api_key.revoke", "revoked"),
+    };
+    let bound = key
+        .environment
+        .as_deref()
+        .map(|e| format!(" for the environment `{e}`"))
+        .unwrap_or_default();
+    let mut payload = Map::new();
+    payload.insert("scope".into(), key.scope.as_str().into());
+    payload.insert("prefix".into(), key.prefix.as_str().into());
+    if let Some(environment) = &key.environment {
+        payload.insert("environment".into(), environment.as_str().into());
+    }
+    let mut context = Map::new();
+    context.insert("interface".into(), "api".into());
+    if let Some(ip) = &from.ip {
+        context.insert("ip".into(), ip.as_str().into());
+    }
+    if let Some(ua) = &from.user_agent {
+        context.insert("user_agent".into(), ua.as_str().into());
+    }
+    json!({
+        "action": action,
+        "category": "auth",
+        "outcome": "success",
+        "severity": "medium",
+        "actor": {"type": "api_key", "id": caller.key_id, "name": caller.key_name},
+        "targets": [{"type": "api_key", "id": key.id, "name": key.name}],
+        "description": format!("{verb} the {} key `{}`{bound}", key.scope.as_str(), key.name),
+        "payload": payload,
+        "context": context,
+        "source": {"name": "evident"},
+    })
+}
+
+/// Stores one audit event in the caller's tenant's chain and waits until it is sealed.
+pub async fn record(event: Value, req: &Request, env: &Env, tenant: &str) -> Result<()> {
+    let random = random_bytes()?;
+    let arrival = Arrival {
+        tenant,
+        received_at: worker::js_sys::Date::now() as i64,
+        format: SOURCE_FORMAT,
+        atomic: true,
+        idempotency_key: None,
+        random: &random,
+    };
+    let validated = validate_native(&event.to_string(), Framing::Json, arrival)?;
+    let prepared = seal_validated(validated, req, env, tenant).await?;
+    match prepared.response.rejected.first() {
+        None if prepared.response.accepted == 1 => Ok(()),
+        // The events above are built here, so a rejection is a bug, not the caller's mistake.
+        rejected => Err(ApiError::Internal(format!(
+            "the audit event was not stored: {rejected:?}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use evident_shared::api_key::KeyScope;
+    use evident_shared::redact::RedactionRules;
+
+    use super::*;
+    use crate::ingest::Enrichment;
+
+    fn caller() -> Caller {
+        Caller {
+            tenant: "acme".into(),
+            key_id: "config:admin".into(),
+            key_name: "ADMIN_KEY".into(),
+            scope: KeyScope::Admin,
+            environment: None,
+        }
+    }
+
+    fn key(environment: Option<&str>) -> ApiKey {
+        ApiKey {
+            id: "8d3c1f0e-4b6a-4c1d-9e2f-0a1b2c3d4e5f".into(),
+            name: "CI deploys".into(),
+            scope: KeyScope::Ingest,
+            environment: environment.map(str::to_string),
+            prefix: "evd_sk_Ab9z".into(),
+            created_at: "2026-11-22T08:00:00.000Z".into(),
+            created_by: "config:admin".into(),
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    /// The event as it would be stored: validated, redacted and enriched like any other.
+    fn stored(event: &Value) -> Value {
+        let arrival = Arrival {
+            tenant: "acme",
+            received_at: 1_700_000_000_000,
+            format: SOURCE_FORMAT,
+            atomic: true,
+            idempotency_key: None,
+            random: &[1; 8],
+        };
+        let validated = validate_native(&event.to_string(), Framing::Json, arrival).unwrap();
+        let rules = RedactionRules::default();
+        let prepared = validated.finish(Enrichment {
+            geo: &HashMap::new(),
+            client: None,
+            rules: &rules,
+        });
+        assert!(
+            prepared.response.rejected.is_empty(),
+            "{:?}",
+            prepared.response
+        );
+        serde_json::from_str(&prepared.pending[0].unsealed.text).unwrap()
+    }
+
+    #[test]
+    fn key_events_are_valid_and_name_actor_target_and_origin() {
+        let from = Origin {
+            ip: Some("81.2.69.160".into()),
+            user_agent: Some("curl/8.5.0".into()),
+        };
+        let event = stored(&key_event(
+            KeyChange::Create,
+            &caller(),
+            &key(Some("prod")),
+            &from,
+        ));
+        assert_eq!(event["action"], "api_key.create");
+        assert_eq!(event["category"], "auth");
+        assert_eq!(event["actor"]["id"], "config:admin");
+        assert_eq!(event["actor"]["type"], "api_key");
+        assert_eq!(event["targets"][0]["id"], key(None).id.as_str());
+        assert_eq!(event["targets"][0]["name"], "CI deploys");
+        assert_eq!(event["payload"]["environment"], "prod");
+        // The display prefix survives redaction: it is not a secret.
+        assert_eq!(event["payload"]["prefix"], "evd_sk_Ab9z");
+        assert_eq!(event["context"]["ip"], "81.2.69.160");
+        assert_eq!(event["source"]["format"], SOURCE_FORMAT);
+        assert!(event["description"]
+            .as_str()
+            .unwrap()
+            .contains("for the environment `prod`"));
+
+        let revoke = stored(&key_event(
+            KeyChange::Revoke,
+            &caller(),
+            &key(None),
+            &Origin::default(),
+        ));
+        assert_eq!(revoke["action"], "api_key.revoke");
+        assert!(revoke["payload"].get("environment").is_none());
+        assert!(revoke["context"].get("ip").is_none());
+    }
+}
