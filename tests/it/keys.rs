@@ -38,6 +38,14 @@ pub const TESTS: &[Test] = &[
         a_bound_read_key_reads_only_its_environment,
     ),
     (
+        "keys::a_bound_key_holds_for_adapters_too",
+        a_bound_key_holds_for_adapters_too,
+    ),
+    (
+        "keys::a_bound_admin_key_manages_only_its_environment",
+        a_bound_admin_key_manages_only_its_environment,
+    ),
+    (
         "keys::creating_and_revoking_are_in_the_log",
         creating_and_revoking_are_in_the_log,
     ),
@@ -657,4 +665,94 @@ fn creating_and_revoking_are_in_the_log(server: &Server) {
     let verify = get_as(server, &server.read_key, "/api/v1/verify");
     assert_eq!(verify.status, 200, "{}", verify.text);
     assert_eq!(verify.json["ok"], true, "{}", verify.text);
+}
+
+fn a_bound_key_holds_for_adapters_too(server: &Server) {
+    let key = secret(&create(
+        server,
+        json!({"name": "keys-adapter", "scope": "ingest", "environment": "keys-adapter-prod"}),
+    ));
+    let record = |id: &str, environment: &str| {
+        json!({
+            "eventId": id, "eventTime": 1718202622000_i64, "eventType": "APPLICATION_DELETE",
+            "userId": "keys-adapter-user", "orgId": "lc-org", "appId": "app-9",
+            "environmentId": environment
+        })
+    };
+    let body = json!([
+        record("keys-adapter-1", "keys-adapter-prod"),
+        record("keys-adapter-2", "keys-adapter-dev")
+    ]);
+    let answer = http::post(
+        &server.url("/api/v1/ingest/lowcoder"),
+        Some(&key),
+        "application/json",
+        &body.to_string(),
+    );
+    assert_eq!(answer.status, 207, "{}", answer.text);
+    assert_eq!(answer.json["accepted"], 1, "{}", answer.text);
+    assert_eq!(answer.json["rejected"][0]["index"], 1);
+    assert_eq!(
+        answer.json["rejected"][0]["errors"][0]["path"],
+        "/scope/environment"
+    );
+}
+
+fn a_bound_admin_key_manages_only_its_environment(server: &Server) {
+    let (own, other) = ("keys-admin-own", "keys-admin-other");
+    let admin = secret(&create(
+        server,
+        json!({"name": "keys-bound admin", "scope": "admin", "environment": own}),
+    ));
+    let post = |body: Value| send_as(server, Some(&admin), "POST", PATH, Some(&body));
+    // It cannot make itself a wider key, nor one of another environment.
+    for body in [
+        json!({"name": "keys-bound wide", "scope": "read"}),
+        json!({"name": "keys-bound other", "scope": "read", "environment": other}),
+    ] {
+        let answer = post(body.clone());
+        assert_eq!(answer.status, 403, "{body}: {}", answer.text);
+        assert!(answer.error_message().contains(own), "{}", answer.text);
+    }
+    let made = post(json!({"name": "keys-bound same", "scope": "read", "environment": own}));
+    assert_eq!(made.status, 201, "{}", made.text);
+    // It revokes keys of its environment only.
+    let foreign = create(
+        server,
+        json!({"name": "keys-bound foreign", "scope": "read", "environment": other}),
+    );
+    let path = |key: &Value| format!("{PATH}/{}", id(key));
+    let refused = send_as(server, Some(&admin), "DELETE", &path(&foreign), None);
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert_eq!(listed(server, &id(&foreign))["revoked_at"], Value::Null);
+    let revoked = send_as(server, Some(&admin), "DELETE", &path(&made.json), None);
+    assert_eq!(revoked.status, 200, "{}", revoked.text);
+    // Its reads keep to its environment like a bound read key's.
+    let sent = ingest_as(
+        server,
+        &server.ingest_key,
+        &json!([
+            with_environment(
+                "keys-bound-admin-actor",
+                "doc.view",
+                "2026-01-08T10:00:00Z",
+                Some(own)
+            ),
+            with_environment(
+                "keys-bound-admin-actor",
+                "doc.view",
+                "2026-01-08T10:01:00Z",
+                Some(other)
+            ),
+        ]),
+    );
+    assert_eq!(sent.status, 201, "{}", sent.text);
+    let page = get_as(
+        server,
+        &admin,
+        "/api/v1/events?actor=keys-bound-admin-actor",
+    );
+    let events = page.json["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{}", page.text);
+    assert_eq!(events[0]["scope"]["environment"], own);
 }
