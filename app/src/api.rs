@@ -59,6 +59,55 @@ pub async fn get_event(key: &str, id: &str) -> Result<Event, ApiError> {
     get_json(&path, key, wire::event).await
 }
 
+/// Events per page of an actor's timeline or a resource's history.
+pub const HISTORY_PAGE_SIZE: u32 = 50;
+
+/// A page of an actor's timeline or of a resource's history.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    /// Newest first for an actor, oldest first for a resource.
+    pub events: Vec<Event>,
+    /// Where the next page starts, if there is one.
+    pub next_cursor: Option<String>,
+    /// An actor's most frequent actions with their counts (first page only; empty for a resource).
+    pub top_actions: Vec<(String, u64)>,
+}
+
+/// `GET /api/v1/actors/{id}` (`path` from [`actor_path`]) or `GET /api/v1/resources/{type}/{id}`
+/// ([`resource_path`]): one page, after `cursor`.
+pub async fn get_history(key: &str, path: &str, cursor: Option<&str>) -> Result<History, ApiError> {
+    let mut url = format!("/api/v1{path}?limit={HISTORY_PAGE_SIZE}");
+    if let Some(cursor) = cursor {
+        url.push_str("&cursor=");
+        url.push_str(&crate::filters::encode_query_value(cursor));
+    }
+    get_json(&url, key, wire::history).await
+}
+
+/// The dashboard's (and, under `/api/v1`, the API's) path of an actor's page.
+pub fn actor_path(id: &str) -> String {
+    format!("/actors/{}", encode_path_segment(id))
+}
+
+/// The dashboard's (and, under `/api/v1`, the API's) path of a resource's history page.
+pub fn resource_path(kind: &str, id: &str) -> String {
+    format!(
+        "/resources/{}/{}",
+        encode_path_segment(kind),
+        encode_path_segment(id)
+    )
+}
+
+/// `GET /api/v1/verify?from_seq=&to_seq=`: recomputes that range of the chain.
+pub async fn verify(
+    key: &str,
+    from_seq: u64,
+    to_seq: u64,
+) -> Result<evident_shared::api::VerifyReport, ApiError> {
+    let path = format!("/api/v1/verify?from_seq={from_seq}&to_seq={to_seq}");
+    get_json(&path, key, wire::verify_report).await
+}
+
 /// Maps a failing status and its body to an error, preferring the API's own message.
 pub fn classify(status: u16, body: &str) -> ApiError {
     match status {
@@ -144,6 +193,15 @@ mod tests {
             }
         );
         assert_eq!(err.to_string(), "`limit` must be between 1 and 500");
+    }
+
+    #[test]
+    fn page_paths_encode_their_segments() {
+        assert_eq!(actor_path("alice@corp.com"), "/actors/alice%40corp.com");
+        assert_eq!(
+            resource_path("db table", "a/b"),
+            "/resources/db%20table/a%2Fb"
+        );
     }
 
     #[test]

@@ -19,7 +19,10 @@ pub mod wire;
 
 use components::header::AppHeader;
 use key::Auth;
-use pages::{detail::DetailPage, events::EventsPage, key_prompt::KeyPrompt, not_found::NotFound};
+use pages::{
+    actor::ActorPage, detail::DetailPage, events::EventsPage, key_prompt::KeyPrompt,
+    not_found::NotFound, resource::ResourcePage,
+};
 use router::{Location, Page};
 
 /// The URL of the events list last shown (path and query), so the detail page's back link returns to
@@ -41,6 +44,8 @@ pub fn App() -> impl IntoView {
     let page = move || match location.page.get() {
         Page::Home | Page::Events => view! { <EventsPage/> }.into_any(),
         Page::Event(id) => view! { <DetailPage id/> }.into_any(),
+        Page::Actor(id) => view! { <ActorPage id/> }.into_any(),
+        Page::Resource(kind, id) => view! { <ResourcePage kind id/> }.into_any(),
         Page::NotFound => view! { <NotFound/> }.into_any(),
     };
     view! {

@@ -19,6 +19,10 @@ pub enum Page {
     Events,
     /// `/events/{id}`: one event; the id is percent-decoded.
     Event(String),
+    /// `/actors/{id}`: an actor's timeline (id or e-mail, percent-decoded).
+    Actor(String),
+    /// `/resources/{type}/{id}`: a resource's history (both percent-decoded).
+    Resource(String, String),
     /// Anything else.
     NotFound,
 }
@@ -32,6 +36,10 @@ impl Page {
             [] => Page::Home,
             ["events"] => Page::Events,
             ["events", id] if !id.is_empty() => Page::Event(percent_decode(id, false)),
+            ["actors", id] if !id.is_empty() => Page::Actor(percent_decode(id, false)),
+            ["resources", kind, id] if !kind.is_empty() && !id.is_empty() => {
+                Page::Resource(percent_decode(kind, false), percent_decode(id, false))
+            }
             _ => Page::NotFound,
         }
     }
@@ -205,7 +213,24 @@ mod tests {
         assert_eq!(Page::of("/events/0190-ab"), Page::Event("0190-ab".into()));
         assert_eq!(Page::of("/events/0190-ab/"), Page::Event("0190-ab".into()));
         assert_eq!(Page::of("/events/a%2Fb%20c"), Page::Event("a/b c".into()));
-        for other in ["/nope", "/events/a/b", "//", "/events//", "/Events"] {
+        assert_eq!(
+            Page::of("/actors/alice%40corp.com"),
+            Page::Actor("alice@corp.com".into())
+        );
+        assert_eq!(
+            Page::of("/resources/db%20table/a%2Fb/"),
+            Page::Resource("db table".into(), "a/b".into())
+        );
+        for other in [
+            "/nope",
+            "/events/a/b",
+            "//",
+            "/events//",
+            "/Events",
+            "/actors",
+            "/resources/db",
+            "/resources//x",
+        ] {
             assert_eq!(Page::of(other), Page::NotFound, "{other}");
         }
     }

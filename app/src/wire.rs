@@ -364,6 +364,57 @@ fn metadata(value: Value) -> Result<BTreeMap<String, Value>, WireError> {
     Ok(out)
 }
 
+/// `GET /api/v1/actors/{id}` and `GET /api/v1/resources/{type}/{id}`: a page of events, and for an
+/// actor their most frequent actions.
+pub fn history(value: Value) -> Result<crate::api::History, WireError> {
+    let mut f = Fields::of(value)?;
+    let page = crate::api::History {
+        events: f.or_default("events", |v| list(v, event)),
+        next_cursor: f.optional_string("next_cursor"),
+        top_actions: f.or_default("top_actions", |v| list(v, action_count)),
+    };
+    f.done(page)
+}
+
+fn action_count(value: Value) -> Result<(String, u64), WireError> {
+    let mut f = Fields::of(value)?;
+    let count = (
+        f.optional_string("value").unwrap_or_default(),
+        f.required("count", unsigned).unwrap_or_default(),
+    );
+    f.done(count)
+}
+
+/// `GET /api/v1/verify`.
+pub fn verify_report(value: Value) -> Result<evident_shared::api::VerifyReport, WireError> {
+    let mut f = Fields::of(value)?;
+    let report = evident_shared::api::VerifyReport {
+        ok: f.required("ok", |v| {
+            v.as_bool().ok_or(WireError::new("expected a boolean"))
+        }) == Some(true),
+        from_seq: f.or_default("from_seq", unsigned),
+        to_seq: f.or_default("to_seq", unsigned),
+        checked: f.or_default("checked", unsigned),
+        head_seq: f.or_default("head_seq", unsigned),
+        head_hash: f.or_default("head_hash", string),
+        first_break: f.optional("first_break", chain_break),
+        unsealed: f.or_default("unsealed", unsigned),
+        next_from_seq: f.optional("next_from_seq", unsigned),
+    };
+    f.done(report)
+}
+
+fn chain_break(value: Value) -> Result<evident_shared::api::ChainBreak, WireError> {
+    let mut f = Fields::of(value)?;
+    let b = evident_shared::api::ChainBreak {
+        seq: f.or_default("seq", unsigned),
+        id: f.optional_string("id"),
+        code: f.string("code"),
+        message: f.string("message"),
+    };
+    f.done(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,6 +534,35 @@ mod tests {
         assert_eq!(event_page(value), Ok(derived));
         let last = event_page(json!({"events": []})).unwrap();
         assert_eq!(last, EventPage::default());
+    }
+
+    #[test]
+    fn verify_reports_read_as_the_derive_reads_them() {
+        use evident_shared::api::VerifyReport;
+        for value in [
+            json!({"ok": true, "from_seq": 3, "to_seq": 3, "checked": 1, "head_seq": 9,
+                   "head_hash": "ab", "unsealed": 0}),
+            json!({"ok": false, "from_seq": 3, "to_seq": 4, "checked": 2, "head_seq": 9,
+                   "head_hash": "ab", "unsealed": 1, "next_from_seq": 5,
+                   "first_break": {"seq": 4, "id": "e4", "code": "altered", "message": "m"}}),
+        ] {
+            let derived: VerifyReport = serde_json::from_value(value.clone()).unwrap();
+            assert_eq!(verify_report(value), Ok(derived));
+        }
+    }
+
+    #[test]
+    fn histories_carry_events_cursor_and_top_actions() {
+        let value = json!({"actor": "u1", "top_actions": [{"value": "app.view", "count": 4}],
+                           "events": [minimal_event()], "next_cursor": null});
+        let page = history(value).unwrap();
+        assert_eq!(page.events.len(), 1);
+        assert_eq!(page.top_actions, [("app.view".to_owned(), 4)]);
+        assert_eq!(page.next_cursor, None);
+        let resource =
+            history(json!({"type": "db", "id": "d1", "events": [], "next_cursor": "c"})).unwrap();
+        assert!(resource.top_actions.is_empty());
+        assert_eq!(resource.next_cursor.as_deref(), Some("c"));
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The bar across the top of every page: the product name (a link home) and, once a key is set, the
-//! button that forgets it.
+//! The bar across the top of every page: the product name (a link home), the theme toggle and, once a
+//! key is set, the button that forgets it.
 
 use leptos::prelude::*;
 
+use crate::components::theme_toggle::ThemeToggle;
 use crate::key::Auth;
 
 /// The app header.
@@ -19,6 +20,7 @@ pub fn AppHeader() -> impl IntoView {
                 <span class="ev-header__name">"Evident"</span>
             </a>
             <span class="ev-header__tagline">"Audit log"</span>
+            <ThemeToggle/>
             {move || auth.signed_in().then(|| view! {
                 <button
                     type="button"

@@ -1,8 +1,14 @@
-//! Pieces shared by pages: the header, state notices, badges, the filter bar and the detail page's
-//! section renderer.
+//! Pieces shared by pages: the header and its theme toggle, state notices, badges, the filter bar, the
+//! detail page's section renderer, the before/after diff, the code copy button, the chain verify
+//! button and the export button.
 
 pub mod badge;
+pub mod code_block;
+pub mod diff;
+pub mod export_button;
 pub mod filter_bar;
 pub mod header;
 pub mod notice;
 pub mod section;
+pub mod theme_toggle;
+pub mod verify;

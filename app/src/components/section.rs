@@ -8,6 +8,10 @@
 
 use leptos::prelude::*;
 
+use crate::components::code_block::CopyButton;
+use crate::components::diff::{diff_view, DiffRow, REDACTED};
+use crate::components::verify::VerifyButton;
+
 /// One label/value pair.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
@@ -17,6 +21,8 @@ pub struct Field {
     pub value: String,
     /// Identifiers and hashes read better monospaced.
     pub mono: bool,
+    /// Where the value links to (an actor's or a resource's page), if anywhere.
+    pub href: Option<String>,
 }
 
 /// Builds a list of [`Field`]s, leaving out the values that are missing.
@@ -34,6 +40,15 @@ impl FieldList {
         self.push(label, value, true)
     }
 
+    /// Adds a value that links to `href` (an actor's or a resource's page).
+    pub fn link(mut self, label: &str, value: &str, href: String) -> FieldList {
+        self = self.push(label, Some(value), false);
+        if let Some(last) = self.0.last_mut() {
+            last.href = Some(href);
+        }
+        self
+    }
+
     /// The fields added.
     pub fn build(self) -> Vec<Field> {
         self.0
@@ -45,6 +60,7 @@ impl FieldList {
                 label: label.to_owned(),
                 value: value.to_owned(),
                 mono,
+                href: None,
             });
         }
         self
@@ -110,6 +126,10 @@ pub enum Body {
     },
     /// Short monospaced tokens in a row (changed JSON pointers).
     Tags(Vec<String>),
+    /// Before and after, field by field ([`crate::components::diff`]).
+    Diff(Vec<DiffRow>),
+    /// The button that re-checks one event's link of the hash chain, by its `seq`.
+    Verify(u64),
 }
 
 /// A titled section of the detail page.
@@ -165,9 +185,13 @@ fn render_block(block: Block) -> AnyView {
                 } else {
                     "ev-fields__value"
                 };
+                let value = match f.href {
+                    Some(href) => link(href, "", None, vec![text(f.value)]),
+                    None => marked(&f.value),
+                };
                 [
                     el("dt", "ev-fields__label", None, vec![text(f.label)]),
-                    el("dd", value_class, None, vec![text(f.value)]),
+                    el("dd", value_class, None, vec![value]),
                 ]
             });
             el("dl", "ev-fields", testid, rows.collect())
@@ -207,12 +231,23 @@ fn render_block(block: Block) -> AnyView {
             } else {
                 "ev-pre"
             };
-            el(
+            let pre = el(
                 "pre",
                 class,
                 testid,
-                vec![el("code", "", None, vec![text(content)])],
-            )
+                vec![el("code", "", None, vec![marked(&content)])],
+            );
+            if code {
+                // Copy what was stored, `[REDACTED]` included: that is the record.
+                el(
+                    "div",
+                    "ev-code",
+                    None,
+                    vec![view! { <CopyButton text=content/> }.into_any(), pre],
+                )
+            } else {
+                pre
+            }
         }
         Body::Tags(items) => {
             let items = items
@@ -221,6 +256,8 @@ fn render_block(block: Block) -> AnyView {
                 .collect();
             el("ul", "ev-tags", testid, items)
         }
+        Body::Diff(rows) => diff_view(rows),
+        Body::Verify(seq) => view! { <VerifyButton seq/> }.into_any(),
     };
     let caption = caption.map(|c| el("h3", "ev-block__caption", None, vec![text(c)]));
     el(
@@ -251,4 +288,89 @@ pub fn el(
 /// A text node.
 pub fn text(content: impl Into<String>) -> AnyView {
     content.into().into_any()
+}
+
+/// A link inside the app (to an actor's or a resource's page), shaped like [`el`].
+pub fn link(
+    href: String,
+    class: &'static str,
+    testid: Option<&'static str>,
+    children: Vec<AnyView>,
+) -> AnyView {
+    let class = (!class.is_empty()).then_some(class);
+    leptos::html::a()
+        .attr("href", href)
+        .attr("class", class)
+        .attr("data-testid", testid)
+        .child(children)
+        .into_any()
+}
+
+/// Text with every `[REDACTED]` placeholder in a `<mark>`, so what redaction replaced stands out
+/// from what was sent. Still only text nodes: nothing in `content` is read as HTML.
+pub fn marked(content: &str) -> AnyView {
+    let parts = redaction_parts(content);
+    if parts.len() == 1 && !parts[0].0 {
+        return text(content);
+    }
+    let children = parts
+        .into_iter()
+        .map(|(redacted, part)| {
+            if redacted {
+                el("mark", "ev-redacted", Some("redacted"), vec![text(part)])
+            } else {
+                text(part)
+            }
+        })
+        .collect();
+    el("span", "", None, children)
+}
+
+/// `content` split around `[REDACTED]` placeholders: `(is_placeholder, text)` in order, never empty.
+pub fn redaction_parts(content: &str) -> Vec<(bool, &str)> {
+    let mut parts = Vec::new();
+    let mut rest = content;
+    while let Some(at) = rest.find(REDACTED) {
+        if at > 0 {
+            parts.push((false, &rest[..at]));
+        }
+        parts.push((true, &rest[at..at + REDACTED.len()]));
+        rest = &rest[at + REDACTED.len()..];
+    }
+    if !rest.is_empty() || parts.is_empty() {
+        parts.push((false, rest));
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_split_out_of_text() {
+        assert_eq!(redaction_parts(""), [(false, "")]);
+        assert_eq!(redaction_parts("plain"), [(false, "plain")]);
+        assert_eq!(
+            redaction_parts("key = [REDACTED]\nuser=[REDACTED][REDACTED]!"),
+            [
+                (false, "key = "),
+                (true, "[REDACTED]"),
+                (false, "\nuser="),
+                (true, "[REDACTED]"),
+                (true, "[REDACTED]"),
+                (false, "!"),
+            ]
+        );
+    }
+
+    #[test]
+    fn links_are_fields_with_a_target() {
+        let fields = FieldList::default()
+            .link("Actor", "Alice", "/actors/u1".into())
+            .mono("Id", Some("u1"))
+            .build();
+        assert_eq!(fields[0].href.as_deref(), Some("/actors/u1"));
+        assert_eq!(fields[1].href, None);
+    }
 }

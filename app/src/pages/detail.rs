@@ -1,5 +1,7 @@
 //! One event in full (`/events/:id`): a summary header, then who, what, on what, where and how, the
-//! changes, the payload (executed code shown as code), metadata, source and the record's ids and hashes.
+//! changes (a field-by-field diff), the payload (executed code shown as code, with a copy button),
+//! metadata, source, and integrity (ids, hashes and a button that re-checks the chain link). Actors
+//! and targets link to their own pages.
 //! Sections without data are left out; the section contents live in [`sections`]. Like the list, the
 //! event is loaded with `spawn_local` rather than a `LocalResource` (see `events.rs`).
 
@@ -7,10 +9,10 @@ use evident_shared::Event;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, ApiError};
+use crate::api::{self, actor_path, ApiError};
 use crate::components::badge::{outcome_class, severity_class};
 use crate::components::notice::{Notice, NoticeKind};
-use crate::components::section::{el, text, Section};
+use crate::components::section::{el, link, text, Section};
 use crate::format::{actor_label, local_datetime, outcome_label};
 use crate::key::Auth;
 use crate::LastList;
@@ -91,7 +93,12 @@ fn event_detail(event: &Event) -> AnyView {
         "ev-detail__meta",
         None,
         vec![
-            text(actor_label(&event.actor)),
+            link(
+                actor_path(&event.actor.id),
+                "",
+                Some("detail-actor"),
+                vec![text(actor_label(&event.actor))],
+            ),
             text(" · "),
             text(local_datetime(&event.occurred_at)),
         ],

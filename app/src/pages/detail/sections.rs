@@ -5,8 +5,10 @@
 use evident_shared::event::{Actor, Event};
 use serde_json::Value;
 
+use crate::api::{actor_path, resource_path};
+use crate::components::diff::diff_rows;
 use crate::components::section::{Block, Body, Field, FieldList, SectionData};
-use crate::format::{duration, local_datetime, outcome_label, pretty_json, scalar};
+use crate::format::{actor_label, duration, local_datetime, outcome_label, pretty_json, scalar};
 
 /// Every section with data for `event`: who, what, on what, where and how, changes, payload,
 /// metadata, source, and the record's ids and hashes.
@@ -43,22 +45,20 @@ pub fn sections(event: &Event) -> Vec<SectionData> {
     ));
 
     if !event.targets.is_empty() {
-        let rows = event
+        // Each target links to its history: what else happened to it, and who did it.
+        let targets = event
             .targets
             .iter()
-            .map(|t| {
-                vec![
-                    t.kind.clone(),
-                    t.id.clone(),
-                    t.name.clone().unwrap_or_default(),
-                ]
+            .fold(FieldList::default(), |list, t| {
+                let value = match &t.name {
+                    Some(name) => format!("{name} ({})", t.id),
+                    None => t.id.clone(),
+                };
+                list.link(&t.kind, &value, resource_path(&t.kind, &t.id))
             })
-            .collect();
-        let table = Block::new(Body::Table {
-            columns: vec!["Type", "Id", "Name"],
-            rows,
-        });
-        out.push(section("On what", "section-targets", vec![table]));
+            .build();
+        let block = fields(targets).testid("targets");
+        out.push(section("On what", "section-targets", vec![block]));
     }
 
     let where_how = where_fields(event);
@@ -71,24 +71,8 @@ pub fn sections(event: &Event) -> Vec<SectionData> {
     }
 
     if let Some(changes) = &event.changes {
-        let side = |caption, testid, value: &Option<Value>| {
-            let text = value
-                .as_ref()
-                .map_or_else(|| "(none)".to_owned(), pretty_json);
-            pre(text, false).caption(caption).testid(testid)
-        };
-        let mut blocks = vec![
-            side("Before", "changes-before", &changes.before),
-            side("After", "changes-after", &changes.after),
-        ];
-        if !changes.changed_fields.is_empty() {
-            let tags = Block::new(Body::Tags(changes.changed_fields.clone()));
-            blocks.push(tags.caption("Changed fields").testid("changed-fields"));
-        }
-        out.push(SectionData {
-            columns: true,
-            ..wide("Changes", "section-changes", blocks)
-        });
+        let diff = Block::new(Body::Diff(diff_rows(changes, &event.redacted)));
+        out.push(wide("Changes", "section-changes", vec![diff]));
     }
 
     if let Some(payload) = &event.payload {
@@ -128,11 +112,11 @@ pub fn sections(event: &Event) -> Vec<SectionData> {
         "section-source",
         vec![fields(source_fields(event))],
     ));
-    out.push(wide(
-        "Record",
-        "section-record",
-        vec![fields(record_fields(event))],
-    ));
+    let mut record = vec![fields(record_fields(event))];
+    if let Some(seq) = event.seq {
+        record.push(Block::new(Body::Verify(seq)));
+    }
+    out.push(wide("Integrity", "section-record", record));
     out
 }
 
@@ -140,7 +124,7 @@ pub fn sections(event: &Event) -> Vec<SectionData> {
 pub fn actor_fields(actor: &Actor) -> Vec<Field> {
     let roles = actor.roles.join(", ");
     FieldList::default()
-        .text("Name", actor.name.as_deref())
+        .link("Name", actor_label(actor), actor_path(&actor.id))
         .text("Email", actor.email.as_deref())
         .mono("Id", Some(&actor.id))
         .text("Type", Some(&actor.kind.as_str().replace('_', " ")))
@@ -170,8 +154,32 @@ pub fn what_fields(event: &Event) -> Vec<Field> {
 /// The "Where and how" section's fields: client context, then organisational scope.
 pub fn where_fields(event: &Event) -> Vec<Field> {
     let (c, s) = (&event.context, &event.scope);
+    let geo = c.geo.as_ref().map(|g| {
+        [
+            g.city.as_deref(),
+            g.region.as_deref(),
+            Some(g.country.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+    });
+    let versioned = |name: &str, version: &Option<String>| match version {
+        Some(v) => format!("{name} {v}"),
+        None => name.to_owned(),
+    };
+    let ua = c.ua.as_ref();
     FieldList::default()
         .mono("IP", c.ip.as_deref())
+        .text("Country", geo.as_deref())
+        .text(
+            "Browser",
+            ua.map(|u| versioned(&u.browser, &u.browser_version))
+                .as_deref(),
+        )
+        .text("OS", ua.map(|u| versioned(&u.os, &u.os_version)).as_deref())
+        .text("Device", ua.map(|u| u.device.as_str()))
         .text("User agent", c.user_agent.as_deref())
         .text("Interface", c.interface.as_deref())
         .mono("Session", c.session_id.as_deref())
@@ -262,8 +270,10 @@ mod tests {
     fn missing_values_leave_no_empty_rows() {
         let actor: Actor = serde_json::from_value(json!({"type": "api_key", "id": "k1"})).unwrap();
         let labels: Vec<String> = actor_fields(&actor).into_iter().map(|f| f.label).collect();
-        assert_eq!(labels, ["Id", "Type"]);
-        assert_eq!(actor_fields(&actor)[1].value, "api key");
+        assert_eq!(labels, ["Name", "Id", "Type"]);
+        assert_eq!(actor_fields(&actor)[0].value, "k1");
+        assert_eq!(actor_fields(&actor)[0].href.as_deref(), Some("/actors/k1"));
+        assert_eq!(actor_fields(&actor)[2].value, "api key");
     }
 
     fn minimal_event() -> Event {

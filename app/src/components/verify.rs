@@ -1,0 +1,124 @@
+//! "Verify" on the event page: asks the server to recompute this one event's link of the tenant's hash
+//! chain (`/verify?from_seq=<seq>&to_seq=<seq>`) and says whether it holds, or what broke.
+
+use evident_shared::api::VerifyReport;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::key::Auth;
+
+/// What a verify report means for one event: whether it holds, and a sentence saying so.
+pub fn verify_summary(report: &VerifyReport) -> (bool, String) {
+    match (&report.first_break, report.ok) {
+        (Some(b), _) => (
+            false,
+            format!("Broken at #{} ({}): {}", b.seq, b.code, b.message),
+        ),
+        (None, true) if report.checked > 0 => (
+            true,
+            format!(
+                "Verified: #{} recomputes to its hash and links to the event before it",
+                report.from_seq
+            ),
+        ),
+        (None, _) => (false, "Not verified: nothing was checked".to_owned()),
+    }
+}
+
+/// The verify button and, once asked, its answer.
+#[component]
+pub fn VerifyButton(
+    /// The event's place in the chain.
+    seq: u64,
+) -> impl IntoView {
+    let auth = expect_context::<Auth>();
+    // None: not asked; Some(None): under way; Some(Some(answer)).
+    let result = RwSignal::new(None::<Option<(bool, String)>>);
+    let verify = move |_| {
+        result.set(Some(None));
+        spawn_local(async move {
+            let answer = match auth.guard(api::verify(&auth.key_untracked(), seq, seq).await) {
+                Ok(report) => verify_summary(&report),
+                Err(e) => (false, format!("Could not verify: {e}")),
+            };
+            result.try_set(Some(Some(answer)));
+        });
+    };
+    view! {
+        <div class="ev-verify">
+            <button
+                type="button"
+                class="ev-button ev-button--small"
+                data-testid="verify"
+                disabled=move || result.with(|r| matches!(r, Some(None)))
+                on:click=verify
+            >
+                "Verify chain link"
+            </button>
+            {move || result.get().map(|r| match r {
+                None => view! { <span class="ev-verify__result" role="status">"Checking…"</span> }.into_any(),
+                Some((ok, message)) => view! {
+                    <span
+                        class=if ok { "ev-verify__result ev-verify__result--ok" } else { "ev-verify__result ev-verify__result--broken" }
+                        role="status"
+                        data-testid="verify-result"
+                        data-ok=ok.to_string()
+                    >
+                        {if ok { "✓ " } else { "✗ " }}
+                        {message}
+                    </span>
+                }.into_any(),
+            })}
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evident_shared::api::ChainBreak;
+
+    fn report() -> VerifyReport {
+        VerifyReport {
+            ok: true,
+            from_seq: 7,
+            to_seq: 7,
+            checked: 1,
+            head_seq: 9,
+            head_hash: "ab".into(),
+            first_break: None,
+            unsealed: 0,
+            next_from_seq: None,
+        }
+    }
+
+    #[test]
+    fn a_holding_link_is_verified() {
+        let (ok, text) = verify_summary(&report());
+        assert!(ok);
+        assert!(text.starts_with("Verified: #7"), "{text}");
+    }
+
+    #[test]
+    fn a_break_names_its_place_and_cause() {
+        let mut r = report();
+        r.ok = false;
+        r.first_break = Some(ChainBreak {
+            seq: 7,
+            id: None,
+            code: "altered".into(),
+            message: "the body no longer matches its hash".into(),
+        });
+        assert_eq!(
+            verify_summary(&r),
+            (
+                false,
+                "Broken at #7 (altered): the body no longer matches its hash".into()
+            )
+        );
+        let mut r = report();
+        r.checked = 0;
+        assert!(!verify_summary(&r).0);
+    }
+}

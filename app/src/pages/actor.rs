@@ -1,0 +1,136 @@
+//! One actor's page (`/actors/{id}`, the id or e-mail): who they are, their most frequent actions
+//! with counts, and their timeline, newest first, a page at a time. "Audit a user's actions": the
+//! search link opens the events list on `actor:<id>`, where a date range narrows it.
+
+use evident_shared::event::{Actor, Event};
+use leptos::prelude::*;
+
+use crate::api::actor_path;
+use crate::components::notice::Notice;
+use crate::components::section::{el, link, text};
+use crate::format::actor_label;
+use crate::pages::history::{self, entry, more_button, search_href, term, Show};
+use crate::LastList;
+
+/// The actor the page is about, as their events name them (`id` may be an e-mail).
+pub fn find_actor<'a>(events: &'a [Event], id: &str) -> Option<&'a Actor> {
+    events
+        .iter()
+        .map(|e| &e.actor)
+        .find(|a| a.id == id || a.email.as_deref() == Some(id))
+}
+
+/// The actor page.
+#[component]
+pub fn ActorPage(
+    /// The actor's id or e-mail, from the path.
+    id: String,
+) -> impl IntoView {
+    let last_list = expect_context::<LastList>();
+    let (state, more) = history::load(actor_path(&id));
+    let head = {
+        let id = id.clone();
+        move || {
+            state.with(|s| {
+                let actor = find_actor(&s.events, &id);
+                let title = actor.map_or(id.as_str(), actor_label);
+                let mut meta = vec![el(
+                    "span",
+                    "ev-mono",
+                    None,
+                    vec![text(actor.map_or(id.as_str(), |a| &a.id))],
+                )];
+                if let Some(a) = actor {
+                    if let Some(email) = a.email.as_deref().filter(|e| *e != title) {
+                        meta.push(el("span", "", None, vec![text(email)]));
+                    }
+                    meta.push(el(
+                        "span",
+                        "",
+                        None,
+                        vec![text(a.kind.as_str().replace('_', " "))],
+                    ));
+                    if !a.roles.is_empty() {
+                        meta.push(el("span", "", None, vec![text(a.roles.join(", "))]));
+                    }
+                }
+                let search = term("actor", actor.map_or(id.as_str(), |a| &a.id));
+                el(
+                    "header",
+                    "ev-history__head",
+                    None,
+                    vec![
+                        el("p", "ev-history__kicker", None, vec![text("Actor")]),
+                        el(
+                            "h1",
+                            "ev-page__title",
+                            Some("actor-name"),
+                            vec![text(title)],
+                        ),
+                        el("p", "ev-history__meta", None, meta),
+                        link(
+                            search_href(&search),
+                            "ev-history__search",
+                            Some("actor-search"),
+                            vec![text("Search their events by date range →")],
+                        ),
+                    ],
+                )
+            })
+        }
+    };
+    let top = {
+        let id = id.clone();
+        move || {
+            state.with(|s| {
+                let max = s.top_actions.first().map_or(1, |(_, n)| (*n).max(1));
+                let actor = find_actor(&s.events, &id).map_or(id.as_str(), |a| &a.id);
+                let items: Vec<AnyView> = s
+                    .top_actions
+                    .iter()
+                    .map(|(action, count)| {
+                        let query = format!("{} {}", term("actor", actor), term("action", action));
+                        let width = format!("width: {}%", count * 100 / max);
+                        view! {
+                            <li class="ev-top__item" data-testid="top-action">
+                                <a class="ev-top__action" href=search_href(&query)><code>{action.clone()}</code></a>
+                                <span class="ev-top__bar"><span style=width></span></span>
+                                <span class="ev-top__count" data-testid="top-action-count">{count.to_string()}</span>
+                            </li>
+                        }
+                        .into_any()
+                    })
+                    .collect();
+                el("ol", "ev-top", None, items)
+            })
+        }
+    };
+    let show = Show {
+        actor: false,
+        targets: true,
+    };
+    let entries = move || {
+        state.with(|s| {
+            let items = s.events.iter().map(|e| entry(e, show)).collect();
+            el("ol", "ev-entries", Some("timeline"), items)
+        })
+    };
+    view! {
+        <article class="ev-page ev-history" data-testid="actor-page">
+            <a class="ev-back" href=move || last_list.0.get() data-testid="back-link">"← All events"</a>
+            {head}
+            {move || state.with(|s| s.notice("No events by this actor")).map(|(kind, text)| view! { <Notice kind text/> })}
+            <div class="ev-history__grid" hidden=move || state.with(|s| s.events.is_empty())>
+                <section class="ev-section ev-history__side" data-testid="top-actions">
+                    <h2 class="ev-section__title">"Top actions"</h2>
+                    {top}
+                </section>
+                <section class="ev-section ev-history__main">
+                    <h2 class="ev-section__title">"Timeline, newest first"</h2>
+                    {entries}
+                    {more_button(state, more)}
+                </section>
+            </div>
+        </article>
+    }
+}
