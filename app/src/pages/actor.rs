@@ -1,13 +1,16 @@
 //! One actor's page (`/actors/{id}`, the id or e-mail): who they are, their most frequent actions
 //! with counts, and their timeline, newest first, a page at a time. "Audit a user's actions": the
-//! search link opens the events list on `actor:<id>`, where a date range narrows it.
+//! search link opens the events list on `actor:<id>`, where a date range narrows it, and the export
+//! button saves all their events as CSV or JSON.
 
 use evident_shared::event::{Actor, Event};
 use leptos::prelude::*;
 
 use crate::api::actor_path;
+use crate::components::export_button::ExportButton;
 use crate::components::notice::Notice;
 use crate::components::section::{el, link, text};
+use crate::filters::encode_query_value;
 use crate::format::actor_label;
 use crate::pages::history::{self, entry, more_button, search_href, term, Show};
 use crate::LastList;
@@ -105,6 +108,11 @@ pub fn ActorPage(
             })
         }
     };
+    // Everything they did, as a file for the auditors: the same `actor:` search as the timeline.
+    let export = Signal::derive({
+        let id = id.clone();
+        move || Some(format!("q={}", encode_query_value(&term("actor", &id))))
+    });
     let show = Show {
         actor: false,
         targets: true,
@@ -127,6 +135,7 @@ pub fn ActorPage(
                 </section>
                 <section class="ev-section ev-history__main">
                     <h2 class="ev-section__title">"Timeline, newest first"</h2>
+                    <ExportButton query=export/>
                     {entries}
                     {more_button(state, more)}
                 </section>
