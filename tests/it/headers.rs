@@ -27,7 +27,9 @@ fn dashboard_pages_carry_a_strict_policy(server: &Server) {
         assert_eq!(page.status, 200, "{path}");
         let csp = page
             .header("content-security-policy")
-            .unwrap_or_else(|| panic!("{path}: no Content-Security-Policy"));
+            .unwrap_or_else(|| {
+                panic!("{path}: no Content-Security-Policy (dist/_headers is written by build_app in scripts/lib/setup.sh)")
+            });
         for directive in [
             "default-src 'self'",
             "frame-ancestors 'none'",

@@ -374,7 +374,10 @@ mod counting {
         let t = 1_717_200_000_000_i64;
         for (from, to) in [
             (t - 10 * DAY, t + DAY),
-            (t - 9 * DAY + 3 * HOUR + 17 * 60_000, t - 2 * DAY - 5 * 60_000),
+            (
+                t - 9 * DAY + 3 * HOUR + 17 * 60_000,
+                t - 2 * DAY - 5 * 60_000,
+            ),
             (t - 5 * DAY, t - 5 * DAY + 50 * 60_000),
             (t, t + 1),
         ] {
