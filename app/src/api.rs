@@ -9,8 +9,9 @@
 use evident_shared::api::EventPage;
 use evident_shared::Event;
 
-use crate::filters::{encode_path_segment, Filters};
+use crate::filters::{encode_path_segment, Bounds, Filters};
 use crate::json;
+use crate::stats::{self, Facets, Histogram};
 use crate::wire::{self, WireError};
 
 /// Events per list request: enough to fill a screen or two without a slow first page.
@@ -41,16 +42,47 @@ pub enum ApiError {
     Decode(String),
 }
 
-/// `GET /api/v1/events`: one page of events matching `filters`, newest first. `from_ms` is the range's
-/// lower bound computed when the list was loaded; `cursor` is the previous page's `next_cursor`.
+/// `GET /api/v1/events`: one page of events matching `filters`, newest first. `bounds` are the range's
+/// bounds computed when the list was loaded; `cursor` is the previous page's `next_cursor`.
 pub async fn list_events(
     key: &str,
     filters: &Filters,
-    from_ms: Option<i64>,
+    bounds: Bounds,
     cursor: Option<&str>,
 ) -> Result<EventPage, ApiError> {
-    let query = filters.api_query(from_ms, PAGE_SIZE, cursor);
+    let query = filters.api_query(bounds, PAGE_SIZE, cursor);
     get_json(&format!("/api/v1/events?{query}"), key, wire::event_page).await
+}
+
+/// `GET /api/v1/facets`: the top values with counts of the comma-separated `fields` among the events
+/// matching `filters` between `bounds`, in one request.
+pub async fn facets(
+    key: &str,
+    filters: &Filters,
+    bounds: Bounds,
+    fields: &str,
+) -> Result<Facets, ApiError> {
+    let mut query = filters.stats_query(bounds);
+    query.push("field", fields);
+    query.push("limit", "20");
+    get_json(&format!("/api/v1/facets?{}", query.0), key, stats::facets).await
+}
+
+/// `GET /api/v1/histogram`: counts by outcome over time, in the server's automatic interval.
+pub async fn histogram(
+    key: &str,
+    filters: &Filters,
+    bounds: Bounds,
+) -> Result<Histogram, ApiError> {
+    let mut query = filters.stats_query(bounds);
+    query.push("interval", "auto");
+    query.push("group", "outcome");
+    get_json(
+        &format!("/api/v1/histogram?{}", query.0),
+        key,
+        stats::histogram,
+    )
+    .await
 }
 
 /// `GET /api/v1/events/{id}`: one event; [`ApiError::NotFound`] when there is none.
@@ -142,6 +174,13 @@ async fn get_json<T>(
     key: &str,
     read: fn(serde_json::Value) -> Result<T, WireError>,
 ) -> Result<T, ApiError> {
+    let body = get_text(path, key).await?;
+    decode(&body, read)
+}
+
+/// The fetch itself, apart from [`get_json`] so that its async state machine is compiled once rather
+/// than once per answer type (each copy cost about 2 KB of wasm).
+async fn get_text(path: &str, key: &str) -> Result<String, ApiError> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
@@ -162,7 +201,7 @@ async fn get_json<T>(
         .as_string()
         .unwrap_or_default();
     if response.ok() {
-        decode(&body, read)
+        Ok(body)
     } else {
         Err(classify(response.status(), &body))
     }

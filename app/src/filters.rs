@@ -1,15 +1,21 @@
-//! The events list's filter state and its two encodings: the page URL's query string (so a copied link
+//! The events page's filter state and its two encodings: the page URL's query string (so a copied link
 //! reproduces the view) and the API's query string (what the worker understands).
 //!
-//! Everything here is pure: the clock is passed in, so the conversions are unit-tested natively.
+//! The state is a time range and a search query (`q`, SPEC 4.1). The pickers do not add state of their
+//! own: a picker's choice is a term of `q` ([`crate::query_terms`]), so the query bar and the pickers
+//! cannot disagree. Everything here is pure: the clock and the time zone are passed in, so the
+//! conversions are unit-tested natively.
 
-use evident_shared::event::Outcome;
+use crate::format::{datetime_at_offset, parse_wire_millis};
 
-/// How far back the list looks, as offered by the filter bar's presets.
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+/// How far back the list looks: the filter bar's presets, or a custom range.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Range {
-    /// The last 24 hours.
-    Day,
+    /// Since local midnight.
+    Today,
     /// The last 7 days.
     Week,
     /// The last 30 days.
@@ -19,12 +25,14 @@ pub enum Range {
     Quarter,
     /// No lower bound.
     All,
+    /// [`Filters::from_ms`] to [`Filters::to_ms`], chosen with the date inputs or by zooming the chart.
+    Custom,
 }
 
 impl Range {
-    /// Every preset, in the order the filter bar shows them.
-    pub const ALL: [Range; 5] = [
-        Range::Day,
+    /// Every preset, in the order the filter bar shows them (custom comes last, with its inputs).
+    pub const PRESETS: [Range; 5] = [
+        Range::Today,
         Range::Week,
         Range::Month,
         Range::Quarter,
@@ -34,102 +42,121 @@ impl Range {
     /// The URL value (`range=7d`), also used in `data-testid="range-7d"`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Range::Day => "24h",
+            Range::Today => "today",
             Range::Week => "7d",
             Range::Month => "30d",
             Range::Quarter => "90d",
             Range::All => "all",
-        }
-    }
-
-    /// The filter bar button's `data-testid`.
-    pub fn testid(self) -> &'static str {
-        match self {
-            Range::Day => "range-24h",
-            Range::Week => "range-7d",
-            Range::Month => "range-30d",
-            Range::Quarter => "range-90d",
-            Range::All => "range-all",
+            Range::Custom => "custom",
         }
     }
 
     /// Parses a URL value; unknown values yield `None` so the caller can fall back to the default.
     pub fn parse(s: &str) -> Option<Range> {
-        Range::ALL.into_iter().find(|r| r.as_str() == s)
+        [Range::Custom]
+            .into_iter()
+            .chain(Range::PRESETS)
+            .find(|r| r.as_str() == s)
     }
 
     /// The button text.
     pub fn label(self) -> &'static str {
         match self {
-            Range::Day => "Last 24 hours",
-            Range::Week => "Last 7 days",
-            Range::Month => "Last 30 days",
-            Range::Quarter => "Last 90 days",
+            Range::Today => "Today",
+            Range::Week => "7 days",
+            Range::Month => "30 days",
+            Range::Quarter => "90 days",
             Range::All => "All time",
+            Range::Custom => "Custom",
         }
-    }
-
-    /// The inclusive lower bound in epoch milliseconds for a list loaded at `now_ms`; `None` for all time.
-    pub fn from_ms(self, now_ms: i64) -> Option<i64> {
-        const HOUR: i64 = 3_600_000;
-        let hours = match self {
-            Range::Day => 24,
-            Range::Week => 7 * 24,
-            Range::Month => 30 * 24,
-            Range::Quarter => 90 * 24,
-            Range::All => return None,
-        };
-        Some((now_ms - hours * HOUR).max(0))
     }
 }
 
-/// What the events list shows. Text filters are kept trimmed; an empty one means "any".
+/// What the events page shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filters {
-    /// The time preset.
+    /// The time preset, or [`Range::Custom`].
     pub range: Range,
-    /// Exact actor id, or e-mail when it contains `@`.
-    pub actor: String,
-    /// Exact action (`app.delete`) or prefix (`app.*`).
-    pub action: String,
-    /// Outcomes to include, in [`Outcome::ALL`] order without duplicates; empty means any.
-    pub outcomes: Vec<Outcome>,
+    /// A custom range's inclusive start, epoch ms; only read when `range` is custom.
+    pub from_ms: Option<i64>,
+    /// A custom range's exclusive end, epoch ms; only read when `range` is custom.
+    pub to_ms: Option<i64>,
+    /// The search query as typed (trimmed); empty matches everything.
+    pub q: String,
 }
 
 impl Filters {
     /// Reads the page URL's query parameters through `get`. Unknown or malformed values are ignored
-    /// rather than rejected: a hand-edited link should still open the list.
+    /// rather than rejected: a hand-edited link should still open the list. A `from` or `to` makes the
+    /// range custom whatever `range` says.
     pub fn from_query(get: impl Fn(&str) -> Option<String>) -> Filters {
+        let time = |name: &str| get(name).and_then(|v| parse_url_time(v.trim()));
+        let (from_ms, to_ms) = (time("from"), time("to"));
+        let custom = from_ms.is_some() || to_ms.is_some();
+        let range = match get("range").and_then(|r| Range::parse(r.trim())) {
+            _ if custom => Range::Custom,
+            // A custom range without bounds is all time.
+            Some(Range::Custom) => Range::All,
+            Some(range) => range,
+            None => Range::default(),
+        };
         Filters {
-            range: get("range")
-                .and_then(|r| Range::parse(r.trim()))
-                .unwrap_or_default(),
-            actor: get("actor")
-                .map(|s| s.trim().to_owned())
-                .unwrap_or_default(),
-            action: get("action")
-                .map(|s| s.trim().to_owned())
-                .unwrap_or_default(),
-            outcomes: parse_outcomes(&get("outcome").unwrap_or_default()),
+            range,
+            from_ms: from_ms.filter(|_| custom),
+            to_ms: to_ms.filter(|_| custom),
+            q: get("q").map(|s| s.trim().to_owned()).unwrap_or_default(),
+        }
+    }
+
+    /// A custom range from `from_ms` to `to_ms` with the same query.
+    pub fn with_custom(&self, from_ms: Option<i64>, to_ms: Option<i64>) -> Filters {
+        let custom = from_ms.is_some() || to_ms.is_some();
+        Filters {
+            range: if custom { Range::Custom } else { Range::All },
+            from_ms,
+            to_ms,
+            q: self.q.clone(),
         }
     }
 
     /// The page URL's query string, without `?`. The range is always written so the link says what it
-    /// shows; empty filters are left out.
+    /// shows; custom bounds as UTC times (`2024-06-12T14:30:00Z`); an empty query is left out.
     pub fn to_query_string(&self) -> String {
         let mut query = QueryString::default();
         query.push("range", self.range.as_str());
-        self.push_common(&mut query);
+        if self.range == Range::Custom {
+            for (name, bound) in [("from", self.from_ms), ("to", self.to_ms)] {
+                if let Some(ms) = bound {
+                    query.push(name, &url_time(ms));
+                }
+            }
+        }
+        if !self.q.is_empty() {
+            query.push("q", &self.q);
+        }
         query.0
     }
 
-    /// The API's query string for one page of this list, loaded at `from_ms` (see [`Range::from_ms`]).
-    pub fn api_query(&self, from_ms: Option<i64>, limit: u32, cursor: Option<&str>) -> String {
-        let mut query = QueryString::default();
-        if let Some(from) = from_ms {
-            query.push("from", &from.to_string());
+    /// The time bounds `(from, to)` in epoch ms for a view loaded at `now_ms` in a zone `offset_minutes`
+    /// east of UTC (for "today"); `None` is unbounded.
+    pub fn bounds(&self, now_ms: i64, offset_minutes: i32) -> Bounds {
+        let back = |days: i64| Some((now_ms - days * DAY).max(0));
+        match self.range {
+            Range::Today => {
+                let local = now_ms + i64::from(offset_minutes) * 60_000;
+                Bounds(Some(now_ms - local.rem_euclid(DAY)), None)
+            }
+            Range::Week => Bounds(back(7), None),
+            Range::Month => Bounds(back(30), None),
+            Range::Quarter => Bounds(back(90), None),
+            Range::All => Bounds(None, None),
+            Range::Custom => Bounds(self.from_ms, self.to_ms),
         }
-        self.push_common(&mut query);
+    }
+
+    /// The API's query string for one page of this list between `bounds`.
+    pub fn api_query(&self, bounds: Bounds, limit: u32, cursor: Option<&str>) -> String {
+        let mut query = self.stats_query(bounds);
         query.push("limit", &limit.to_string());
         if let Some(cursor) = cursor {
             query.push("cursor", cursor);
@@ -137,51 +164,70 @@ impl Filters {
         query.0
     }
 
-    /// The outcomes as the comma list both query strings use (`failure,denied`); empty for any.
-    pub fn outcome_param(&self) -> String {
-        self.outcomes
-            .iter()
-            .map(|o| o.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
+    /// The query string the list, facets and histogram share: `q`, `from` and `to`.
+    pub fn stats_query(&self, Bounds(from, to): Bounds) -> QueryString {
+        let mut query = QueryString::default();
+        for (name, bound) in [("from", from), ("to", to)] {
+            if let Some(ms) = bound {
+                query.push(name, &ms.to_string());
+            }
+        }
+        if !self.q.is_empty() {
+            query.push("q", &self.q);
+        }
+        query
     }
 
     /// True when nothing narrows the list beyond the default range.
     pub fn is_default(&self) -> bool {
         *self == Filters::default()
     }
-
-    fn push_common(&self, query: &mut QueryString) {
-        for (name, value) in [
-            ("actor", self.actor.as_str()),
-            ("action", self.action.as_str()),
-        ] {
-            if !value.is_empty() {
-                query.push(name, value);
-            }
-        }
-        if !self.outcomes.is_empty() {
-            query.push("outcome", &self.outcome_param());
-        }
-    }
 }
 
-/// Parses a comma list of outcome names, dropping unknown names and duplicates.
-pub fn parse_outcomes(list: &str) -> Vec<Outcome> {
-    let named: Vec<&str> = list.split(',').map(str::trim).collect();
-    Outcome::ALL
-        .iter()
-        .copied()
-        .filter(|o| named.contains(&o.as_str()))
-        .collect()
+/// A view's time bounds in epoch ms: inclusive start and exclusive end, `None` for unbounded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bounds(pub Option<i64>, pub Option<i64>);
+
+/// A time in a page URL: `2024-06-12T14:30:00Z` (UTC, whole seconds).
+pub fn url_time(ms: i64) -> String {
+    datetime_at_offset(ms, 0).replacen(' ', "T", 1) + "Z"
+}
+
+/// Reads [`url_time`]'s form (with or without milliseconds) or epoch milliseconds.
+pub fn parse_url_time(text: &str) -> Option<i64> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    parse_wire_millis(text)
+}
+
+/// A time as a `datetime-local` input's value (`2024-06-12T16:30`) at `offset_minutes` east of UTC.
+pub fn local_input_value(ms: i64, offset_minutes: i32) -> String {
+    let mut text = datetime_at_offset(ms, offset_minutes).replacen(' ', "T", 1);
+    text.truncate(16);
+    text
+}
+
+/// Reads a `datetime-local` or `date` input's value as epoch ms, given the zone's offset (minutes east
+/// of UTC); a date alone is its midnight.
+pub fn parse_local_input(value: &str, offset_minutes: i32) -> Option<i64> {
+    let value = value.trim();
+    let utc = match value.len() {
+        10 => format!("{value}T00:00:00Z"),
+        16 => format!("{value}:00Z"),
+        19 => format!("{value}Z"),
+        _ => return None,
+    };
+    parse_wire_millis(&utc).map(|ms| ms - i64::from(offset_minutes) * 60_000)
 }
 
 /// A query string built from fixed names and encoded values.
-#[derive(Default)]
-struct QueryString(String);
+#[derive(Debug, Default)]
+pub struct QueryString(pub String);
 
 impl QueryString {
-    fn push(&mut self, name: &str, value: &str) {
+    /// Appends `name=value`, encoding the value.
+    pub fn push(&mut self, name: &str, value: &str) {
         if !self.0.is_empty() {
             self.0.push('&');
         }
@@ -232,6 +278,12 @@ mod tests {
         }
     }
 
+    fn round_trip(filters: &Filters) -> Filters {
+        let text = filters.to_query_string();
+        let parsed = crate::router::Query::parse(&text);
+        Filters::from_query(|name| parsed.get(name))
+    }
+
     #[test]
     fn an_empty_query_is_the_default_view() {
         let filters = Filters::from_query(query(&[]));
@@ -244,61 +296,113 @@ mod tests {
     fn the_page_query_round_trips() {
         let filters = Filters {
             range: Range::Week,
-            actor: "alice@corp.com".into(),
-            action: "app.*".into(),
-            outcomes: vec![Outcome::Failure, Outcome::Denied],
+            q: "env:prod actor:alice@corp.com \"sales report\" a&b=c+d%".into(),
+            ..Filters::default()
         };
-        let text = filters.to_query_string();
         assert_eq!(
-            text,
-            "range=7d&actor=alice@corp.com&action=app.*&outcome=failure,denied"
+            filters.to_query_string(),
+            "range=7d&q=env:prod%20actor:alice@corp.com%20%22sales%20report%22%20a%26b%3Dc%2Bd%25"
         );
-        let pairs: Vec<(&str, &str)> = text
-            .split('&')
-            .map(|p| p.split_once('=').unwrap())
-            .collect();
-        assert_eq!(Filters::from_query(query(&pairs)), filters);
+        assert_eq!(round_trip(&filters), filters);
+        let custom =
+            Filters::default().with_custom(Some(1_718_202_600_000), Some(1_718_206_200_000));
+        assert_eq!(
+            custom.to_query_string(),
+            "range=custom&from=2024-06-12T14:30:00Z&to=2024-06-12T15:30:00Z"
+        );
+        assert_eq!(round_trip(&custom), custom);
+        let open_ended = Filters::default().with_custom(None, Some(5_000));
+        assert_eq!(round_trip(&open_ended), open_ended);
     }
 
     #[test]
     fn malformed_values_fall_back_instead_of_failing() {
-        let filters = Filters::from_query(query(&[
-            ("range", "3w"),
-            ("actor", "  bob  "),
-            ("outcome", "denied,nonsense,success,denied"),
-        ]));
+        let filters = Filters::from_query(query(&[("range", "3w"), ("q", "  bob  ")]));
         assert_eq!(filters.range, Range::Month);
-        assert_eq!(filters.actor, "bob");
-        // Kept in canonical order, once each.
-        assert_eq!(filters.outcomes, vec![Outcome::Success, Outcome::Denied]);
+        assert_eq!(filters.q, "bob");
+        // Bounds make the range custom; a bad bound is ignored, a custom range without any is all time.
+        let filters = Filters::from_query(query(&[("range", "7d"), ("from", "1000")]));
+        assert_eq!(
+            (filters.range, filters.from_ms),
+            (Range::Custom, Some(1000))
+        );
+        let filters = Filters::from_query(query(&[("range", "custom"), ("from", "yesterday")]));
+        assert_eq!((filters.range, filters.from_ms), (Range::All, None));
+        // Bounds without a custom range are not kept, so equal views compare equal.
+        assert_eq!(
+            Filters::from_query(query(&[("range", "7d")]))
+                .with_custom(None, None)
+                .range,
+            Range::All
+        );
     }
 
     #[test]
-    fn ranges_become_a_lower_bound_relative_to_now() {
-        let now = 1_700_000_000_000;
-        assert_eq!(Range::Day.from_ms(now), Some(now - 86_400_000));
-        assert_eq!(Range::Quarter.from_ms(now), Some(now - 90 * 86_400_000));
-        assert_eq!(Range::All.from_ms(now), None);
-        assert_eq!(Range::Month.from_ms(5), Some(0));
-        for r in Range::ALL {
+    fn ranges_become_bounds_relative_to_now_and_the_zone() {
+        let now = 1_718_202_622_000; // 2024-06-12T14:30:22Z
+        let f = |range| Filters {
+            range,
+            ..Filters::default()
+        };
+        assert_eq!(
+            f(Range::Week).bounds(now, 0),
+            Bounds(Some(now - 7 * DAY), None)
+        );
+        assert_eq!(
+            f(Range::Quarter).bounds(now, 0),
+            Bounds(Some(now - 90 * DAY), None)
+        );
+        assert_eq!(f(Range::All).bounds(now, 0), Bounds(None, None));
+        assert_eq!(f(Range::Month).bounds(5, 0), Bounds(Some(0), None));
+        // Today starts at local midnight: 00:00Z in UTC; at +02:00 it is 16:30 on the 12th, so since
+        // 22:00Z on the 11th.
+        let midnight_utc = 1_718_150_400_000;
+        assert_eq!(
+            f(Range::Today).bounds(now, 0),
+            Bounds(Some(midnight_utc), None)
+        );
+        assert_eq!(
+            f(Range::Today).bounds(now, 120),
+            Bounds(Some(midnight_utc - 2 * HOUR), None)
+        );
+        assert_eq!(
+            f(Range::Today).bounds(now, -600),
+            Bounds(Some(midnight_utc + 10 * HOUR), None),
+            "04:30 local on the 12th at -10:00"
+        );
+        for r in Range::PRESETS.into_iter().chain([Range::Custom]) {
             assert_eq!(Range::parse(r.as_str()), Some(r));
-            assert_eq!(r.testid(), format!("range-{}", r.as_str()));
         }
     }
 
     #[test]
-    fn the_api_query_carries_bounds_filters_and_cursor() {
+    fn the_api_query_carries_bounds_query_and_cursor() {
         let filters = Filters {
-            range: Range::Day,
-            actor: "u 1&x=y".into(),
-            action: String::new(),
-            outcomes: vec![Outcome::InProgress],
+            q: "actor:u1 x&y".into(),
+            ..Filters::default()
         };
         assert_eq!(
-            filters.api_query(Some(1000), 100, Some("abc+/=")),
-            "from=1000&actor=u%201%26x%3Dy&outcome=in_progress&limit=100&cursor=abc%2B/%3D"
+            filters.api_query(Bounds(Some(1000), Some(2000)), 100, Some("abc+/=")),
+            "from=1000&to=2000&q=actor:u1%20x%26y&limit=100&cursor=abc%2B/%3D"
         );
-        assert_eq!(Filters::default().api_query(None, 50, None), "limit=50");
+        assert_eq!(
+            Filters::default().api_query(Bounds::default(), 50, None),
+            "limit=50"
+        );
+    }
+
+    #[test]
+    fn local_inputs_read_and_write_local_times() {
+        let ms = 1_718_202_622_000; // 14:30:22Z
+        assert_eq!(local_input_value(ms, 120), "2024-06-12T16:30");
+        assert_eq!(
+            parse_local_input("2024-06-12T16:30", 120),
+            Some(ms - 22_000)
+        );
+        assert_eq!(parse_local_input("2024-06-12", 0), Some(1_718_150_400_000));
+        assert_eq!(parse_local_input("2024-06-12T16:30:22", 120), Some(ms));
+        assert_eq!(parse_local_input("", 0), None);
+        assert_eq!(parse_local_input("2024-13-12", 0), None);
     }
 
     #[test]

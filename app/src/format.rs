@@ -165,7 +165,7 @@ pub fn now_ms() -> i64 {
 
 /// The browser's UTC offset, in minutes east, at the instant `millis` (so daylight saving time is right
 /// for old events too). UTC off wasm.
-fn local_offset_minutes(millis: i64) -> i32 {
+pub fn local_offset_minutes(millis: i64) -> i32 {
     #[cfg(target_arch = "wasm32")]
     {
         // getTimezoneOffset counts minutes *west* of UTC.

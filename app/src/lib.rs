@@ -8,13 +8,16 @@
 use leptos::prelude::*;
 
 pub mod api;
+pub mod chart;
 pub mod components;
 pub mod filters;
 pub mod format;
 pub mod json;
 pub mod key;
 pub mod pages;
+pub mod query_terms;
 pub mod router;
+pub mod stats;
 pub mod wire;
 
 use components::header::AppHeader;

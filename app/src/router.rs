@@ -262,14 +262,12 @@ mod tests {
 
     #[test]
     fn filters_survive_the_page_url() {
-        use crate::filters::{Filters, Range};
-        use evident_shared::event::Outcome;
+        use crate::filters::Filters;
         let filters = Filters {
-            range: Range::Day,
-            actor: "a&b=c d+e%@x.com".into(),
-            action: "app.*".into(),
-            outcomes: vec![Outcome::Failure, Outcome::Denied],
-        };
+            q: "actor:\"a&b=c d+e%@x.com\" action:app.*".into(),
+            ..Filters::default()
+        }
+        .with_custom(Some(1_000), None);
         let query = Query::parse(&filters.to_query_string());
         assert_eq!(Filters::from_query(|name| query.get(name)), filters);
     }

@@ -1,12 +1,17 @@
-//! The events list (`/` and `/events`): the filter bar, then matching events newest first, a page at a
-//! time.
+//! The events page (`/` and `/events`): the filter bar, the volume chart, then matching events newest
+//! first, a page at a time, with live tail and keyboard moves.
 //!
-//! The URL's query string is the only filter state: the bar writes it (replacing the history entry), a
-//! memo reads it, and an effect requests the first page whenever it changes, so a copied link
-//! reproduces the view. Answers land in one [`List`] signal through [`List::apply`], which also drops
-//! answers to requests that were superseded. A plain effect and `spawn_local` stand in for
-//! `LocalResource` + `<Transition>`: they behave the same here (old rows stay until new ones arrive)
-//! and save about 20 KB of gzip wasm, which the dashboard's 200 KB budget needs.
+//! The URL's query string is the only filter state: the bar writes it (replacing the history entry; a
+//! chart zoom adds one, so Back undoes it), a memo reads it, and an effect requests the first page, the
+//! pickers' counts and the chart whenever it changes, so a copied link reproduces the view. Answers land
+//! in signals through [`List::apply`] and [`Stats`], which also drop answers to superseded requests. A
+//! plain effect and `spawn_local` stand in for `LocalResource` + `<Transition>`: they behave the same
+//! here (old rows stay until new ones arrive) and save about 20 KB of gzip wasm, which the dashboard's
+//! 200 KB budget needs.
+//!
+//! Live tail polls every 2.5 s for events at or after the newest one shown and puts the new ones on top.
+//! Keys: `/` focuses the search, `j`/`k` move the focus down and up the rows, `Enter` opens the focused
+//! row, `Esc` leaves the search.
 
 use std::sync::Arc;
 
@@ -20,18 +25,30 @@ use crate::api::{self, ApiError};
 use crate::components::badge::OutcomeBadge;
 use crate::components::filter_bar::FilterBar;
 use crate::components::notice::{Notice, NoticeKind};
-use crate::filters::{encode_path_segment, Filters};
-use crate::format::{actor_label, local_datetime, now_ms, targets_summary};
+use crate::components::pickers::FACET_FIELDS;
+use crate::components::query_bar::QUERY_INPUT_ID;
+use crate::components::volume_chart::VolumeChart;
+use crate::filters::{encode_path_segment, Bounds, Filters, Range};
+use crate::format::{
+    actor_label, local_datetime, local_offset_minutes, now_ms, parse_wire_millis, targets_summary,
+};
 use crate::key::Auth;
 use crate::router::Location;
+use crate::stats::{Facets, Histogram};
 use crate::LastList;
+
+/// The keyboard hint above the table.
+const KEY_HINTS: &str = r#"<kbd class="ev-kbd">/</kbd> search · <kbd class="ev-kbd">j</kbd> <kbd class="ev-kbd">k</kbd> move · <kbd class="ev-kbd">Enter</kbd> open"#;
+
+/// How often live tail asks for new events.
+const TAIL_EVERY_MS: u64 = 2_500;
 
 /// What a list request asks for; older pages repeat it exactly, with a cursor.
 #[derive(Debug, Clone, PartialEq)]
 struct ListRequest {
     filters: Filters,
-    /// The range's lower bound, fixed when the first page is requested.
-    from_ms: Option<i64>,
+    /// The range's bounds, fixed when the first page is requested.
+    bounds: Bounds,
 }
 
 /// Everything the list shows.
@@ -43,6 +60,9 @@ struct List {
     wanted: Option<ListRequest>,
     /// The rows, newest first; shared, so handing them to the table copies no event.
     events: Vec<Arc<Event>>,
+    /// Ids of the rows that live tail added (marked on screen). A list, not a set: it is short, and a
+    /// hash set of strings costs the wasm a few KB.
+    fresh: Vec<String>,
     /// Where the next (older) page starts, if there is one.
     next_cursor: Option<String>,
     /// Whether a request is under way.
@@ -67,6 +87,7 @@ impl List {
         self.loading = false;
         if first {
             self.events.clear();
+            self.fresh.clear();
             self.next_cursor = None;
             self.shown = Some(request);
         }
@@ -78,6 +99,46 @@ impl List {
             }
             Err(e) => self.error = Some(e.to_string()),
         }
+    }
+
+    /// What live tail asks for next at `now_ms`: the shown request, from the newest row's time on
+    /// (inclusive, so events at the same millisecond are not missed; [`List::prepend`] drops the
+    /// repeats), but at least from a minute ago: a sender whose clock runs ahead puts rows in the future,
+    /// and tailing from those would hide every event that arrives on time.
+    fn tail_request(&self, now_ms: i64) -> Option<(ListRequest, Bounds)> {
+        let shown = self.shown.clone()?;
+        if self.loading || self.wanted.as_ref() != Some(&shown) {
+            return None;
+        }
+        let newest = self
+            .events
+            .first()
+            .and_then(|e| parse_wire_millis(&e.occurred_at))
+            .map(|n| n.min(now_ms - 60_000));
+        let from = match (newest, shown.bounds.0) {
+            (Some(n), Some(f)) => Some(n.max(f)),
+            (n, f) => n.or(f),
+        };
+        let bounds = Bounds(from, shown.bounds.1);
+        Some((shown, bounds))
+    }
+
+    /// Puts live tail's answer for `request` above the rows: the events not shown yet, newest first.
+    /// Returns how many were new; an answer for a view no longer shown changes nothing.
+    fn prepend(&mut self, request: &ListRequest, page: EventPage) -> usize {
+        if self.shown.as_ref() != Some(request) || self.wanted.as_ref() != Some(request) {
+            return 0;
+        }
+        let new: Vec<Arc<Event>> = page
+            .events
+            .into_iter()
+            .filter(|e| !self.events.iter().any(|shown| shown.id == e.id))
+            .map(Arc::new)
+            .collect();
+        let added = new.len();
+        self.fresh.extend(new.iter().map(|e| e.id.clone()));
+        self.events.splice(0..0, new);
+        added
     }
 
     /// The notice above the table, if any.
@@ -93,7 +154,16 @@ impl List {
     }
 }
 
-/// The events list page.
+/// The pickers' counts and the chart's buckets for one view; answers for another view are dropped.
+#[derive(Debug, Clone, Default)]
+struct Stats {
+    /// The view the counts are wanted for.
+    wanted: Option<ListRequest>,
+    facets: Option<Facets>,
+    histogram: Option<Histogram>,
+}
+
+/// The events page.
 #[component]
 pub fn EventsPage() -> impl IntoView {
     let auth = expect_context::<Auth>();
@@ -103,21 +173,61 @@ pub fn EventsPage() -> impl IntoView {
 
     let last_list = expect_context::<LastList>();
     let list_path = location.path.get_untracked();
-    let on_change = Callback::new(move |next: Filters| {
+    let go = move |next: Filters, replace: bool| {
         let path = location.path.get_untracked();
-        // Replaces the history entry and keeps the scroll position: refining a list is not a new page.
-        location.navigate(&format!("{path}?{}", next.to_query_string()), true, false);
+        // Keeps the scroll position: refining a list is not a new page.
+        location.navigate(
+            &format!("{path}?{}", next.to_query_string()),
+            replace,
+            false,
+        );
+    };
+    let on_change = Callback::new(move |next: Filters| go(next, true));
+    let on_zoom = Callback::new(move |(from, to): (i64, i64)| {
+        go(
+            filters.get_untracked().with_custom(Some(from), Some(to)),
+            false,
+        )
     });
 
     let list = RwSignal::new(List::default());
+    let stats = RwSignal::new(Stats::default());
     let fetch = move |request: ListRequest, cursor: Option<String>| {
         list.update(|l| l.start(request.clone()));
         spawn_local(async move {
             let key = auth.key_untracked();
-            let page = api::list_events(&key, &request.filters, request.from_ms, cursor.as_deref());
+            let page = api::list_events(&key, &request.filters, request.bounds, cursor.as_deref());
             let result = auth.guard(page.await);
             // try_update: the page may have been left meanwhile.
             list.try_update(|l| l.apply(request, cursor.is_none(), result));
+        });
+    };
+    let fetch_stats = move |request: ListRequest| {
+        stats.update(|s| s.wanted = Some(request.clone()));
+        let key = auth.key_untracked();
+        let (f, b) = (request.filters.clone(), request.bounds);
+        let (key2, f2, r2) = (key.clone(), f.clone(), request.clone());
+        spawn_local(async move {
+            let result = auth.guard(api::facets(&key, &f, b, FACET_FIELDS).await);
+            // On failure the pickers keep their last counts; the list shows what went wrong.
+            stats.try_update(|s| {
+                if let (true, Ok(facets)) = (s.wanted.as_ref() == Some(&request), result) {
+                    s.facets = Some(facets);
+                }
+            });
+        });
+        spawn_local(async move {
+            // "All time" has no lower bound; the chart shows the last year of it.
+            let mut bounds = b;
+            if bounds.0.is_none() {
+                bounds.0 = Some(bounds.1.unwrap_or_else(now_ms) - 365 * 86_400_000);
+            }
+            let result = auth.guard(api::histogram(&key2, &f2, bounds).await);
+            stats.try_update(|s| {
+                if let (true, Ok(h)) = (s.wanted.as_ref() == Some(&r2), result) {
+                    s.histogram = Some(h);
+                }
+            });
         });
     };
     Effect::new(move |_| {
@@ -129,13 +239,13 @@ pub fn EventsPage() -> impl IntoView {
         // Remember this view for the detail page's back link.
         let query = filters.to_query_string();
         last_list.0.set(format!("{list_path}?{query}"));
-        fetch(
-            ListRequest {
-                from_ms: filters.range.from_ms(now_ms()),
-                filters,
-            },
-            None,
-        );
+        let now = now_ms();
+        let request = ListRequest {
+            bounds: filters.bounds(now, local_offset_minutes(now)),
+            filters,
+        };
+        fetch(request.clone(), None);
+        fetch_stats(request);
     });
     let load_more = move |_| {
         let (request, cursor) = list.with_untracked(|l| (l.shown.clone(), l.next_cursor.clone()));
@@ -144,19 +254,113 @@ pub fn EventsPage() -> impl IntoView {
         }
     };
 
+    // Live tail: a timer while it is on; each tick asks for what is newer, unless a request is out.
+    let live = RwSignal::new(false);
+    let tailing = StoredValue::new(false);
+    let tail_possible = move || filters.with(|f| f.range != Range::Custom || f.to_ms.is_none());
+    let tick = move || {
+        if tailing.get_value() || !tail_possible() {
+            return;
+        }
+        let Some((request, bounds)) = list.with_untracked(|l| l.tail_request(now_ms())) else {
+            return;
+        };
+        tailing.set_value(true);
+        spawn_local(async move {
+            let key = auth.key_untracked();
+            let page = api::list_events(&key, &request.filters, bounds, None).await;
+            if let Ok(page) = auth.guard(page) {
+                list.try_update(|l| l.prepend(&request, page));
+            }
+            tailing.try_set_value(false);
+        });
+    };
+    Effect::new(move |handle: Option<Option<IntervalHandle>>| {
+        if let Some(Some(handle)) = handle {
+            handle.clear();
+        }
+        live.get()
+            .then(|| {
+                set_interval_with_handle(tick, std::time::Duration::from_millis(TAIL_EVERY_MS)).ok()
+            })
+            .flatten()
+    });
+
+    // Keyboard: `/`, `j`, `k` anywhere but in a field (Enter on a row is the row's own).
+    let keys = window_event_listener(leptos::ev::keydown, move |e| {
+        if e.ctrl_key() || e.meta_key() || e.alt_key() || e.default_prevented() {
+            return;
+        }
+        let document = document();
+        let in_field = document
+            .active_element()
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if in_field {
+            return;
+        }
+        match e.key().as_str() {
+            "/" => {
+                if let Some(input) = document
+                    .get_element_by_id(QUERY_INPUT_ID)
+                    .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    e.prevent_default();
+                    _ = input.focus();
+                }
+            }
+            key @ ("j" | "k") => {
+                e.prevent_default();
+                move_row_focus(if key == "j" { 1 } else { -1 });
+            }
+            _ => {}
+        }
+    });
+    on_cleanup(move || keys.remove());
+
     let rows = move || list.with(|l| l.events.clone());
     let count = move || list.with(|l| l.events.len());
+    let fresh = move |id: &str| list.with_untracked(|l| l.fresh.iter().any(|f| f == id));
     view! {
         <section class="ev-page ev-events">
             <h1 class="ev-visually-hidden">"Events"</h1>
-            <FilterBar filters=filters on_change=on_change/>
+            <FilterBar
+                filters=filters
+                facets=Signal::derive(move || stats.with(|s| s.facets.clone()))
+                on_change=on_change
+            />
+            <VolumeChart
+                histogram=Signal::derive(move || stats.with(|s| s.histogram.clone()))
+                on_zoom=on_zoom
+            />
             {move || list.with(List::notice).map(|(kind, text)| view! { <Notice kind text/> })}
-            <p class="ev-count" data-testid="row-count" hidden=move || count() == 0>
-                {move || match count() {
-                    1 => "Showing 1 event".to_owned(),
-                    n => format!("Showing {n} events"),
+            <div class="ev-listbar">
+                <p class="ev-count" data-testid="row-count">
+                    {move || match count() {
+                        0 => String::new(),
+                        1 => "Showing 1 event".to_owned(),
+                        n => format!("Showing {n} events"),
+                    }}
+                </p>
+                // Static markup as one string: a view per <kbd> is compiled code, a string is data.
+                <p class="ev-keys" aria-hidden="true" inner_html=KEY_HINTS></p>
+                {move || {
+                    let (on, possible) = (live.get(), tail_possible());
+                    view! {
+                        <button
+                            type="button"
+                            class=if on { "ev-button ev-button--ghost ev-live ev-live--on" } else { "ev-button ev-button--ghost ev-live" }
+                            aria-pressed=if on { "true" } else { "false" }
+                            disabled=!possible
+                            title=if possible { "Show new events as they arrive" } else { "Live tail needs a range that reaches now" }
+                            data-testid="live-tail"
+                            on:click=move |_| live.update(|on| *on = !*on)
+                        >
+                            <span class="ev-live__dot" aria-hidden="true"></span>
+                            {if on { "Live: on" } else { "Live tail" }}
+                        </button>
+                    }
                 }}
-            </p>
+            </div>
             <div class="ev-table-wrap" hidden=move || count() == 0>
                 <table class="ev-table" data-testid="events-table">
                     <thead>
@@ -172,7 +376,7 @@ pub fn EventsPage() -> impl IntoView {
                     </thead>
                     <tbody>
                         <For each=rows key=|event| event.id.clone() let:event>
-                            <EventRow event/>
+                            <EventRow fresh=fresh(&event.id) event/>
                         </For>
                     </tbody>
                 </table>
@@ -191,11 +395,55 @@ pub fn EventsPage() -> impl IntoView {
     }
 }
 
+/// Moves the focus `by` rows down (or up, when negative) from the focused row; from the first row when
+/// none is focused.
+fn move_row_focus(by: i32) {
+    let document = document();
+    let Ok(rows) = document.query_selector_all("[data-testid=\"event-row\"]") else {
+        return;
+    };
+    let len = rows.length() as i32;
+    if len == 0 {
+        return;
+    }
+    let active = document.active_element();
+    let current = (0..len).find(|&i| {
+        let row = rows.item(i as u32);
+        active.as_ref().is_some_and(|a| {
+            row.as_ref()
+                .is_some_and(|r| r == a.as_ref() as &web_sys::Node)
+        })
+    });
+    let next = match current {
+        Some(i) => (i + by).clamp(0, len - 1),
+        None => 0,
+    };
+    if let Some(row) = rows
+        .item(next as u32)
+        .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        _ = row.focus();
+    }
+}
+
 /// One event as a table row; the time links to the detail page and a click anywhere on the row opens it.
 #[component]
-fn EventRow(event: Arc<Event>) -> impl IntoView {
+fn EventRow(
+    event: Arc<Event>,
+    /// Added by live tail: marked until the view changes.
+    fresh: bool,
+) -> impl IntoView {
     let href = format!("/events/{}", encode_path_segment(&event.id));
     let location = Location::get();
+    let enter = {
+        let href = href.clone();
+        move |e: leptos::ev::KeyboardEvent| {
+            if e.key() == "Enter" {
+                e.prevent_default();
+                location.navigate(&href, false, true);
+            }
+        }
+    };
     let open = {
         let href = href.clone();
         move |e: leptos::ev::MouseEvent| {
@@ -221,7 +469,14 @@ fn EventRow(event: Arc<Event>) -> impl IntoView {
     let ip = event.context.ip.clone().unwrap_or_default();
 
     view! {
-        <tr class="ev-table__row" data-testid="event-row" on:click=open>
+        <tr
+            class="ev-table__row"
+            class:ev-table__row--fresh=fresh
+            data-testid="event-row"
+            tabindex="-1"
+            on:click=open
+            on:keydown=enter
+        >
             <td class="ev-table__time">
                 <a href=href title=event.occurred_at.clone()>{time}</a>
             </td>
@@ -242,7 +497,6 @@ fn EventRow(event: Arc<Event>) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::filters::Range;
 
     fn request(range: Range) -> ListRequest {
         ListRequest {
@@ -250,7 +504,7 @@ mod tests {
                 range,
                 ..Filters::default()
             },
-            from_ms: Some(1),
+            bounds: Bounds(Some(1), None),
         }
     }
 
@@ -293,13 +547,13 @@ mod tests {
         assert_eq!(list.next_cursor, None);
         assert_eq!(list.notice(), None);
 
-        list.start(request(Range::Day));
+        list.start(request(Range::Today));
         assert_eq!(
             ids(&list),
             ["b", "a", "z"],
             "old rows stay while the new ones load"
         );
-        list.apply(request(Range::Day), true, Ok(page(&[], None)));
+        list.apply(request(Range::Today), true, Ok(page(&[], None)));
         assert!(list.events.is_empty());
         assert_eq!(list.notice().unwrap().0, NoticeKind::Empty);
     }
@@ -308,11 +562,11 @@ mod tests {
     fn answers_to_superseded_requests_are_dropped() {
         let mut list = List::default();
         list.start(request(Range::Week));
-        list.start(request(Range::Day));
+        list.start(request(Range::Today));
         list.apply(request(Range::Week), true, Ok(page(&["old"], None)));
         assert!(list.events.is_empty());
         assert!(list.loading);
-        list.apply(request(Range::Day), true, Ok(page(&["new"], None)));
+        list.apply(request(Range::Today), true, Ok(page(&["new"], None)));
         assert_eq!(ids(&list), ["new"]);
     }
 
@@ -333,11 +587,46 @@ mod tests {
             Some((NoticeKind::Error, "database unavailable".into()))
         );
 
-        list.start(request(Range::Day));
-        list.apply(request(Range::Day), true, Err(failure));
+        list.start(request(Range::Today));
+        list.apply(request(Range::Today), true, Err(failure));
         assert!(
             list.events.is_empty(),
             "rows of other filters are not shown under an error"
+        );
+    }
+
+    #[test]
+    fn live_tail_asks_from_the_newest_row_and_prepends_only_new_events() {
+        let mut list = List::default();
+        let now = 1_718_202_622_000 + 3_600_000;
+        assert_eq!(list.tail_request(now), None, "nothing shown yet");
+        list.start(request(Range::Week));
+        list.apply(request(Range::Week), true, Ok(page(&["b", "a"], None)));
+        let (shown, bounds) = list.tail_request(now).unwrap();
+        assert_eq!(shown, request(Range::Week));
+        // The newest row's occurred_at, 2024-06-12T14:30:22Z; a minute ago when that is later.
+        assert_eq!(bounds, Bounds(Some(1_718_202_622_000), None));
+        let early = 1_718_202_622_000 - 1_000;
+        assert_eq!(
+            list.tail_request(early).unwrap().1,
+            Bounds(Some(early - 60_000), None)
+        );
+
+        assert_eq!(list.prepend(&shown, page(&["d", "c", "b"], None)), 2);
+        assert_eq!(ids(&list), ["d", "c", "b", "a"]);
+        assert_eq!(list.fresh, ["d", "c"]);
+        assert_eq!(list.prepend(&shown, page(&["d"], None)), 0);
+
+        // While another view loads, and for answers about an old view, tail does nothing.
+        list.start(request(Range::Today));
+        assert_eq!(list.tail_request(now), None);
+        assert_eq!(list.prepend(&shown, page(&["e"], None)), 0);
+        list.apply(request(Range::Today), true, Ok(page(&[], None)));
+        assert!(list.fresh.is_empty());
+        assert_eq!(
+            list.tail_request(now).unwrap().1,
+            Bounds(Some(1), None),
+            "an empty list tails from the range's start"
         );
     }
 }

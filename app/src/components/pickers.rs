@@ -1,0 +1,105 @@
+//! The pickers: environment, workspace, user, app, event type and status, each a select of the values
+//! that occur in the current view with their counts (one `GET /api/v1/facets` for all of them).
+//!
+//! A choice is a term of the query ([`crate::query_terms`]): picking `prod` writes `env:prod` into `q`,
+//! "Any" removes it, and a term typed in the query bar shows as the picker's choice. With one facets
+//! request for the whole view, a chosen picker lists only its chosen value; "Any" widens it again.
+//! Resource type (`target.type`) has no picker: the API cannot count it yet (targets are a list per
+//! event, outside the columns facets count); the query bar filters on it.
+
+use evident_shared::query::Field;
+use leptos::prelude::*;
+
+use crate::chart::thousands;
+use crate::query_terms::{chosen, with_choice};
+use crate::stats::Facets;
+
+/// The pickers: (facet name, query field, label, the "any" choice).
+pub const PICKERS: [(&str, Field, &str, &str); 6] = [
+    ("env", Field::Env, "Environment", "Any environment"),
+    ("workspace", Field::Workspace, "Workspace", "Any workspace"),
+    ("actor", Field::Actor, "User", "Any user"),
+    ("app", Field::App, "App", "Any app"),
+    ("action", Field::Action, "Event type", "Any event type"),
+    ("outcome", Field::Outcome, "Status", "Any status"),
+];
+
+/// The `field` parameter of the facets request.
+pub const FACET_FIELDS: &str = "env,workspace,actor,app,action,outcome";
+
+/// The row of pickers.
+#[component]
+pub fn Pickers(
+    /// The query in the URL.
+    #[prop(into)]
+    q: Signal<String>,
+    /// The counts for the current view, once loaded.
+    #[prop(into)]
+    facets: Signal<Option<Facets>>,
+    /// Called with the new query when a choice changes it.
+    #[prop(into)]
+    on_change: Callback<String>,
+) -> impl IntoView {
+    PICKERS
+        .into_iter()
+        .map(|(name, field, label, any)| {
+            let options = move || {
+                let current = q.get();
+                let picked = chosen(&current, &field).unwrap_or_default();
+                // The choices: "any", the counted values, and the picked ones when not counted (yet).
+                let mut choices: Vec<(Vec<String>, String)> = vec![(Vec::new(), any.to_owned())];
+                facets.with(|f| {
+                    for v in f.as_ref().map_or(&[][..], |f| f.values(name)) {
+                        if let Some(value) = &v.value {
+                            choices.push((
+                                vec![value.clone()],
+                                format!("{value} ({})", thousands(v.count)),
+                            ));
+                        }
+                    }
+                });
+                if !picked.is_empty() && !choices.iter().any(|(v, _)| *v == picked) {
+                    choices.push((picked.clone(), picked.join(", ")));
+                }
+                let field = field.clone();
+                let readable = with_choice(&current, &field, &[]).is_some();
+                let change = {
+                    let choices: Vec<Vec<String>> =
+                        choices.iter().map(|(v, _)| v.clone()).collect();
+                    move |e: leptos::ev::Event| {
+                        let index: usize = event_target_value(&e).parse().unwrap_or(0);
+                        let values = choices.get(index).cloned().unwrap_or_default();
+                        if let Some(next) = with_choice(&q.get_untracked(), &field, &values) {
+                            on_change.run(next);
+                        }
+                    }
+                };
+                let options = choices
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (values, text))| {
+                        view! { <option value=i prop:selected=values == picked>{text}</option> }
+                    })
+                    .collect_view();
+                view! {
+                    <select
+                        class="ev-input ev-select"
+                        class:ev-select--chosen=!picked.is_empty()
+                        data-testid=format!("picker-{name}")
+                        disabled=!readable
+                        title=if readable { "" } else { "Fix the search query to use the pickers" }
+                        on:change=change
+                    >
+                        {options}
+                    </select>
+                }
+            };
+            view! {
+                <label class="ev-field ev-picker">
+                    <span class="ev-field__label">{label}</span>
+                    {options}
+                </label>
+            }
+        })
+        .collect_view()
+}

@@ -1,0 +1,119 @@
+//! The volume chart: events over time as bars stacked by outcome, hand-drawn in SVG from
+//! `GET /api/v1/histogram`. Each bar has a tooltip; a click zooms to its bucket and a drag across bars
+//! zooms to the buckets dragged over. The markup, geometry and labels are [`crate::chart`]; this
+//! component sets the markup and listens on the whole SVG, finding the bucket from the `data-i` of the
+//! bar under the pointer.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::chart::{self, thousands};
+use crate::format::{local_offset_minutes, now_ms};
+use crate::stats::Histogram;
+
+/// The legend, in [`chart::GROUPS`] order, as static markup.
+const LEGEND: &str = concat!(
+    r#"<li><span class="ev-chart__swatch ev-chart__bar--success"></span>Success</li>"#,
+    r#"<li><span class="ev-chart__swatch ev-chart__bar--failure"></span>Failure</li>"#,
+    r#"<li><span class="ev-chart__swatch ev-chart__bar--denied"></span>Denied</li>"#,
+    r#"<li><span class="ev-chart__swatch ev-chart__bar--pending"></span>Pending</li>"#,
+    r#"<li><span class="ev-chart__swatch ev-chart__bar--in_progress"></span>In progress</li>"#,
+    r#"<li><span class="ev-chart__swatch ev-chart__bar--unknown"></span>Unknown</li>"#,
+);
+
+/// The bucket index of the bar an event happened on.
+fn bucket_at(e: &leptos::ev::MouseEvent) -> Option<usize> {
+    e.target()?
+        .dyn_into::<web_sys::Element>()
+        .ok()?
+        .closest("[data-i]")
+        .ok()??
+        .get_attribute("data-i")?
+        .parse()
+        .ok()
+}
+
+/// The chart with its legend.
+#[component]
+pub fn VolumeChart(
+    /// The counts, once loaded.
+    #[prop(into)]
+    histogram: Signal<Option<Histogram>>,
+    /// Called with `(from, to)` epoch ms (to exclusive) when a bar is clicked or bars are dragged over.
+    #[prop(into)]
+    on_zoom: Callback<(i64, i64)>,
+) -> impl IntoView {
+    // The bucket where a drag started and the one under the pointer.
+    let drag = RwSignal::new(None::<(usize, usize)>);
+    let markup = move || {
+        histogram.with(|h| {
+            h.as_ref()
+                .map(|h| chart::svg(h, local_offset_minutes(now_ms())))
+                .unwrap_or_default()
+        })
+    };
+    let label = move || {
+        histogram.with(|h| {
+            let total: i64 = h.iter().flat_map(|h| &h.buckets).map(|b| b.total).sum();
+            format!("{} events over time by outcome", thousands(total))
+        })
+    };
+    let up = move |e: leptos::ev::MouseEvent| {
+        let Some((a, _)) = drag.get_untracked() else {
+            return;
+        };
+        drag.set(None);
+        let b = bucket_at(&e).unwrap_or(a);
+        let range =
+            histogram.with_untracked(|h| h.as_ref().and_then(|h| chart::zoom_range(h, a, b)));
+        if let Some(range) = range {
+            on_zoom.run(range);
+        }
+    };
+
+    view! {
+        <figure class="ev-chart" data-testid="volume-chart">
+            <figcaption class="ev-chart__head">
+                <span class="ev-chart__title">"Volume by outcome"</span>
+                <span class="ev-chart__hint">"Click a bar or drag across bars to zoom"</span>
+                <ul class="ev-chart__legend" aria-label="Legend" inner_html=LEGEND></ul>
+            </figcaption>
+            <div class="ev-chart__plot">
+                <svg
+                    class="ev-chart__svg"
+                    viewBox="0 0 960 200"
+                    role="img"
+                    aria-label=label
+                    inner_html=markup
+                    on:mousedown=move |e| {
+                        if let Some(i) = bucket_at(&e) {
+                            e.prevent_default();
+                            drag.set(Some((i, i)));
+                        }
+                    }
+                    on:mouseover=move |e| {
+                        if let (Some(i), Some((a, b))) = (bucket_at(&e), drag.get_untracked()) {
+                            if b != i {
+                                drag.set(Some((a, i)));
+                            }
+                        }
+                    }
+                    on:mouseup=up
+                    on:mouseleave=move |_| drag.set(None)
+                ></svg>
+                {move || {
+                    let (a, b) = drag.get()?;
+                    let n = histogram.with(|h| h.as_ref().map_or(1, |h| h.buckets.len()));
+                    let (left, width) = chart::selection_css(n, a, b);
+                    Some(view! {
+                        <div
+                            class="ev-chart__selection"
+                            data-testid="chart-selection"
+                            style=format!("left:{left}%;width:{width}%")
+                        ></div>
+                    })
+                }}
+            </div>
+        </figure>
+    }
+}
