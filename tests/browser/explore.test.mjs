@@ -1,0 +1,297 @@
+// The events page as an explorer, in headless Chromium against a real `wrangler dev`: the Lowcoder
+// drill-down through the pickers (environment, workspace, user, then an event's details), investigating
+// failed pipeline runs with the query bar, a bad query's inline error, zooming the chart by dragging,
+// live tail, and the keyboard. Each page state is saved to tests/artifacts/explore-*.png.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { root, startServer, ingest, loadDemo, launchBrowser } from "./server.mjs";
+
+const artifacts = join(root, "tests", "artifacts");
+let server;
+let browser;
+let page;
+const consoleErrors = [];
+const shot = (name) => page.screenshot({ path: join(artifacts, `explore-${name}.png`), fullPage: true });
+
+// A Lowcoder tenant: 40 events in lc-prod (25 in lc-sales: 15 by Alice, 10 by Bob; 15 in lc-ops) and
+// 10 in lc-dev, all within the last two hours; plus pipeline runs, 4 of them failed.
+const users = {
+  alice: { id: "u_lc_alice", name: "Alice Lowcoder", email: "alice@lowcoder.example" },
+  bob: { id: "u_lc_bob", name: "Bob Lowcoder", email: "bob@lowcoder.example" },
+};
+function lowcoderEvents() {
+  const now = Date.now();
+  const out = [];
+  const add = (n, env, workspace, actor) => {
+    for (let i = 0; i < n; i++) {
+      out.push({
+        action: ["app.update", "app.view", "datasource.create"][i % 3],
+        occurred_at: new Date(now - (out.length + 1) * 90_000).toISOString(),
+        outcome: i % 5 === 4 ? "failure" : "success",
+        actor: { type: "user", ...actor },
+        targets: [{ type: "app", id: `app_${i % 4}`, name: `Sales dashboard ${i % 4}` }],
+        scope: { environment: env, workspace, app: `app_${i % 4}` },
+        context: { ip: "198.51.100.20", user_agent: "Mozilla/5.0 (Macintosh) Chrome/131.0.0.0" },
+      });
+    }
+  };
+  add(15, "lc-prod", "lc-sales", users.alice);
+  add(10, "lc-prod", "lc-sales", users.bob);
+  add(15, "lc-prod", "lc-ops", users.alice);
+  add(10, "lc-dev", "lc-sales", users.bob);
+  for (let i = 0; i < 10; i++) {
+    const failed = i % 3 === 0;
+    out.push({
+      action: "pipeline.run",
+      occurred_at: new Date(now - (i + 1) * 600_000).toISOString(),
+      outcome: failed ? "failure" : "success",
+      error: failed ? { code: "timeout", message: "Step 2 - database connection timeout" } : undefined,
+      actor: { type: "service", id: "svc_scheduler", name: "Scheduler" },
+      targets: [{ type: "pipeline", id: "daily_etl", name: "Daily ETL" }],
+      scope: { environment: "etl-prod", workspace: "data" },
+    });
+  }
+  return out;
+}
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  server = await startServer("explore");
+  loadDemo(server, 300);
+  await ingest(server, lowcoderEvents());
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+  page.on("console", (msg) => { if (msg.type() === "error") consoleErrors.push(msg.text()); });
+  page.on("pageerror", (err) => consoleErrors.push(String(err)));
+  await page.goto(`${server.baseUrl}/`);
+  await page.getByTestId("key-input").fill(server.keys.read);
+  await page.getByTestId("key-submit").click();
+  await page.getByTestId("event-row").first().waitFor();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+const rowCount = (n) => page.waitForFunction(
+  (n) => document.querySelectorAll('[data-testid="event-row"]').length === n,
+  n,
+  { timeout: 15_000 },
+);
+
+// The options of a picker as {text, selected}.
+const options = (name) => page.getByTestId(`picker-${name}`).evaluate((select) =>
+  [...select.options].map((o) => ({ text: o.textContent, selected: o.selected })));
+
+// Picks the option whose text starts with `value (`, and returns its count.
+async function pick(name, value) {
+  await page.waitForFunction(
+    ([name, value]) => [...document.querySelector(`[data-testid="picker-${name}"]`).options]
+      .some((o) => o.textContent.startsWith(`${value} (`)),
+    [name, value],
+    { timeout: 15_000 },
+  );
+  const option = (await options(name)).find((o) => o.text.startsWith(`${value} (`));
+  await page.getByTestId(`picker-${name}`).selectOption({ label: option.text });
+  return Number(option.text.match(/\(([\d,]+)\)$/)[1].replace(/,/g, ""));
+}
+
+// Waits until a picker lists exactly these values (with counts), in any order, besides "Any ...".
+async function pickerValues(name) {
+  const all = await options(name);
+  return Object.fromEntries(all.slice(1).map((o) => {
+    const m = o.text.match(/^(.*) \(([\d,]+)\)$/);
+    return m ? [m[1], Number(m[2].replace(/,/g, ""))] : [o.text, null];
+  }));
+}
+
+test("the Lowcoder drill-down: environment, workspace, user, then an event's details", async () => {
+  await shot("start");
+  const prod = await pick("env", "lc-prod");
+  assert.equal(prod, 40);
+  await rowCount(40);
+  assert.match(page.url(), /q=env:lc-prod/);
+  // The chosen picker shows its choice; the next picker counts only within it.
+  await page.waitForFunction(() => [...document.querySelector('[data-testid="picker-workspace"]').options]
+    .map((o) => o.textContent).join("|") === "Any workspace|lc-sales (25)|lc-ops (15)", null, { timeout: 15_000 });
+  assert.deepEqual(await pickerValues("workspace"), { "lc-sales": 25, "lc-ops": 15 });
+  assert.ok((await options("env")).find((o) => o.selected).text.startsWith("lc-prod"));
+  assert.equal(await page.getByTestId("query-input").inputValue(), "env:lc-prod");
+  await shot("env");
+
+  assert.equal(await pick("workspace", "lc-sales"), 25);
+  await rowCount(25);
+  await page.waitForFunction(() => [...document.querySelector('[data-testid="picker-actor"]').options]
+    .map((o) => o.textContent).join("|") === "Any user|u_lc_alice (15)|u_lc_bob (10)", null, { timeout: 15_000 });
+  assert.deepEqual(await pickerValues("actor"), { u_lc_alice: 15, u_lc_bob: 10 });
+  await shot("workspace");
+
+  assert.equal(await pick("actor", "u_lc_alice"), 15);
+  await rowCount(15);
+  const q = "env:lc-prod workspace:lc-sales actor:u_lc_alice";
+  assert.equal(await page.getByTestId("query-input").inputValue(), q);
+  const texts = await page.getByTestId("event-row").allInnerTexts();
+  assert.ok(texts.every((t) => t.includes("Alice Lowcoder") && t.includes("lc-prod")), texts.join("\n"));
+  // The chart counts the same events the list shows.
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="chart-bar"]')]
+    .reduce((n, b) => n + Number(b.dataset.count), 0) === 15, null, { timeout: 15_000 });
+  await shot("user");
+
+  // The URL alone reproduces the view.
+  const url = page.url();
+  await page.reload();
+  await rowCount(15);
+  assert.equal(page.url(), url);
+  assert.equal(await page.getByTestId("query-input").inputValue(), q);
+  await page.waitForFunction(() => [...document.querySelector('[data-testid="picker-actor"]').options]
+    .some((o) => o.selected && o.textContent.startsWith("u_lc_alice")), null, { timeout: 15_000 });
+
+  await page.getByTestId("event-row").first().click();
+  await page.getByTestId("event-detail").waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid="event-detail"]').innerText.includes("alice@lowcoder.example"),
+    null, { timeout: 15_000 });
+  const detail = await page.getByTestId("event-detail").innerText();
+  for (const want of ["Alice Lowcoder", "lc-prod", "lc-sales"]) {
+    assert.ok(detail.includes(want), `detail lacks ${want}:\n${detail}`);
+  }
+  await shot("detail");
+  await page.goBack();
+  await rowCount(15);
+
+  // "Any" removes the term and widens the view again.
+  await page.getByTestId("picker-actor").selectOption({ index: 0 });
+  await rowCount(25);
+  assert.equal(await page.getByTestId("query-input").inputValue(), "env:lc-prod workspace:lc-sales");
+});
+
+test("investigating failed pipeline runs with the query bar: rows and chart show only failures", async () => {
+  await page.getByTestId("query-input").fill("outcome:failure action:pipeline.run");
+  await page.getByTestId("query-input").press("Enter");
+  await rowCount(4);
+  const texts = await page.getByTestId("event-row").allInnerTexts();
+  assert.ok(texts.every((t) => /pipeline\.run/.test(t) && /failure/i.test(t)), texts.join("\n"));
+  // The chart is redrawn for the query: four events, all failures.
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="chart-bar"]')]
+    .reduce((n, b) => n + Number(b.dataset.count), 0) === 4, null, { timeout: 15_000 });
+  assert.ok(await page.locator("svg .ev-chart__bar--failure").count() > 0);
+  assert.equal(await page.locator("svg .ev-chart__bar--success").count(), 0);
+  // The status picker reads the typed term.
+  assert.ok((await options("outcome")).find((o) => o.selected).text.startsWith("failure"));
+  await shot("failed-pipelines");
+  await page.getByTestId("event-row").first().click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="event-detail"]')?.innerText.includes("database connection timeout"),
+    null, { timeout: 15_000 });
+  await page.goBack();
+  await rowCount(4);
+});
+
+test("a bad query shows the error at its span and sends nothing", async () => {
+  const sent = [];
+  const listen = (req) => { if (req.url().includes("/api/v1/")) sent.push(req.url()); };
+  page.on("request", listen);
+  const before = page.url();
+  await page.getByTestId("query-input").fill("outcome:failure actr:alice");
+  const mark = page.getByTestId("query-error-mark");
+  await mark.waitFor();
+  assert.equal(await mark.textContent(), "actr");
+  assert.equal(await mark.getAttribute("data-start"), "16");
+  assert.equal(await mark.getAttribute("data-end"), "20");
+  assert.match(await page.getByTestId("query-error").textContent(), /did you mean `actor`/);
+  assert.equal(await page.getByTestId("query-input").getAttribute("aria-invalid"), "true");
+  // The mark lies under the characters it names.
+  const [markBox, inputBox] = [await mark.boundingBox(), await page.getByTestId("query-input").boundingBox()];
+  assert.ok(markBox.x > inputBox.x + 100 && markBox.x + markBox.width < inputBox.x + inputBox.width, JSON.stringify([markBox, inputBox]));
+  await page.getByTestId("query-input").press("Enter");
+  await page.waitForTimeout(500);
+  assert.deepEqual(sent, []);
+  assert.equal(page.url(), before);
+  await shot("bad-query");
+  page.off("request", listen);
+  await page.getByTestId("query-input").fill("");
+  await page.getByTestId("query-input").press("Enter");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length >= 100, null, { timeout: 15_000 });
+});
+
+test("dragging across the chart's bars zooms the range in the URL", async () => {
+  await page.getByTestId("range-7d").click();
+  await page.waitForURL(/range=7d/);
+  // Seven days in the automatic interval (3 h) is 56 or 57 bars; thirty days were 120 of 6 h.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="chart-bar"]').length < 60, null, { timeout: 15_000 });
+  const bars = page.getByTestId("chart-bar");
+  const n = await bars.count();
+  // The last bars hold the test's events (the last two hours).
+  const [a, b] = [n - 6, n - 2];
+  const boxA = await bars.nth(a).boundingBox();
+  const boxB = await bars.nth(b).boundingBox();
+  const starts = await page.$$eval('[data-testid="chart-bar"]', (els) => els.map((e) => Number(e.dataset.start)));
+  await page.mouse.move(boxA.x + boxA.width / 2, boxA.y + boxA.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(boxB.x + boxB.width / 2, boxB.y + boxB.height / 2, { steps: 8 });
+  await page.getByTestId("chart-selection").waitFor();
+  // Not a full-page shot: that resizes the page under the pointer, which ends the drag.
+  await page.screenshot({ path: join(artifacts, "explore-chart-drag.png") });
+  await page.mouse.up();
+  await page.waitForURL(/range=custom/);
+  const url = new URL(page.url());
+  const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
+  assert.equal(url.searchParams.get("from"), iso(starts[a]));
+  assert.equal(url.searchParams.get("to"), iso(starts[b] + (starts[1] - starts[0])));
+  // The custom inputs show the range; the chart now covers it alone.
+  assert.ok((await page.getByTestId("range-from").inputValue()).length === 16);
+  assert.equal(await page.getByTestId("range-custom").getAttribute("aria-pressed"), "true");
+  await page.waitForFunction((from) => Number(document.querySelector('[data-testid="chart-bar"]').dataset.start) >= from - 3_600_000,
+    starts[a], { timeout: 15_000 });
+  await shot("chart-zoomed");
+  // Back undoes the zoom.
+  await page.goBack();
+  await page.waitForURL(/range=7d/);
+});
+
+test("live tail shows an event ingested meanwhile without reloading", async () => {
+  await page.getByTestId("range-today").click();
+  await page.waitForURL(/range=today/);
+  await page.getByTestId("event-row").first().waitFor();
+  await page.evaluate(() => { window.evidentLoaded = "once"; });
+  await page.getByTestId("live-tail").click();
+  assert.equal(await page.getByTestId("live-tail").getAttribute("aria-pressed"), "true");
+  await ingest(server, [{
+    action: "report.export",
+    outcome: "success",
+    actor: { type: "user", id: "u_live", name: "Live Tail Tester", email: "live@example.com" },
+    targets: [{ type: "report", id: "r1", name: "Arrived just now" }],
+  }]);
+  await page.waitForFunction(() => document.querySelector('[data-testid="event-row"]')?.innerText.includes("Live Tail Tester"),
+    null, { timeout: 15_000 });
+  assert.equal(await page.evaluate(() => window.evidentLoaded), "once");
+  assert.ok(await page.locator(".ev-table__row--fresh").count() >= 1);
+  await shot("live-tail");
+  await page.getByTestId("live-tail").click();
+});
+
+test("the keyboard: / searches, Esc leaves, j and k move, Enter opens", async () => {
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press("/");
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), "query-input");
+  await page.keyboard.press("Escape");
+  assert.notEqual(await page.evaluate(() => document.activeElement.dataset.testid), "query-input");
+  await page.keyboard.press("j");
+  await page.keyboard.press("j");
+  await page.keyboard.press("k");
+  await page.keyboard.press("j");
+  const focused = await page.evaluate(() => {
+    const rows = [...document.querySelectorAll('[data-testid="event-row"]')];
+    return rows.indexOf(document.activeElement);
+  });
+  assert.equal(focused, 1);
+  await shot("keyboard");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/events\/[0-9a-f-]{36}$/);
+  await page.getByTestId("event-detail").waitFor();
+});
+
+test("no console errors", () => {
+  assert.deepEqual(consoleErrors, []);
+});
