@@ -115,11 +115,47 @@ pub fn count_sql<'a>(
     reach: impl Into<Reach<'a>>,
     query: &Query,
     now: Millis,
-    (from, to): (Millis, Millis),
+    range: (Millis, Millis),
     key: &Key,
     limit: u32,
 ) -> Result<(String, Vec<SqlValue>), QueryError> {
-    let reach = reach.into();
+    counting_sql(reach.into(), query, now, range, key, limit, None)
+}
+
+/// Events a facet the rollups cannot answer is counted over: the newest this many that match.
+pub const FACET_SAMPLE: u32 = 10_000;
+
+/// Like [`count_sql`] for a facet (`Key::Field`), except that when the rollups cannot answer it only
+/// the newest `sample` matching events are counted, so its cost is bounded whatever the range and
+/// however many events match: the top users or apps of a month at a million events are those of its
+/// latest `sample` events. Facets the rollups answer stay exact. [`sampled`] says which applies.
+pub fn facet_sql<'a>(
+    reach: impl Into<Reach<'a>>,
+    query: &Query,
+    now: Millis,
+    range: (Millis, Millis),
+    field: &Field,
+    limit: u32,
+    sample: u32,
+) -> Result<(String, Vec<SqlValue>), QueryError> {
+    let key = Key::Field(field.clone());
+    counting_sql(reach.into(), query, now, range, &key, limit, Some(sample))
+}
+
+/// Whether [`facet_sql`] counts a sample of the events for this query and field, not all of them.
+pub fn sampled(query: &Query, field: &Field) -> bool {
+    !uses_rollups(query, &Key::Field(field.clone()))
+}
+
+fn counting_sql(
+    reach: Reach<'_>,
+    query: &Query,
+    now: Millis,
+    (from, to): (Millis, Millis),
+    key: &Key,
+    limit: u32,
+    sample: Option<u32>,
+) -> Result<(String, Vec<SqlValue>), QueryError> {
     let rollups = uses_rollups(query, key);
     let (field, interval) = match key {
         Key::Field(field) => (Some(field), None),
@@ -196,6 +232,12 @@ pub fn count_sql<'a>(
         }
         b.push(")");
         push_conditions(&mut b, query, now, Table::Events)?;
+        if let (Some(sample), false, None) = (sample, rollups, interval) {
+            // The events are the only part here (no rollups), so this orders and limits just them,
+            // along the time index.
+            b.push(" ORDER BY events.occurred_at DESC, events.id DESC LIMIT ");
+            b.bind_push(SqlValue::Int(i64::from(sample)));
+        }
     }
     if first {
         // An empty range: no rows, with the same columns.

@@ -262,7 +262,8 @@ fn selective_fields_and_free_text_use_their_indexes() {
 mod counting {
     use super::*;
     use crate::counts::{
-        combinations_sql, count_sql, marginal, Combination, Key, DAY, HOUR, ROLLUP_FIELDS,
+        combinations_sql, count_sql, facet_sql, marginal, sampled, Combination, Key, DAY, HOUR,
+        ROLLUP_FIELDS,
     };
     use evident_shared::query::Field;
 
@@ -365,6 +366,46 @@ mod counting {
                 .collect();
             assert_eq!(facets, want, "facets over {from}..{to}");
         }
+    }
+
+    #[test]
+    fn facets_the_rollups_cannot_answer_count_the_newest_sample() {
+        let db = database();
+        spread(&db);
+        let t = 1_717_200_000_000_i64;
+        let range = (t - 10 * DAY, t + DAY);
+        // Oracle: the actors of the newest `sample` matching events.
+        let newest = |sample: usize, filter: &str| -> Vec<(i64, Option<String>, i64)> {
+            let sql = format!(
+                "SELECT 0, actor_id, count(*) FROM (SELECT actor_id FROM events WHERE tenant = 'acme' \
+                 AND occurred_at >= {} AND occurred_at < {} {filter} \
+                 ORDER BY occurred_at DESC, id DESC LIMIT {sample}) GROUP BY 2",
+                range.0, range.1
+            );
+            run(&db, &sql, &[])
+        };
+        for (q, filter) in [("", ""), ("env:prod", "AND environment = 'prod'")] {
+            let query = parse(q).unwrap();
+            assert!(sampled(&query, &Field::Actor));
+            for sample in [5, 50, 10_000] {
+                let (sql, params) =
+                    facet_sql("acme", &query, NOW, range, &Field::Actor, 100, sample).unwrap();
+                assert_eq!(
+                    run(&db, &sql, &params),
+                    newest(sample as usize, filter),
+                    "`{q}`, sample {sample}"
+                );
+            }
+            let all: i64 = newest(10_000, filter).iter().map(|r| r.2).sum();
+            assert!(all > 50, "the data is larger than the smaller samples");
+        }
+        // Rollup fields are never sampled: the same as count_sql, exact.
+        let query = parse("env:prod").unwrap();
+        assert!(!sampled(&query, &Field::Outcome));
+        let (sql, params) = facet_sql("acme", &query, NOW, range, &Field::Outcome, 100, 5).unwrap();
+        let key = Key::Field(Field::Outcome);
+        let (exact, exact_params) = count_sql("acme", &query, NOW, range, &key, 100).unwrap();
+        assert_eq!(run(&db, &sql, &params), run(&db, &exact, &exact_params));
     }
 
     #[test]

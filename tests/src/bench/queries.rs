@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use evident_shared::export::{ExportFormat, ExportWriter};
 use evident_shared::query::{parse, Field, Query};
 use evident_shared::timestamp::MAX_MILLIS;
-use evident_worker::counts::{combinations_sql, count_sql, Key, DAY};
+use evident_worker::counts::{combinations_sql, count_sql, facet_sql, Key, DAY, FACET_SAMPLE};
 use evident_worker::sql::{ListQuery, SqlValue, SELECT_RESOURCE_HISTORY};
 use rusqlite::{params_from_iter, Connection};
 
@@ -167,15 +167,19 @@ pub fn probes(end_ms: i64, picks: &Picks) -> Vec<Probe> {
             ],
         },
         Probe {
-            name: "facets, 30 days: actor (counts events)",
+            name: "facets, 30 days: actor (newest 10,000)",
             target_ms: Some(200.0),
             path: format!("/api/v1/facets?from={month}&to={end_ms}&field=actor"),
-            floor: vec![count(
+            floor: vec![facet_sql(
+                TENANT,
                 &everything,
+                end_ms,
                 (month, end_ms),
-                Key::Field(Field::Actor),
+                &Field::Actor,
                 10,
-            )],
+                FACET_SAMPLE,
+            )
+            .expect("facet SQL")],
         },
         Probe {
             name: "full text, one word, all time",
@@ -188,12 +192,16 @@ pub fn probes(end_ms: i64, picks: &Picks) -> Vec<Probe> {
             target_ms: None,
             path: format!("/api/v1/actors/{}?limit=50", encode(&picks.actor)),
             floor: vec![
-                count(
+                facet_sql(
+                    TENANT,
                     &actor_filter,
+                    end_ms,
                     (0, MAX_MILLIS),
-                    Key::Field(Field::Action),
+                    &Field::Action,
                     10,
-                ),
+                    FACET_SAMPLE,
+                )
+                .expect("top actions SQL"),
                 {
                     let query = ListQuery {
                         filter: actor_filter.clone(),

@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use worker::{Env, Request, Response};
 
 use crate::auth::{authorize, KeyScope};
-use crate::counts::{count_sql, Key};
+use crate::counts::{facet_sql, FACET_SAMPLE};
 use crate::error::{ApiError, Result};
 use crate::params::{self, invalid, MAX_LIMIT};
 use crate::routes::events::query_pairs;
@@ -80,13 +80,15 @@ pub async fn actor(req: &Request, env: &Env, actor: &str) -> Result<Response> {
     let now = worker::js_sys::Date::now() as i64;
     let db = env.d1("DB")?;
     let top_actions = if cursor.is_none() {
-        let (sql, params) = count_sql(
+        // Among their newest events, so a prolific actor's page costs no more than anyone's.
+        let (sql, params) = facet_sql(
             caller.reach(),
             &filter,
             now,
             (0, MAX_MILLIS),
-            &Key::Field(Field::Action),
+            &Field::Action,
             TOP_ACTIONS,
+            FACET_SAMPLE,
         )
         .map_err(ApiError::query)?;
         store::counts(&db, &sql, &params)

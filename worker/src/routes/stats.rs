@@ -11,7 +11,8 @@ use worker::{Env, Request, Response};
 
 use crate::auth::{authorize, KeyScope};
 use crate::counts::{
-    combinations_sql, count_sql, events_column, marginal, uses_rollups, Key, DAY, HOUR,
+    combinations_sql, count_sql, events_column, facet_sql, marginal, sampled, uses_rollups, Key,
+    DAY, FACET_SAMPLE, HOUR,
 };
 use crate::error::{ApiError, Result};
 use crate::params::{self, instant, invalid};
@@ -108,6 +109,10 @@ struct Facets {
     facets: BTreeMap<String, Vec<FacetValue>>,
     /// Whether every facet was counted from the rollups.
     from_rollups: bool,
+    /// When some facet could not be counted from the rollups: it counts only the newest this many
+    /// matching events ([`FACET_SAMPLE`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sample: Option<u32>,
 }
 
 pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
@@ -156,16 +161,20 @@ pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
             facets.insert(name, values);
         }
     }
+    let mut sample = None;
     for (name, field) in fields {
-        let key = Key::Field(field);
-        from_rollups &= uses_rollups(&common.query, &key);
-        let (sql, params) = count_sql(
+        if sampled(&common.query, &field) {
+            from_rollups = false;
+            sample = Some(FACET_SAMPLE);
+        }
+        let (sql, params) = facet_sql(
             caller.reach(),
             &common.query,
             common.now,
             range,
-            &key,
+            &field,
             limit,
+            FACET_SAMPLE,
         )
         .map_err(ApiError::query)?;
         let values = store::counts(&db, &sql, &params)
@@ -183,6 +192,7 @@ pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
         &Facets {
             facets,
             from_rollups,
+            sample,
         },
     ))
 }
