@@ -8,7 +8,8 @@
 //! from the smallest size to the largest.
 //!
 //! Run it through `scripts/bench.sh --queries`, which builds the optimised worker and this binary.
-//! Options: `--sizes 100000,1000000`, `--runs 40` (timed runs per query).
+//! Options: `--sizes 100000,1000000`, `--runs 40` (timed runs per query), `--dashboard` (then also the
+//! dashboard in headless Chromium at the largest size, tests/bench/dashboard.mjs), `--dashboard-only`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -27,15 +28,33 @@ const SEED: u64 = 42;
 struct Options {
     sizes: Vec<usize>,
     runs: usize,
+    /// Also run the dashboard benchmark (tests/bench/dashboard.mjs) at the largest size.
+    dashboard: bool,
+    /// Only the dashboard benchmark: skip the query timings.
+    dashboard_only: bool,
 }
 
 fn options() -> Options {
     let mut options = Options {
         sizes: vec![100_000, 1_000_000],
         runs: 40,
+        dashboard: false,
+        dashboard_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--dashboard" => {
+                options.dashboard = true;
+                continue;
+            }
+            "--dashboard-only" => {
+                options.dashboard = true;
+                options.dashboard_only = true;
+                continue;
+            }
+            _ => {}
+        }
         let value = args.next().unwrap_or_default();
         match arg.as_str() {
             "--sizes" => {
@@ -45,10 +64,25 @@ fn options() -> Options {
                     .collect()
             }
             "--runs" => options.runs = value.parse().expect("--runs: a whole number"),
-            other => panic!("unknown option {other}; expected --sizes or --runs"),
+            other => panic!(
+                "unknown option {other}; expected --sizes, --runs, --dashboard or --dashboard-only"
+            ),
         }
     }
     options
+}
+
+/// Runs the dashboard benchmark in headless Chromium against this server.
+fn dashboard(server: &Server) {
+    println!("\ndashboard in headless Chromium, against this data");
+    let status = std::process::Command::new("node")
+        .arg("tests/bench/dashboard.mjs")
+        .args(["--url", &server.base_url, "--key", &server.read_key])
+        .args(["--end", &END_MS.to_string()])
+        .current_dir(evident_tests::server::repo_root())
+        .status()
+        .expect("node is on PATH (run through scripts/bench.sh)");
+    assert!(status.success(), "the dashboard benchmark failed");
 }
 
 /// What one size measured, for the growth lines.
@@ -86,6 +120,12 @@ fn main() {
                 stored as f64 / seconds
             );
             std::fs::write(&marker, format!("{size}\n")).expect("marker");
+        }
+        if options.dashboard && Some(&size) == options.sizes.last() {
+            dashboard(&server);
+        }
+        if options.dashboard_only {
+            continue;
         }
         let file = server.database_file().expect("the D1 file");
         let picks = pick(&open(&file));

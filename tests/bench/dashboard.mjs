@@ -1,0 +1,178 @@
+// The dashboard benchmark (SPEC section 8): what the dashboard costs to download, and how fast it is in
+// headless Chromium against a running Evident that holds the benchmark's demo events.
+//
+//   node tests/bench/dashboard.mjs --url http://127.0.0.1:8787 --key <read key> [--end <epoch ms>]
+//
+// The view is the 30 days up to --end (default: now), as a custom range, so it shows the benchmark's
+// events whenever they were generated.
+// Run through `scripts/bench.sh --dashboard`, which starts wrangler dev on the 1,000,000-event state of
+// the query benchmark. Prints:
+//   - wasm, JS and CSS in dist/, raw and gzip (-9), against the 200 KB budget;
+//   - navigation to first rows on screen, in fresh browser contexts (nothing cached), p50/p95;
+//   - a filter change (a query typed and Enter) to the new rows on screen, p50/p95;
+//   - scrolling through 10,000 rows loaded with "Load more": frame times p50/p95/max, slow frames.
+// Times come from the page's own clock (performance.now()), so they leave out the test driver.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { root, launchBrowser } from "../browser/server.mjs";
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, arg, i, all) => {
+    if (arg.startsWith("--")) pairs.push([arg.slice(2), all[i + 1]]);
+    return pairs;
+  }, []),
+);
+if (!args.url || !args.key) {
+  console.error("usage: node tests/bench/dashboard.mjs --url <base url> --key <read key>");
+  process.exit(2);
+}
+const LOADS = Number(args.loads ?? 10);
+const CHANGES = Number(args.changes ?? 20);
+const SCROLL_ROWS = Number(args.rows ?? 10_000);
+const END = Number(args.end ?? Date.now());
+const view = `/?range=custom&from=${new Date(END - 30 * 86_400_000).toISOString()}&to=${new Date(END).toISOString()}`;
+
+const percentile = (values, q) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+};
+const ms = (x) => `${x.toFixed(0).padStart(5)} ms`;
+
+// Download size.
+const dist = join(root, "dist");
+const sizes = { wasm: [0, 0], js: [0, 0], css: [0, 0] };
+for (const file of readdirSync(dist)) {
+  const kind = file.split(".").pop();
+  if (!(kind in sizes)) continue;
+  const bytes = readFileSync(join(dist, file));
+  sizes[kind][0] += bytes.length;
+  sizes[kind][1] += gzipSync(bytes, { level: 9 }).length;
+}
+const total = Object.values(sizes).reduce((sum, [, gz]) => sum + gz, 0);
+console.log("dashboard download (raw / gzip)");
+for (const [kind, [raw, gz]] of Object.entries(sizes)) {
+  console.log(`  ${kind.padEnd(5)} ${(raw / 1000).toFixed(1).padStart(7)} KB ${(gz / 1000).toFixed(1).padStart(7)} KB`);
+}
+console.log(`  total gzip ${(total / 1000).toFixed(1)} KB (target <= 200)`);
+
+const browser = await launchBrowser();
+// The key the dashboard would ask for once per tab, and a marker of when rows first appear.
+const setUp = async (context) => {
+  await context.addInitScript((key) => {
+    sessionStorage.setItem("evident.read_key", key);
+    const mark = () => {
+      if (window.__firstRows === undefined && document.querySelector('[data-testid="event-row"]')) {
+        window.__firstRows = performance.now();
+      }
+    };
+    new MutationObserver(mark).observe(document, { childList: true, subtree: true });
+  }, args.key);
+};
+
+// Navigation to first rows, each in a fresh context: no cached wasm, no warm page.
+const firstRows = [];
+for (let i = 0; i < LOADS; i++) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await setUp(context);
+  const page = await context.newPage();
+  const messages = [];
+  page.on("console", (m) => messages.push(`${m.type()}: ${m.text()}`));
+  await page.goto(`${args.url}${view}`);
+  try {
+    await page.waitForFunction(() => window.__firstRows !== undefined, null, { timeout: 30_000 });
+  } catch (error) {
+    await page.screenshot({ path: join(root, "tests", "artifacts", "bench-first-rows.png") });
+    throw new Error(`no rows within 30 s (screenshot tests/artifacts/bench-first-rows.png); console: ${messages.join(" | ")}`);
+  }
+  firstRows.push(await page.evaluate(() => window.__firstRows));
+  await context.close();
+}
+console.log(
+  `\nnavigation to first rows, ${LOADS} fresh loads: p50 ${ms(percentile(firstRows, 0.5))}, p95 ${ms(percentile(firstRows, 0.95))} (target <= 500 ms)`,
+);
+
+// Filter changes: a query typed in the bar and Enter, until the table shows other rows.
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+await setUp(context);
+const page = await context.newPage();
+const errors = [];
+page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+await page.goto(`${args.url}${view}`);
+await page.getByTestId("event-row").first().waitFor({ timeout: 30_000 });
+const queries = ["outcome:failure", "env:production", "outcome:success action:app.*", "category:delete", ""];
+const changes = [];
+for (let i = 0; i < CHANGES; i++) {
+  const q = queries[i % queries.length];
+  const input = page.getByTestId("query-input");
+  await input.fill(q);
+  const before = await page.getByTestId("event-row").first().innerText();
+  // The clock starts on the keydown the app reacts to; it stops when the first row is another one.
+  const elapsed = page.evaluate((before) => new Promise((resolve, reject) => {
+    const input = document.querySelector('[data-testid="query-input"]');
+    let start;
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") start = performance.now();
+    }, { capture: true, once: true });
+    const check = () => {
+      const row = document.querySelector('[data-testid="event-row"]');
+      if (start !== undefined && row && row.innerText !== before) {
+        observer.disconnect();
+        resolve(performance.now() - start);
+      }
+    };
+    const observer = new MutationObserver(check);
+    observer.observe(document.querySelector('[data-testid="events-table"]'), {
+      childList: true, subtree: true, characterData: true,
+    });
+    setTimeout(() => reject(new Error(`no new rows for \`${input.value}\``)), 30_000);
+  }), before);
+  await input.press("Enter");
+  changes.push(await elapsed);
+}
+console.log(
+  `filter change to new rows, ${CHANGES} changes: p50 ${ms(percentile(changes, 0.5))}, p95 ${ms(percentile(changes, 0.95))} (target <= 150 ms)`,
+);
+
+// Scrolling: load 10,000 rows, then scroll from top to bottom one step per frame.
+await page.getByTestId("query-input").fill("");
+await page.getByTestId("query-input").press("Enter");
+await page.waitForURL((url) => !url.searchParams.get("q"));
+const loadStarted = Date.now();
+for (;;) {
+  const rows = await page.getByTestId("event-row").count();
+  if (rows >= SCROLL_ROWS) break;
+  const more = page.getByTestId("load-more");
+  if (!(await more.isVisible())) break;
+  await more.click();
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid="event-row"]').length > n, rows, { timeout: 30_000 },
+  );
+}
+const loaded = await page.getByTestId("event-row").count();
+const loadSeconds = (Date.now() - loadStarted) / 1000;
+const frames = await page.evaluate(() => new Promise((resolve) => {
+  const scroller = document.scrollingElement;
+  scroller.scrollTop = 0;
+  const deltas = [];
+  let last;
+  const step = (now) => {
+    if (last !== undefined) deltas.push(now - last);
+    last = now;
+    if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1) {
+      resolve(deltas);
+      return;
+    }
+    scroller.scrollTop += 600;
+    requestAnimationFrame(step);
+  };
+  requestAnimationFrame(step);
+}));
+const slow = frames.filter((d) => d > 1000 / 60 + 1).length;
+console.log(
+  `scroll through ${loaded} rows (loaded with Load more in ${loadSeconds.toFixed(1)} s): ${frames.length} frames, ` +
+    `p50 ${percentile(frames, 0.5).toFixed(1)} ms, p95 ${percentile(frames, 0.95).toFixed(1)} ms, ` +
+    `max ${Math.max(...frames).toFixed(1)} ms, ${slow} over one 60 Hz frame`,
+);
+if (errors.length) console.log(`console errors: ${errors.join(" | ")}`);
+await browser.close();
