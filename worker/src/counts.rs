@@ -5,7 +5,7 @@
 //! filters on something the rollups do not hold (free text, actors, ...) counts events instead.
 
 use evident_shared::query::{Field, Query, QueryError};
-use evident_shared::timestamp::Millis;
+use evident_shared::timestamp::{Millis, MAX_MILLIS};
 
 use crate::query::{fits_rollups, push_conditions, rollup_column, Table};
 use crate::sql::{Builder, Reach, SqlValue};
@@ -219,18 +219,24 @@ fn counting_sql(
         );
         b.bind_push(SqlValue::Text(reach.tenant.into()));
         reach.push_environment(&mut b, "events");
-        b.push(" AND (");
-        for (i, (start, end)) in c.events.iter().enumerate() {
-            if i > 0 {
-                b.push(" OR ");
+        // All of time needs no condition, and one would only mislead the planner: D1's SQLite then
+        // walks the time index for the sample's order instead of an actor's or action's own index.
+        let all_time =
+            matches!(c.events.as_slice(), [(start, end)] if *start <= 0 && *end >= MAX_MILLIS);
+        if !all_time {
+            b.push(" AND (");
+            for (i, (start, end)) in c.events.iter().enumerate() {
+                if i > 0 {
+                    b.push(" OR ");
+                }
+                b.push("(events.occurred_at >= ");
+                b.bind_push(SqlValue::Int(*start));
+                b.push(" AND events.occurred_at < ");
+                b.bind_push(SqlValue::Int(*end));
+                b.push(")");
             }
-            b.push("(events.occurred_at >= ");
-            b.bind_push(SqlValue::Int(*start));
-            b.push(" AND events.occurred_at < ");
-            b.bind_push(SqlValue::Int(*end));
             b.push(")");
         }
-        b.push(")");
         push_conditions(&mut b, query, now, Table::Events)?;
         if let (Some(sample), false, None) = (sample, rollups, interval) {
             // The events are the only part here (no rollups), so this orders and limits just them,

@@ -399,6 +399,26 @@ mod counting {
             let all: i64 = newest(10_000, filter).iter().map(|r| r.2).sum();
             assert!(all > 50, "the data is larger than the smaller samples");
         }
+        // All of time: no time condition at all (it would lead D1's planner to the time index).
+        let (sql, params) = facet_sql(
+            "acme",
+            &parse("actor:u3").unwrap(),
+            NOW,
+            (0, evident_shared::timestamp::MAX_MILLIS),
+            &Field::Action,
+            100,
+            10_000,
+        )
+        .unwrap();
+        assert!(!sql.contains("occurred_at >="), "{sql}");
+        let want = run(
+            &db,
+            "SELECT 0, action, count(*) FROM events WHERE tenant = 'acme' AND actor_id = 'u3' GROUP BY 2",
+            &[],
+        );
+        let mut got = run(&db, &sql, &params);
+        got.sort();
+        assert_eq!(got, want);
         // Rollup fields are never sampled: the same as count_sql, exact.
         let query = parse("env:prod").unwrap();
         assert!(!sampled(&query, &Field::Outcome));
