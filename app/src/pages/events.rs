@@ -23,6 +23,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
 use crate::components::badge::OutcomeBadge;
+use crate::components::export_button::ExportButton;
 use crate::components::filter_bar::FilterBar;
 use crate::components::notice::{Notice, NoticeKind};
 use crate::components::pickers::FACET_FIELDS;
@@ -361,6 +362,10 @@ pub fn EventsPage() -> impl IntoView {
                     }
                 }}
             </div>
+            // Exactly the shown list's request: its filters and the bounds it was loaded with.
+            <ExportButton query=Signal::derive(move || {
+                list.with(|l| l.shown.as_ref().map(|r| r.filters.api_query(r.bounds, 1, None)))
+            })/>
             <div class="ev-table-wrap" hidden=move || count() == 0>
                 <table class="ev-table" data-testid="events-table">
                     <thead>
@@ -480,7 +485,9 @@ fn EventRow(
             <td class="ev-table__time">
                 <a href=href title=event.occurred_at.clone()>{time}</a>
             </td>
-            <td class="ev-table__actor" title=event.actor.id.clone()>{actor}</td>
+            <td class="ev-table__actor" title=event.actor.id.clone()>
+                <a href=api::actor_path(&event.actor.id) data-testid="row-actor">{actor}</a>
+            </td>
             <td>
                 <code class="ev-action">{event.action.clone()}</code>
             </td>
