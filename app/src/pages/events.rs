@@ -193,16 +193,6 @@ pub fn EventsPage() -> impl IntoView {
 
     let list = RwSignal::new(List::default());
     let stats = RwSignal::new(Stats::default());
-    let fetch = move |request: ListRequest, cursor: Option<String>| {
-        list.update(|l| l.start(request.clone()));
-        spawn_local(async move {
-            let key = auth.key_untracked();
-            let page = api::list_events(&key, &request.filters, request.bounds, cursor.as_deref());
-            let result = auth.guard(page.await);
-            // try_update: the page may have been left meanwhile.
-            list.try_update(|l| l.apply(request, cursor.is_none(), result));
-        });
-    };
     let fetch_stats = move |request: ListRequest| {
         stats.update(|s| s.wanted = Some(request.clone()));
         let key = auth.key_untracked();
@@ -231,6 +221,28 @@ pub fn EventsPage() -> impl IntoView {
             });
         });
     };
+    // The first page is asked for alone, and the chart's and pickers' counts only once it has
+    // come: D1 answers one query at a time, so counts asked for together would delay the rows.
+    let fetch = move |request: ListRequest, cursor: Option<String>| {
+        list.update(|l| l.start(request.clone()));
+        spawn_local(async move {
+            let key = auth.key_untracked();
+            let page = api::list_events(&key, &request.filters, request.bounds, cursor.as_deref());
+            let result = auth.guard(page.await);
+            let first_page = cursor.is_none();
+            // try_update: the page may have been left meanwhile.
+            let current = list
+                .try_update(|l| {
+                    let current = l.wanted.as_ref() == Some(&request);
+                    l.apply(request.clone(), first_page, result);
+                    current
+                })
+                .unwrap_or(false);
+            if first_page && current {
+                fetch_stats(request);
+            }
+        });
+    };
     Effect::new(move |_| {
         let filters = filters.get();
         // Leaving for another route changes the query too; that is not a new list.
@@ -245,8 +257,7 @@ pub fn EventsPage() -> impl IntoView {
             bounds: filters.bounds(now, local_offset_minutes(now)),
             filters,
         };
-        fetch(request.clone(), None);
-        fetch_stats(request);
+        fetch(request, None);
     });
     let load_more = move |_| {
         let (request, cursor) = list.with_untracked(|l| (l.shown.clone(), l.next_cursor.clone()));
