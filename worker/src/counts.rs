@@ -1,8 +1,11 @@
 //! Counting events for facets and histograms, as cheaply as the query allows. A time range is
 //! covered by whole days from the daily rollups, whole hours at its ends from the hourly rollups,
 //! and only the partial hours at its very ends from the events themselves, so the answer is exact
-//! and its cost depends on the length of the range, not on the number of events. A query that
-//! filters on something the rollups do not hold (free text, actors, ...) counts events instead.
+//! and its cost depends on the length of the range, not on the number of events. Several rollup
+//! facets come from one pass ([`combinations_sql`]). A query that filters on something the rollups
+//! do not hold (free text, actors, ...) counts events instead: exactly for histograms, and over the
+//! newest [`FACET_SAMPLE`] matching events for facets ([`facet_sql`]), so that no facet can hold up
+//! D1, which answers one query at a time.
 
 use evident_shared::query::{Field, Query, QueryError};
 use evident_shared::timestamp::{Millis, MAX_MILLIS};
@@ -240,7 +243,7 @@ fn counting_sql(
         push_conditions(&mut b, query, now, Table::Events)?;
         if let (Some(sample), false, None) = (sample, rollups, interval) {
             // The events are the only part here (no rollups), so this orders and limits just them,
-            // along the time index.
+            // along whichever index gives their time order (the time index, or an actor's).
             b.push(" ORDER BY events.occurred_at DESC, events.id DESC LIMIT ");
             b.bind_push(SqlValue::Int(i64::from(sample)));
         }
