@@ -49,7 +49,7 @@ fn dashboard_pages_carry_a_strict_policy(server: &Server) {
         let start = page.text.find(opening).expect("the inline loader") + opening.len();
         let end = start + page.text[start..].find("</script>").unwrap();
         let hash = base64::engine::general_purpose::STANDARD
-            .encode(Sha256::digest(page.text[start..end].as_bytes()));
+            .encode(Sha256::digest(&page.text.as_bytes()[start..end]));
         assert!(
             script_src.contains(&format!("'sha256-{hash}'")),
             "{path}: the inline script's hash {hash} in {script_src}"

@@ -46,18 +46,7 @@ pub fn event(actor: &str, action: &str, occurred_at: &str) -> Value {
     json!({"action": action, "occurred_at": occurred_at, "actor": {"id": actor}, "outcome": "success"})
 }
 
-/// Percent-encodes a query-string value.
-pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+pub use evident_tests::http::encode;
 
 /// GETs any API path with the read key.
 pub fn read(server: &Server, path_and_query: &str) -> Answer {

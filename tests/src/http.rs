@@ -108,3 +108,16 @@ pub fn send(
         None => request.call(),
     })
 }
+
+/// Percent-encodes a query-string value or a path segment (everything but RFC 3986's unreserved).
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -186,25 +186,7 @@ fn counting_sql(
         );
         b.bind_push(SqlValue::Text(reach.tenant.into()));
         reach.push_environment(&mut b, "event_counts");
-        b.push(" AND (");
-        let spans = [(DAY, &c.days), (HOUR, &c.hours)];
-        let mut any = false;
-        for (span, ranges) in spans {
-            for (start, end) in ranges.iter() {
-                if any {
-                    b.push(" OR ");
-                }
-                any = true;
-                b.push("(span = ");
-                b.bind_push(SqlValue::Int(span));
-                b.push(" AND bucket >= ");
-                b.bind_push(SqlValue::Int(*start));
-                b.push(" AND bucket < ");
-                b.bind_push(SqlValue::Int(*end));
-                b.push(")");
-            }
-        }
-        b.push(")");
+        push_rollup_ranges(&mut b, &c);
         push_conditions(&mut b, query, now, Table::Counts)?;
     }
     if !c.events.is_empty() {
@@ -222,24 +204,7 @@ fn counting_sql(
         );
         b.bind_push(SqlValue::Text(reach.tenant.into()));
         reach.push_environment(&mut b, "events");
-        // All of time needs no condition, and one would only mislead the planner: D1's SQLite then
-        // walks the time index for the sample's order instead of an actor's or action's own index.
-        let all_time =
-            matches!(c.events.as_slice(), [(start, end)] if *start <= 0 && *end >= MAX_MILLIS);
-        if !all_time {
-            b.push(" AND (");
-            for (i, (start, end)) in c.events.iter().enumerate() {
-                if i > 0 {
-                    b.push(" OR ");
-                }
-                b.push("(events.occurred_at >= ");
-                b.bind_push(SqlValue::Int(*start));
-                b.push(" AND events.occurred_at < ");
-                b.bind_push(SqlValue::Int(*end));
-                b.push(")");
-            }
-            b.push(")");
-        }
+        push_event_ranges(&mut b, &c.events);
         push_conditions(&mut b, query, now, Table::Events)?;
         if let (Some(sample), false, None) = (sample, rollups, interval) {
             // The events are the only part here (no rollups), so this orders and limits just them,
@@ -299,22 +264,7 @@ pub fn combinations_sql<'a>(
         );
         b.bind_push(SqlValue::Text(reach.tenant.into()));
         reach.push_environment(&mut b, "event_counts");
-        b.push(" AND (");
-        let ranges = c.days.iter().map(|r| (DAY, r));
-        for (i, (span, (start, end))) in ranges.chain(c.hours.iter().map(|r| (HOUR, r))).enumerate()
-        {
-            if i > 0 {
-                b.push(" OR ");
-            }
-            b.push("(span = ");
-            b.bind_push(SqlValue::Int(span));
-            b.push(" AND bucket >= ");
-            b.bind_push(SqlValue::Int(*start));
-            b.push(" AND bucket < ");
-            b.bind_push(SqlValue::Int(*end));
-            b.push(")");
-        }
-        b.push(")");
+        push_rollup_ranges(&mut b, &c);
         push_conditions(&mut b, query, now, Table::Counts)?;
     }
     if !c.events.is_empty() {
@@ -329,18 +279,7 @@ pub fn combinations_sql<'a>(
         );
         b.bind_push(SqlValue::Text(reach.tenant.into()));
         reach.push_environment(&mut b, "events");
-        b.push(" AND (");
-        for (i, (start, end)) in c.events.iter().enumerate() {
-            if i > 0 {
-                b.push(" OR ");
-            }
-            b.push("(events.occurred_at >= ");
-            b.bind_push(SqlValue::Int(*start));
-            b.push(" AND events.occurred_at < ");
-            b.bind_push(SqlValue::Int(*end));
-            b.push(")");
-        }
-        b.push(")");
+        push_event_ranges(&mut b, &c.events);
         push_conditions(&mut b, query, now, Table::Events)?;
     }
     if parts == 0 {
@@ -396,6 +335,46 @@ pub fn marginal(rows: &[Combination], field: &Field, limit: u32) -> Vec<(Option<
     values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     values.truncate(limit as usize);
     values
+}
+
+/// ` AND (<one of the cover's whole days or whole hours>)`, for the rollups.
+fn push_rollup_ranges(b: &mut Builder, c: &Cover) {
+    b.push(" AND (");
+    let days = c.days.iter().map(|r| (DAY, r));
+    for (i, (span, (start, end))) in days.chain(c.hours.iter().map(|r| (HOUR, r))).enumerate() {
+        if i > 0 {
+            b.push(" OR ");
+        }
+        b.push("(span = ");
+        b.bind_push(SqlValue::Int(span));
+        b.push(" AND bucket >= ");
+        b.bind_push(SqlValue::Int(*start));
+        b.push(" AND bucket < ");
+        b.bind_push(SqlValue::Int(*end));
+        b.push(")");
+    }
+    b.push(")");
+}
+
+/// ` AND (<one of the ranges of occurred_at>)`. All of time needs no condition, and one would only
+/// mislead the planner: D1's SQLite then walks the time index for a sample's order instead of an
+/// actor's or action's own index.
+fn push_event_ranges(b: &mut Builder, ranges: &[(Millis, Millis)]) {
+    if matches!(ranges, [(start, end)] if *start <= 0 && *end >= MAX_MILLIS) {
+        return;
+    }
+    b.push(" AND (");
+    for (i, (start, end)) in ranges.iter().enumerate() {
+        if i > 0 {
+            b.push(" OR ");
+        }
+        b.push("(events.occurred_at >= ");
+        b.bind_push(SqlValue::Int(*start));
+        b.push(" AND events.occurred_at < ");
+        b.bind_push(SqlValue::Int(*end));
+        b.push(")");
+    }
+    b.push(")");
 }
 
 /// `SELECT <bucket> AS bucket, <column> AS value, <n> AS n FROM <table> WHERE <table>.tenant = `

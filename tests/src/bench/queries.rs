@@ -16,7 +16,7 @@ use evident_worker::sql::{ListQuery, SqlValue, SELECT_RESOURCE_HISTORY};
 use rusqlite::{params_from_iter, Connection};
 
 use crate::demo::{generate, DemoConfig};
-use crate::http;
+use crate::http::{self, encode};
 use crate::server::Server;
 
 /// The tenant of the benchmark's server (the worker's default).
@@ -230,19 +230,6 @@ pub fn probes(end_ms: i64, picks: &Picks) -> Vec<Probe> {
             )],
         },
     ]
-}
-
-/// Percent-encodes a query-string or path value.
-pub fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Median and 95th percentile of some timings.
