@@ -2,24 +2,9 @@
 //! (`ev-badge--failure`, `ev-badge--sev-high`), so styles and tests key on the same stable words.
 
 use evident_shared::event::{Outcome, Severity};
-use leptos::prelude::*;
 
-use crate::format::outcome_label;
-
-/// How an event ended, e.g. `<span class="ev-badge ev-badge--failure">failure</span>`.
-#[component]
-pub fn OutcomeBadge(
-    /// The outcome shown.
-    outcome: Outcome,
-) -> impl IntoView {
-    view! {
-        <span class=outcome_class(outcome) data-testid="outcome">
-            {outcome_label(outcome)}
-        </span>
-    }
-}
-
-/// The badge classes for an outcome.
+/// The badge classes for an outcome, e.g. `ev-badge ev-badge--failure` (the events table's rows put
+/// [`crate::format::outcome_label`] in a `<span>` of these).
 pub fn outcome_class(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Success => "ev-badge ev-badge--success",

@@ -22,21 +22,20 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
-use crate::components::badge::OutcomeBadge;
 use crate::components::export_button::ExportButton;
 use crate::components::filter_bar::FilterBar;
 use crate::components::notice::{Notice, NoticeKind};
 use crate::components::pickers::FACET_FIELDS;
 use crate::components::query_bar::QUERY_INPUT_ID;
 use crate::components::volume_chart::VolumeChart;
-use crate::filters::{encode_path_segment, Bounds, Filters, Range};
-use crate::format::{
-    actor_label, local_datetime, local_offset_minutes, now_ms, parse_wire_millis, targets_summary,
-};
+use crate::filters::{Bounds, Filters, Range};
+use crate::format::{local_offset_minutes, now_ms, parse_wire_millis};
 use crate::key::Auth;
 use crate::router::Location;
 use crate::stats::{Facets, Histogram};
 use crate::LastList;
+
+mod rows;
 
 /// The keyboard hint above the table.
 const KEY_HINTS: &str = r#"<kbd class="ev-kbd">/</kbd> search · <kbd class="ev-kbd">j</kbd> <kbd class="ev-kbd">k</kbd> move · <kbd class="ev-kbd">Enter</kbd> open"#;
@@ -329,9 +328,37 @@ pub fn EventsPage() -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
 
-    let rows = move || list.with(|l| l.events.clone());
+    // The rows are plain DOM (see rows.rs), kept in step with the list by this effect.
+    let tbody = NodeRef::<leptos::html::Tbody>::new();
+    let shown_rows = StoredValue::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        let Some(body) = tbody.get() else {
+            return;
+        };
+        list.with(|l| {
+            shown_rows.update_value(|shown| rows::sync(&body, shown, &l.events, &l.fresh))
+        });
+    });
+    let open_row = move |e: leptos::ev::MouseEvent| {
+        if let Some(href) = rows::row_href(e.target(), true) {
+            location.navigate(&href, false, true);
+        }
+    };
+    let open_row_by_key = move |e: leptos::ev::KeyboardEvent| {
+        if e.key() != "Enter" {
+            return;
+        }
+        // Enter on a link follows the link; on the row itself it opens the row.
+        let on_row = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| el.tag_name() == "TR");
+        if let Some(href) = rows::row_href(e.target(), false).filter(|_| on_row) {
+            e.prevent_default();
+            location.navigate(&href, false, true);
+        }
+    };
     let count = move || list.with(|l| l.events.len());
-    let fresh = move |id: &str| list.with_untracked(|l| l.fresh.iter().any(|f| f == id));
     view! {
         <section class="ev-page ev-events">
             <h1 class="ev-visually-hidden">"Events"</h1>
@@ -390,11 +417,7 @@ pub fn EventsPage() -> impl IntoView {
                             <th scope="col">"IP"</th>
                         </tr>
                     </thead>
-                    <tbody>
-                        <For each=rows key=|event| event.id.clone() let:event>
-                            <EventRow fresh=fresh(&event.id) event/>
-                        </For>
-                    </tbody>
+                    <tbody node_ref=tbody on:click=open_row on:keydown=open_row_by_key></tbody>
                 </table>
             </div>
             <button
@@ -439,76 +462,6 @@ fn move_row_focus(by: i32) {
         .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
     {
         _ = row.focus();
-    }
-}
-
-/// One event as a table row; the time links to the detail page and a click anywhere on the row opens it.
-#[component]
-fn EventRow(
-    event: Arc<Event>,
-    /// Added by live tail: marked until the view changes.
-    fresh: bool,
-) -> impl IntoView {
-    let href = format!("/events/{}", encode_path_segment(&event.id));
-    let location = Location::get();
-    let enter = {
-        let href = href.clone();
-        move |e: leptos::ev::KeyboardEvent| {
-            if e.key() == "Enter" {
-                e.prevent_default();
-                location.navigate(&href, false, true);
-            }
-        }
-    };
-    let open = {
-        let href = href.clone();
-        move |e: leptos::ev::MouseEvent| {
-            // The link handles its own clicks (and middle- or ctrl-clicks); selecting text is not a click.
-            let on_link = e
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .is_some_and(|el| el.closest("a").ok().flatten().is_some());
-            let selecting = window()
-                .get_selection()
-                .ok()
-                .flatten()
-                .is_some_and(|s| !s.is_collapsed());
-            if !on_link && !selecting {
-                location.navigate(&href, false, true);
-            }
-        }
-    };
-    let time = local_datetime(&event.occurred_at);
-    let actor = actor_label(&event.actor).to_owned();
-    let target = targets_summary(&event);
-    let environment = event.scope.environment.clone().unwrap_or_default();
-    let ip = event.context.ip.clone().unwrap_or_default();
-
-    view! {
-        <tr
-            class="ev-table__row"
-            class:ev-table__row--fresh=fresh
-            data-testid="event-row"
-            tabindex="-1"
-            on:click=open
-            on:keydown=enter
-        >
-            <td class="ev-table__time">
-                <a href=href title=event.occurred_at.clone()>{time}</a>
-            </td>
-            <td class="ev-table__actor" title=event.actor.id.clone()>
-                <a href=api::actor_path(&event.actor.id) data-testid="row-actor">{actor}</a>
-            </td>
-            <td>
-                <code class="ev-action">{event.action.clone()}</code>
-            </td>
-            <td>
-                <OutcomeBadge outcome=event.outcome/>
-            </td>
-            <td class="ev-table__target">{target}</td>
-            <td>{environment}</td>
-            <td class="ev-mono">{ip}</td>
-        </tr>
     }
 }
 
