@@ -14,6 +14,7 @@ mod export;
 mod headers;
 mod ingest;
 mod keys;
+mod people;
 mod query;
 mod saved_searches;
 mod search;
@@ -40,6 +41,7 @@ fn main() {
         saved_searches::TESTS,
         export::TESTS,
         keys::TESTS,
+        people::TESTS,
         headers::TESTS,
     ]
     .concat()

@@ -63,6 +63,68 @@ pub fn key_event(change: KeyChange, caller: &Caller, key: &ApiKey, from: &Origin
     if let Some(environment) = &key.environment {
         payload.insert("environment".into(), environment.as_str().into());
     }
+    json!({
+        "action": action,
+        "category": "auth",
+        "outcome": "success",
+        "severity": "medium",
+        "actor": actor(caller),
+        "targets": [{"type": "api_key", "id": key.id, "name": key.name}],
+        "description": format!("{verb} the {} key `{}`{bound}", key.scope.as_str(), key.name),
+        "payload": payload,
+        "context": context(from),
+        "source": {"name": "evident"},
+    })
+}
+
+/// An event about access to the log itself (people, invites, sessions, reads): its action, outcome,
+/// actor, targets, description and payload, with `context` from the request.
+pub struct AccessEvent<'a> {
+    /// e.g. `person.invite`.
+    pub action: &'a str,
+    /// `success` or `failure`.
+    pub outcome: &'a str,
+    /// The event's `actor` ([`actor`], or a person who is not a caller yet).
+    pub actor: Value,
+    /// The event's `targets`.
+    pub targets: Vec<Value>,
+    /// One sentence.
+    pub description: String,
+    /// Anything more, never a secret.
+    pub payload: Map<String, Value>,
+}
+
+impl AccessEvent<'_> {
+    /// The event to [`record`]. Category `auth` for sessions, people, invites and keys; `read` for
+    /// reads of the log.
+    pub fn into_event(self, from: &Origin) -> Value {
+        let category = if self.action.starts_with("log.") {
+            "read"
+        } else {
+            "auth"
+        };
+        let severity = match (self.outcome, category) {
+            ("failure", _) => "medium",
+            (_, "read") => "info",
+            _ => "medium",
+        };
+        json!({
+            "action": self.action,
+            "category": category,
+            "outcome": self.outcome,
+            "severity": severity,
+            "actor": self.actor,
+            "targets": self.targets,
+            "description": self.description,
+            "payload": self.payload,
+            "context": context(from),
+            "source": {"name": "evident"},
+        })
+    }
+}
+
+/// A request's origin as an event's `context`.
+fn context(from: &Origin) -> Map<String, Value> {
     let mut context = Map::new();
     context.insert("interface".into(), "api".into());
     if let Some(ip) = &from.ip {
@@ -71,18 +133,30 @@ pub fn key_event(change: KeyChange, caller: &Caller, key: &ApiKey, from: &Origin
     if let Some(ua) = &from.user_agent {
         context.insert("user_agent".into(), ua.as_str().into());
     }
-    json!({
-        "action": action,
-        "category": "auth",
-        "outcome": "success",
-        "severity": "medium",
-        "actor": {"type": "api_key", "id": caller.key_id, "name": caller.key_name},
-        "targets": [{"type": "api_key", "id": key.id, "name": key.name}],
-        "description": format!("{verb} the {} key `{}`{bound}", key.scope.as_str(), key.name),
-        "payload": payload,
-        "context": context,
-        "source": {"name": "evident"},
-    })
+    context
+}
+
+/// A person as an event's `actor`.
+pub fn person(id: &str, name: &str, email: &str) -> Value {
+    json!({"type": "user", "id": id, "name": name, "email": email})
+}
+
+/// A person as one of an event's `targets` (which have no e-mail field): named by their e-mail.
+pub fn person_target(id: &str, email: &str) -> Value {
+    json!({"type": "user", "id": id, "name": email})
+}
+
+/// The caller as an event's `actor`.
+pub fn actor(caller: &Caller) -> Value {
+    let mut actor = json!({
+        "type": caller.actor.kind,
+        "id": caller.actor.id,
+        "name": caller.actor.name,
+    });
+    if let Some(email) = &caller.actor.email {
+        actor["email"] = email.as_str().into();
+    }
+    actor
 }
 
 /// Stores one audit event in the caller's tenant's chain and waits until it is sealed.
@@ -120,10 +194,15 @@ mod tests {
     fn caller() -> Caller {
         Caller {
             tenant: "acme".into(),
-            key_id: "config:admin".into(),
-            key_name: "ADMIN_KEY".into(),
-            scope: KeyScope::Admin,
+            actor: crate::auth::Actor {
+                kind: "api_key",
+                id: "config:admin".into(),
+                name: "ADMIN_KEY".into(),
+                email: None,
+            },
+            grant: crate::auth::Grant::Root,
             environment: None,
+            session: None,
         }
     }
 

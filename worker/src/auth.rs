@@ -1,62 +1,127 @@
-//! Who is calling, and what they may do. Two kinds of keys:
+//! Who is calling, and what they may do ([`evident_shared::roles`]). Three kinds of credentials:
 //!
 //! - **Configured keys**, one per scope for one tenant (`TENANT`, `demo` by default): `INGEST_KEY`
-//!   may only send events, `READ_KEY` may only read them, and `ADMIN_KEY` may read, change the
-//!   tenant's settings and manage keys. They are the bootstrap keys of deploys, the run script and the
-//!   tests: secrets in production (`wrangler secret put`), `.dev.vars` or `--var` locally.
+//!   may only send events, `READ_KEY` may only read them, and `ADMIN_KEY` is the deployment's root
+//!   secret: everything an owner may do. They are the bootstrap keys of deploys, the run script and
+//!   the tests: secrets in production (`wrangler secret put`), `.dev.vars` or `--var` locally.
 //! - **Stored keys** (`/api/v1/keys`, [`crate::keys`]): any number per tenant, each with a scope and
 //!   optionally bound to one environment, revocable. Secrets look like `evd_sk_...`
 //!   ([`evident_shared::api_key`]); only well-formed ones (prefix and checksum) are looked up.
+//! - **Sessions** of people signed in to the dashboard ([`crate::sessions`]): the cookie, checked
+//!   against the session and its person's role as they are now. A request that changes something
+//!   with a cookie must carry the session's CSRF token, and an `Origin` (when sent) of our own.
 //!
-//! Configured keys are checked first, then stored keys by the hash of the secret.
+//! A bearer key is checked first (configured, then stored), then the cookie.
 
 use evident_shared::api_key::is_well_formed;
-use worker::{Env, Request};
+use evident_shared::roles::{scope_grants, Power, Role};
+use worker::{Env, Method, Request};
 
 use crate::error::{ApiError, Result};
+use crate::sessions;
 use crate::sql::Reach;
 
 pub use evident_shared::api_key::KeyScope;
 
+/// Who a caller is, as the log names them in `actor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// `api_key` or `user`.
+    pub kind: &'static str,
+    /// A stored key's id, `config:<scope>` for a configured key, a person's id.
+    pub id: String,
+    /// A key's name (a configured key's: its variable), a person's name.
+    pub name: String,
+    /// A person's e-mail.
+    pub email: Option<String>,
+}
+
+/// What a caller's credential grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// An API key's scope.
+    Scope(KeyScope),
+    /// The configured admin key: everything an owner may do.
+    Root,
+    /// A signed-in person's role.
+    Role(Role),
+}
+
+impl Grant {
+    /// Whether it grants `power`.
+    pub fn grants(self, power: Power) -> bool {
+        match self {
+            Grant::Scope(scope) => scope_grants(scope, power),
+            Grant::Root => Role::Owner.grants(power),
+            Grant::Role(role) => role.grants(power),
+        }
+    }
+}
+
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// The tenant the key belongs to.
+    /// The tenant the credential belongs to.
     pub tenant: String,
-    /// Which key is calling, as the log names it: a stored key's id, or `config:<scope>` for a
-    /// configured key.
-    pub key_id: String,
-    /// The key's name: a stored key's own, or the variable a configured key comes from.
-    pub key_name: String,
-    /// What the key may do.
-    pub scope: KeyScope,
+    /// Who is calling.
+    pub actor: Actor,
+    /// What they may do.
+    pub grant: Grant,
     /// The one environment this caller may send events for and read events of, or `None` for all.
     /// Ingestion rejects events of any other environment (or none), per event
     /// ([`crate::ingest::Validated::keep_to_environment`]); every read of events keeps to it in its
     /// SQL, through [`Caller::reach`].
     pub environment: Option<String>,
+    /// The session token, when signed in with the cookie.
+    pub session: Option<String>,
 }
 
 impl Caller {
-    /// Whose events this caller may read: the tenant's, within its environment when it is bound to one.
+    /// Whose events this caller may read: the tenant's, within its environment when it is bound to
+    /// one, and only those they are the actor of (by e-mail) when they are a member.
     pub fn reach(&self) -> Reach<'_> {
         Reach {
             tenant: &self.tenant,
             environment: self.environment.as_deref(),
+            actor_email: match self.grant {
+                Grant::Role(Role::Member) => Some(self.actor.email.as_deref().unwrap_or("")),
+                _ => None,
+            },
         }
     }
 
-    /// The caller, when its key has the scope an endpoint needs; 403 otherwise.
-    fn require(self, needed: KeyScope) -> Result<Caller> {
-        if self.scope.grants(needed) {
-            Ok(self)
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "this key has the `{}` scope; this endpoint needs a key with the `{}` scope",
-                self.scope.as_str(),
-                needed.as_str()
-            )))
+    /// Whether the caller has `power`.
+    pub fn may(&self, power: Power) -> bool {
+        self.grant.grants(power)
+    }
+
+    /// The caller, when it has the power an endpoint needs; 403 otherwise.
+    pub fn require(self, needed: Power) -> Result<Caller> {
+        if self.may(needed) {
+            return Ok(self);
         }
+        let who = match self.grant {
+            Grant::Scope(scope) => format!("this key has the `{}` scope", scope.as_str()),
+            Grant::Root => "the configured admin key".to_string(),
+            Grant::Role(role) => format!("your role is {}", role.as_str()),
+        };
+        let scope = KeyScope::ALL
+            .into_iter()
+            .find(|scope| scope_grants(*scope, needed));
+        let hint = match (self.grant, scope) {
+            (Grant::Role(_), Some(KeyScope::Ingest)) => {
+                "; events are sent with an API key of the `ingest` scope".to_string()
+            }
+            (Grant::Scope(_), Some(scope)) => {
+                format!("; it needs a key with the `{}` scope", scope.as_str())
+            }
+            (Grant::Scope(_), None) => "; only an owner, or the configured admin key, may".into(),
+            _ => String::new(),
+        };
+        Err(ApiError::Forbidden(format!(
+            "{who}, which may not {}{hint}",
+            needed.as_str()
+        )))
     }
 }
 
@@ -106,22 +171,32 @@ impl KeyConfig {
         };
         Some(Caller {
             tenant: self.tenant.clone(),
-            key_id: format!("config:{}", scope.as_str()),
-            key_name: variable.to_string(),
-            scope,
+            actor: Actor {
+                kind: "api_key",
+                id: format!("config:{}", scope.as_str()),
+                name: variable.to_string(),
+                email: None,
+            },
+            grant: match scope {
+                KeyScope::Admin => Grant::Root,
+                scope => Grant::Scope(scope),
+            },
             environment: None,
+            session: None,
         })
     }
 
-    /// Checks the presented key against the configured ones only, for the needed scope.
-    pub fn authorize(&self, presented: Option<&str>, needed: KeyScope) -> Result<Caller> {
+    /// Checks the presented key against the configured ones only, for the needed power.
+    pub fn authorize(&self, presented: Option<&str>, needed: Power) -> Result<Caller> {
         let key = presented.ok_or_else(missing)?;
         self.caller(key).ok_or_else(not_valid)?.require(needed)
     }
 }
 
 fn missing() -> ApiError {
-    ApiError::Unauthorized("missing credentials: send `Authorization: Bearer <key>`".into())
+    ApiError::Unauthorized(
+        "missing credentials: sign in, or send `Authorization: Bearer <key>`".into(),
+    )
 }
 
 fn not_valid() -> ApiError {
@@ -138,19 +213,75 @@ pub fn bearer(req: &Request) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
-/// Authenticates a request for a scope: 401 without a key, with one that is not valid or one that
-/// was revoked; 403 for a key without the scope.
-pub async fn authorize(req: &Request, env: &Env, needed: KeyScope) -> Result<Caller> {
-    let key = bearer(req).ok_or_else(missing)?;
-    let caller = match KeyConfig::from_env(env).caller(&key) {
-        Some(caller) => caller,
-        None if is_well_formed(&key) => {
-            let now = worker::js_sys::Date::now() as i64;
-            crate::keys::authenticate(&env.d1("DB")?, &key, now).await?
-        }
-        None => return Err(not_valid()),
+/// Authenticates a request for a power: 401 without a credential, with one that is not valid, a
+/// revoked key or an ended session; 403 when the credential lacks the power, or a cookie request
+/// that changes something lacks its CSRF token.
+pub async fn authorize(req: &Request, env: &Env, needed: Power) -> Result<Caller> {
+    authenticate(req, env).await?.require(needed)
+}
+
+/// Who is calling, whatever they may do.
+pub async fn authenticate(req: &Request, env: &Env) -> Result<Caller> {
+    let now = worker::js_sys::Date::now() as i64;
+    if let Some(key) = bearer(req) {
+        return match KeyConfig::from_env(env).caller(&key) {
+            Some(caller) => Ok(caller),
+            None if is_well_formed(&key) => {
+                crate::keys::authenticate(&env.d1("DB")?, &key, now).await
+            }
+            None => Err(not_valid()),
+        };
+    }
+    let cookies = req
+        .headers()
+        .get("cookie")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let Some(token) = sessions::cookie_token(&cookies) else {
+        return Err(missing());
     };
-    caller.require(needed)
+    let session = sessions::find(&env.d1("DB")?, token, now)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("your session has ended; sign in again".into()))?;
+    if !matches!(req.method(), Method::Get | Method::Head | Method::Options) {
+        check_csrf(req, token)?;
+    }
+    let person = session.person.into_wire()?;
+    Ok(Caller {
+        tenant: session.tenant,
+        actor: Actor {
+            kind: "user",
+            id: person.id,
+            name: person.name,
+            email: Some(person.email),
+        },
+        grant: Grant::Role(person.role),
+        environment: None,
+        session: Some(token.to_string()),
+    })
+}
+
+/// A cookie request that changes something must come from a page of our own: its `Origin`, when
+/// sent, is ours, and it carries the session's CSRF token, which only such a page can read.
+fn check_csrf(req: &Request, token: &str) -> Result<()> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    if let (Some(origin), Ok(url)) = (header("origin"), req.url()) {
+        if origin != url.origin().ascii_serialization() {
+            return Err(ApiError::Forbidden(format!(
+                "a request from `{origin}` may not change anything with this session"
+            )));
+        }
+    }
+    let sent = header(sessions::CSRF_HEADER).unwrap_or_default();
+    if !constant_time_eq(&sent, &sessions::csrf_token(token)) {
+        return Err(ApiError::Forbidden(
+            "missing or wrong `X-CSRF-Token` header: send the `csrf_token` of `GET /api/v1/session` \
+             with every request that changes something"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Compares secrets without an early exit, so timing does not reveal how much of a guess was right.
@@ -179,41 +310,44 @@ mod tests {
     fn scopes_are_enforced() {
         let c = config();
         assert_eq!(
-            c.authorize(Some("in-secret"), KeyScope::Ingest)
+            c.authorize(Some("in-secret"), Power::SendEvents)
                 .unwrap()
                 .tenant,
             "acme"
         );
-        assert!(c.authorize(Some("rd-secret"), KeyScope::Read).is_ok());
+        assert!(c.authorize(Some("rd-secret"), Power::ReadEvents).is_ok());
         assert_eq!(
-            c.authorize(Some("rd-secret"), KeyScope::Ingest)
+            c.authorize(Some("rd-secret"), Power::SendEvents)
                 .unwrap_err()
                 .status(),
             403
         );
         assert_eq!(
-            c.authorize(Some("in-secret"), KeyScope::Read)
+            c.authorize(Some("in-secret"), Power::ReadEvents)
                 .unwrap_err()
                 .status(),
             403
         );
         assert_eq!(
-            c.authorize(Some("in-secreT"), KeyScope::Ingest)
+            c.authorize(Some("in-secreT"), Power::SendEvents)
                 .unwrap_err()
                 .status(),
             401
         );
-        assert_eq!(c.authorize(None, KeyScope::Read).unwrap_err().status(), 401);
-        assert!(c.authorize(Some("ad-secret"), KeyScope::Admin).is_ok());
-        assert!(c.authorize(Some("ad-secret"), KeyScope::Read).is_ok());
         assert_eq!(
-            c.authorize(Some("rd-secret"), KeyScope::Admin)
+            c.authorize(None, Power::ReadEvents).unwrap_err().status(),
+            401
+        );
+        assert!(c.authorize(Some("ad-secret"), Power::ManageOwners).is_ok());
+        assert!(c.authorize(Some("ad-secret"), Power::ReadEvents).is_ok());
+        assert_eq!(
+            c.authorize(Some("rd-secret"), Power::ManageKeys)
                 .unwrap_err()
                 .status(),
             403
         );
         assert_eq!(
-            c.authorize(Some("ad-secret"), KeyScope::Ingest)
+            c.authorize(Some("ad-secret"), Power::SendEvents)
                 .unwrap_err()
                 .status(),
             403
@@ -223,17 +357,18 @@ mod tests {
     #[test]
     fn configured_keys_name_themselves_and_read_everything() {
         let caller = config().caller("ad-secret").unwrap();
-        assert_eq!(caller.key_id, "config:admin");
-        assert_eq!(caller.key_name, "ADMIN_KEY");
+        assert_eq!(caller.actor.id, "config:admin");
+        assert_eq!(caller.actor.name, "ADMIN_KEY");
         assert_eq!(
             caller.reach(),
             Reach {
                 tenant: "acme",
-                environment: None
+                environment: None,
+                actor_email: None,
             }
         );
         assert_eq!(
-            config().caller("in-secret").unwrap().key_id,
+            config().caller("in-secret").unwrap().actor.id,
             "config:ingest"
         );
         assert_eq!(config().caller("evd_sk_x"), None);
@@ -249,6 +384,42 @@ mod tests {
     }
 
     #[test]
+    fn a_member_reaches_only_their_own_events_and_others_everything() {
+        let person = |role: Role| Caller {
+            tenant: "acme".into(),
+            actor: Actor {
+                kind: "user",
+                id: "p1".into(),
+                name: "Ada".into(),
+                email: Some("ada@acme.org".into()),
+            },
+            grant: Grant::Role(role),
+            environment: None,
+            session: Some("t".into()),
+        };
+        assert_eq!(
+            person(Role::Member).reach().actor_email,
+            Some("ada@acme.org")
+        );
+        for role in [Role::Owner, Role::Admin, Role::Auditor] {
+            assert_eq!(person(role).reach().actor_email, None, "{role:?}");
+        }
+        let refused = person(Role::Auditor)
+            .require(Power::ChangeSettings)
+            .unwrap_err();
+        assert_eq!(refused.status(), 403);
+        assert_eq!(
+            refused.to_string(),
+            "your role is auditor, which may not change settings"
+        );
+        assert!(person(Role::Member)
+            .require(Power::SendEvents)
+            .unwrap_err()
+            .to_string()
+            .contains("`ingest` scope"));
+    }
+
+    #[test]
     fn an_unconfigured_key_never_matches() {
         let c = KeyConfig {
             tenant: "t".into(),
@@ -257,7 +428,9 @@ mod tests {
             admin_key: None,
         };
         assert_eq!(
-            c.authorize(Some(""), KeyScope::Read).unwrap_err().status(),
+            c.authorize(Some(""), Power::ReadEvents)
+                .unwrap_err()
+                .status(),
             401
         );
     }

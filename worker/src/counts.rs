@@ -101,8 +101,12 @@ pub fn events_column(field: &Field) -> Option<&'static str> {
     })
 }
 
-/// Whether the rollups can answer: the query and the key only use rollup dimensions.
-pub fn uses_rollups(query: &Query, key: &Key) -> bool {
+/// Whether the rollups can answer: the reach is not bound to an actor (the rollups are not kept by
+/// actor), and the query and the key only use rollup dimensions.
+pub fn uses_rollups(reach: Reach<'_>, query: &Query, key: &Key) -> bool {
+    if !reach.rollups_apply() {
+        return false;
+    }
     let field = match key {
         Key::Field(field) => Some(field),
         Key::Buckets { group, .. } => group.as_ref(),
@@ -145,9 +149,10 @@ pub fn facet_sql<'a>(
     counting_sql(reach.into(), query, now, range, &key, limit, Some(sample))
 }
 
-/// Whether [`facet_sql`] counts a sample of the events for this query and field, not all of them.
-pub fn sampled(query: &Query, field: &Field) -> bool {
-    !uses_rollups(query, &Key::Field(field.clone()))
+/// Whether [`facet_sql`] counts a sample of the events for this reach, query and field, not all of
+/// them.
+pub fn sampled(reach: Reach<'_>, query: &Query, field: &Field) -> bool {
+    !uses_rollups(reach, query, &Key::Field(field.clone()))
 }
 
 fn counting_sql(
@@ -159,7 +164,7 @@ fn counting_sql(
     limit: u32,
     sample: Option<u32>,
 ) -> Result<(String, Vec<SqlValue>), QueryError> {
-    let rollups = uses_rollups(query, key);
+    let rollups = uses_rollups(reach, query, key);
     let (field, interval) = match key {
         Key::Field(field) => (Some(field), None),
         Key::Buckets { interval, group } => (group.as_ref(), Some(*interval)),
@@ -185,7 +190,7 @@ fn counting_sql(
             "event_counts",
         );
         b.bind_push(SqlValue::Text(reach.tenant.into()));
-        reach.push_environment(&mut b, "event_counts");
+        reach.push_conditions(&mut b, "event_counts");
         push_rollup_ranges(&mut b, &c);
         push_conditions(&mut b, query, now, Table::Counts)?;
     }
@@ -203,7 +208,7 @@ fn counting_sql(
             "events",
         );
         b.bind_push(SqlValue::Text(reach.tenant.into()));
-        reach.push_environment(&mut b, "events");
+        reach.push_conditions(&mut b, "events");
         push_event_ranges(&mut b, &c.events);
         push_conditions(&mut b, query, now, Table::Events)?;
         if let (Some(sample), false, None) = (sample, rollups, interval) {
@@ -251,7 +256,7 @@ pub fn combinations_sql<'a>(
     (from, to): (Millis, Millis),
 ) -> Result<(String, Vec<SqlValue>), QueryError> {
     let reach = reach.into();
-    debug_assert!(fits_rollups(query));
+    debug_assert!(fits_rollups(query) && reach.rollups_apply());
     let c = cover(from, to, true, true);
     let mut b = Builder::default();
     b.push("SELECT environment, workspace, action, category, outcome, sum(n) AS n FROM (");
@@ -263,7 +268,7 @@ pub fn combinations_sql<'a>(
              WHERE event_counts.tenant = ",
         );
         b.bind_push(SqlValue::Text(reach.tenant.into()));
-        reach.push_environment(&mut b, "event_counts");
+        reach.push_conditions(&mut b, "event_counts");
         push_rollup_ranges(&mut b, &c);
         push_conditions(&mut b, query, now, Table::Counts)?;
     }
@@ -278,7 +283,7 @@ pub fn combinations_sql<'a>(
              coalesce(outcome, '') AS outcome, 1 AS n FROM events WHERE events.tenant = ",
         );
         b.bind_push(SqlValue::Text(reach.tenant.into()));
-        reach.push_environment(&mut b, "events");
+        reach.push_conditions(&mut b, "events");
         push_event_ranges(&mut b, &c.events);
         push_conditions(&mut b, query, now, Table::Events)?;
     }

@@ -23,6 +23,12 @@ pub enum ApiError {
     /// 404: nothing at this path, or no such resource for this tenant.
     #[error("{0}")]
     NotFound(String),
+    /// 410: it existed but no longer works (a used or expired invite).
+    #[error("{0}")]
+    Gone(String),
+    /// 429: too many attempts (failed sign-ins); the message says how long to wait.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 405: the path exists with other methods.
     #[error("{method} is not allowed here; use {allowed}")]
     MethodNotAllowed {
@@ -84,6 +90,8 @@ impl ApiError {
             ApiError::TooLarge { .. } => 413,
             ApiError::UnsupportedMediaType(_) => 415,
             ApiError::Invalid { .. } => 422,
+            ApiError::Gone(_) => 410,
+            ApiError::TooManyRequests(_) => 429,
             ApiError::Internal(_) => 500,
         }
     }
@@ -100,6 +108,8 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Gone(_) => "gone",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -11,7 +11,7 @@ use evident_shared::timestamp::format_rfc3339;
 use serde::Deserialize;
 use worker::D1Database;
 
-use crate::auth::Caller;
+use crate::auth::{Actor, Caller, Grant};
 use crate::error::{ApiError, Result};
 use crate::sql::{
     SqlValue, COUNT_KEYS, INSERT_KEY, REVOKE_KEY, SELECT_KEY, SELECT_KEYS, SELECT_KEY_BY_HASH,
@@ -96,11 +96,16 @@ pub async fn authenticate(db: &D1Database, secret: &str, now: i64) -> Result<Cal
         statement(db, TOUCH_KEY, &params)?.run().await?;
     }
     Ok(Caller {
-        scope: scope(&key.scope)?,
+        grant: Grant::Scope(scope(&key.scope)?),
         tenant: key.tenant,
-        key_id: key.id,
-        key_name: key.name,
+        actor: Actor {
+            kind: "api_key",
+            id: key.id,
+            name: key.name,
+            email: None,
+        },
         environment: key.environment,
+        session: None,
     })
 }
 
@@ -123,7 +128,7 @@ pub async fn create(
         text(&display_prefix(&secret)),
         text(&hash_secret(&secret)),
         SqlValue::Int(now),
-        text(&creator.key_id),
+        text(&creator.actor.id),
         SqlValue::Int(MAX_PER_TENANT as i64),
     ];
     let row: Option<Row> = statement(db, INSERT_KEY, &params)?.first(None).await?;

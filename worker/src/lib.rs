@@ -3,8 +3,10 @@
 //!
 //! Layout: `routes/` holds thin handlers; `ingest`, `seal`, `verify` and `params` are pure request
 //! logic; `sequencer` is the per-tenant Durable Object that seals and stores; `geo` looks up countries;
-//! `sql` holds every statement; `store` runs them against D1; `error` is the one error type; `auth`
-//! checks keys, `keys` keeps the stored ones; `audit` records the API's own changes in the log.
+//! `sql` holds the events' statements; `store` runs them against D1; `error` is the one error type;
+//! `auth` says who is calling and what they may do; `keys`, `people` and `sessions` keep API keys,
+//! people with their invites, and sign-in sessions (each with its own statements); `password` hashes
+//! passwords with WebCrypto; `audit` records the API's own changes and reads in the log.
 
 pub mod audit;
 pub mod auth;
@@ -16,6 +18,8 @@ mod geo_sqlite_tests;
 pub mod ingest;
 pub mod keys;
 pub mod params;
+pub mod password;
+pub mod people;
 pub mod query;
 #[cfg(test)]
 mod query_sqlite_tests;
@@ -25,6 +29,7 @@ mod respond;
 mod routes;
 pub mod seal;
 mod sequencer;
+pub mod sessions;
 pub mod sql;
 #[cfg(test)]
 mod sqlite_tests;

@@ -386,7 +386,7 @@ mod counting {
         };
         for (q, filter) in [("", ""), ("env:prod", "AND environment = 'prod'")] {
             let query = parse(q).unwrap();
-            assert!(sampled(&query, &Field::Actor));
+            assert!(sampled("t".into(), &query, &Field::Actor));
             for sample in [5, 50, 10_000] {
                 let (sql, params) =
                     facet_sql("acme", &query, NOW, range, &Field::Actor, 100, sample).unwrap();
@@ -421,7 +421,7 @@ mod counting {
         assert_eq!(got, want);
         // Rollup fields are never sampled: the same as count_sql, exact.
         let query = parse("env:prod").unwrap();
-        assert!(!sampled(&query, &Field::Outcome));
+        assert!(!sampled("t".into(), &query, &Field::Outcome));
         let (sql, params) = facet_sql("acme", &query, NOW, range, &Field::Outcome, 100, 5).unwrap();
         let key = Key::Field(Field::Outcome);
         let (exact, exact_params) = count_sql("acme", &query, NOW, range, &key, 100).unwrap();
@@ -521,7 +521,16 @@ fn a_resource_history_reads_its_targets_in_order() {
     let mut stmt = db.prepare(&sql).unwrap();
     let plan: Vec<String> = stmt
         .query_map(
-            rusqlite::params!["acme", "notebook", "nb1", -1, "", 50],
+            rusqlite::params![
+                "acme",
+                "notebook",
+                "nb1",
+                -1,
+                "",
+                50,
+                None::<String>,
+                None::<String>
+            ],
             |r| r.get(3),
         )
         .unwrap()
@@ -539,7 +548,16 @@ fn a_resource_history_reads_its_targets_in_order() {
     let mut stmt = db.prepare(crate::sql::SELECT_RESOURCE_HISTORY).unwrap();
     let times: Vec<i64> = stmt
         .query_map(
-            rusqlite::params!["acme", "notebook", "nb1", -1, "", 50],
+            rusqlite::params![
+                "acme",
+                "notebook",
+                "nb1",
+                -1,
+                "",
+                50,
+                None::<String>,
+                None::<String>
+            ],
             |r| r.get(0),
         )
         .unwrap()

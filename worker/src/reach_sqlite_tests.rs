@@ -1,7 +1,7 @@
-//! A reader bound to one environment ([`crate::sql::Reach`]) sees only that environment's events
-//! through every builder the read paths use: the list (and so the export and actor pages), the counts
-//! of facets and histograms from the rollups and from the events, the one-pass facets, single
-//! events, and resource histories. Natively, against the real migrations.
+//! A reader bound to one environment, or a member bound to their own events ([`crate::sql::Reach`]),
+//! sees only those events through every builder the read paths use: the list (and so the export and
+//! actor pages), the counts of facets and histograms from the rollups and from the events, the
+//! one-pass facets, single events, and resource histories. Natively, against the real migrations.
 
 use evident_shared::query::{parse, Field};
 use evident_shared::timestamp::MAX_MILLIS;
@@ -9,10 +9,7 @@ use rusqlite::{params_from_iter, Connection};
 use serde_json::{json, Value};
 
 use crate::counts::{combinations_sql, count_sql, Key, HOUR};
-use crate::sql::{
-    ListQuery, Reach, SqlValue, SELECT_EVENT, SELECT_EVENT_IN_ENVIRONMENT, SELECT_RESOURCE_HISTORY,
-    SELECT_RESOURCE_HISTORY_IN_ENVIRONMENT,
-};
+use crate::sql::{ListQuery, Reach, SqlValue, SELECT_EVENT, SELECT_RESOURCE_HISTORY};
 use crate::sqlite_tests::{database, store, to_sql};
 
 const T0: i64 = 1_700_000_000_000;
@@ -20,6 +17,13 @@ const EVENTS: i64 = 60;
 const PROD: Reach<'static> = Reach {
     tenant: "acme",
     environment: Some("prod"),
+    actor_email: None,
+};
+/// A member: the actor of the even-numbered events, all successes.
+const MEMBER: Reach<'static> = Reach {
+    tenant: "acme",
+    environment: None,
+    actor_email: Some("u0@acme.org"),
 };
 
 /// 60 events over two days, a third each in prod, staging and no environment, all on one database.
@@ -31,7 +35,7 @@ fn loaded() -> Connection {
                 "action": "db.query",
                 "occurred_at": T0 - i * 47 * 60_000,
                 "outcome": if i % 2 == 0 { "success" } else { "failure" },
-                "actor": {"id": format!("u{}", i % 2)},
+                "actor": {"id": format!("u{}", i % 2), "email": format!("u{}@acme.org", i % 2)},
                 "targets": [{"type": "database", "id": "d1"}],
             });
             match i % 3 {
@@ -87,9 +91,18 @@ fn the_list_keeps_to_the_environment() {
     // A search for another environment finds nothing rather than widening the reach.
     let other = ListQuery {
         filter: parse("env:staging").unwrap(),
-        ..query
+        ..query.clone()
     };
     let (sql, params) = other.to_sql(PROD).unwrap();
+    assert!(rows::<i64>(&db, &sql, &params).is_empty());
+    // A member lists only their own events, whatever they search for.
+    let (sql, params) = query.to_sql(MEMBER).unwrap();
+    assert_eq!(rows::<i64>(&db, &sql, &params).len() as i64, EVENTS / 2);
+    let others = ListQuery {
+        filter: parse("actor:u1").unwrap(),
+        ..query
+    };
+    let (sql, params) = others.to_sql(MEMBER).unwrap();
     assert!(rows::<i64>(&db, &sql, &params).is_empty());
 }
 
@@ -130,6 +143,28 @@ fn counts_keep_to_the_environment_from_rollups_and_from_events() {
         let sql = count_sql("acme", &query, T0, range, &histogram, 0).unwrap();
         assert_eq!(total(&db, sql, 2), EVENTS, "{q}");
     }
+    // A member's counts come from their events only: the rollups are not kept by actor.
+    for q in ["", "outcome:success,failure"] {
+        let query = parse(q).unwrap();
+        let facet = count_sql(MEMBER, &query, T0, range, &Key::Field(Field::Outcome), 100).unwrap();
+        assert!(!facet.0.contains("event_counts"), "{}", facet.0);
+        let mut stmt = db.prepare(&facet.0).unwrap();
+        let values: Vec<(Option<String>, i64)> = stmt
+            .query_map(params_from_iter(facet.1.iter().map(to_sql)), |r| {
+                Ok((r.get(1)?, r.get(2)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(values, [(Some("success".to_string()), EVENTS / 2)], "{q}");
+        let histogram = Key::Buckets {
+            interval: HOUR,
+            group: None,
+        };
+        let sql = count_sql(MEMBER, &query, T0, range, &histogram, 0).unwrap();
+        assert!(!sql.0.contains("event_counts"), "{}", sql.0);
+        assert_eq!(total(&db, sql, 2), EVENTS / 2, "{q}");
+    }
     let sql = combinations_sql(PROD, &parse("").unwrap(), T0, (0, MAX_MILLIS)).unwrap();
     let environments: Vec<String> = rows(&db, &sql.0, &sql.1);
     assert!(!environments.is_empty() && environments.iter().all(|e| e == "prod"));
@@ -148,35 +183,48 @@ fn single_events_and_resource_histories_keep_to_the_environment() {
             .map(Result::unwrap)
             .collect()
     };
+    let event = |id: &str, reach: Reach<'_>| -> usize {
+        let mut params = vec![text(reach.tenant), text(id)];
+        params.extend(reach.nullable_params());
+        rows::<String>(&db, SELECT_EVENT, &params).len()
+    };
+    let mine = |body: &str| body.contains("u0@acme.org");
     for (id, env) in &ids {
-        let all: Vec<String> = rows(&db, SELECT_EVENT, &[text("acme"), text(id)]);
-        assert_eq!(all.len(), 1);
-        let params = [text("acme"), text(id), text("prod")];
-        let bound: Vec<String> = rows(&db, SELECT_EVENT_IN_ENVIRONMENT, &params);
-        assert_eq!(bound.len(), usize::from(env == "prod"), "{env}");
+        assert_eq!(event(id, "acme".into()), 1);
+        assert_eq!(event(id, PROD), usize::from(env == "prod"), "{env}");
+        let body: String = rows(&db, "SELECT body FROM events WHERE id = ?1", &[text(id)])
+            .pop()
+            .unwrap();
+        assert_eq!(event(id, MEMBER), usize::from(mine(&body)));
+        // Another tenant's reach never finds it.
+        assert_eq!(event(id, "other".into()), 0);
     }
-    let history = |sql: &str, extra: Option<&str>| -> Vec<String> {
+    let history = |reach: Reach<'_>| -> Vec<String> {
         let mut params = vec![
-            text("acme"),
+            text(reach.tenant),
             text("database"),
             text("d1"),
             SqlValue::Int(-1),
             text(""),
             SqlValue::Int(500),
         ];
-        params.extend(extra.map(text));
-        let mut stmt = db.prepare(sql).unwrap();
+        params.extend(reach.nullable_params());
+        let mut stmt = db.prepare(SELECT_RESOURCE_HISTORY).unwrap();
         stmt.query_map(params_from_iter(params.iter().map(to_sql)), |r| r.get(2))
             .unwrap()
             .map(Result::unwrap)
             .collect()
     };
-    assert_eq!(history(SELECT_RESOURCE_HISTORY, None).len() as i64, EVENTS);
-    let prod = history(SELECT_RESOURCE_HISTORY_IN_ENVIRONMENT, Some("prod"));
+    assert_eq!(history("acme".into()).len() as i64, EVENTS);
+    let prod = history(PROD);
     assert_eq!(prod.len() as i64, EVENTS / 3);
     assert!(prod
         .iter()
         .all(|b| environment(b).as_deref() == Some("prod")));
+    let member = history(MEMBER);
+    assert_eq!(member.len() as i64, EVENTS / 2);
+    assert!(member.iter().all(|b| mine(b)));
+    assert!(history("other".into()).is_empty());
 }
 
 fn text(value: &str) -> SqlValue {

@@ -98,22 +98,13 @@ pub const SELECT_RESOURCE_HISTORY: &str = "SELECT t.occurred_at AS occurred_at, 
      ON e.tenant = t.tenant AND e.id = t.event_id \
      WHERE t.tenant = ?1 AND t.target_type = ?2 AND t.target_id = ?3 \
      AND (t.occurred_at > ?4 OR (t.occurred_at = ?4 AND t.event_id > ?5)) \
+     AND (?7 IS NULL OR e.environment = ?7) AND (?8 IS NULL OR e.actor_email = ?8) \
      ORDER BY t.occurred_at, t.event_id LIMIT ?6";
 
-/// [`SELECT_RESOURCE_HISTORY`] for a reader bound to one environment: `?7` the environment.
-pub const SELECT_RESOURCE_HISTORY_IN_ENVIRONMENT: &str = "SELECT t.occurred_at AS occurred_at, \
-     t.event_id AS id, e.body AS body FROM event_targets AS t CROSS JOIN events AS e \
-     ON e.tenant = t.tenant AND e.id = t.event_id \
-     WHERE t.tenant = ?1 AND t.target_type = ?2 AND t.target_id = ?3 \
-     AND (t.occurred_at > ?4 OR (t.occurred_at = ?4 AND t.event_id > ?5)) AND e.environment = ?7 \
-     ORDER BY t.occurred_at, t.event_id LIMIT ?6";
-
-/// One event by id.
-pub const SELECT_EVENT: &str = "SELECT body FROM events WHERE tenant = ?1 AND id = ?2";
-
-/// [`SELECT_EVENT`] for a reader bound to one environment: `?3` the environment.
-pub const SELECT_EVENT_IN_ENVIRONMENT: &str =
-    "SELECT body FROM events WHERE tenant = ?1 AND id = ?2 AND environment = ?3";
+/// One event by id, within reach: `?3` the one environment or NULL, `?4` the one actor e-mail or
+/// NULL ([`Reach`]).
+pub const SELECT_EVENT: &str = "SELECT body FROM events WHERE tenant = ?1 AND id = ?2 \
+     AND (?3 IS NULL OR environment = ?3) AND (?4 IS NULL OR actor_email = ?4)";
 
 /// The columns of an API key that may be shown (never the hash), as [`crate::keys`] reads them.
 macro_rules! key_columns {
@@ -177,6 +168,8 @@ pub enum SqlValue {
     Text(String),
     /// INTEGER.
     Int(i64),
+    /// NULL.
+    Null,
 }
 
 /// The queried columns of one event, in [`EVENT_COLUMN_NAMES`] order. Ingestion prints them as the
@@ -324,9 +317,10 @@ pub fn plan_statements(tenant: &str, plan: &Plan) -> Vec<(&'static str, Vec<SqlV
     statements
 }
 
-/// Whose events a read may see: one tenant's, and within it only one environment's when the caller's
-/// key is bound to one ([`crate::auth::Caller::reach`]). Every read path's SQL is built from it (the
-/// list, [`crate::counts`], resource histories, single events), so the restriction lives in the SQL
+/// Whose events a read may see: one tenant's; within it only one environment's when the caller's
+/// key is bound to one; and only those whose actor has one e-mail when the caller is a member
+/// ([`crate::auth::Caller::reach`]). Every read path's SQL is built from it (the list,
+/// [`crate::counts`], resource histories, single events), so the restriction lives in the SQL
 /// builders rather than in each route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reach<'a> {
@@ -334,6 +328,8 @@ pub struct Reach<'a> {
     pub tenant: &'a str,
     /// The one environment, or `None` for all of them.
     pub environment: Option<&'a str>,
+    /// The one actor e-mail (a member's own), or `None` for every actor.
+    pub actor_email: Option<&'a str>,
 }
 
 impl<'a> From<&'a str> for Reach<'a> {
@@ -342,20 +338,38 @@ impl<'a> From<&'a str> for Reach<'a> {
         Reach {
             tenant,
             environment: None,
+            actor_email: None,
         }
     }
 }
 
 impl Reach<'_> {
-    /// Appends ` AND <table>.environment = ?` for a reach bound to an environment; `table` is a fixed
-    /// table name or alias.
-    pub fn push_environment(&self, b: &mut Builder, table: &'static str) {
-        if let Some(environment) = self.environment {
-            b.push(" AND ");
-            b.push(table);
-            b.push(".environment = ");
-            b.bind_push(SqlValue::Text(environment.into()));
+    /// Appends ` AND <table>.environment = ?` for a reach bound to an environment, and ` AND
+    /// <table>.actor_email = ?` for one bound to an actor; `table` is a fixed table name or alias.
+    pub fn push_conditions(&self, b: &mut Builder, table: &'static str) {
+        for (column, value) in [
+            (".environment = ", self.environment),
+            (".actor_email = ", self.actor_email),
+        ] {
+            if let Some(value) = value {
+                b.push(" AND ");
+                b.push(table);
+                b.push(column);
+                b.bind_push(SqlValue::Text(value.into()));
+            }
         }
+    }
+
+    /// Whether the rollups (kept by environment, not by actor) can count within this reach.
+    pub fn rollups_apply(&self) -> bool {
+        self.actor_email.is_none()
+    }
+
+    /// The environment and actor e-mail as parameters, NULL when unbound, for statements that take
+    /// them as `(? IS NULL OR column = ?)`.
+    pub fn nullable_params(&self) -> [SqlValue; 2] {
+        let param = |v: Option<&str>| v.map_or(SqlValue::Null, |v| SqlValue::Text(v.into()));
+        [param(self.environment), param(self.actor_email)]
     }
 }
 
@@ -485,7 +499,7 @@ impl ListQuery {
             "SELECT occurred_at, id, body FROM events WHERE tenant = {}",
             vec![Text(reach.tenant.into())],
         );
-        reach.push_environment(&mut b, "events");
+        reach.push_conditions(&mut b, "events");
         if let Some(from) = self.from {
             b.push_bound(" AND occurred_at >= {}", vec![Int(from)]);
         }

@@ -40,6 +40,7 @@ pub(crate) fn to_sql(value: &SqlValue) -> rusqlite::types::Value {
     match value {
         SqlValue::Text(t) => rusqlite::types::Value::Text(t.clone()),
         SqlValue::Int(n) => rusqlite::types::Value::Integer(*n),
+        SqlValue::Null => rusqlite::types::Value::Null,
     }
 }
 
@@ -225,9 +226,11 @@ fn one_event_by_id_is_only_visible_to_its_tenant() {
         .query_row("SELECT id FROM events", [], |r| r.get(0))
         .unwrap();
     let found = |tenant: &str| {
-        db.query_row(SELECT_EVENT, rusqlite::params![tenant, id], |r| {
-            r.get::<_, String>(0)
-        })
+        db.query_row(
+            SELECT_EVENT,
+            rusqlite::params![tenant, id, None::<String>, None::<String>],
+            |r| r.get::<_, String>(0),
+        )
         .is_ok()
     };
     assert!(found("acme"));

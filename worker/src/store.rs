@@ -12,9 +12,8 @@ use crate::error::{ApiError, Result};
 use crate::seal::{Head, Plan, Stored};
 use crate::sql::{
     plan_statements, ListQuery, Reach, SqlValue, COUNT_UNSEALED, PING, SELECT_CHAIN_HEAD,
-    SELECT_CHAIN_RANGE, SELECT_EVENT, SELECT_EVENT_IN_ENVIRONMENT, SELECT_HASH_AT,
-    SELECT_IDEMPOTENT, SELECT_REDACTION, SELECT_RESOURCE_HISTORY,
-    SELECT_RESOURCE_HISTORY_IN_ENVIRONMENT, UPSERT_REDACTION,
+    SELECT_CHAIN_RANGE, SELECT_EVENT, SELECT_HASH_AT, SELECT_IDEMPOTENT, SELECT_REDACTION,
+    SELECT_RESOURCE_HISTORY, UPSERT_REDACTION,
 };
 use crate::verify::ChainRow;
 
@@ -25,6 +24,7 @@ fn js(value: &SqlValue) -> JsValue {
     match value {
         SqlValue::Text(text) => JsValue::from_str(text),
         SqlValue::Int(n) => JsValue::from_f64(*n as f64),
+        SqlValue::Null => JsValue::NULL,
     }
 }
 
@@ -191,18 +191,14 @@ fn page(mut rows: Vec<ListRow>, limit: u32) -> (Vec<String>, Option<Cursor>) {
 
 /// The stored body of one event, if it is within reach.
 pub async fn get_event(db: &D1Database, reach: Reach<'_>, id: &str) -> Result<Option<String>> {
-    let mut params = vec![
+    let [environment, actor] = reach.nullable_params();
+    let params = [
         SqlValue::Text(reach.tenant.into()),
         SqlValue::Text(id.into()),
+        environment,
+        actor,
     ];
-    let sql = match reach.environment {
-        None => SELECT_EVENT,
-        Some(environment) => {
-            params.push(SqlValue::Text(environment.into()));
-            SELECT_EVENT_IN_ENVIRONMENT
-        }
-    };
-    Ok(statement(db, sql, &params)?
+    Ok(statement(db, SELECT_EVENT, &params)?
         .first::<String>(Some("body"))
         .await?)
 }
@@ -255,13 +251,10 @@ pub async fn resource_history(
         SqlValue::Text(after.map(|c| c.id.clone()).unwrap_or_default()),
         SqlValue::Int(i64::from(limit) + 1),
     ];
-    let sql = match reach.environment {
-        None => SELECT_RESOURCE_HISTORY,
-        Some(environment) => {
-            params.push(SqlValue::Text(environment.into()));
-            SELECT_RESOURCE_HISTORY_IN_ENVIRONMENT
-        }
-    };
-    let rows: Vec<ListRow> = statement(db, sql, &params)?.all().await?.results()?;
+    params.extend(reach.nullable_params());
+    let rows: Vec<ListRow> = statement(db, SELECT_RESOURCE_HISTORY, &params)?
+        .all()
+        .await?
+        .results()?;
     Ok(page(rows, limit))
 }

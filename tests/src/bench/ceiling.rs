@@ -29,6 +29,7 @@ pub fn run(dir: &Path, plans: &[Plan]) -> (Duration, usize) {
             let params = params.iter().map(|value| match value {
                 SqlValue::Text(text) => rusqlite::types::Value::Text(text.clone()),
                 SqlValue::Int(n) => rusqlite::types::Value::Integer(*n),
+                SqlValue::Null => rusqlite::types::Value::Null,
             });
             let changed = tx
                 .execute(sql, rusqlite::params_from_iter(params))

@@ -285,6 +285,7 @@ fn values(params: &[SqlValue]) -> impl Iterator<Item = rusqlite::types::Value> +
     params.iter().map(|p| match p {
         SqlValue::Text(text) => rusqlite::types::Value::Text(text.clone()),
         SqlValue::Int(n) => rusqlite::types::Value::Integer(*n),
+        SqlValue::Null => rusqlite::types::Value::Null,
     })
 }
 

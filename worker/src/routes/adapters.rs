@@ -5,13 +5,14 @@
 use evident_shared::adapters::{adapt, AdaptError, Format, Hint};
 use worker::{Env, Request, Response};
 
-use crate::auth::{authorize, KeyScope};
+use crate::auth::authorize;
 use crate::error::{ApiError, Result};
 use crate::ingest::validate_adapted;
 use crate::routes::events::{query_pairs, random_bytes, read_body, store_validated, IngestOptions};
+use evident_shared::roles::Power;
 
 pub async fn ingest(mut req: Request, env: &Env, format: &str) -> Result<Response> {
-    let caller = authorize(&req, env, KeyScope::Ingest).await?;
+    let caller = authorize(&req, env, Power::SendEvents).await?;
     let format = Format::parse(format).ok_or_else(|| {
         let known: Vec<_> = Format::ALL.iter().map(|f| f.as_str()).collect();
         ApiError::NotFound(format!(

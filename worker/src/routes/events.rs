@@ -5,7 +5,7 @@ use evident_shared::body::{Framing, MAX_BODY_BYTES};
 use evident_shared::ids::is_event_id;
 use worker::{Env, Request, Response};
 
-use crate::auth::{authorize, Caller, KeyScope};
+use crate::auth::{authorize, Caller};
 use crate::error::{ApiError, Result};
 use crate::ingest::{
     validate_native, Arrival, Client, Enrichment, Prepared, Validated, RANDOM_BYTES_PER_EVENT,
@@ -13,9 +13,10 @@ use crate::ingest::{
 use crate::routes::settings;
 use crate::{geo, params, respond, sequencer, store};
 use evident_shared::enrich::Geo;
+use evident_shared::roles::Power;
 
 pub async fn ingest(mut req: Request, env: &Env) -> Result<Response> {
-    let caller = authorize(&req, env, KeyScope::Ingest).await?;
+    let caller = authorize(&req, env, Power::SendEvents).await?;
     let content_type = req.headers().get("content-type")?.unwrap_or_default();
     let framing = Framing::from_content_type(&content_type).ok_or_else(|| {
         ApiError::UnsupportedMediaType(format!(
@@ -195,7 +196,7 @@ fn browser_client(req: &Request) -> Option<Client> {
 }
 
 pub async fn list(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read).await?;
+    let caller = authorize(req, env, Power::ReadEvents).await?;
     let now = worker::js_sys::Date::now() as i64;
     let query = params::list_query(&query_pairs(req)?, now)?;
     let (bodies, next) = store::list_events(&env.d1("DB")?, caller.reach(), &query).await?;
@@ -213,7 +214,7 @@ pub async fn list(req: &Request, env: &Env) -> Result<Response> {
 }
 
 pub async fn get(env: &Env, req: &Request, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read).await?;
+    let caller = authorize(req, env, Power::ReadEvents).await?;
     let not_found = || ApiError::NotFound(format!("no event with id `{id}`"));
     if !is_event_id(id) {
         return Err(not_found());

@@ -18,15 +18,16 @@ use evident_shared::timestamp::format_rfc3339;
 use futures_util::stream;
 use worker::{D1Database, Env, Request, Response};
 
-use crate::auth::{authorize, Caller, KeyScope};
+use crate::auth::{authorize, Caller};
 use crate::error::Result;
 use crate::params::{self, EXPORT_PAGE};
 use crate::routes::events::query_pairs;
 use crate::sql::ListQuery;
 use crate::{respond, store};
+use evident_shared::roles::Power;
 
 pub async fn get(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read).await?;
+    let caller = authorize(req, env, Power::ReadEvents).await?;
     let now = worker::js_sys::Date::now() as i64;
     let (format, mut query) = params::export_query(&query_pairs(req)?, now)?;
     debug_assert_eq!(query.limit, EXPORT_PAGE);

@@ -9,13 +9,14 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use worker::{Env, Request, Response};
 
-use crate::auth::{authorize, KeyScope};
+use crate::auth::authorize;
 use crate::counts::{facet_sql, FACET_SAMPLE};
 use crate::error::{ApiError, Result};
 use crate::params::{self, invalid, MAX_LIMIT};
 use crate::routes::events::query_pairs;
 use crate::sql::{ListQuery, DEFAULT_LIMIT};
 use crate::{respond, store};
+use evident_shared::roles::Power;
 
 /// Most frequent actions listed on an actor's page.
 const TOP_ACTIONS: u32 = 10;
@@ -64,7 +65,7 @@ struct ActorPage {
 }
 
 pub async fn actor(req: &Request, env: &Env, actor: &str) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read).await?;
+    let caller = authorize(req, env, Power::ReadEvents).await?;
     let (cursor, limit) = page(req)?;
     // `actor:<id or e-mail>`, built as the parser would build it, so the page and a search agree.
     let filter = Query {
@@ -131,7 +132,7 @@ struct ResourcePage<'a> {
 }
 
 pub async fn resource(req: &Request, env: &Env, kind: &str, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read).await?;
+    let caller = authorize(req, env, Power::ReadEvents).await?;
     let (cursor, limit) = page(req)?;
     let (bodies, next) = store::resource_history(
         &env.d1("DB")?,

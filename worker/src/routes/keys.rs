@@ -21,8 +21,9 @@
 //! is revoked at once, before anyone has seen its secret.
 
 use evident_shared::api_key::{
-    read_input, ApiKey, ApiKeyInput, ApiKeyList, CreatedApiKey, KeyScope, MAX_PER_TENANT,
+    read_input, ApiKey, ApiKeyInput, ApiKeyList, CreatedApiKey, MAX_PER_TENANT,
 };
+use evident_shared::roles::Power;
 use evident_shared::saved_search::{is_id, new_id, InputError};
 use worker::{Env, Request, Response};
 
@@ -72,7 +73,7 @@ async fn input(req: &mut Request) -> Result<ApiKeyInput> {
 }
 
 pub async fn list(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Admin).await?;
+    let caller = authorize(req, env, Power::ReadAccess).await?;
     if let Some((name, _)) = query_pairs(req)?.first() {
         return Err(ApiError::BadRequest {
             code: "invalid_query",
@@ -87,7 +88,7 @@ pub async fn list(req: &Request, env: &Env) -> Result<Response> {
 }
 
 pub async fn create(mut req: Request, env: &Env) -> Result<Response> {
-    let caller = authorize(&req, env, KeyScope::Admin).await?;
+    let caller = authorize(&req, env, Power::ManageKeys).await?;
     let input = input(&mut req).await?;
     within_environment(&caller, input.environment.as_deref())?;
     let mut random = [0u8; 16];
@@ -116,7 +117,7 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response> {
 }
 
 pub async fn revoke(req: &Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Admin).await?;
+    let caller = authorize(req, env, Power::ManageKeys).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }

@@ -7,7 +7,9 @@ mod export;
 mod health;
 mod history;
 mod keys;
+pub(crate) mod people;
 mod saved_searches;
+mod session;
 pub mod settings;
 mod stats;
 mod verify;
@@ -61,9 +63,45 @@ pub async fn handle(req: Request, env: Env) -> Response {
         (Method::Delete, ["api", "v1", "saved-searches", id]) => {
             saved_searches::delete(&req, &env, &decode(id)).await
         }
+        (Method::Post, ["api", "v1", "session"]) => session::sign_in(req, &env).await,
+        (Method::Get, ["api", "v1", "session"]) => session::get(&req, &env).await,
+        (Method::Delete, ["api", "v1", "session"]) => session::sign_out(&req, &env).await,
+        (Method::Get, ["api", "v1", "people"]) => people::list(&req, &env).await,
+        (Method::Patch, ["api", "v1", "people", id]) => {
+            people::change_role(req, &env, &decode(id)).await
+        }
+        (Method::Delete, ["api", "v1", "people", id]) => {
+            people::remove(&req, &env, &decode(id)).await
+        }
+        (Method::Get, ["api", "v1", "invites"]) => people::invites(&req, &env).await,
+        (Method::Post, ["api", "v1", "invites"]) => people::invite(req, &env).await,
+        (Method::Post, ["api", "v1", "invites", "accept"]) => people::accept(req, &env).await,
+        (Method::Delete, ["api", "v1", "invites", id]) => {
+            people::revoke_invite(&req, &env, &decode(id)).await
+        }
         (Method::Get, ["api", "v1", "keys"]) => keys::list(&req, &env).await,
         (Method::Post, ["api", "v1", "keys"]) => keys::create(req, &env).await,
         (Method::Delete, ["api", "v1", "keys", id]) => keys::revoke(&req, &env, &decode(id)).await,
+        (_, ["api", "v1", "session"]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "GET, POST, DELETE",
+        }),
+        (_, ["api", "v1", "people", _]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "PATCH, DELETE",
+        }),
+        (_, ["api", "v1", "invites"]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "GET, POST",
+        }),
+        (_, ["api", "v1", "invites", "accept"]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "POST",
+        }),
+        (_, ["api", "v1", "invites", _]) => Err(ApiError::MethodNotAllowed {
+            method: method.to_string(),
+            allowed: "DELETE",
+        }),
         (_, ["api", "v1", "keys"]) => Err(ApiError::MethodNotAllowed {
             method: method.to_string(),
             allowed: "GET, POST",
@@ -94,6 +132,7 @@ pub async fn handle(req: Request, env: Env) -> Response {
         }),
         (_, ["api", "v1", "events", _])
         | (_, ["api", "v1", "health"])
+        | (_, ["api", "v1", "people"])
         | (_, ["api", "v1", "verify"])
         | (_, ["api", "v1", "facets"])
         | (_, ["api", "v1", "export"])

@@ -31,12 +31,13 @@ use evident_shared::FieldError;
 use serde::Deserialize;
 use worker::{D1Database, Env, Request, Response};
 
-use crate::auth::{authorize, KeyScope};
+use crate::auth::authorize;
 use crate::error::{ApiError, Result};
 use crate::respond;
 use crate::routes::events::{query_pairs, read_body};
 use crate::sql::SqlValue;
 use crate::store::statement;
+use evident_shared::roles::Power;
 
 /// A tenant's saved searches, newest first. `?1` tenant, `?2` limit.
 pub const SELECT_SAVED_SEARCHES: &str = "SELECT id, name, q, created_at, updated_at \
@@ -147,7 +148,7 @@ fn now() -> i64 {
 }
 
 pub async fn list(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read).await?;
+    let caller = authorize(req, env, Power::ReadEvents).await?;
     if let Some((name, _)) = query_pairs(req)?.first() {
         return Err(ApiError::BadRequest {
             code: "invalid_query",
@@ -170,7 +171,7 @@ pub async fn list(req: &Request, env: &Env) -> Result<Response> {
 }
 
 pub async fn create(mut req: Request, env: &Env) -> Result<Response> {
-    let caller = authorize(&req, env, KeyScope::Read).await?;
+    let caller = authorize(&req, env, Power::ReadEvents).await?;
     let input = input(&mut req).await?;
     let mut random = [0u8; 16];
     getrandom::getrandom(&mut random)
@@ -210,7 +211,7 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response> {
 }
 
 pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read).await?;
+    let caller = authorize(req, env, Power::ReadEvents).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }
@@ -225,7 +226,7 @@ pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Response> {
 }
 
 pub async fn update(mut req: Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(&req, env, KeyScope::Read).await?;
+    let caller = authorize(&req, env, Power::ReadEvents).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }
@@ -256,7 +257,7 @@ pub async fn update(mut req: Request, env: &Env, id: &str) -> Result<Response> {
 }
 
 pub async fn delete(req: &Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read).await?;
+    let caller = authorize(req, env, Power::ReadEvents).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }

@@ -9,7 +9,7 @@ use evident_shared::timestamp::{format_rfc3339, Millis, MAX_MILLIS};
 use serde::Serialize;
 use worker::{Env, Request, Response};
 
-use crate::auth::{authorize, KeyScope};
+use crate::auth::authorize;
 use crate::counts::{
     combinations_sql, count_sql, events_column, facet_sql, marginal, sampled, uses_rollups, Key,
     DAY, FACET_SAMPLE, HOUR,
@@ -19,6 +19,7 @@ use crate::params::{self, instant, invalid};
 use crate::query::{fits_rollups, rollup_column};
 use crate::routes::events::query_pairs;
 use crate::{respond, store};
+use evident_shared::roles::Power;
 
 /// Most fields one facets request may ask for.
 const MAX_FACET_FIELDS: usize = 8;
@@ -116,7 +117,7 @@ struct Facets {
 }
 
 pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read).await?;
+    let caller = authorize(req, env, Power::ReadEvents).await?;
     let pairs = query_pairs(req)?;
     let (common, rest) = read_common(&pairs, &["field", "limit"])?;
     let mut fields = Vec::new();
@@ -144,11 +145,12 @@ pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
     let (together, fields): (Vec<_>, Vec<_>) = fields
         .into_iter()
         .partition(|(_, field)| rollup_column(field).is_some());
-    let (together, fields) = if together.len() > 1 && fits_rollups(&common.query) {
-        (together, fields)
-    } else {
-        (Vec::new(), [together, fields].concat())
-    };
+    let (together, fields) =
+        if together.len() > 1 && caller.reach().rollups_apply() && fits_rollups(&common.query) {
+            (together, fields)
+        } else {
+            (Vec::new(), [together, fields].concat())
+        };
     if !together.is_empty() {
         let (sql, params) = combinations_sql(caller.reach(), &common.query, common.now, range)
             .map_err(ApiError::query)?;
@@ -163,7 +165,7 @@ pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
     }
     let mut sample = None;
     for (name, field) in fields {
-        if sampled(&common.query, &field) {
+        if sampled(caller.reach(), &common.query, &field) {
             from_rollups = false;
             sample = Some(FACET_SAMPLE);
         }
@@ -220,7 +222,7 @@ struct Histogram {
 const NONE: &str = "(none)";
 
 pub async fn histogram(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read).await?;
+    let caller = authorize(req, env, Power::ReadEvents).await?;
     let pairs = query_pairs(req)?;
     let (common, rest) = read_common(&pairs, &["interval", "group"])?;
     let mut interval = None;
@@ -291,7 +293,7 @@ pub async fn histogram(req: &Request, env: &Env) -> Result<Response> {
             from: format_rfc3339(from),
             to: format_rfc3339(to),
             interval_ms: interval,
-            from_rollups: uses_rollups(&common.query, &key),
+            from_rollups: uses_rollups(caller.reach(), &common.query, &key),
             group: group.map(|(name, _)| name),
             buckets: dense,
         },

@@ -5,17 +5,18 @@
 use evident_shared::chain::GENESIS;
 use worker::{Env, Request, Response};
 
-use crate::auth::{authorize, KeyScope};
+use crate::auth::authorize;
 use crate::error::{ApiError, Result};
 use crate::routes::events::query_pairs;
 use crate::verify::{Verifier, MAX_RANGE};
 use crate::{respond, store};
+use evident_shared::roles::Power;
 
 /// Rows read per D1 query.
 const PAGE: u64 = 1_000;
 
 pub async fn get(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, KeyScope::Read).await?;
+    let caller = authorize(req, env, Power::ReadAllEvents).await?;
     let tenant = caller.tenant.as_str();
     let mut from_seq = None;
     let mut to_seq = None;

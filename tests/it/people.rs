@@ -1,0 +1,801 @@
+//! People, invites, sessions and roles (SPEC 6) through the real stack: an invite link works once,
+//! sign-in sets a strict session cookie and never tells which e-mails exist, failures are throttled,
+//! cookie requests that change something need the CSRF token, every role and key scope gets exactly
+//! the status the matrix says on every endpoint, a member reads only their own events on every read
+//! path, removing someone ends their sessions, and the log records all of it. Each test uses its own
+//! e-mails (`people-<test>-<role>@example.com`).
+
+use evident_tests::http::{self, Answer};
+use evident_tests::server::Server;
+use serde_json::{json, Value};
+
+use crate::support::{encode, ingest};
+use crate::Test;
+
+pub const TESTS: &[Test] = &[
+    (
+        "people::an_invited_person_joins_signs_in_and_out",
+        an_invited_person_joins_signs_in_and_out,
+    ),
+    (
+        "people::an_invite_works_once_and_bad_ones_are_refused",
+        an_invite_works_once_and_bad_ones_are_refused,
+    ),
+    (
+        "people::sign_in_never_tells_which_emails_exist_and_is_throttled",
+        sign_in_never_tells_which_emails_exist_and_is_throttled,
+    ),
+    (
+        "people::cookie_requests_that_change_things_need_the_csrf_token",
+        cookie_requests_that_change_things_need_the_csrf_token,
+    ),
+    (
+        "people::every_role_and_scope_gets_the_matrix_status",
+        every_role_and_scope_gets_the_matrix_status,
+    ),
+    (
+        "people::a_member_reads_only_their_own_events_everywhere",
+        a_member_reads_only_their_own_events_everywhere,
+    ),
+    (
+        "people::admins_cannot_touch_owners_and_removal_ends_sessions",
+        admins_cannot_touch_owners_and_removal_ends_sessions,
+    ),
+    (
+        "people::changes_to_people_are_in_the_log",
+        changes_to_people_are_in_the_log,
+    ),
+];
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A signed-in browser: its cookie and CSRF token.
+#[derive(Debug, Clone)]
+struct Session {
+    cookie: String,
+    csrf: String,
+    person: Value,
+}
+
+fn email(test: &str, role: &str) -> String {
+    format!("people-{test}-{role}@example.com")
+}
+
+fn send_json(
+    server: &Server,
+    key: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Answer {
+    let text = body.map(Value::to_string);
+    http::send(
+        method,
+        &server.url(path),
+        key,
+        headers,
+        text.as_deref().map(|t| ("application/json", t)),
+    )
+}
+
+/// Invites `address` as `role` with the configured admin key: the invite's token.
+fn invite(server: &Server, address: &str, role: &str) -> String {
+    let answer = send_json(
+        server,
+        Some(&server.admin_key),
+        "POST",
+        "/api/v1/invites",
+        Some(&json!({"email": address, "role": role})),
+        &[],
+    );
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let token = answer.json["token"].as_str().unwrap().to_string();
+    assert_eq!(answer.json["path"], format!("/invite#{token}"));
+    token
+}
+
+fn cookie_of(answer: &Answer) -> String {
+    let set = answer.header("set-cookie").expect("a session cookie");
+    set.split(';').next().unwrap().to_string()
+}
+
+/// GETs the session with a cookie.
+fn session_of(server: &Server, cookie: &str) -> Answer {
+    send_json(
+        server,
+        None,
+        "GET",
+        "/api/v1/session",
+        None,
+        &[("cookie", cookie)],
+    )
+}
+
+/// Invites and accepts: the new person, signed in.
+fn join(server: &Server, address: &str, role: &str) -> Session {
+    let token = invite(server, address, role);
+    let answer = send_json(
+        server,
+        None,
+        "POST",
+        "/api/v1/invites/accept",
+        Some(&json!({"token": token, "name": format!("{role} person"), "password": PASSWORD})),
+        &[],
+    );
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let cookie = cookie_of(&answer);
+    let info = session_of(server, &cookie);
+    assert_eq!(info.status, 200, "{}", info.text);
+    Session {
+        cookie,
+        csrf: info.json["csrf_token"].as_str().unwrap().to_string(),
+        person: info.json["person"].clone(),
+    }
+}
+
+/// Sends with a session: its cookie, its CSRF token, and our own origin.
+fn as_session(
+    server: &Server,
+    session: &Session,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Answer {
+    send_json(
+        server,
+        None,
+        method,
+        path,
+        body,
+        &[
+            ("cookie", &session.cookie),
+            ("x-csrf-token", &session.csrf),
+            ("origin", &server.base_url),
+        ],
+    )
+}
+
+fn sign_in(server: &Server, address: &str, password: &str, ip: &str) -> Answer {
+    send_json(
+        server,
+        None,
+        "POST",
+        "/api/v1/session",
+        Some(&json!({"email": address, "password": password})),
+        &[("cf-connecting-ip", ip)],
+    )
+}
+
+fn an_invited_person_joins_signs_in_and_out(server: &Server) {
+    let address = email("join", "auditor");
+    let token = invite(server, &address.to_uppercase(), "auditor");
+    let accepted = send_json(
+        server,
+        None,
+        "POST",
+        "/api/v1/invites/accept",
+        Some(&json!({"token": token, "name": "Ada Auditor", "password": PASSWORD})),
+        &[],
+    );
+    assert_eq!(accepted.status, 201, "{}", accepted.text);
+    assert_eq!(accepted.json["email"], address, "stored lowercased");
+    assert_eq!(accepted.json["role"], "auditor");
+    assert!(accepted.json.get("password").is_none());
+    let set = accepted.header("set-cookie").unwrap();
+    for part in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(part), "{set}");
+    }
+    let cookie = cookie_of(&accepted);
+    let info = session_of(server, &cookie);
+    assert_eq!(info.status, 200, "{}", info.text);
+    assert_eq!(info.json["tenant"], "demo");
+    assert_eq!(info.json["person"]["name"], "Ada Auditor");
+    assert_eq!(info.header("cache-control"), Some("no-store"));
+    let powers: Vec<&str> = info.json["powers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(powers.contains(&"read every event") && !powers.contains(&"change settings"));
+    // The cookie reads events like a read key.
+    let events = send_json(
+        server,
+        None,
+        "GET",
+        "/api/v1/events?limit=1",
+        None,
+        &[("cookie", &cookie)],
+    );
+    assert_eq!(events.status, 200, "{}", events.text);
+
+    // Sign out, then the cookie is dead.
+    let session = Session {
+        csrf: info.json["csrf_token"].as_str().unwrap().to_string(),
+        cookie: cookie.clone(),
+        person: info.json["person"].clone(),
+    };
+    let out = as_session(server, &session, "DELETE", "/api/v1/session", None);
+    assert_eq!(out.status, 200, "{}", out.text);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    let after = session_of(server, &cookie);
+    assert_eq!(after.status, 401);
+    assert!(
+        after.error_message().contains("session has ended"),
+        "{}",
+        after.text
+    );
+
+    // Sign in again with the password: a new session.
+    let again = sign_in(server, &address, PASSWORD, "198.51.100.10");
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.json["person"]["email"], address);
+    let cookie = cookie_of(&again);
+    assert_eq!(session_of(server, &cookie).status, 200);
+    assert!(again.json["csrf_token"].as_str().unwrap().len() == 64);
+}
+
+fn an_invite_works_once_and_bad_ones_are_refused(server: &Server) {
+    let address = email("once", "member");
+    let token = invite(server, &address, "member");
+    let accept = |token: &str, password: &str| {
+        send_json(
+            server,
+            None,
+            "POST",
+            "/api/v1/invites/accept",
+            Some(&json!({"token": token, "name": "Mo", "password": password})),
+            &[],
+        )
+    };
+    let short = accept(&token, "short");
+    assert_eq!(short.status, 422, "{}", short.text);
+    assert_eq!(short.json["error"]["errors"][0]["path"], "/password");
+    assert!(short.error_message().contains("at least 12"));
+    assert_eq!(accept(&token, PASSWORD).status, 201);
+    let twice = accept(&token, PASSWORD);
+    assert_eq!(twice.status, 410, "{}", twice.text);
+    assert!(twice.error_message().contains("used already"));
+    let unknown = accept("not-a-token", PASSWORD);
+    assert_eq!(unknown.status, 404, "{}", unknown.text);
+    // Someone who has access already cannot be invited again.
+    let again = send_json(
+        server,
+        Some(&server.admin_key),
+        "POST",
+        "/api/v1/invites",
+        Some(&json!({"email": address, "role": "admin"})),
+        &[],
+    );
+    assert_eq!(again.status, 409, "{}", again.text);
+    // Bad bodies name each field.
+    let bad = send_json(
+        server,
+        Some(&server.admin_key),
+        "POST",
+        "/api/v1/invites",
+        Some(&json!({"email": "nope", "role": "root", "extra": 1})),
+        &[],
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    let paths: Vec<&str> = bad.json["error"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/extra", "/email", "/role"]);
+    let broken = send_json(server, None, "POST", "/api/v1/invites/accept", None, &[]);
+    assert_eq!(broken.status, 400, "{}", broken.text);
+    // A revoked invite stops working.
+    let revoked_token = invite(server, &email("once", "revoked"), "member");
+    let list = send_json(
+        server,
+        Some(&server.admin_key),
+        "GET",
+        "/api/v1/invites",
+        None,
+        &[],
+    );
+    let id = list.json["invites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["email"] == email("once", "revoked"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        list.text.find(&revoked_token).is_none(),
+        "tokens are never listed"
+    );
+    let revoke = send_json(
+        server,
+        Some(&server.admin_key),
+        "DELETE",
+        &format!("/api/v1/invites/{id}"),
+        None,
+        &[],
+    );
+    assert_eq!(revoke.status, 200, "{}", revoke.text);
+    assert_eq!(accept(&revoked_token, PASSWORD).status, 404);
+}
+
+fn sign_in_never_tells_which_emails_exist_and_is_throttled(server: &Server) {
+    let address = email("throttle", "auditor");
+    join(server, &address, "auditor");
+    let ip = "198.51.100.20";
+    let wrong = sign_in(server, &address, "wrong password!", ip);
+    let unknown = sign_in(server, &email("throttle", "nobody"), "wrong password!", ip);
+    assert_eq!((wrong.status, unknown.status), (401, 401));
+    assert_eq!(wrong.text, unknown.text, "the same answer for both");
+    assert!(wrong.header("set-cookie").is_none());
+    // Five failures for an e-mail within the window: then even the right password is refused, and
+    // an unknown e-mail is throttled alike.
+    for _ in 0..4 {
+        assert_eq!(sign_in(server, &address, "wrong password!", ip).status, 401);
+        assert_eq!(
+            sign_in(server, &email("throttle", "nobody"), "wrong password!", ip).status,
+            401
+        );
+    }
+    let refused = sign_in(server, &address, PASSWORD, "198.51.100.21");
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert!(refused.error_message().contains("too many failed sign-ins"));
+    let unknown = sign_in(
+        server,
+        &email("throttle", "nobody"),
+        PASSWORD,
+        "198.51.100.21",
+    );
+    assert_eq!(unknown.status, 429, "{}", unknown.text);
+    // Other people are not locked out by it.
+    let other = email("throttle", "other");
+    join(server, &other, "member");
+    assert_eq!(
+        sign_in(server, &other, PASSWORD, "198.51.100.22").status,
+        200
+    );
+    // A body that is not a sign-in names its fields.
+    let bad = send_json(
+        server,
+        None,
+        "POST",
+        "/api/v1/session",
+        Some(&json!({"email": 1})),
+        &[],
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text);
+}
+
+fn cookie_requests_that_change_things_need_the_csrf_token(server: &Server) {
+    let admin = join(server, &email("csrf", "admin"), "admin");
+    let body = json!({"name": "people-csrf", "scope": "read"});
+    let without = send_json(
+        server,
+        None,
+        "POST",
+        "/api/v1/keys",
+        Some(&body),
+        &[("cookie", &admin.cookie)],
+    );
+    assert_eq!(without.status, 403, "{}", without.text);
+    assert!(without.error_message().contains("X-CSRF-Token"));
+    let foreign = send_json(
+        server,
+        None,
+        "POST",
+        "/api/v1/keys",
+        Some(&body),
+        &[
+            ("cookie", &admin.cookie),
+            ("x-csrf-token", &admin.csrf),
+            ("origin", "https://evil.example"),
+        ],
+    );
+    assert_eq!(foreign.status, 403, "{}", foreign.text);
+    assert!(foreign.error_message().contains("evil.example"));
+    let wrong = Session {
+        csrf: "0".repeat(64),
+        ..admin.clone()
+    };
+    assert_eq!(
+        as_session(server, &wrong, "POST", "/api/v1/keys", Some(&body)).status,
+        403
+    );
+    let created = as_session(server, &admin, "POST", "/api/v1/keys", Some(&body));
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.json["created_by"], admin.person["id"]);
+}
+
+/// Who calls in the matrix.
+enum Who<'a> {
+    Key(&'a str),
+    Person(&'a Session),
+}
+
+fn call(server: &Server, who: &Who<'_>, method: &str, path: &str, body: Option<&Value>) -> Answer {
+    match who {
+        Who::Key(key) => send_json(server, Some(key), method, path, body, &[]),
+        Who::Person(session) => as_session(server, session, method, path, body),
+    }
+}
+
+fn every_role_and_scope_gets_the_matrix_status(server: &Server) {
+    let owner = join(server, &email("matrix", "owner"), "owner");
+    let admin = join(server, &email("matrix", "admin"), "admin");
+    let auditor = join(server, &email("matrix", "auditor"), "auditor");
+    let member = join(server, &email("matrix", "member"), "member");
+    let subject = join(server, &email("matrix", "subject"), "member");
+    let subject_id = subject.person["id"].as_str().unwrap().to_string();
+    let rules = send_json(
+        server,
+        Some(&server.admin_key),
+        "GET",
+        "/api/v1/settings/redaction",
+        None,
+        &[],
+    );
+    assert_eq!(rules.status, 200, "{}", rules.text);
+    let rules = rules.json;
+    let event = json!({"action": "people.matrix", "actor": {"id": "people-matrix"}});
+    let stored_admin = send_json(
+        server,
+        Some(&server.admin_key),
+        "POST",
+        "/api/v1/keys",
+        Some(&json!({"name": "people-matrix-admin", "scope": "admin"})),
+        &[],
+    );
+    assert_eq!(stored_admin.status, 201, "{}", stored_admin.text);
+    let stored_admin = stored_admin.json["secret"].as_str().unwrap().to_string();
+    let callers: [(&str, Who<'_>); 8] = [
+        ("ingest key", Who::Key(&server.ingest_key)),
+        ("read key", Who::Key(&server.read_key)),
+        ("configured admin key", Who::Key(&server.admin_key)),
+        ("stored admin key", Who::Key(&stored_admin)),
+        ("owner", Who::Person(&owner)),
+        ("admin", Who::Person(&admin)),
+        ("auditor", Who::Person(&auditor)),
+        ("member", Who::Person(&member)),
+    ];
+    // (method, path, body, statuses for the callers in order)
+    let read = [403, 200, 200, 200, 200, 200, 200, 200];
+    let read_all = [403, 200, 200, 200, 200, 200, 200, 403];
+    let access = [403, 403, 200, 200, 200, 200, 200, 403];
+    let manage = |ok: u16| [403, 403, ok, ok, ok, ok, 403, 403];
+    let matrix: Vec<(&str, String, Option<Value>, [u16; 8])> = vec![
+        (
+            "POST",
+            "/api/v1/events".into(),
+            Some(event),
+            [201, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        ("GET", "/api/v1/events?limit=1".into(), None, read),
+        ("GET", "/api/v1/facets?field=outcome".into(), None, read),
+        ("GET", "/api/v1/histogram".into(), None, read),
+        (
+            "GET",
+            "/api/v1/export?format=ndjson&q=action:people.none".into(),
+            None,
+            read,
+        ),
+        ("GET", "/api/v1/actors/people-matrix".into(), None, read),
+        ("GET", "/api/v1/resources/x/y".into(), None, read),
+        ("GET", "/api/v1/saved-searches".into(), None, read),
+        ("GET", "/api/v1/verify".into(), None, read_all),
+        ("GET", "/api/v1/settings/redaction".into(), None, read_all),
+        (
+            "PUT",
+            "/api/v1/settings/redaction".into(),
+            Some(rules),
+            manage(200),
+        ),
+        ("GET", "/api/v1/keys".into(), None, access),
+        ("GET", "/api/v1/people".into(), None, access),
+        ("GET", "/api/v1/invites".into(), None, access),
+        (
+            "POST",
+            "/api/v1/keys".into(),
+            Some(json!({"name": "people-matrix", "scope": "read"})),
+            manage(201),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/people/{subject_id}"),
+            Some(json!({"role": "member"})),
+            manage(200),
+        ),
+        (
+            "PATCH",
+            format!("/api/v1/people/{subject_id}"),
+            Some(json!({"role": "owner"})),
+            [403, 403, 200, 403, 200, 403, 403, 403],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, body, expected) in &matrix {
+        for ((name, who), want) in callers.iter().zip(expected) {
+            let got = call(server, who, method, path, body.as_ref());
+            if got.status != *want {
+                wrong.push(format!(
+                    "{name} {method} {path}: {} (want {want}) {}",
+                    got.status, got.text
+                ));
+            }
+        }
+        // Reset the subject after the owner made them one.
+        if path.starts_with("/api/v1/people/") {
+            call(
+                server,
+                &callers[2].1,
+                "PATCH",
+                path,
+                Some(&json!({"role": "member"})),
+            );
+        }
+    }
+    // Invites: only owners (and the configured admin key, the deployment's root) may invite an owner.
+    for (i, (name, who)) in callers.iter().enumerate() {
+        for role in ["member", "owner"] {
+            let address = format!("people-matrix-invite-{i}-{role}@example.com");
+            let got = call(
+                server,
+                who,
+                "POST",
+                "/api/v1/invites",
+                Some(&json!({"email": address, "role": role})),
+            );
+            let want = match (i, role) {
+                (2 | 4, _) => 201,
+                (3 | 5, "member") => 201,
+                _ => 403,
+            };
+            if got.status != want {
+                wrong.push(format!(
+                    "{name} invites a {role}: {} (want {want}) {}",
+                    got.status, got.text
+                ));
+            }
+        }
+    }
+    // Without any credential, every one of them is a 401.
+    for (method, path, body, _) in &matrix {
+        let got = send_json(server, None, method, path, body.as_ref(), &[]);
+        if got.status != 401 {
+            wrong.push(format!("no credential {method} {path}: {}", got.status));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+fn a_member_reads_only_their_own_events_everywhere(server: &Server) {
+    let address = email("scope", "member");
+    let member = join(server, &address, "member");
+    let mine = |i: usize| {
+        json!({"action": "people.scope", "outcome": if i.is_multiple_of(2) { "success" } else { "failure" },
+               "actor": {"id": format!("people-scope-me-{i}"), "email": address},
+               "targets": [{"type": "people-scope-doc", "id": "d1"}]})
+    };
+    let theirs = |_: usize| {
+        json!({"action": "people.scope", "outcome": "success",
+               "actor": {"id": "people-scope-other", "email": email("scope", "other")},
+               "targets": [{"type": "people-scope-doc", "id": "d1"}]})
+    };
+    let events: Vec<Value> = (0..4).map(mine).chain((0..6).map(theirs)).collect();
+    let stored = ingest(server, &Value::Array(events));
+    assert_eq!(stored.status, 201, "{}", stored.text);
+    let ids: Vec<&str> = stored.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    let q = encode("action:people.scope");
+    let get = |path: &str| as_session(server, &member, "GET", path, None);
+
+    let list = get(&format!("/api/v1/events?q={q}&limit=100"));
+    assert_eq!(list.status, 200, "{}", list.text);
+    let listed = list.json["events"].as_array().unwrap();
+    assert_eq!(listed.len(), 4, "{}", list.text);
+    assert!(listed
+        .iter()
+        .all(|e| e["actor"]["email"] == address.as_str()));
+    // Searching for someone else's events finds nothing rather than widening the reach.
+    let other_q = encode("action:people.scope actor:people-scope-other");
+    assert_eq!(
+        get(&format!("/api/v1/events?q={other_q}")).json["events"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    let facets = get(&format!("/api/v1/facets?q={q}&field=outcome,actor"));
+    assert_eq!(facets.status, 200, "{}", facets.text);
+    let total: i64 = facets.json["facets"]["outcome"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 4, "{}", facets.text);
+    assert!(!facets.text.contains("people-scope-other"));
+
+    let histogram = get(&format!("/api/v1/histogram?q={q}"));
+    let total: i64 = histogram.json["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["total"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 4, "{}", histogram.text);
+    assert_eq!(histogram.json["from_rollups"], false);
+
+    let export = get(&format!("/api/v1/export?format=ndjson&q={q}"));
+    assert_eq!(export.status, 200, "{}", export.text);
+    assert_eq!(export.text.lines().count(), 4, "{}", export.text);
+
+    // Detail: their own opens; someone else's is not found, as if it did not exist.
+    assert_eq!(get(&format!("/api/v1/events/{}", ids[0])).status, 200);
+    let other = get(&format!("/api/v1/events/{}", ids[9]));
+    assert_eq!(other.status, 404, "{}", other.text);
+
+    let actor = get("/api/v1/actors/people-scope-other");
+    assert_eq!(actor.status, 200, "{}", actor.text);
+    assert!(
+        !actor.text.contains(&email("scope", "other")),
+        "{}",
+        actor.text
+    );
+    let resource = get("/api/v1/resources/people-scope-doc/d1");
+    assert_eq!(resource.status, 200, "{}", resource.text);
+    assert_eq!(
+        resource.json["events"].as_array().unwrap().len(),
+        4,
+        "{}",
+        resource.text
+    );
+
+    // An auditor reads them all.
+    let auditor = join(server, &email("scope", "auditor"), "auditor");
+    let all = as_session(
+        server,
+        &auditor,
+        "GET",
+        &format!("/api/v1/events?q={q}&limit=100"),
+        None,
+    );
+    assert_eq!(all.json["events"].as_array().unwrap().len(), 10);
+}
+
+fn admins_cannot_touch_owners_and_removal_ends_sessions(server: &Server) {
+    let owner = join(server, &email("owners", "owner"), "owner");
+    let admin = join(server, &email("owners", "admin"), "admin");
+    let member = join(server, &email("owners", "member"), "member");
+    let owner_id = owner.person["id"].as_str().unwrap();
+    let member_id = member.person["id"].as_str().unwrap();
+    let patch = as_session(
+        server,
+        &admin,
+        "PATCH",
+        &format!("/api/v1/people/{owner_id}"),
+        Some(&json!({"role": "member"})),
+    );
+    assert_eq!(patch.status, 403, "{}", patch.text);
+    assert!(patch.error_message().contains("only an owner"));
+    let remove = as_session(
+        server,
+        &admin,
+        "DELETE",
+        &format!("/api/v1/people/{owner_id}"),
+        None,
+    );
+    assert_eq!(remove.status, 403, "{}", remove.text);
+    // The admin removes the member: the member's session ends at once.
+    assert_eq!(session_of(server, &member.cookie).status, 200);
+    let removed = as_session(
+        server,
+        &admin,
+        "DELETE",
+        &format!("/api/v1/people/{member_id}"),
+        None,
+    );
+    assert_eq!(removed.status, 200, "{}", removed.text);
+    assert_eq!(session_of(server, &member.cookie).status, 401);
+    let gone = as_session(
+        server,
+        &admin,
+        "DELETE",
+        &format!("/api/v1/people/{member_id}"),
+        None,
+    );
+    assert_eq!(gone.status, 404);
+    // A role change applies to a live session at once.
+    let admin_id = admin.person["id"].as_str().unwrap();
+    let demote = as_session(
+        server,
+        &owner,
+        "PATCH",
+        &format!("/api/v1/people/{admin_id}"),
+        Some(&json!({"role": "auditor"})),
+    );
+    assert_eq!(demote.status, 200, "{}", demote.text);
+    assert_eq!(demote.json["role"], "auditor");
+    let refused = as_session(
+        server,
+        &admin,
+        "POST",
+        "/api/v1/invites",
+        Some(&json!({"email": email("owners", "late"), "role": "member"})),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert!(refused.error_message().contains("your role is auditor"));
+}
+
+fn changes_to_people_are_in_the_log(server: &Server) {
+    let owner = join(server, &email("log", "owner"), "owner");
+    let member = join(server, &email("log", "member"), "member");
+    let member_id = member.person["id"].as_str().unwrap();
+    as_session(
+        server,
+        &owner,
+        "PATCH",
+        &format!("/api/v1/people/{member_id}"),
+        Some(&json!({"role": "auditor"})),
+    );
+    sign_in(
+        server,
+        &email("log", "member"),
+        "wrong password!",
+        "198.51.100.30",
+    );
+    as_session(
+        server,
+        &owner,
+        "DELETE",
+        &format!("/api/v1/people/{member_id}"),
+        None,
+    );
+    let q = encode(&format!("source:evident \"{}\"", email("log", "member")));
+    let answer = http::get(
+        &server.url(&format!("/api/v1/events?q={q}&limit=100")),
+        Some(&server.read_key),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let seen: Vec<(String, String)> = answer.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for want in [
+        ("person.invite", "success"),
+        ("person.join", "success"),
+        ("person.role_change", "success"),
+        ("session.sign_in", "failure"),
+        ("person.remove", "success"),
+    ] {
+        assert!(
+            seen.iter().any(|(a, o)| a == want.0 && o == want.1),
+            "{want:?} not in {seen:?}"
+        );
+    }
+    let change = answer.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "person.role_change")
+        .unwrap();
+    assert_eq!(change["actor"]["email"], email("log", "owner"));
+    assert_eq!(change["payload"]["before"]["role"], "member");
+    assert_eq!(change["payload"]["after"]["role"], "auditor");
+    assert!(!answer.text.contains(PASSWORD));
+}

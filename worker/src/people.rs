@@ -1,0 +1,466 @@
+//! People and invites in D1 (`migrations/0009_people.sql`): the statements and the functions that run
+//! them for `/api/v1/people`, `/api/v1/invites` and sign-in. Every statement is tenant-scoped except
+//! the two that only know a secret or an e-mail (an invite's token, a sign-in), which is what tells
+//! the tenant. Rules that need more than one row (the last owner stays) are checked in the statement
+//! that writes, so two requests at once cannot both pass them.
+
+use evident_shared::people::{Invite, Person};
+use evident_shared::roles::Role;
+use evident_shared::timestamp::format_rfc3339;
+use serde::Deserialize;
+use worker::D1Database;
+
+use crate::error::{ApiError, Result};
+use crate::sql::SqlValue;
+use crate::store::statement;
+
+/// How long an invite link works.
+pub const INVITE_LIFETIME_MS: i64 = 7 * 24 * 3_600_000;
+/// The most people a tenant may have, and the most invites it may keep.
+pub const MAX_PER_TENANT: i64 = 10_000;
+
+macro_rules! person_columns {
+    () => {
+        "id, email, name, role, created_at, created_by"
+    };
+}
+
+macro_rules! invite_columns {
+    () => {
+        "id, email, role, created_at, created_by, expires_at, used_at"
+    };
+}
+
+/// Everyone in a tenant, by e-mail. `?1` tenant, `?2` limit.
+pub const SELECT_PEOPLE: &str = concat!(
+    "SELECT ",
+    person_columns!(),
+    " FROM people WHERE tenant = ?1 ORDER BY email LIMIT ?2"
+);
+
+/// One person. `?1` tenant, `?2` id.
+pub const SELECT_PERSON: &str = concat!(
+    "SELECT ",
+    person_columns!(),
+    " FROM people WHERE tenant = ?1 AND id = ?2"
+);
+
+/// Whoever has an e-mail, in any tenant, with the password hash: sign-in. `?1` e-mail.
+pub const SELECT_SIGN_IN: &str = concat!(
+    "SELECT tenant, password, ",
+    person_columns!(),
+    " FROM people WHERE email = ?1 LIMIT 8"
+);
+
+/// Changes a role, unless it would leave the tenant without an owner (counted in the statement).
+/// Returns the person, or nothing. `?1` tenant, `?2` id, `?3` role.
+pub const UPDATE_ROLE: &str = concat!(
+    "UPDATE people SET role = ?3 WHERE tenant = ?1 AND id = ?2 AND (role != 'owner' OR ?3 = 'owner' \
+     OR (SELECT count(*) FROM people WHERE tenant = ?1 AND role = 'owner') > 1) RETURNING ",
+    person_columns!()
+);
+
+/// Removes a person unless they are the last owner. Returns them, or nothing. `?1` tenant, `?2` id.
+pub const DELETE_PERSON: &str = concat!(
+    "DELETE FROM people WHERE tenant = ?1 AND id = ?2 AND (role != 'owner' \
+     OR (SELECT count(*) FROM people WHERE tenant = ?1 AND role = 'owner') > 1) RETURNING ",
+    person_columns!()
+);
+
+/// Ends every session of a person. `?1` tenant, `?2` person id.
+pub const DELETE_SESSIONS_OF: &str = "DELETE FROM sessions WHERE tenant = ?1 AND person_id = ?2";
+
+/// Makes an invite unless the tenant has too many, or the e-mail is someone's already. Returns it, or
+/// nothing. `?1` tenant, `?2` id, `?3` e-mail, `?4` role, `?5` token hash, `?6` now, `?7` by,
+/// `?8` expires, `?9` limit.
+pub const INSERT_INVITE: &str = concat!(
+    "INSERT INTO invites (tenant, id, email, role, token_hash, created_at, created_by, expires_at) \
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 \
+     WHERE (SELECT count(*) FROM invites WHERE tenant = ?1) < ?9 \
+     AND NOT EXISTS (SELECT 1 FROM people WHERE tenant = ?1 AND email = ?3) RETURNING ",
+    invite_columns!()
+);
+
+/// A tenant's invites, newest first. `?1` tenant, `?2` limit.
+pub const SELECT_INVITES: &str = concat!(
+    "SELECT ",
+    invite_columns!(),
+    " FROM invites WHERE tenant = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
+);
+
+/// Revokes an invite that was not used: deletes it. `?1` tenant, `?2` id.
+pub const DELETE_INVITE: &str = concat!(
+    "DELETE FROM invites WHERE tenant = ?1 AND id = ?2 AND used_at IS NULL RETURNING ",
+    invite_columns!()
+);
+
+/// The invite behind a token. `?1` token hash.
+pub const SELECT_INVITE_BY_TOKEN: &str = concat!(
+    "SELECT tenant, ",
+    invite_columns!(),
+    " FROM invites WHERE token_hash = ?1"
+);
+
+/// Uses an invite, once, while it works. Returns it, or nothing. `?1` token hash, `?2` now.
+pub const USE_INVITE: &str = concat!(
+    "UPDATE invites SET used_at = ?2 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2 \
+     RETURNING tenant, ",
+    invite_columns!()
+);
+
+/// Adds the person an invite was for, only if this batch used the invite just now (`used_at = now`),
+/// so a second acceptance racing the first adds no one. `?1` tenant, `?2` id, `?3` e-mail, `?4`
+/// name, `?5` role, `?6` password hash, `?7` now, `?8` by, `?9` invite id.
+pub const INSERT_INVITED_PERSON: &str = concat!(
+    "INSERT INTO people (tenant, id, email, name, role, password, created_at, created_by) \
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM invites \
+     WHERE tenant = ?1 AND id = ?9 AND used_at = ?7) RETURNING ",
+    person_columns!()
+);
+
+fn text(value: &str) -> SqlValue {
+    SqlValue::Text(value.to_string())
+}
+
+fn role(text: &str) -> Result<Role> {
+    Role::parse(text).ok_or_else(|| ApiError::Internal(format!("stored role `{text}`")))
+}
+
+/// A person's shown columns.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PersonRow {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+    created_at: i64,
+    created_by: String,
+}
+
+impl PersonRow {
+    /// As the API shows it.
+    pub fn into_wire(self) -> Result<Person> {
+        Ok(Person {
+            role: role(&self.role)?,
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            created_at: format_rfc3339(self.created_at),
+            created_by: self.created_by,
+        })
+    }
+}
+
+/// An invite's shown columns.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InviteRow {
+    id: String,
+    email: String,
+    role: String,
+    created_at: i64,
+    created_by: String,
+    expires_at: i64,
+    used_at: Option<i64>,
+}
+
+impl InviteRow {
+    /// As the API shows it.
+    pub fn into_wire(self) -> Result<Invite> {
+        Ok(Invite {
+            role: role(&self.role)?,
+            id: self.id,
+            email: self.email,
+            created_at: format_rfc3339(self.created_at),
+            created_by: self.created_by,
+            expires_at: format_rfc3339(self.expires_at),
+            used_at: self.used_at.map(format_rfc3339),
+        })
+    }
+}
+
+/// An invite with its tenant, as found by its token.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TenantInvite {
+    /// The tenant it is for.
+    pub tenant: String,
+    /// The invite.
+    #[serde(flatten)]
+    pub invite: InviteRow,
+}
+
+/// Someone who might be signing in, with their stored password hash.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SignInRow {
+    /// Their tenant.
+    pub tenant: String,
+    /// `people.password`.
+    pub password: Option<String>,
+    /// Who they are.
+    #[serde(flatten)]
+    pub person: PersonRow,
+}
+
+/// Everyone in a tenant.
+pub async fn list(db: &D1Database, tenant: &str) -> Result<Vec<Person>> {
+    let params = [text(tenant), SqlValue::Int(MAX_PER_TENANT)];
+    let rows: Vec<PersonRow> = statement(db, SELECT_PEOPLE, &params)?
+        .all()
+        .await?
+        .results()?;
+    rows.into_iter().map(PersonRow::into_wire).collect()
+}
+
+/// One person of a tenant.
+pub async fn get(db: &D1Database, tenant: &str, id: &str) -> Result<Option<Person>> {
+    let row: Option<PersonRow> = statement(db, SELECT_PERSON, &[text(tenant), text(id)])?
+        .first(None)
+        .await?;
+    row.map(PersonRow::into_wire).transpose()
+}
+
+/// Everyone with an e-mail, in any tenant.
+pub async fn with_email(db: &D1Database, email: &str) -> Result<Vec<SignInRow>> {
+    Ok(statement(db, SELECT_SIGN_IN, &[text(email)])?
+        .all()
+        .await?
+        .results()?)
+}
+
+/// Changes a role: the person after, or `None` when there is no such person or they are the last
+/// owner and `role` is not owner.
+pub async fn set_role(
+    db: &D1Database,
+    tenant: &str,
+    id: &str,
+    new: Role,
+) -> Result<Option<Person>> {
+    let params = [text(tenant), text(id), text(new.as_str())];
+    let row: Option<PersonRow> = statement(db, UPDATE_ROLE, &params)?.first(None).await?;
+    row.map(PersonRow::into_wire).transpose()
+}
+
+/// Removes a person and ends their sessions: who was removed, or `None` when there is no such person
+/// or they are the last owner.
+pub async fn remove(db: &D1Database, tenant: &str, id: &str) -> Result<Option<Person>> {
+    let row: Option<PersonRow> = statement(db, DELETE_PERSON, &[text(tenant), text(id)])?
+        .first(None)
+        .await?;
+    if row.is_some() {
+        statement(db, DELETE_SESSIONS_OF, &[text(tenant), text(id)])?
+            .run()
+            .await?;
+    }
+    row.map(PersonRow::into_wire).transpose()
+}
+
+/// What an invite is made of.
+pub struct NewInvite<'a> {
+    /// Its tenant.
+    pub tenant: &'a str,
+    /// Its id.
+    pub id: &'a str,
+    /// Who for.
+    pub email: &'a str,
+    /// Which role.
+    pub role: Role,
+    /// SHA-256 of its token.
+    pub token_hash: &'a str,
+    /// Who makes it.
+    pub by: &'a str,
+    /// Now.
+    pub now: i64,
+}
+
+/// Makes an invite: it, or `None` when the tenant has too many or the e-mail is taken.
+pub async fn invite(db: &D1Database, new: &NewInvite<'_>) -> Result<Option<Invite>> {
+    let params = [
+        text(new.tenant),
+        text(new.id),
+        text(new.email),
+        text(new.role.as_str()),
+        text(new.token_hash),
+        SqlValue::Int(new.now),
+        text(new.by),
+        SqlValue::Int(new.now + INVITE_LIFETIME_MS),
+        SqlValue::Int(MAX_PER_TENANT),
+    ];
+    let row: Option<InviteRow> = statement(db, INSERT_INVITE, &params)?.first(None).await?;
+    row.map(InviteRow::into_wire).transpose()
+}
+
+/// A tenant's invites, newest first.
+pub async fn invites(db: &D1Database, tenant: &str) -> Result<Vec<Invite>> {
+    let params = [text(tenant), SqlValue::Int(MAX_PER_TENANT)];
+    let rows: Vec<InviteRow> = statement(db, SELECT_INVITES, &params)?
+        .all()
+        .await?
+        .results()?;
+    rows.into_iter().map(InviteRow::into_wire).collect()
+}
+
+/// Revokes an unused invite: it, or `None`.
+pub async fn revoke_invite(db: &D1Database, tenant: &str, id: &str) -> Result<Option<Invite>> {
+    let row: Option<InviteRow> = statement(db, DELETE_INVITE, &[text(tenant), text(id)])?
+        .first(None)
+        .await?;
+    row.map(InviteRow::into_wire).transpose()
+}
+
+/// The invite behind a token hash, used or not.
+pub async fn invite_by_token(db: &D1Database, token_hash: &str) -> Result<Option<TenantInvite>> {
+    Ok(statement(db, SELECT_INVITE_BY_TOKEN, &[text(token_hash)])?
+        .first(None)
+        .await?)
+}
+
+/// Uses an invite (once, while it works) and adds its person, in one batch so that neither happens
+/// without the other: the person, or `None` when the invite was used or expired meanwhile.
+pub async fn accept(
+    db: &D1Database,
+    token_hash: &str,
+    person_id: &str,
+    name: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<Option<(String, Person)>> {
+    let Some(found) = invite_by_token(db, token_hash).await? else {
+        return Ok(None);
+    };
+    let invite = &found.invite;
+    let use_invite = statement(db, USE_INVITE, &[text(token_hash), SqlValue::Int(now)])?;
+    let insert = statement(
+        db,
+        INSERT_INVITED_PERSON,
+        &[
+            text(&found.tenant),
+            text(person_id),
+            text(&invite.email),
+            text(name),
+            text(&invite.role),
+            text(password_hash),
+            SqlValue::Int(now),
+            text(&invite.created_by),
+            text(&invite.id),
+        ],
+    )?;
+    let results = db.batch(vec![use_invite, insert]).await?;
+    let used: Vec<TenantInvite> = results[0].results()?;
+    if used.is_empty() {
+        return Ok(None);
+    }
+    let people: Vec<PersonRow> = results[1].results()?;
+    match people.into_iter().next() {
+        Some(row) => Ok(Some((found.tenant, row.into_wire()?))),
+        None => Err(ApiError::Internal(
+            "the invite was used but its person was not added".into(),
+        )),
+    }
+}
+
+/// The statements against the real migrations in SQLite, natively.
+#[cfg(test)]
+mod tests {
+    use rusqlite::{params, Connection};
+
+    use super::*;
+    use crate::sqlite_tests::database;
+
+    fn add(db: &Connection, tenant: &str, id: &str, email: &str, role: &str) {
+        db.execute(
+            "INSERT INTO people (tenant, id, email, name, role, created_at, created_by) \
+             VALUES (?1, ?2, ?3, 'N', ?4, 1, 'test')",
+            params![tenant, id, email, role],
+        )
+        .unwrap();
+    }
+
+    /// Rows a statement with `RETURNING` wrote.
+    fn changed(db: &Connection, sql: &str, params: impl rusqlite::Params) -> usize {
+        let mut stmt = db.prepare(sql).unwrap();
+        let mut rows = stmt.query(params).unwrap();
+        let mut n = 0;
+        while rows.next().unwrap().is_some() {
+            n += 1;
+        }
+        n
+    }
+
+    fn role_of(db: &Connection, tenant: &str, id: &str) -> Option<String> {
+        db.query_row(
+            "SELECT role FROM people WHERE tenant = ?1 AND id = ?2",
+            [tenant, id],
+            |r| r.get(0),
+        )
+        .ok()
+    }
+
+    #[test]
+    fn the_last_owner_can_be_neither_demoted_nor_removed() {
+        let db = database();
+        add(&db, "a", "o1", "o1@x.org", "owner");
+        add(&db, "a", "m1", "m1@x.org", "member");
+        add(&db, "b", "o2", "o2@x.org", "owner");
+        let set = |id: &str, role: &str| changed(&db, UPDATE_ROLE, params!["a", id, role]);
+        let remove = |tenant: &str, id: &str| changed(&db, DELETE_PERSON, params![tenant, id]);
+        assert_eq!(set("o1", "admin"), 0);
+        assert_eq!(remove("a", "o1"), 0);
+        assert_eq!(set("m1", "owner"), 1);
+        assert_eq!(set("o1", "admin"), 1);
+        assert_eq!(role_of(&db, "a", "o1").as_deref(), Some("admin"));
+        assert_eq!(remove("a", "m1"), 0, "m1 is now the only owner");
+        // Another tenant's owners do not count, and its people cannot be reached.
+        assert_eq!(remove("a", "o2"), 0);
+        assert_eq!(role_of(&db, "b", "o2").as_deref(), Some("owner"));
+        assert!(db
+            .prepare(UPDATE_ROLE)
+            .unwrap()
+            .query(params!["a", "o1", "root"])
+            .and_then(|mut rows| rows.next().map(|_| ()))
+            .is_err());
+    }
+
+    #[test]
+    fn invites_refuse_taken_emails_and_work_once_until_they_expire() {
+        let db = database();
+        add(&db, "a", "o1", "o1@x.org", "owner");
+        let invite = |id: &str, email: &str, hash: &str, now: i64| {
+            changed(
+                &db,
+                INSERT_INVITE,
+                params!["a", id, email, "member", hash, now, "o1", now + 100, 10],
+            )
+        };
+        assert_eq!(invite("i0", "o1@x.org", "h0", 1_000), 0, "already a person");
+        assert_eq!(invite("i1", "new@x.org", "h1", 1_000), 1);
+        // Another tenant may invite the same e-mail.
+        assert_eq!(
+            changed(
+                &db,
+                INSERT_INVITE,
+                params![
+                    "b",
+                    "i2",
+                    "new@x.org",
+                    "member",
+                    "h2",
+                    1_000,
+                    "o",
+                    2_000,
+                    10
+                ],
+            ),
+            1
+        );
+        let use_at = |hash: &str, now: i64| changed(&db, USE_INVITE, params![hash, now]);
+        assert_eq!(use_at("h1", 1_100), 0, "expired at 1,100");
+        assert_eq!(use_at("h1", 1_050), 1);
+        assert_eq!(use_at("h1", 1_060), 0, "used already");
+        assert_eq!(changed(&db, DELETE_INVITE, params!["a", "i1"]), 0, "used");
+        assert_eq!(
+            changed(&db, DELETE_INVITE, params!["a", "i2"]),
+            0,
+            "another tenant's"
+        );
+        assert_eq!(changed(&db, DELETE_INVITE, params!["b", "i2"]), 1);
+    }
+}

@@ -1,0 +1,329 @@
+//! Sign-in sessions (SPEC 6): the cookie, the session rows, CSRF tokens and the throttling of failed
+//! sign-ins.
+//!
+//! - The cookie `evident_session` holds a random token: `HttpOnly` (no script reads it), `Secure`,
+//!   `SameSite=Strict` (no other site's page sends it), `Path=/`. Only the SHA-256 of the token is
+//!   stored, so a copy of the database signs no one in.
+//! - A session ends [`LIFETIME_MS`] after sign-in, after [`IDLE_MS`] without a request, at sign-out,
+//!   or when its person is removed (the lookup joins `people`, so a role change applies at once).
+//! - Requests that change something with a cookie must also send `X-CSRF-Token`: a value derived
+//!   from the session token that only a page of our own origin can read (`GET /api/v1/session`).
+//! - Failed sign-ins are counted per e-mail and per address; past [`MAX_FAILURES_PER_EMAIL`] or
+//!   [`MAX_FAILURES_PER_IP`] in [`FAILURE_WINDOW_MS`] every attempt is refused with 429, whether the
+//!   e-mail exists or not.
+
+use evident_shared::api_key::hash_secret;
+use serde::Deserialize;
+use worker::D1Database;
+
+use crate::error::{ApiError, Result};
+use crate::people::PersonRow;
+use crate::sql::SqlValue;
+use crate::store::statement;
+
+/// The cookie's name.
+pub const COOKIE: &str = "evident_session";
+/// The header that carries the CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The longest a session lasts.
+pub const LIFETIME_MS: i64 = 12 * 3_600_000;
+/// How long a session lasts without a request.
+pub const IDLE_MS: i64 = 2 * 3_600_000;
+/// How stale `last_seen_at` may get before a request writes it again.
+pub const SEEN_RESOLUTION_MS: i64 = 60_000;
+/// Random bytes in a session or invite token.
+pub const TOKEN_BYTES: usize = 32;
+/// Failed sign-ins for one e-mail within a window before sign-in is refused.
+pub const MAX_FAILURES_PER_EMAIL: i64 = 5;
+/// Failed sign-ins from one address within a window before sign-in is refused.
+pub const MAX_FAILURES_PER_IP: i64 = 20;
+/// The throttling window.
+pub const FAILURE_WINDOW_MS: i64 = 15 * 60_000;
+
+/// Stores a new session. `?1` token hash, `?2` tenant, `?3` person id, `?4` now, `?5` expires.
+pub const INSERT_SESSION: &str =
+    "INSERT INTO sessions (token_hash, tenant, person_id, created_at, \
+     last_seen_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5)";
+
+/// The live session behind a token hash, with its person as they are now. `?1` token hash, `?2` now.
+pub const SELECT_SESSION: &str = "SELECT s.tenant AS tenant, s.last_seen_at AS last_seen_at, \
+     s.expires_at AS expires_at, p.id AS id, p.email AS email, p.name AS name, p.role AS role, \
+     p.created_at AS created_at, p.created_by AS created_by \
+     FROM sessions AS s JOIN people AS p ON p.tenant = s.tenant AND p.id = s.person_id \
+     WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at > ?2 - 7200000";
+
+/// Records a session's use, at most once a minute. `?1` token hash, `?2` now.
+pub const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_at = ?2 \
+     WHERE token_hash = ?1 AND last_seen_at <= ?2 - 60000";
+
+/// Ends a session. `?1` token hash.
+pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = ?1";
+
+/// The failures counted for keys within the window. `?1`, `?2` keys, `?3` now.
+pub const SELECT_FAILURES: &str = "SELECT key, failures FROM sign_in_failures \
+     WHERE key IN (?1, ?2) AND window_start > ?3 - 900000";
+
+/// Counts one failure for a key, starting a new window when the last one is over. `?1` key, `?2`
+/// now.
+pub const COUNT_FAILURE: &str = "INSERT INTO sign_in_failures (key, window_start, failures) \
+     VALUES (?1, ?2, 1) ON CONFLICT (key) DO UPDATE SET \
+     failures = CASE WHEN window_start <= ?2 - 900000 THEN 1 ELSE failures + 1 END, \
+     window_start = CASE WHEN window_start <= ?2 - 900000 THEN ?2 ELSE window_start END";
+
+/// Forgets an e-mail's failures after a successful sign-in. `?1` key.
+pub const CLEAR_FAILURES: &str = "DELETE FROM sign_in_failures WHERE key = ?1";
+
+fn text(value: &str) -> SqlValue {
+    SqlValue::Text(value.to_string())
+}
+
+/// The session token in a `Cookie` header, if any.
+pub fn cookie_token(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// The `Set-Cookie` value that starts a session.
+pub fn set_cookie(token: &str) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
+        LIFETIME_MS / 1000
+    )
+}
+
+/// The `Set-Cookie` value that ends one.
+pub fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict")
+}
+
+/// The CSRF token of a session: derived from its token, so nothing more is stored, and unguessable
+/// without it.
+pub fn csrf_token(session_token: &str) -> String {
+    hash_secret(&format!("csrf:{session_token}"))
+}
+
+/// A fresh random token, hex.
+pub fn new_token() -> Result<String> {
+    let mut random = [0u8; TOKEN_BYTES];
+    getrandom::getrandom(&mut random)
+        .map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
+    Ok(random.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A live session.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionRow {
+    /// Its tenant.
+    pub tenant: String,
+    /// When it was last used.
+    pub last_seen_at: i64,
+    /// When it ends at the latest.
+    pub expires_at: i64,
+    /// Its person as they are now.
+    #[serde(flatten)]
+    pub person: PersonRow,
+}
+
+/// Starts a session for a person: its token.
+pub async fn start(db: &D1Database, tenant: &str, person_id: &str, now: i64) -> Result<String> {
+    let token = new_token()?;
+    let params = [
+        text(&hash_secret(&token)),
+        text(tenant),
+        text(person_id),
+        SqlValue::Int(now),
+        SqlValue::Int(now + LIFETIME_MS),
+    ];
+    statement(db, INSERT_SESSION, &params)?.run().await?;
+    Ok(token)
+}
+
+/// The live session behind a token, recording its use; `None` when it ended or never was.
+pub async fn find(db: &D1Database, token: &str, now: i64) -> Result<Option<SessionRow>> {
+    let hash = hash_secret(token);
+    let found: Option<SessionRow> =
+        statement(db, SELECT_SESSION, &[text(&hash), SqlValue::Int(now)])?
+            .first(None)
+            .await?;
+    if found
+        .as_ref()
+        .is_some_and(|s| now - s.last_seen_at >= SEEN_RESOLUTION_MS)
+    {
+        statement(db, TOUCH_SESSION, &[text(&hash), SqlValue::Int(now)])?
+            .run()
+            .await?;
+    }
+    Ok(found)
+}
+
+/// Ends the session behind a token.
+pub async fn end(db: &D1Database, token: &str) -> Result<()> {
+    statement(db, DELETE_SESSION, &[text(&hash_secret(token))])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// The throttling keys of an attempt.
+pub fn failure_keys(email: &str, ip: Option<&str>) -> (String, String) {
+    (
+        format!("email:{email}"),
+        format!("ip:{}", ip.unwrap_or("unknown")),
+    )
+}
+
+#[derive(Deserialize)]
+struct FailureRow {
+    key: String,
+    failures: i64,
+}
+
+/// 429 when either key has failed too often within the window.
+pub async fn check_throttle(db: &D1Database, keys: &(String, String), now: i64) -> Result<()> {
+    let rows: Vec<FailureRow> = statement(
+        db,
+        SELECT_FAILURES,
+        &[text(&keys.0), text(&keys.1), SqlValue::Int(now)],
+    )?
+    .all()
+    .await?
+    .results()?;
+    let over = rows.iter().any(|r| {
+        let limit = if r.key.starts_with("email:") {
+            MAX_FAILURES_PER_EMAIL
+        } else {
+            MAX_FAILURES_PER_IP
+        };
+        r.failures >= limit
+    });
+    if over {
+        return Err(ApiError::TooManyRequests(format!(
+            "too many failed sign-ins; wait {} minutes and try again",
+            FAILURE_WINDOW_MS / 60_000
+        )));
+    }
+    Ok(())
+}
+
+/// Counts a failed attempt against both keys.
+pub async fn count_failure(db: &D1Database, keys: &(String, String), now: i64) -> Result<()> {
+    let first = statement(db, COUNT_FAILURE, &[text(&keys.0), SqlValue::Int(now)])?;
+    let second = statement(db, COUNT_FAILURE, &[text(&keys.1), SqlValue::Int(now)])?;
+    db.batch(vec![first, second]).await?;
+    Ok(())
+}
+
+/// Forgets an e-mail's failures.
+pub async fn clear_failures(db: &D1Database, keys: &(String, String)) -> Result<()> {
+    statement(db, CLEAR_FAILURES, &[text(&keys.0)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{params, Connection};
+
+    use super::*;
+    use crate::sqlite_tests::database;
+
+    #[test]
+    fn the_cookie_is_found_among_others_and_is_strict() {
+        assert_eq!(cookie_token("a=1; evident_session=abc; b=2"), Some("abc"));
+        assert_eq!(cookie_token("evident_session="), None);
+        assert_eq!(cookie_token("xevident_session=abc"), None);
+        let set = set_cookie("abc");
+        for part in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Path=/",
+            "Max-Age=43200",
+        ] {
+            assert!(set.contains(part), "{set}");
+        }
+        assert!(clear_cookie().contains("Max-Age=0"));
+        assert_ne!(csrf_token("a"), csrf_token("b"));
+        assert_ne!(csrf_token("a"), hash_secret("a"));
+    }
+
+    fn session(db: &Connection, hash: &str, person: &str, now: i64) {
+        db.execute(
+            INSERT_SESSION,
+            params![hash, "a", person, now, now + LIFETIME_MS],
+        )
+        .unwrap();
+    }
+
+    fn live(db: &Connection, hash: &str, now: i64) -> Option<String> {
+        db.query_row(SELECT_SESSION, params![hash, now], |r| {
+            r.get::<_, String>("role")
+        })
+        .ok()
+    }
+
+    #[test]
+    fn sessions_end_when_idle_expired_or_their_person_goes() {
+        let db = database();
+        db.execute(
+            "INSERT INTO people (tenant, id, email, name, role, created_at, created_by) \
+             VALUES ('a', 'p1', 'p@x.org', 'P', 'auditor', 1, 't')",
+            [],
+        )
+        .unwrap();
+        session(&db, "h1", "p1", 0);
+        assert_eq!(live(&db, "h1", 1).as_deref(), Some("auditor"));
+        assert_eq!(live(&db, "h1", IDLE_MS), None, "idle for two hours");
+        assert_eq!(
+            db.execute(TOUCH_SESSION, params!["h1", IDLE_MS - 1])
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            db.execute(TOUCH_SESSION, params!["h1", IDLE_MS]).unwrap(),
+            0,
+            "a minute apart at most once"
+        );
+        assert!(live(&db, "h1", IDLE_MS + 1).is_some());
+        // Kept busy, it still ends at its lifetime.
+        db.execute("UPDATE sessions SET last_seen_at = ?1", [LIFETIME_MS - 1])
+            .unwrap();
+        assert!(live(&db, "h1", LIFETIME_MS - 1).is_some());
+        assert_eq!(live(&db, "h1", LIFETIME_MS), None);
+        // A role change shows at once; a removed person's session is gone.
+        session(&db, "h2", "p1", 10);
+        db.execute("UPDATE people SET role = 'member'", []).unwrap();
+        assert_eq!(live(&db, "h2", 11).as_deref(), Some("member"));
+        db.execute("DELETE FROM people", []).unwrap();
+        assert_eq!(live(&db, "h2", 12), None);
+        // Someone else's session of another person id is never matched.
+        session(&db, "h3", "nobody", 10);
+        assert_eq!(live(&db, "h3", 11), None);
+    }
+
+    #[test]
+    fn failures_count_within_a_window_and_reset_after_it() {
+        let db = database();
+        let count = |now: i64| db.execute(COUNT_FAILURE, params!["email:x", now]).unwrap();
+        let failures = |now: i64| -> i64 {
+            db.query_row(SELECT_FAILURES, params!["email:x", "ip:1", now], |r| {
+                r.get(1)
+            })
+            .unwrap_or(0)
+        };
+        for i in 0..3 {
+            count(1_000 + i);
+        }
+        assert_eq!(failures(2_000), 3);
+        assert_eq!(failures(1_000 + FAILURE_WINDOW_MS), 0, "the window is over");
+        count(1_000 + FAILURE_WINDOW_MS);
+        assert_eq!(failures(1_000 + FAILURE_WINDOW_MS), 1, "a new window");
+        db.execute(CLEAR_FAILURES, ["email:x"]).unwrap();
+        assert_eq!(failures(1_000 + FAILURE_WINDOW_MS), 0);
+    }
+}
