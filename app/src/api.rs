@@ -49,9 +49,17 @@ pub async fn list_events(
     filters: &Filters,
     bounds: Bounds,
     cursor: Option<&str>,
+    tail: bool,
 ) -> Result<EventPage, ApiError> {
     let query = filters.api_query(bounds, PAGE_SIZE, cursor);
-    get_json(&format!("/api/v1/events?{query}"), key, wire::event_page).await
+    // Live tail's polls say so, so that the server does not record each as a new search.
+    let tail = if tail { "&tail=1" } else { "" };
+    get_json(
+        &format!("/api/v1/events?{query}{tail}"),
+        key,
+        wire::event_page,
+    )
+    .await
 }
 
 /// `GET /api/v1/facets`: the top values with counts of the comma-separated `fields` among the events

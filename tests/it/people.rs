@@ -45,6 +45,10 @@ pub const TESTS: &[Test] = &[
         "people::changes_to_people_are_in_the_log",
         changes_to_people_are_in_the_log,
     ),
+    (
+        "people::searches_views_and_exports_are_in_the_log",
+        searches_views_and_exports_are_in_the_log,
+    ),
 ];
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -798,4 +802,106 @@ fn changes_to_people_are_in_the_log(server: &Server) {
     assert_eq!(change["payload"]["before"]["role"], "member");
     assert_eq!(change["payload"]["after"]["role"], "auditor");
     assert!(!answer.text.contains(PASSWORD));
+}
+
+/// The reads recorded for an actor id, polled for a few seconds: searches and views are recorded
+/// after their answer is sent.
+fn reads_of(server: &Server, actor_id: &str, want: usize) -> Vec<Value> {
+    let q = encode(&format!("category:read actor:{actor_id}"));
+    for _ in 0..50 {
+        let answer = http::get(
+            &server.url(&format!("/api/v1/events?q={q}&limit=100")),
+            Some(&server.read_key),
+        );
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        let events = answer.json["events"].as_array().unwrap().clone();
+        if events.len() >= want {
+            return events;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("fewer than {want} reads recorded for {actor_id}");
+}
+
+fn searches_views_and_exports_are_in_the_log(server: &Server) {
+    let auditor = join(server, &email("reads", "auditor"), "auditor");
+    let id = auditor.person["id"].as_str().unwrap().to_string();
+    let stored = ingest(
+        server,
+        &json!([{"action": "people.reads", "actor": {"id": "people-reads-subject"}},
+                {"action": "people.reads", "actor": {"id": "people-reads-subject"}}]),
+    );
+    assert_eq!(stored.status, 201, "{}", stored.text);
+    let event_id = stored.json["events"][0]["id"].as_str().unwrap().to_string();
+    let q = encode("action:people.reads");
+    let first = as_session(
+        server,
+        &auditor,
+        "GET",
+        &format!("/api/v1/events?q={q}&limit=1"),
+        None,
+    );
+    assert_eq!(first.status, 200, "{}", first.text);
+    // The next page and a live tail poll of recent events continue that search: not recorded.
+    let cursor = first.json["next_cursor"].as_str().unwrap();
+    let next = as_session(
+        server,
+        &auditor,
+        "GET",
+        &format!("/api/v1/events?q={q}&limit=1&cursor={cursor}"),
+        None,
+    );
+    assert_eq!(next.status, 200, "{}", next.text);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let tail = as_session(
+        server,
+        &auditor,
+        "GET",
+        &format!("/api/v1/events?q={q}&tail=1&from={}", now_ms - 60_000),
+        None,
+    );
+    assert_eq!(tail.status, 200, "{}", tail.text);
+    let bad_tail = as_session(server, &auditor, "GET", "/api/v1/events?tail=yes", None);
+    assert_eq!(bad_tail.status, 400, "{}", bad_tail.text);
+    let view = as_session(
+        server,
+        &auditor,
+        "GET",
+        &format!("/api/v1/events/{event_id}"),
+        None,
+    );
+    assert_eq!(view.status, 200, "{}", view.text);
+    let export = as_session(
+        server,
+        &auditor,
+        "GET",
+        &format!("/api/v1/export?format=csv&q={q}"),
+        None,
+    );
+    assert_eq!(export.status, 200, "{}", export.text);
+
+    let reads = reads_of(server, &id, 3);
+    let actions: Vec<&str> = reads
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    let count = |action: &str| actions.iter().filter(|a| **a == action).count();
+    assert_eq!(
+        (count("log.search"), count("log.view"), count("log.export")),
+        (1, 1, 1),
+        "{actions:?}"
+    );
+    let search = reads.iter().find(|e| e["action"] == "log.search").unwrap();
+    assert_eq!(search["payload"]["q"], "action:people.reads");
+    assert_eq!(search["payload"]["returned"], 1);
+    assert_eq!(search["actor"]["email"], email("reads", "auditor"));
+    assert_eq!(search["category"], "read");
+    let view = reads.iter().find(|e| e["action"] == "log.view").unwrap();
+    assert_eq!(view["targets"][0]["id"], event_id.as_str());
+    let export = reads.iter().find(|e| e["action"] == "log.export").unwrap();
+    assert_eq!(export["payload"]["format"], "csv");
+    assert!(export["payload"]["up_to_seq"].as_u64().unwrap() > 0);
 }

@@ -25,6 +25,7 @@ pub mod query;
 mod query_sqlite_tests;
 #[cfg(test)]
 mod reach_sqlite_tests;
+pub mod reads;
 mod respond;
 mod routes;
 pub mod seal;
@@ -39,6 +40,6 @@ pub mod verify;
 use worker::{event, Context, Env, Request, Response};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    Ok(routes::handle(req, env).await)
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    Ok(routes::handle(req, env, ctx).await)
 }

@@ -14,7 +14,7 @@ use crate::sql::{ActionMatch, ListQuery};
 pub const MAX_LIMIT: u32 = 500;
 
 const KNOWN: &[&str] = &[
-    "q", "from", "to", "actor", "action", "outcome", "cursor", "limit",
+    "q", "from", "to", "actor", "action", "outcome", "cursor", "limit", "tail",
 ];
 
 pub(crate) fn invalid(message: String) -> ApiError {
@@ -56,6 +56,10 @@ pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> 
             }
             "cursor" => q.cursor = Some(Cursor::decode(value).map_err(invalid)?),
             "limit" => q.limit = limit(value, MAX_LIMIT)?,
+            // Live tail's polls say so; it only decides whether the read is recorded
+            // ([`crate::reads::is_new_search`]).
+            "tail" if value == "0" || value == "1" => {}
+            "tail" => return Err(invalid(format!("`tail` must be 0 or 1, not `{value}`"))),
             other => {
                 return Err(invalid(format!(
                     "unknown query parameter `{other}`; expected one of {}",

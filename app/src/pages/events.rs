@@ -226,7 +226,13 @@ pub fn EventsPage() -> impl IntoView {
         list.update(|l| l.start(request.clone()));
         spawn_local(async move {
             let key = auth.key_untracked();
-            let page = api::list_events(&key, &request.filters, request.bounds, cursor.as_deref());
+            let page = api::list_events(
+                &key,
+                &request.filters,
+                request.bounds,
+                cursor.as_deref(),
+                false,
+            );
             let result = auth.guard(page.await);
             let first_page = cursor.is_none();
             // try_update: the page may have been left meanwhile.
@@ -279,7 +285,7 @@ pub fn EventsPage() -> impl IntoView {
         tailing.set_value(true);
         spawn_local(async move {
             let key = auth.key_untracked();
-            let page = api::list_events(&key, &request.filters, bounds, None).await;
+            let page = api::list_events(&key, &request.filters, bounds, None, true).await;
             if let Ok(page) = auth.guard(page) {
                 list.try_update(|l| l.prepend(&request, page));
             }

@@ -3,7 +3,7 @@
 
 use evident_shared::body::{Framing, MAX_BODY_BYTES};
 use evident_shared::ids::is_event_id;
-use worker::{Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 use crate::auth::{authorize, Caller};
 use crate::error::{ApiError, Result};
@@ -11,7 +11,7 @@ use crate::ingest::{
     validate_native, Arrival, Client, Enrichment, Prepared, Validated, RANDOM_BYTES_PER_EVENT,
 };
 use crate::routes::settings;
-use crate::{geo, params, respond, sequencer, store};
+use crate::{geo, params, reads, respond, sequencer, store};
 use evident_shared::enrich::Geo;
 use evident_shared::roles::Power;
 
@@ -195,11 +195,16 @@ fn browser_client(req: &Request) -> Option<Client> {
     Some(Client { ip, geo })
 }
 
-pub async fn list(req: &Request, env: &Env) -> Result<Response> {
+pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
     let caller = authorize(req, env, Power::ReadEvents).await?;
     let now = worker::js_sys::Date::now() as i64;
-    let query = params::list_query(&query_pairs(req)?, now)?;
+    let pairs = query_pairs(req)?;
+    let query = params::list_query(&pairs, now)?;
     let (bodies, next) = store::list_events(&env.d1("DB")?, caller.reach(), &query).await?;
+    if reads::is_new_search(&pairs, query.from, now) {
+        let event = reads::search(&caller, &pairs, bodies.len());
+        reads::record_later(ctx, event, req, env, &caller.tenant);
+    }
     // Stored bodies are canonical JSON already: splice them in rather than parse and print each again.
     let mut json = String::with_capacity(bodies.iter().map(|b| b.len() + 1).sum::<usize>() + 64);
     json.push_str("{\"events\":[");
@@ -213,7 +218,7 @@ pub async fn list(req: &Request, env: &Env) -> Result<Response> {
     Ok(respond::json_text(200, json))
 }
 
-pub async fn get(env: &Env, req: &Request, id: &str) -> Result<Response> {
+pub async fn get(env: &Env, req: &Request, ctx: &Context, id: &str) -> Result<Response> {
     let caller = authorize(req, env, Power::ReadEvents).await?;
     let not_found = || ApiError::NotFound(format!("no event with id `{id}`"));
     if !is_event_id(id) {
@@ -222,6 +227,7 @@ pub async fn get(env: &Env, req: &Request, id: &str) -> Result<Response> {
     let body = store::get_event(&env.d1("DB")?, caller.reach(), id)
         .await?
         .ok_or_else(not_found)?;
+    reads::record_later(ctx, reads::view(&caller, id), req, env, &caller.tenant);
     Ok(respond::json_text(200, body))
 }
 

@@ -18,23 +18,34 @@ use evident_shared::timestamp::format_rfc3339;
 use futures_util::stream;
 use worker::{D1Database, Env, Request, Response};
 
+use crate::audit::{self, Origin};
 use crate::auth::{authorize, Caller};
 use crate::error::Result;
 use crate::params::{self, EXPORT_PAGE};
 use crate::routes::events::query_pairs;
 use crate::sql::ListQuery;
-use crate::{respond, store};
+use crate::{reads, respond, store};
 use evident_shared::roles::Power;
 
 pub async fn get(req: &Request, env: &Env) -> Result<Response> {
     let caller = authorize(req, env, Power::ReadEvents).await?;
     let now = worker::js_sys::Date::now() as i64;
-    let (format, mut query) = params::export_query(&query_pairs(req)?, now)?;
+    let pairs = query_pairs(req)?;
+    let (format, mut query) = params::export_query(&pairs, now)?;
     debug_assert_eq!(query.limit, EXPORT_PAGE);
     let db = env.d1("DB")?;
     let head = store::chain_head(&db, &caller.tenant).await?;
     query.up_to_seq = Some(head.seq);
     let first = store::list_events(&db, caller.reach(), &query).await?;
+    // Recorded before the first byte, after the snapshot's head: the record is not in the file.
+    let event = reads::export(&caller, &pairs, head.seq);
+    audit::record(
+        event.into_event(&Origin::request(req)),
+        req,
+        env,
+        &caller.tenant,
+    )
+    .await?;
     let export = Export {
         db,
         caller,

@@ -14,13 +14,13 @@ pub mod settings;
 mod stats;
 mod verify;
 
-use worker::{Env, Method, Request, Response};
+use worker::{Context, Env, Method, Request, Response};
 
 use crate::error::ApiError;
 use crate::respond::allow_any_origin;
 
 /// Answers one API request.
-pub async fn handle(req: Request, env: Env) -> Response {
+pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
@@ -30,8 +30,8 @@ pub async fn handle(req: Request, env: Env) -> Response {
         (Method::Options, ["api", "v1", "events"]) => Response::empty()
             .map(|r| r.with_status(204))
             .map_err(ApiError::from),
-        (Method::Get, ["api", "v1", "events"]) => events::list(&req, &env).await,
-        (Method::Get, ["api", "v1", "events", id]) => events::get(&env, &req, id).await,
+        (Method::Get, ["api", "v1", "events"]) => events::list(&req, &env, &ctx).await,
+        (Method::Get, ["api", "v1", "events", id]) => events::get(&env, &req, &ctx, id).await,
         (Method::Post, ["api", "v1", "ingest", format]) => {
             adapters::ingest(req, &env, format).await
         }
