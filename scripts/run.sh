@@ -26,7 +26,7 @@ admin_key=$(sed -n 's/^ADMIN_KEY=//p' .dev.vars)
 
 build_app
 build_worker dev
-cargo build --quiet --release -p evident-tests --bin evident-demo
+cargo build --quiet --release -p evident-tests --bin evident-demo --bin evident-demo-people
 apply_migrations
 load_geo
 
@@ -46,6 +46,10 @@ if curl -fsS -H "authorization: Bearer $read_key" "http://127.0.0.1:$port/api/v1
   "$CARGO_TARGET_DIR/release/evident-demo" --url "http://127.0.0.1:$port" --key "$ingest_key" --events "$demo_events"
 fi
 
+# One person per role, invited and signed up on the first run; their sign-ins are kept beside the state.
+sign_ins=$("$CARGO_TARGET_DIR/release/evident-demo-people" --url "http://127.0.0.1:$port" \
+  --admin-key "$admin_key" --file .wrangler/evident-demo-sign-ins.txt)
+
 if curl -fsS -H "authorization: Bearer $read_key" "http://127.0.0.1:$port/api/v1/verify?to_seq=1" | grep -qv '"unsealed":0'; then
   log "this local database holds events from before the hash chain; verify reports them as unsealed."
   log "to start afresh: stop, remove .wrangler/state, and run this again"
@@ -56,9 +60,11 @@ cat <<BANNER
   Evident is running.
     Dashboard:  http://127.0.0.1:$port/
     API:        http://127.0.0.1:$port/api/v1/
-    Read key    (the dashboard asks for it once): $read_key
+    Read key    (the dashboard also takes it):   $read_key
     Ingest key  (POST /api/v1/events):           $ingest_key
-    Admin key   (PUT /api/v1/settings/redaction): $admin_key
+    Admin key   (the deployment's root key):     $admin_key
+
+$sign_ins
 
   Press Ctrl-C to stop.
 BANNER
