@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing (as run.sh does, plus Chromium), builds the worker and the
 # dashboard, then runs formatting and unit tests, the integration tests against a real `wrangler dev`
-# with a fresh local D1 state, and the browser tests in headless Chromium.
+# with a fresh local D1 state, the API tests in node (tests/api) and the browser tests in headless
+# Chromium.
 set -euo pipefail
 source "$(dirname "$0")/lib/setup.sh"
 cd "$EVIDENT_ROOT"
@@ -19,6 +20,9 @@ build_worker dev
 
 log "unit and integration tests"
 cargo test --workspace
+
+log "API tests in node (Cloudflare Access sign-in with locally generated keys)"
+node --test --test-concurrency=1 tests/api/*.test.mjs
 
 log "browser tests"
 cargo build --quiet --release -p evident-tests --bin evident-demo

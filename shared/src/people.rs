@@ -84,10 +84,15 @@ pub struct SessionInfo {
     pub tenant: String,
     /// The signed-in person.
     pub person: Person,
-    /// Send it back as `X-CSRF-Token` on every request that changes something.
+    /// Send it back as `X-CSRF-Token` on every request that changes something (`""` when signed in
+    /// through Cloudflare Access, which needs none).
     pub csrf_token: String,
-    /// When the session ends at the latest (RFC 3339).
-    pub expires_at: String,
+    /// When the session ends at the latest (RFC 3339); `null` through Cloudflare Access, whose own
+    /// session decides.
+    pub expires_at: Option<String>,
+    /// How the person signed in: `password` (sign out with `DELETE /api/v1/session`) or `access`
+    /// (sign out at `/cdn-cgi/access/logout`).
+    pub sign_in: String,
     /// What the person may do, by [`crate::roles::Power::as_str`] name.
     pub powers: Vec<String>,
 }

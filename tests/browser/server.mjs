@@ -20,7 +20,8 @@ function freePort() {
   });
 }
 
-export async function startServer(name) {
+// `vars` adds worker variables (e.g. the Cloudflare Access settings of tests/api/access.test.mjs).
+export async function startServer(name, { vars = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `evident-browser-${name}-`));
   const state = join(dir, "state");
   execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
@@ -37,6 +38,7 @@ export async function startServer(name) {
       "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
       "--show-interactive-dev-session=false", "--persist-to", state,
       "--var", `INGEST_KEY:${keys.ingest}`, "--var", `READ_KEY:${keys.read}`,
+      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     { cwd: root, detached: true, stdio: ["ignore", log, log] },
   );

@@ -11,12 +11,16 @@
 //!   against the session and its person's role as they are now. A request that changes something
 //!   with a cookie must carry the session's CSRF token, and an `Origin` (when sent) of our own.
 //!
-//! A bearer key is checked first (configured, then stored), then the cookie.
+//! - **Cloudflare Access**, when configured ([`crate::access`]): the signed token Access adds to
+//!   every request, verified here, its e-mail a person's.
+//!
+//! A bearer key is checked first (configured, then stored), then an Access token, then the cookie.
 
 use evident_shared::api_key::is_well_formed;
 use evident_shared::roles::{scope_grants, Power, Role};
 use worker::{Env, Method, Request};
 
+use crate::access::{self, AccessConfig};
 use crate::error::{ApiError, Result};
 use crate::sessions;
 use crate::sql::Reach;
@@ -232,6 +236,11 @@ pub async fn authenticate(req: &Request, env: &Env) -> Result<Caller> {
             None => Err(not_valid()),
         };
     }
+    if let Some(config) = AccessConfig::from_env(env) {
+        if let Some(jwt) = req.headers().get(access::HEADER).ok().flatten() {
+            return access_caller(req, env, &config, &jwt, now).await;
+        }
+    }
     let cookies = req
         .headers()
         .get("cookie")
@@ -262,18 +271,75 @@ pub async fn authenticate(req: &Request, env: &Env) -> Result<Caller> {
     })
 }
 
+/// The person behind a Cloudflare Access token ([`crate::access`]): 401 when the token does not
+/// verify, 403 when its e-mail is no one's here.
+async fn access_caller(
+    req: &Request,
+    env: &Env,
+    config: &AccessConfig,
+    jwt: &str,
+    now: i64,
+) -> Result<Caller> {
+    let invalid = |why: String| {
+        ApiError::Unauthorized(format!("the Cloudflare Access token is not valid: {why}"))
+    };
+    let token = access::parse(jwt).map_err(invalid)?;
+    let email = access::check_claims(&token.claims, config, now / 1000).map_err(invalid)?;
+    let keys = access::key_set(config, now).await?;
+    let jwk = access::find_key(&keys, &token.kid).map_err(invalid)?;
+    if !access::verify(&jwk, &token.signed, &token.signature).await? {
+        return Err(invalid("its signature does not verify".into()));
+    }
+    let found = crate::people::with_email(&env.d1("DB")?, &email).await?;
+    let Some(row) = found.into_iter().next() else {
+        return Err(ApiError::Forbidden(format!(
+            "{email} signed in through Cloudflare Access but has no access to Evident; ask an \
+             admin for an invite"
+        )));
+    };
+    if !matches!(req.method(), Method::Get | Method::Head | Method::Options) {
+        check_origin(req, true)?;
+    }
+    let person = row.person.into_wire()?;
+    Ok(Caller {
+        tenant: row.tenant,
+        actor: Actor {
+            kind: "user",
+            id: person.id,
+            name: person.name,
+            email: Some(person.email),
+        },
+        grant: Grant::Role(person.role),
+        environment: None,
+        session: None,
+    })
+}
+
+/// A request that changes something with an ambient credential (a cookie) must come from a page of
+/// our own: its `Origin`, when sent (or always, when `required`), is ours.
+fn check_origin(req: &Request, required: bool) -> Result<()> {
+    let origin = req.headers().get("origin").ok().flatten();
+    let own = req.url().map(|u| u.origin().ascii_serialization()).ok();
+    match (origin, own) {
+        (Some(origin), Some(own)) if origin == own => Ok(()),
+        (None, _) if !required => Ok(()),
+        (origin, _) => Err(ApiError::Forbidden(format!(
+            "a request from `{}` may not change anything with this sign-in",
+            origin.as_deref().unwrap_or("an unknown origin")
+        ))),
+    }
+}
+
 /// A cookie request that changes something must come from a page of our own: its `Origin`, when
 /// sent, is ours, and it carries the session's CSRF token, which only such a page can read.
 fn check_csrf(req: &Request, token: &str) -> Result<()> {
-    let header = |name: &str| req.headers().get(name).ok().flatten();
-    if let (Some(origin), Ok(url)) = (header("origin"), req.url()) {
-        if origin != url.origin().ascii_serialization() {
-            return Err(ApiError::Forbidden(format!(
-                "a request from `{origin}` may not change anything with this session"
-            )));
-        }
-    }
-    let sent = header(sessions::CSRF_HEADER).unwrap_or_default();
+    check_origin(req, false)?;
+    let sent = req
+        .headers()
+        .get(sessions::CSRF_HEADER)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     if !constant_time_eq(&sent, &sessions::csrf_token(token)) {
         return Err(ApiError::Forbidden(
             "missing or wrong `X-CSRF-Token` header: send the `csrf_token` of `GET /api/v1/session` \

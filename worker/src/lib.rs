@@ -8,6 +8,7 @@
 //! people with their invites, and sign-in sessions (each with its own statements); `password` hashes
 //! passwords with WebCrypto; `audit` records the API's own changes and reads in the log.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod counts;

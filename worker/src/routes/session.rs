@@ -16,7 +16,7 @@ use serde_json::Map;
 use worker::{Env, Request, Response};
 
 use crate::audit::{self, AccessEvent, Origin};
-use crate::auth::{authenticate, Caller};
+use crate::auth::{authenticate, Caller, Grant};
 use crate::error::{ApiError, Result};
 use crate::people::SignInRow;
 use crate::routes::events::read_body;
@@ -37,23 +37,30 @@ fn powers(role: Role) -> Vec<String> {
         .collect()
 }
 
-/// The answer for a session, with a `Set-Cookie` header when `cookie` is given.
+/// The answer for a session (`token` and `expires_at` for a password sign-in, `None` through
+/// Access), with a `Set-Cookie` header when `cookie` is given.
 fn answer(
-    status: u16,
     tenant: String,
     person: evident_shared::people::Person,
-    token: &str,
-    expires_at: i64,
+    session: Option<(&str, i64)>,
     cookie: Option<String>,
 ) -> Result<Response> {
     let info = SessionInfo {
         tenant,
         powers: powers(person.role),
         person,
-        csrf_token: sessions::csrf_token(token),
-        expires_at: format_rfc3339(expires_at),
+        csrf_token: session
+            .map(|(token, _)| sessions::csrf_token(token))
+            .unwrap_or_default(),
+        expires_at: session.map(|(_, at)| format_rfc3339(at)),
+        sign_in: if session.is_some() {
+            "password"
+        } else {
+            "access"
+        }
+        .to_string(),
     };
-    let mut response = respond::json(status, &info);
+    let mut response = respond::json(200, &info);
     let headers = response.headers_mut();
     headers.set("cache-control", "no-store")?;
     if let Some(cookie) = cookie {
@@ -67,6 +74,13 @@ fn wrong() -> ApiError {
 }
 
 pub async fn sign_in(mut req: Request, env: &Env) -> Result<Response> {
+    if crate::access::AccessConfig::from_env(env).is_some() {
+        return Err(ApiError::Forbidden(
+            "this deployment signs people in through Cloudflare Access; e-mail and password \
+             sign-in is off"
+                .into(),
+        ));
+    }
     let body = read_body(&mut req).await?;
     let input = read_sign_in(&body).map_err(|e| input_error(e, "invalid_sign_in", "sign-in"))?;
     let db = env.d1("DB")?;
@@ -116,11 +130,9 @@ pub async fn sign_in(mut req: Request, env: &Env) -> Result<Response> {
     audit::record(event.into_event(&from), &req, env, &found.tenant).await?;
     let cookie = sessions::set_cookie(&token);
     answer(
-        200,
         found.tenant,
         person,
-        &token,
-        at + sessions::LIFETIME_MS,
+        Some((&token, at + sessions::LIFETIME_MS)),
         Some(cookie),
     )
 }
@@ -130,29 +142,38 @@ async fn session_caller(req: &Request, env: &Env) -> Result<(Caller, String)> {
     let caller = authenticate(req, env).await?;
     match caller.session.clone() {
         Some(token) => Ok((caller, token)),
-        None => Err(ApiError::BadRequest {
-            code: "not_a_session",
-            message: "this request is signed with an API key; sessions are for people signed in \
-                      with the cookie"
-                .into(),
-        }),
+        None => Err(not_a_session()),
     }
 }
 
 pub async fn get(req: &Request, env: &Env) -> Result<Response> {
-    let (caller, token) = session_caller(req, env).await?;
+    let caller = authenticate(req, env).await?;
     let db = env.d1("DB")?;
-    let found = sessions::find(&db, &token, now())
-        .await?
-        .ok_or_else(|| ApiError::Unauthorized("your session has ended; sign in again".into()))?;
-    answer(
-        200,
-        caller.tenant,
-        found.person.into_wire()?,
-        &token,
-        found.expires_at,
-        None,
-    )
+    let ended = || ApiError::Unauthorized("your session has ended; sign in again".into());
+    match (&caller.session, caller.grant) {
+        (Some(token), _) => {
+            let found = sessions::find(&db, token, now()).await?.ok_or_else(ended)?;
+            let person = found.person.into_wire()?;
+            answer(caller.tenant, person, Some((token, found.expires_at)), None)
+        }
+        // Signed in through Cloudflare Access.
+        (None, Grant::Role(_)) => {
+            let person = crate::people::get(&db, &caller.tenant, &caller.actor.id)
+                .await?
+                .ok_or_else(ended)?;
+            answer(caller.tenant, person, None, None)
+        }
+        (None, _) => Err(not_a_session()),
+    }
+}
+
+fn not_a_session() -> ApiError {
+    ApiError::BadRequest {
+        code: "not_a_session",
+        message: "this request is signed with an API key; sessions are for people signed in \
+                  with the cookie"
+            .into(),
+    }
 }
 
 pub async fn sign_out(req: &Request, env: &Env) -> Result<Response> {
