@@ -19,6 +19,7 @@ mod query;
 mod saved_searches;
 mod search;
 mod support;
+mod tenants;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
@@ -42,6 +43,7 @@ fn main() {
         export::TESTS,
         keys::TESTS,
         people::TESTS,
+        tenants::TESTS,
         headers::TESTS,
     ]
     .concat()
