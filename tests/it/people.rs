@@ -363,6 +363,17 @@ fn sign_in_never_tells_which_emails_exist_and_is_throttled(server: &Server) {
         200
     );
     // A body that is not a sign-in names its fields.
+    // Another site cannot sign a browser in (as someone else).
+    let foreign = send_json(
+        server,
+        None,
+        "POST",
+        "/api/v1/session",
+        Some(&json!({"email": other, "password": PASSWORD})),
+        &[("origin", "https://evil.example")],
+    );
+    assert_eq!(foreign.status, 403, "{}", foreign.text);
+    assert!(foreign.header("set-cookie").is_none());
     let bad = send_json(
         server,
         None,
@@ -662,6 +673,18 @@ fn a_member_reads_only_their_own_events_everywhere(server: &Server) {
         "{}",
         resource.text
     );
+
+    // Saved searches: a member runs the tenant's, but cannot change them.
+    let save = get("/api/v1/saved-searches");
+    assert_eq!(save.status, 200, "{}", save.text);
+    let saved = as_session(
+        server,
+        &member,
+        "POST",
+        "/api/v1/saved-searches",
+        Some(&json!({"name": "people-scope", "q": "action:x"})),
+    );
+    assert_eq!(saved.status, 403, "{}", saved.text);
 
     // An auditor reads them all.
     let auditor = join(server, &email("scope", "auditor"), "auditor");

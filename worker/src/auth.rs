@@ -315,9 +315,10 @@ async fn access_caller(
     })
 }
 
-/// A request that changes something with an ambient credential (a cookie) must come from a page of
-/// our own: its `Origin`, when sent (or always, when `required`), is ours.
-fn check_origin(req: &Request, required: bool) -> Result<()> {
+/// A request that changes something with an ambient credential (a cookie), or that sets one (sign-in,
+/// accepting an invite: no signing a victim in as the attacker), must come from a page of our own:
+/// its `Origin`, when sent (or always, when `required`), is ours.
+pub fn check_origin(req: &Request, required: bool) -> Result<()> {
     let origin = req.headers().get("origin").ok().flatten();
     let own = req.url().map(|u| u.origin().ascii_serialization()).ok();
     match (origin, own) {

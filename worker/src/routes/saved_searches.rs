@@ -12,11 +12,11 @@
 //! in the tenant is a 409 (`duplicate_name`), and so is a new saved search beyond
 //! [`MAX_PER_TENANT`] (`too_many_saved_searches`).
 //!
-//! Scope: [`crate::auth`] knows only ingest, read and admin keys, with no notion of who holds them.
-//! Every endpoint here, writes included, needs only the read scope (admin keys have it too): a saved
-//! search is a convenience of the people reading the log, like a bookmark, and changes
-//! nothing about what is stored or how; the admin scope is for settings that do. When people and roles
-//! arrive (issue 6) saved searches may become personal; until then they are shared by the tenant.
+//! Who: listing and reading them needs the power to read events (a member runs them on their own
+//! events); saving, changing and deleting them the power to read every event (owners, admins,
+//! auditors, read and admin keys), so a member cannot change the searches the tenant shares. A saved
+//! search is a convenience of the people reading the log, like a bookmark, and changes nothing about
+//! what is stored or how.
 //!
 //! Every statement is parameterised and has `tenant = ?1`, so one tenant never reads, changes or even
 //! learns of another's saved searches: another tenant's id is a 404 like an unknown one. The table is
@@ -171,7 +171,7 @@ pub async fn list(req: &Request, env: &Env) -> Result<Response> {
 }
 
 pub async fn create(mut req: Request, env: &Env) -> Result<Response> {
-    let caller = authorize(&req, env, Power::ReadEvents).await?;
+    let caller = authorize(&req, env, Power::ReadAllEvents).await?;
     let input = input(&mut req).await?;
     let mut random = [0u8; 16];
     getrandom::getrandom(&mut random)
@@ -226,7 +226,7 @@ pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Response> {
 }
 
 pub async fn update(mut req: Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(&req, env, Power::ReadEvents).await?;
+    let caller = authorize(&req, env, Power::ReadAllEvents).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }
@@ -257,7 +257,7 @@ pub async fn update(mut req: Request, env: &Env, id: &str) -> Result<Response> {
 }
 
 pub async fn delete(req: &Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, Power::ReadEvents).await?;
+    let caller = authorize(req, env, Power::ReadAllEvents).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }

@@ -81,6 +81,7 @@ pub async fn sign_in(mut req: Request, env: &Env) -> Result<Response> {
                 .into(),
         ));
     }
+    crate::auth::check_origin(&req, false)?;
     let body = read_body(&mut req).await?;
     let input = read_sign_in(&body).map_err(|e| input_error(e, "invalid_sign_in", "sign-in"))?;
     let db = env.d1("DB")?;
