@@ -119,14 +119,14 @@ pub fn uses_rollups(reach: Reach<'_>, query: &Query, key: &Key) -> bool {
 /// for facets, by bucket for histograms. `limit` caps the facet values. A `reach` bound to an
 /// environment counts only its events, from the rollups too (they are kept by environment).
 pub fn count_sql<'a>(
-    reach: impl Into<Reach<'a>>,
+    reach: Reach<'a>,
     query: &Query,
     now: Millis,
     range: (Millis, Millis),
     key: &Key,
     limit: u32,
 ) -> Result<(String, Vec<SqlValue>), QueryError> {
-    counting_sql(reach.into(), query, now, range, key, limit, None)
+    counting_sql(reach, query, now, range, key, limit, None)
 }
 
 /// Events a facet the rollups cannot answer is counted over: the newest this many that match.
@@ -137,7 +137,7 @@ pub const FACET_SAMPLE: u32 = 10_000;
 /// however many events match: the top users or apps of a month at a million events are those of its
 /// latest `sample` events. Facets the rollups answer stay exact. [`sampled`] says which applies.
 pub fn facet_sql<'a>(
-    reach: impl Into<Reach<'a>>,
+    reach: Reach<'a>,
     query: &Query,
     now: Millis,
     range: (Millis, Millis),
@@ -146,7 +146,7 @@ pub fn facet_sql<'a>(
     sample: u32,
 ) -> Result<(String, Vec<SqlValue>), QueryError> {
     let key = Key::Field(field.clone());
-    counting_sql(reach.into(), query, now, range, &key, limit, Some(sample))
+    counting_sql(reach, query, now, range, &key, limit, Some(sample))
 }
 
 /// Whether [`facet_sql`] counts a sample of the events for this reach, query and field, not all of
@@ -250,12 +250,11 @@ pub const ROLLUP_FIELDS: [Field; 5] = [
 /// rollup fields are marginals of these rows, so one pass over the rollups answers them all where one
 /// query per field would read the same rows once per field.
 pub fn combinations_sql<'a>(
-    reach: impl Into<Reach<'a>>,
+    reach: Reach<'a>,
     query: &Query,
     now: Millis,
     (from, to): (Millis, Millis),
 ) -> Result<(String, Vec<SqlValue>), QueryError> {
-    let reach = reach.into();
     debug_assert!(fits_rollups(query) && reach.rollups_apply());
     let c = cover(from, to, true, true);
     let mut b = Builder::default();

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use evident_shared::query::parse;
 
-use crate::sql::ListQuery;
+use crate::sql::{ListQuery, Reach};
 use crate::sqlite_tests::{database, store, to_sql};
 
 /// When the queries run: an hour after the newest event.
@@ -59,7 +59,9 @@ fn search(db: &Connection, q: &str) -> Vec<Value> {
         limit: 500,
         ..ListQuery::default()
     };
-    let (sql, params) = query.to_sql("acme").unwrap_or_else(|e| panic!("{q}: {e}"));
+    let (sql, params) = query
+        .to_sql(Reach::whole_tenant("acme"))
+        .unwrap_or_else(|e| panic!("{q}: {e}"));
     let mut stmt = db.prepare(&sql).unwrap();
     let rows = stmt
         .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
@@ -192,7 +194,7 @@ fn typed_values_never_become_sql() {
                     now: NOW,
                     ..ListQuery::default()
                 };
-                let (sql, _) = query.to_sql("acme").unwrap();
+                let (sql, _) = query.to_sql(Reach::whole_tenant("acme")).unwrap();
                 if attack.len() > 2 {
                     assert!(!sql.contains(attack), "`{q}` reached the SQL: {sql}");
                 }
@@ -216,7 +218,7 @@ fn text_without_letters_or_digits_is_an_error_at_its_span() {
         filter: parse("env:prod \"+++\"").unwrap(),
         ..ListQuery::default()
     };
-    let err = query.to_sql("acme").unwrap_err();
+    let err = query.to_sql(Reach::whole_tenant("acme")).unwrap_err();
     assert_eq!((err.span.start, err.span.end), (9, 14));
     assert!(err.message.contains("no letters or digits"), "{err}");
 }
@@ -227,7 +229,7 @@ fn plan_of(db: &Connection, q: &str) -> String {
         now: NOW,
         ..ListQuery::default()
     };
-    let (sql, params) = query.to_sql("acme").unwrap();
+    let (sql, params) = query.to_sql(Reach::whole_tenant("acme")).unwrap();
     let mut stmt = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
     let rows = stmt
         .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
@@ -348,8 +350,15 @@ mod counting {
                     interval,
                     group: Some(Field::Outcome),
                 };
-                let (sql, params) =
-                    count_sql("acme", &parse(q).unwrap(), NOW, (from, to), &key, 100).unwrap();
+                let (sql, params) = count_sql(
+                    Reach::whole_tenant("acme"),
+                    &parse(q).unwrap(),
+                    NOW,
+                    (from, to),
+                    &key,
+                    100,
+                )
+                .unwrap();
                 assert_eq!(
                     run(&db, &sql, &params),
                     oracle(&db, from, to, interval, "outcome", filter),
@@ -357,8 +366,15 @@ mod counting {
                 );
             }
             let key = Key::Field(Field::Action);
-            let (sql, params) =
-                count_sql("acme", &parse("").unwrap(), NOW, (from, to), &key, 100).unwrap();
+            let (sql, params) = count_sql(
+                Reach::whole_tenant("acme"),
+                &parse("").unwrap(),
+                NOW,
+                (from, to),
+                &key,
+                100,
+            )
+            .unwrap();
             let facets: Vec<_> = run(&db, &sql, &params);
             let want: Vec<_> = oracle(&db, from, to, i64::MAX, "action", "")
                 .into_iter()
@@ -386,10 +402,18 @@ mod counting {
         };
         for (q, filter) in [("", ""), ("env:prod", "AND environment = 'prod'")] {
             let query = parse(q).unwrap();
-            assert!(sampled("t".into(), &query, &Field::Actor));
+            assert!(sampled(Reach::whole_tenant("t"), &query, &Field::Actor));
             for sample in [5, 50, 10_000] {
-                let (sql, params) =
-                    facet_sql("acme", &query, NOW, range, &Field::Actor, 100, sample).unwrap();
+                let (sql, params) = facet_sql(
+                    Reach::whole_tenant("acme"),
+                    &query,
+                    NOW,
+                    range,
+                    &Field::Actor,
+                    100,
+                    sample,
+                )
+                .unwrap();
                 assert_eq!(
                     run(&db, &sql, &params),
                     newest(sample as usize, filter),
@@ -401,7 +425,7 @@ mod counting {
         }
         // All of time: no time condition at all (it would lead D1's planner to the time index).
         let (sql, params) = facet_sql(
-            "acme",
+            Reach::whole_tenant("acme"),
             &parse("actor:u3").unwrap(),
             NOW,
             (0, evident_shared::timestamp::MAX_MILLIS),
@@ -421,10 +445,20 @@ mod counting {
         assert_eq!(got, want);
         // Rollup fields are never sampled: the same as count_sql, exact.
         let query = parse("env:prod").unwrap();
-        assert!(!sampled("t".into(), &query, &Field::Outcome));
-        let (sql, params) = facet_sql("acme", &query, NOW, range, &Field::Outcome, 100, 5).unwrap();
+        assert!(!sampled(Reach::whole_tenant("t"), &query, &Field::Outcome));
+        let (sql, params) = facet_sql(
+            Reach::whole_tenant("acme"),
+            &query,
+            NOW,
+            range,
+            &Field::Outcome,
+            100,
+            5,
+        )
+        .unwrap();
         let key = Key::Field(Field::Outcome);
-        let (exact, exact_params) = count_sql("acme", &query, NOW, range, &key, 100).unwrap();
+        let (exact, exact_params) =
+            count_sql(Reach::whole_tenant("acme"), &query, NOW, range, &key, 100).unwrap();
         assert_eq!(run(&db, &sql, &params), run(&db, &exact, &exact_params));
     }
 
@@ -444,7 +478,8 @@ mod counting {
         ] {
             for q in ["", "env:prod", "-outcome:denied action:app.*"] {
                 let query = parse(q).unwrap();
-                let (sql, params) = combinations_sql("acme", &query, NOW, (from, to)).unwrap();
+                let (sql, params) =
+                    combinations_sql(Reach::whole_tenant("acme"), &query, NOW, (from, to)).unwrap();
                 let mut stmt = db.prepare(&sql).unwrap();
                 let rows: Vec<Combination> = stmt
                     .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
@@ -463,8 +498,15 @@ mod counting {
                 for field in ROLLUP_FIELDS {
                     for limit in [3, 100] {
                         let key = Key::Field(field.clone());
-                        let (sql, params) =
-                            count_sql("acme", &query, NOW, (from, to), &key, limit).unwrap();
+                        let (sql, params) = count_sql(
+                            Reach::whole_tenant("acme"),
+                            &query,
+                            NOW,
+                            (from, to),
+                            &key,
+                            limit,
+                        )
+                        .unwrap();
                         let mut stmt = db.prepare(&sql).unwrap();
                         let want: Vec<(Option<String>, i64)> = stmt
                             .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
@@ -494,7 +536,7 @@ mod counting {
             group: Some(Field::Outcome),
         };
         let (sql, params) = count_sql(
-            "acme",
+            Reach::whole_tenant("acme"),
             &parse("env:prod").unwrap(),
             NOW,
             (t - 90 * DAY, t),
@@ -580,7 +622,7 @@ fn an_export_snapshot_keeps_to_events_sealed_before_it_began() {
     };
     let mut seqs = Vec::new();
     loop {
-        let (sql, params) = query.to_sql("acme").unwrap();
+        let (sql, params) = query.to_sql(Reach::whole_tenant("acme")).unwrap();
         let mut stmt = db.prepare(&sql).unwrap();
         let rows: Vec<(i64, String, String)> = stmt
             .query_map(params_from_iter(params.iter().map(to_sql)), |r| {

@@ -73,8 +73,8 @@ fn the_list_keeps_to_the_environment() {
     };
     let all: Vec<i64> = rows(
         &db,
-        &query.to_sql("acme").unwrap().0,
-        &query.to_sql("acme").unwrap().1,
+        &query.to_sql(Reach::whole_tenant("acme")).unwrap().0,
+        &query.to_sql(Reach::whole_tenant("acme")).unwrap().1,
     );
     assert_eq!(all.len() as i64, EVENTS);
     let (sql, params) = query.to_sql(PROD).unwrap();
@@ -140,7 +140,15 @@ fn counts_keep_to_the_environment_from_rollups_and_from_events() {
         };
         let sql = count_sql(PROD, &query, T0, range, &histogram, 0).unwrap();
         assert_eq!(total(&db, sql, 2), EVENTS / 3, "{q}");
-        let sql = count_sql("acme", &query, T0, range, &histogram, 0).unwrap();
+        let sql = count_sql(
+            Reach::whole_tenant("acme"),
+            &query,
+            T0,
+            range,
+            &histogram,
+            0,
+        )
+        .unwrap();
         assert_eq!(total(&db, sql, 2), EVENTS, "{q}");
     }
     // A member's counts come from their events only: the rollups are not kept by actor.
@@ -190,14 +198,14 @@ fn single_events_and_resource_histories_keep_to_the_environment() {
     };
     let mine = |body: &str| body.contains("u0@acme.org");
     for (id, env) in &ids {
-        assert_eq!(event(id, "acme".into()), 1);
+        assert_eq!(event(id, Reach::whole_tenant("acme")), 1);
         assert_eq!(event(id, PROD), usize::from(env == "prod"), "{env}");
         let body: String = rows(&db, "SELECT body FROM events WHERE id = ?1", &[text(id)])
             .pop()
             .unwrap();
         assert_eq!(event(id, MEMBER), usize::from(mine(&body)));
         // Another tenant's reach never finds it.
-        assert_eq!(event(id, "other".into()), 0);
+        assert_eq!(event(id, Reach::whole_tenant("other")), 0);
     }
     let history = |reach: Reach<'_>| -> Vec<String> {
         let mut params = vec![
@@ -215,7 +223,7 @@ fn single_events_and_resource_histories_keep_to_the_environment() {
             .map(Result::unwrap)
             .collect()
     };
-    assert_eq!(history("acme".into()).len() as i64, EVENTS);
+    assert_eq!(history(Reach::whole_tenant("acme")).len() as i64, EVENTS);
     let prod = history(PROD);
     assert_eq!(prod.len() as i64, EVENTS / 3);
     assert!(prod
@@ -224,7 +232,7 @@ fn single_events_and_resource_histories_keep_to_the_environment() {
     let member = history(MEMBER);
     assert_eq!(member.len() as i64, EVENTS / 2);
     assert!(member.iter().all(|b| mine(b)));
-    assert!(history("other".into()).is_empty());
+    assert!(history(Reach::whole_tenant("other")).is_empty());
 }
 
 fn text(value: &str) -> SqlValue {

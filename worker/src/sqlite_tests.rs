@@ -16,7 +16,7 @@ use evident_shared::redact::RedactionRules;
 use crate::ingest::{validate_native, Arrival, Enrichment};
 use crate::seal::{plan, Head, Plan};
 use crate::sql::{
-    plan_statements, ActionMatch, ListQuery, SqlValue, SELECT_CHAIN_HEAD, SELECT_EVENT,
+    plan_statements, ActionMatch, ListQuery, Reach, SqlValue, SELECT_CHAIN_HEAD, SELECT_EVENT,
 };
 
 pub(crate) fn database() -> Connection {
@@ -105,7 +105,7 @@ pub(crate) fn write(db: &Connection, tenant: &str, plan: &Plan) {
 }
 
 fn list(db: &Connection, tenant: &str, query: &ListQuery) -> Vec<(i64, String, String)> {
-    let (sql, params) = query.to_sql(tenant).unwrap();
+    let (sql, params) = query.to_sql(Reach::whole_tenant(tenant)).unwrap();
     let mut stmt = db.prepare(&sql).unwrap();
     let rows = stmt
         .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
@@ -116,7 +116,7 @@ fn list(db: &Connection, tenant: &str, query: &ListQuery) -> Vec<(i64, String, S
 }
 
 fn query_plan(db: &Connection, tenant: &str, query: &ListQuery) -> String {
-    let (sql, params) = query.to_sql(tenant).unwrap();
+    let (sql, params) = query.to_sql(Reach::whole_tenant(tenant)).unwrap();
     let mut stmt = db.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
     let rows = stmt
         .query_map(params_from_iter(params.iter().map(to_sql)), |r| {

@@ -12,7 +12,7 @@ use evident_shared::export::{ExportFormat, ExportWriter};
 use evident_shared::query::{parse, Field, Query};
 use evident_shared::timestamp::MAX_MILLIS;
 use evident_worker::counts::{combinations_sql, count_sql, facet_sql, Key, DAY, FACET_SAMPLE};
-use evident_worker::sql::{ListQuery, SqlValue, SELECT_RESOURCE_HISTORY};
+use evident_worker::sql::{ListQuery, Reach, SqlValue, SELECT_RESOURCE_HISTORY};
 use rusqlite::{params_from_iter, Connection};
 
 use crate::demo::{generate, DemoConfig};
@@ -117,10 +117,20 @@ pub fn probes(end_ms: i64, picks: &Picks) -> Vec<Probe> {
             limit: 50,
             ..ListQuery::default()
         };
-        query.to_sql(TENANT).expect("probe SQL")
+        query
+            .to_sql(Reach::whole_tenant(TENANT))
+            .expect("probe SQL")
     };
     let count = |filter: &Query, range: (i64, i64), key: Key, limit: u32| {
-        count_sql(TENANT, filter, end_ms, range, &key, limit).expect("count SQL")
+        count_sql(
+            Reach::whole_tenant(TENANT),
+            filter,
+            end_ms,
+            range,
+            &key,
+            limit,
+        )
+        .expect("count SQL")
     };
     let everything = Query::default();
     let actor_filter = parse(&format!("actor:{}", picks.actor)).expect("actor query");
@@ -162,16 +172,20 @@ pub fn probes(end_ms: i64, picks: &Picks) -> Vec<Probe> {
                 "/api/v1/facets?from={month}&to={end_ms}&field=env,workspace,action,outcome"
             ),
             // Rollup fields together: one pass over the rollups answers them all.
-            floor: vec![
-                combinations_sql(TENANT, &everything, end_ms, (month, end_ms)).expect("SQL"),
-            ],
+            floor: vec![combinations_sql(
+                Reach::whole_tenant(TENANT),
+                &everything,
+                end_ms,
+                (month, end_ms),
+            )
+            .expect("SQL")],
         },
         Probe {
             name: "facets, 30 days: actor (newest 10,000)",
             target_ms: Some(200.0),
             path: format!("/api/v1/facets?from={month}&to={end_ms}&field=actor"),
             floor: vec![facet_sql(
-                TENANT,
+                Reach::whole_tenant(TENANT),
                 &everything,
                 end_ms,
                 (month, end_ms),
@@ -193,7 +207,7 @@ pub fn probes(end_ms: i64, picks: &Picks) -> Vec<Probe> {
             path: format!("/api/v1/actors/{}?limit=50", encode(&picks.actor)),
             floor: vec![
                 facet_sql(
-                    TENANT,
+                    Reach::whole_tenant(TENANT),
                     &actor_filter,
                     end_ms,
                     (0, MAX_MILLIS),
@@ -209,7 +223,9 @@ pub fn probes(end_ms: i64, picks: &Picks) -> Vec<Probe> {
                         limit: 50,
                         ..ListQuery::default()
                     };
-                    query.to_sql(TENANT).expect("actor SQL")
+                    query
+                        .to_sql(Reach::whole_tenant(TENANT))
+                        .expect("actor SQL")
                 },
             ],
         },
@@ -387,7 +403,9 @@ pub fn export_floor(db: &Connection, end_ms: i64) -> (usize, Duration) {
     let mut writer = ExportWriter::new(ExportFormat::Csv);
     let mut bytes = writer.start().len();
     loop {
-        let (sql, params) = query.to_sql(TENANT).expect("export SQL");
+        let (sql, params) = query
+            .to_sql(Reach::whole_tenant(TENANT))
+            .expect("export SQL");
         let mut stmt = db.prepare_cached(&sql).expect("prepare");
         let rows: Vec<(i64, String, String)> = stmt
             .query_map(params_from_iter(values(&params)), |r| {
