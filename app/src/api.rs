@@ -176,6 +176,27 @@ pub fn decode<T>(
     read(value).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
+/// `GET /api/v1/session` (no key): the person signed in with the session cookie, if any.
+pub async fn session() -> Result<crate::key::Person, ApiError> {
+    get_json("/api/v1/session", "", crate::key::read_person).await
+}
+
+/// `DELETE /api/v1/session` with the session's CSRF token: signs out.
+pub async fn sign_out(csrf: &str) -> Result<(), ApiError> {
+    use wasm_bindgen_futures::JsFuture;
+
+    let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
+    let headers = web_sys::Headers::new().map_err(network)?;
+    headers.set("x-csrf-token", csrf).map_err(network)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("DELETE");
+    init.set_headers(&headers);
+    JsFuture::from(window.fetch_with_str_and_init("/api/v1/session", &init))
+        .await
+        .map_err(network)?;
+    Ok(())
+}
+
 /// GETs a same-origin path with the read key as bearer token and decodes the JSON answer with `read`.
 async fn get_json<T>(
     path: &str,
@@ -194,9 +215,12 @@ async fn get_text(path: &str, key: &str) -> Result<String, ApiError> {
 
     let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
     let headers = web_sys::Headers::new().map_err(network)?;
-    headers
-        .set("authorization", &format!("Bearer {key}"))
-        .map_err(network)?;
+    // Signed in with the session cookie instead, there is no key: the browser sends the cookie.
+    if !key.is_empty() {
+        headers
+            .set("authorization", &format!("Bearer {key}"))
+            .map_err(network)?;
+    }
     let init = web_sys::RequestInit::new();
     init.set_headers(&headers);
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))

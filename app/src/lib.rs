@@ -54,7 +54,15 @@ pub fn App() -> impl IntoView {
     view! {
         <AppHeader/>
         <main class="ev-main">
-            {move || if signed_in.get() { page() } else { view! { <KeyPrompt/> }.into_any() }}
+            {move || {
+                if signed_in.get() {
+                    page()
+                } else if auth.checked() {
+                    view! { <KeyPrompt/> }.into_any()
+                } else {
+                    ().into_any()
+                }
+            }}
         </main>
     }
 }

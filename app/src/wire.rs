@@ -32,7 +32,7 @@ pub struct WireError {
 }
 
 impl WireError {
-    fn new(problem: &'static str) -> WireError {
+    pub fn new(problem: &'static str) -> WireError {
         WireError {
             path: String::new(),
             problem,

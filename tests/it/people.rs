@@ -223,12 +223,28 @@ fn an_invited_person_joins_signs_in_and_out(server: &Server) {
     let out = as_session(server, &session, "DELETE", "/api/v1/session", None);
     assert_eq!(out.status, 200, "{}", out.text);
     assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    // Asking who is signed in is answered, not refused: no one (204, the stale cookie cleared).
     let after = session_of(server, &cookie);
-    assert_eq!(after.status, 401);
+    assert_eq!(after.status, 204, "{}", after.text);
+    assert!(after.header("set-cookie").unwrap().contains("Max-Age=0"));
+    // Reading with the dead cookie is refused.
+    let read = send_json(
+        server,
+        None,
+        "GET",
+        "/api/v1/events?limit=1",
+        None,
+        &[("cookie", &cookie)],
+    );
+    assert_eq!(read.status, 401);
     assert!(
-        after.error_message().contains("session has ended"),
+        read.error_message().contains("session has ended"),
         "{}",
-        after.text
+        read.text
+    );
+    assert_eq!(
+        send_json(server, None, "GET", "/api/v1/session", None, &[]).status,
+        204
     );
 
     // Sign in again with the password: a new session.
@@ -731,7 +747,7 @@ fn admins_cannot_touch_owners_and_removal_ends_sessions(server: &Server) {
         None,
     );
     assert_eq!(removed.status, 200, "{}", removed.text);
-    assert_eq!(session_of(server, &member.cookie).status, 401);
+    assert_eq!(session_of(server, &member.cookie).status, 204);
     let gone = as_session(
         server,
         &admin,

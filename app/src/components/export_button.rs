@@ -231,9 +231,12 @@ async fn download(
 ) -> Result<(u64, String, String), ApiError> {
     let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
     let headers = web_sys::Headers::new().map_err(network)?;
-    headers
-        .set("authorization", &format!("Bearer {key}"))
-        .map_err(network)?;
+    // No key when signed in with the session cookie, which the browser sends by itself.
+    if !key.is_empty() {
+        headers
+            .set("authorization", &format!("Bearer {key}"))
+            .map_err(network)?;
+    }
     let init = web_sys::RequestInit::new();
     init.set_headers(&headers);
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))

@@ -1,5 +1,6 @@
-//! The bar across the top of every page: the product name (a link home), the theme toggle and, once a
-//! key is set, the button that forgets it.
+//! The bar across the top of every page: the product name (a link home), the theme toggle and, once
+//! signed in, who is signed in with a link to the people and keys (for those who may see them) and a
+//! button to sign out, or the button that forgets a read key.
 
 use leptos::prelude::*;
 
@@ -21,6 +22,14 @@ pub fn AppHeader() -> impl IntoView {
             </a>
             <span class="ev-header__tagline">"Audit log"</span>
             <ThemeToggle/>
+            {move || auth.person().map(|person| view! {
+                <span class="ev-header__person" data-testid="signed-in-as">
+                    {person.name} " · " {person.role}
+                </span>
+                {person.reads_access.then(|| view! {
+                    <a class="ev-header__link" href="/access" data-testid="access-link">"People & keys"</a>
+                })}
+            })}
             {move || auth.signed_in().then(|| view! {
                 <button
                     type="button"
@@ -28,7 +37,7 @@ pub fn AppHeader() -> impl IntoView {
                     data-testid="sign-out"
                     on:click=move |_| auth.sign_out()
                 >
-                    "Forget key"
+                    {if auth.person().is_some() { "Sign out" } else { "Forget key" }}
                 </button>
             })}
         </header>

@@ -58,6 +58,9 @@ pub fn KeyPrompt() -> impl IntoView {
                 <button type="submit" class="ev-button ev-button--primary" data-testid="key-submit">
                     "Continue"
                 </button>
+                <p class="ev-key__hint">
+                    "Have an account? " <a href="/sign-in" data-testid="sign-in-link">"Sign in with e-mail and password"</a>
+                </p>
             </form>
         </section>
     }

@@ -6,7 +6,8 @@
 //!   address (429, [`crate::sessions`]), and recorded in the person's tenant's chain when the e-mail
 //!   is someone's.
 //! - `GET /api/v1/session`: 200 and the session, with the CSRF token to send back as `X-CSRF-Token`;
-//!   401 when signed out.
+//!   204 (and the cookie cleared) when no one is signed in or the session ended, which is an answer
+//!   rather than an error: the dashboard asks on every start.
 //! - `DELETE /api/v1/session`: 200, the session ended and the cookie cleared (needs the CSRF token).
 
 use evident_shared::people::{read_sign_in, SessionInfo};
@@ -147,13 +148,30 @@ async fn session_caller(req: &Request, env: &Env) -> Result<(Caller, String)> {
     }
 }
 
+/// 204: nobody is signed in; a stale cookie is cleared.
+fn signed_out() -> Result<Response> {
+    let mut response = Response::empty()?.with_status(204);
+    let headers = response.headers_mut();
+    headers.set("cache-control", "no-store")?;
+    headers.set("set-cookie", &sessions::clear_cookie())?;
+    Ok(response)
+}
+
 pub async fn get(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authenticate(req, env).await?;
+    let caller = match authenticate(req, env).await {
+        Ok(caller) => caller,
+        Err(ApiError::Unauthorized(_)) if crate::auth::bearer(req).is_none() => {
+            return signed_out()
+        }
+        Err(error) => return Err(error),
+    };
     let db = env.d1("DB")?;
     let ended = || ApiError::Unauthorized("your session has ended; sign in again".into());
     match (&caller.session, caller.grant) {
         (Some(token), _) => {
-            let found = sessions::find(&db, token, now()).await?.ok_or_else(ended)?;
+            let Some(found) = sessions::find(&db, token, now()).await? else {
+                return signed_out();
+            };
             let person = found.person.into_wire()?;
             answer(caller.tenant, person, Some((token, found.expires_at)), None)
         }
