@@ -171,6 +171,7 @@ async function accessPage() {
     const option = document.createElement("option");
     option.value = role;
     option.textContent = role;
+    option.defaultSelected = role === "member";
     option.selected = role === "member";
     $("invite-role").append(option);
   }

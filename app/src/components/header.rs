@@ -27,7 +27,7 @@ pub fn AppHeader() -> impl IntoView {
                     {person.name} " · " {person.role}
                 </span>
                 {person.reads_access.then(|| view! {
-                    <a class="ev-header__link" href="/access" data-testid="access-link">"People & keys"</a>
+                    <a class="ev-header__link" href="/access" rel="external" data-testid="access-link">"People & keys"</a>
                 })}
             })}
             {move || auth.signed_in().then(|| view! {

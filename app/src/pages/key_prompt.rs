@@ -59,7 +59,7 @@ pub fn KeyPrompt() -> impl IntoView {
                     "Continue"
                 </button>
                 <p class="ev-key__hint">
-                    "Have an account? " <a href="/sign-in" data-testid="sign-in-link">"Sign in with e-mail and password"</a>
+                    "Have an account? " <a href="/sign-in" rel="external" data-testid="sign-in-link">"Sign in with e-mail and password"</a>
                 </p>
             </form>
         </section>
