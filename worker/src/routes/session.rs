@@ -150,10 +150,10 @@ async fn session_caller(req: &Request, env: &Env) -> Result<(Caller, String)> {
 
 /// 204: nobody is signed in; a stale cookie is cleared.
 fn signed_out() -> Result<Response> {
-    let mut response = Response::empty()?.with_status(204);
-    let headers = response.headers_mut();
-    headers.set("cache-control", "no-store")?;
-    headers.set("set-cookie", &sessions::clear_cookie())?;
+    let mut response = respond::json_text(204, String::new());
+    response
+        .headers_mut()
+        .set("set-cookie", &sessions::clear_cookie())?;
     Ok(response)
 }
 
