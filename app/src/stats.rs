@@ -11,7 +11,13 @@ use crate::wire::WireError;
 
 /// Top values of each field asked for, largest count first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facets(pub Vec<(String, Vec<FacetValue>)>);
+pub struct Facets {
+    /// Each field's values.
+    pub fields: Vec<(String, Vec<FacetValue>)>,
+    /// The fields counted over a sample of the newest matching events (their counts are
+    /// approximate); the others are exact.
+    pub sampled: Vec<String>,
+}
 
 /// One value of a facet; `value` is `None` for events without the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,9 +29,14 @@ pub struct FacetValue {
 }
 
 impl Facets {
+    /// Whether facet `name` was counted over a sample (its counts are approximate).
+    pub fn is_sampled(&self, name: &str) -> bool {
+        self.sampled.iter().any(|n| n == name)
+    }
+
     /// The values of facet `name` (empty when it was not asked for).
     pub fn values(&self, name: &str) -> &[FacetValue] {
-        self.0
+        self.fields
             .iter()
             .find(|(n, _)| n == name)
             .map_or(&[], |(_, v)| v.as_slice())
@@ -96,7 +107,18 @@ pub fn facets(value: Value) -> Result<Facets, WireError> {
             .collect::<Result<_, WireError>>()?;
         out.push((name.clone(), values));
     }
-    Ok(Facets(out))
+    let sampled = match value.get("sampled") {
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(Facets {
+        fields: out,
+        sampled,
+    })
 }
 
 /// `GET /api/v1/histogram`: `{"interval_ms": 3600000, "buckets": [{"start_ms", "total", "counts"}]}`.
@@ -152,7 +174,11 @@ mod tests {
         );
         assert!(facets.values("outcome").is_empty());
         assert!(facets.values("app").is_empty());
+        assert!(!facets.is_sampled("env"));
         assert!(super::facets(parse(r#"{"facets":{"env":[{"value":"x"}]}}"#).unwrap()).is_err());
+        let sampled = r#"{"facets":{"env":[],"user":[]},"from_rollups":false,"sample":10000,"sampled":["user"]}"#;
+        let sampled = super::facets(parse(sampled).unwrap()).unwrap();
+        assert!(sampled.is_sampled("user") && !sampled.is_sampled("env"));
     }
 
     #[test]

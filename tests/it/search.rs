@@ -127,6 +127,16 @@ fn facets_and_histograms_count_exactly(server: &Server) {
     };
     assert_eq!(facet(&answer.json, "outcome"), outcomes);
     assert_eq!(facet(&answer.json, "env")["dev"], 4);
+    assert!(answer.json.get("sampled").is_none(), "{}", answer.text);
+    // Counted from the rollups and from a sample in one answer: it names the sampled one.
+    let mixed = read(
+        server,
+        &format!("/api/v1/facets?field=outcome,env,actor&{march}"),
+    );
+    assert_eq!(mixed.status, 200, "{}", mixed.text);
+    assert_eq!(mixed.json["sample"], 10_000);
+    assert_eq!(mixed.json["sampled"], serde_json::json!(["actor"]));
+    assert_eq!(facet(&mixed.json, "outcome"), outcomes);
     // A filter the rollups do not hold counts events instead, with the same result.
     let answer = read(
         server,

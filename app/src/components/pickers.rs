@@ -49,11 +49,17 @@ pub fn Pickers(
                 // The choices: "any", the counted values, and the picked ones when not counted (yet).
                 let mut choices: Vec<(Vec<String>, String)> = vec![(Vec::new(), any.to_owned())];
                 facets.with(|f| {
+                    // Counted over the newest matching events only: approximate, and said so.
+                    let about = if f.as_ref().is_some_and(|f| f.is_sampled(name)) {
+                        "≈"
+                    } else {
+                        ""
+                    };
                     for v in f.as_ref().map_or(&[][..], |f| f.values(name)) {
                         if let Some(value) = &v.value {
                             choices.push((
                                 vec![value.clone()],
-                                format!("{value} ({})", thousands(v.count)),
+                                format!("{value} ({about}{})", thousands(v.count)),
                             ));
                         }
                     }

@@ -114,6 +114,9 @@ struct Facets {
     /// matching events ([`FACET_SAMPLE`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     sample: Option<u32>,
+    /// The facets (by the name asked for) that count only that sample; the others are exact.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sampled: Vec<String>,
 }
 
 pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
@@ -164,10 +167,12 @@ pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
         }
     }
     let mut sample = None;
+    let mut sampled_names = Vec::new();
     for (name, field) in fields {
         if sampled(caller.reach(), &common.query, &field) {
             from_rollups = false;
             sample = Some(FACET_SAMPLE);
+            sampled_names.push(name.clone());
         }
         let (sql, params) = facet_sql(
             caller.reach(),
@@ -195,6 +200,7 @@ pub async fn facets(req: &Request, env: &Env) -> Result<Response> {
             facets,
             from_rollups,
             sample,
+            sampled: sampled_names,
         },
     ))
 }
