@@ -183,18 +183,86 @@ pub async fn session() -> Result<crate::key::Person, ApiError> {
 
 /// `DELETE /api/v1/session` with the session's CSRF token: signs out.
 pub async fn sign_out(csrf: &str) -> Result<(), ApiError> {
-    use wasm_bindgen_futures::JsFuture;
-
-    let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
-    let headers = web_sys::Headers::new().map_err(network)?;
-    headers.set("x-csrf-token", csrf).map_err(network)?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("DELETE");
-    init.set_headers(&headers);
-    JsFuture::from(window.fetch_with_str_and_init("/api/v1/session", &init))
-        .await
-        .map_err(network)?;
+    request_text("DELETE", "/api/v1/session", "", Some(csrf), None).await?;
     Ok(())
+}
+
+/// A saved search: a name for a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedSearch {
+    /// Its id.
+    pub id: String,
+    /// Its name, unique in the tenant.
+    pub name: String,
+    /// The query, in canonical text.
+    pub q: String,
+}
+
+fn read_saved(value: &serde_json::Value) -> Result<SavedSearch, WireError> {
+    let text = |name: &str| {
+        value[name]
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| WireError::new("a saved search has an id, a name and a q"))
+    };
+    Ok(SavedSearch {
+        id: text("id")?,
+        name: text("name")?,
+        q: text("q")?,
+    })
+}
+
+/// Reads `GET /api/v1/saved-searches`.
+pub fn read_saved_list(value: serde_json::Value) -> Result<Vec<SavedSearch>, WireError> {
+    value["saved_searches"]
+        .as_array()
+        .ok_or_else(|| WireError::new("expected saved_searches"))?
+        .iter()
+        .map(read_saved)
+        .collect()
+}
+
+/// `text` as a JSON string literal. By hand: serde_json's compact serializer would be one more copy
+/// of its printing code in the wasm (the pretty one is there already, for payloads).
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `GET /api/v1/saved-searches`: the tenant's saved searches, newest first.
+pub async fn saved_searches(key: &str) -> Result<Vec<SavedSearch>, ApiError> {
+    get_json("/api/v1/saved-searches", key, read_saved_list).await
+}
+
+/// `POST /api/v1/saved-searches`: saves `q` as `name`.
+pub async fn save_search(
+    key: &str,
+    csrf: Option<&str>,
+    name: &str,
+    q: &str,
+) -> Result<SavedSearch, ApiError> {
+    let body = format!(
+        "{{\"name\":{},\"q\":{}}}",
+        json_string(name),
+        json_string(q)
+    );
+    let text = request_text("POST", "/api/v1/saved-searches", key, csrf, Some(&body)).await?;
+    decode(&text, |v| read_saved(&v))
 }
 
 /// GETs a same-origin path with the read key as bearer token and decodes the JSON answer with `read`.
@@ -210,11 +278,31 @@ async fn get_json<T>(
 /// The fetch itself, apart from [`get_json`] so that its async state machine is compiled once rather
 /// than once per answer type (each copy cost about 2 KB of wasm).
 async fn get_text(path: &str, key: &str) -> Result<String, ApiError> {
+    request_text("GET", path, key, None, None).await
+}
+
+/// Any request: the key as bearer token (none when signed in with the cookie), the session's CSRF
+/// token for a change made with the cookie, and a JSON body.
+async fn request_text(
+    method: &str,
+    path: &str,
+    key: &str,
+    csrf: Option<&str>,
+    body: Option<&str>,
+) -> Result<String, ApiError> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
     let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
     let headers = web_sys::Headers::new().map_err(network)?;
+    if let Some(csrf) = csrf {
+        headers.set("x-csrf-token", csrf).map_err(network)?;
+    }
+    if body.is_some() {
+        headers
+            .set("content-type", "application/json")
+            .map_err(network)?;
+    }
     // Signed in with the session cookie instead, there is no key: the browser sends the cookie.
     if !key.is_empty() {
         headers
@@ -222,7 +310,11 @@ async fn get_text(path: &str, key: &str) -> Result<String, ApiError> {
             .map_err(network)?;
     }
     let init = web_sys::RequestInit::new();
+    init.set_method(method);
     init.set_headers(&headers);
+    if let Some(body) = body {
+        init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    }
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
         .await
         .map_err(network)?
@@ -264,6 +356,23 @@ mod tests {
             }
         );
         assert_eq!(err.to_string(), "`limit` must be between 1 and 500");
+    }
+
+    #[test]
+    fn json_strings_are_what_serde_json_prints() {
+        for text in [
+            "",
+            "plain",
+            "a \"quoted\" \\ back",
+            "line\nbreak\ttab\u{1}",
+            "ünïcødé ✓",
+        ] {
+            assert_eq!(
+                json_string(text),
+                serde_json::to_string(text).unwrap(),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

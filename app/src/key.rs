@@ -85,6 +85,11 @@ impl Auth {
         self.checked.get()
     }
 
+    /// The session's CSRF token for a change made with the cookie, if signed in that way.
+    pub fn csrf_untracked(&self) -> Option<String> {
+        self.person.get_untracked().map(|p| p.csrf)
+    }
+
     /// The person signed in with the cookie, if any (reactive).
     pub fn person(&self) -> Option<Person> {
         self.person.get()

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use crate::components::pickers::Pickers;
 use crate::components::query_bar::QueryBar;
+use crate::components::saved_searches::SavedSearches;
 use crate::filters::{local_input_value, parse_local_input, Filters, Range};
 use crate::format::{local_offset_minutes, now_ms};
 use crate::stats::Facets;
@@ -131,6 +132,7 @@ pub fn FilterBar(
                 </button>
             </div>
             <QueryBar q=q on_submit=Callback::new(with_q)/>
+            <SavedSearches q=q on_choose=Callback::new(with_q)/>
             <div class="ev-filters__pickers" role="group" aria-label="Narrow by">
                 <Pickers q=q facets=facets on_change=Callback::new(with_q)/>
             </div>

@@ -1,6 +1,6 @@
 //! Pieces shared by pages: the header and its theme toggle, state notices, badges, the filter bar, the
 //! detail page's section renderer, the before/after diff, the code copy button, the chain verify
-//! button and the export button.
+//! button, the export button and saved searches.
 
 pub mod badge;
 pub mod code_block;
@@ -11,6 +11,7 @@ pub mod header;
 pub mod notice;
 pub mod pickers;
 pub mod query_bar;
+pub mod saved_searches;
 pub mod section;
 pub mod theme_toggle;
 pub mod verify;
