@@ -17,6 +17,7 @@
 //! A bearer key is checked first (configured, then stored), then an Access token, then the cookie.
 
 use evident_shared::api_key::is_well_formed;
+use evident_shared::people::Person;
 use evident_shared::roles::{scope_grants, Power, Role};
 use worker::{Env, Method, Request};
 
@@ -81,6 +82,22 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// A signed-in person, with their session token when signed in with the cookie.
+    pub fn person(tenant: String, person: Person, session: Option<String>) -> Caller {
+        Caller {
+            tenant,
+            actor: Actor {
+                kind: "user",
+                id: person.id,
+                name: person.name,
+                email: Some(person.email),
+            },
+            grant: Grant::Role(person.role),
+            environment: None,
+            session,
+        }
+    }
+
     /// Whose events this caller may read: the tenant's, within its environment when it is bound to
     /// one, and only those they are the actor of (by e-mail) when they are a member.
     pub fn reach(&self) -> Reach<'_> {
@@ -253,22 +270,19 @@ pub async fn authenticate(req: &Request, env: &Env) -> Result<Caller> {
     let session = sessions::find(&env.d1("DB")?, token, now)
         .await?
         .ok_or_else(|| ApiError::Unauthorized("your session has ended; sign in again".into()))?;
-    if !matches!(req.method(), Method::Get | Method::Head | Method::Options) {
+    if changes_something(req) {
         check_csrf(req, token)?;
     }
     let person = session.person.into_wire()?;
-    Ok(Caller {
-        tenant: session.tenant,
-        actor: Actor {
-            kind: "user",
-            id: person.id,
-            name: person.name,
-            email: Some(person.email),
-        },
-        grant: Grant::Role(person.role),
-        environment: None,
-        session: Some(token.to_string()),
-    })
+    Ok(Caller::person(
+        session.tenant,
+        person,
+        Some(token.to_string()),
+    ))
+}
+
+fn changes_something(req: &Request) -> bool {
+    !matches!(req.method(), Method::Get | Method::Head | Method::Options)
 }
 
 /// The person behind a Cloudflare Access token ([`crate::access`]): 401 when the token does not
@@ -297,22 +311,10 @@ async fn access_caller(
              admin for an invite"
         )));
     };
-    if !matches!(req.method(), Method::Get | Method::Head | Method::Options) {
+    if changes_something(req) {
         check_origin(req, true)?;
     }
-    let person = row.person.into_wire()?;
-    Ok(Caller {
-        tenant: row.tenant,
-        actor: Actor {
-            kind: "user",
-            id: person.id,
-            name: person.name,
-            email: Some(person.email),
-        },
-        grant: Grant::Role(person.role),
-        environment: None,
-        session: None,
-    })
+    Ok(Caller::person(row.tenant, row.person.into_wire()?, None))
 }
 
 /// A request that changes something with an ambient credential (a cookie), or that sets one (sign-in,
