@@ -803,11 +803,19 @@ fn changes_to_people_are_in_the_log(server: &Server) {
         None,
     );
     let q = encode(&format!("source:evident \"{}\"", email("log", "member")));
-    let answer = http::get(
-        &server.url(&format!("/api/v1/events?q={q}&limit=100")),
-        Some(&server.read_key),
-    );
-    assert_eq!(answer.status, 200, "{}", answer.text);
+    // A failed sign-in is recorded after its answer: wait for it a little.
+    let mut answer = http::get(&server.url("/api/v1/health"), None);
+    for _ in 0..50 {
+        answer = http::get(
+            &server.url(&format!("/api/v1/events?q={q}&limit=100")),
+            Some(&server.read_key),
+        );
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        if answer.text.contains("\"failure\"") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let seen: Vec<(String, String)> = answer.json["events"]
         .as_array()
         .unwrap()

@@ -103,7 +103,8 @@ pub fn is_new_search(pairs: &[(String, String)], from: Option<i64>, now: i64) ->
     !has("cursor", None) && !tail_of_recent
 }
 
-/// Records a read once the answer is on its way.
+/// Records an event once the answer is on its way: a read, or a failed sign-in (which must not take
+/// longer to answer for an e-mail that is someone's).
 pub fn record_later(
     ctx: &Context,
     event: AccessEvent<'static>,

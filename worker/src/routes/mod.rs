@@ -63,7 +63,7 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
         (Method::Delete, ["api", "v1", "saved-searches", id]) => {
             saved_searches::delete(&req, &env, &decode(id)).await
         }
-        (Method::Post, ["api", "v1", "session"]) => session::sign_in(req, &env).await,
+        (Method::Post, ["api", "v1", "session"]) => session::sign_in(req, &env, &ctx).await,
         (Method::Get, ["api", "v1", "session"]) => session::get(&req, &env).await,
         (Method::Delete, ["api", "v1", "session"]) => session::sign_out(&req, &env).await,
         (Method::Get, ["api", "v1", "people"]) => people::list(&req, &env).await,

@@ -4,7 +4,7 @@
 //!   `evident_session` cookie. A wrong password and an unknown e-mail get the same 401 after the same
 //!   work, so the answer never tells which e-mails exist. Failures are throttled per e-mail and per
 //!   address (429, [`crate::sessions`]), and recorded in the person's tenant's chain when the e-mail
-//!   is someone's.
+//!   is someone's, after the answer, so that answer takes no longer for a real e-mail.
 //! - `GET /api/v1/session`: 200 and the session, with the CSRF token to send back as `X-CSRF-Token`;
 //!   204 (and the cookie cleared) when no one is signed in or the session ended, which is an answer
 //!   rather than an error: the dashboard asks on every start.
@@ -14,7 +14,7 @@ use evident_shared::people::{read_sign_in, SessionInfo};
 use evident_shared::roles::{Power, Role};
 use evident_shared::timestamp::format_rfc3339;
 use serde_json::Map;
-use worker::{Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 use crate::audit::{self, AccessEvent, Origin};
 use crate::auth::{authenticate, Caller, Grant};
@@ -74,7 +74,7 @@ fn wrong() -> ApiError {
     ApiError::Unauthorized("the e-mail or the password is not right".into())
 }
 
-pub async fn sign_in(mut req: Request, env: &Env) -> Result<Response> {
+pub async fn sign_in(mut req: Request, env: &Env, ctx: &Context) -> Result<Response> {
     if crate::access::AccessConfig::from_env(env).is_some() {
         return Err(ApiError::Forbidden(
             "this deployment signs people in through Cloudflare Access; e-mail and password \
@@ -114,7 +114,8 @@ pub async fn sign_in(mut req: Request, env: &Env) -> Result<Response> {
                 description: format!("failed to sign in as {} (wrong password)", person.email),
                 payload: Map::new(),
             };
-            audit::record(event.into_event(&from), &req, env, &candidate.tenant).await?;
+            // After the answer: recording takes time, and only for e-mails that are someone's.
+            crate::reads::record_later(ctx, event, &req, env, &candidate.tenant);
         }
         return Err(wrong());
     };
