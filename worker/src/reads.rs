@@ -104,20 +104,17 @@ pub fn is_new_search(pairs: &[(String, String)], from: Option<i64>, now: i64) ->
 }
 
 /// Records an event once the answer is on its way: a read, or a failed sign-in (which must not take
-/// longer to answer for an e-mail that is someone's).
+/// longer to answer for an e-mail that is someone's). `req` is the request or a clone of it taken
+/// before its body was read (a request whose body was read cannot be cloned).
 pub fn record_later(
     ctx: &Context,
     event: AccessEvent<'static>,
-    req: &Request,
+    req: Request,
     env: &Env,
     tenant: &str,
 ) {
-    let event = event.into_event(&Origin::request(req));
+    let event = event.into_event(&Origin::request(&req));
     let (env, tenant) = (env.clone(), tenant.to_string());
-    let Ok(req) = req.clone() else {
-        worker::console_error!("a read was not recorded: the request could not be kept");
-        return;
-    };
     ctx.wait_until(async move {
         if let Err(error) = audit::record(event, &req, &env, &tenant).await {
             worker::console_error!("a read was not recorded: {error}");

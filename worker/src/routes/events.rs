@@ -203,7 +203,7 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
     let (bodies, next) = store::list_events(&env.d1("DB")?, caller.reach(), &query).await?;
     if reads::is_new_search(&pairs, query.from, now) {
         let event = reads::search(&caller, &pairs, bodies.len());
-        reads::record_later(ctx, event, req, env, &caller.tenant);
+        reads::record_later(ctx, event, req.clone()?, env, &caller.tenant);
     }
     // Stored bodies are canonical JSON already: splice them in rather than parse and print each again.
     let mut json = String::with_capacity(bodies.iter().map(|b| b.len() + 1).sum::<usize>() + 64);
@@ -227,7 +227,8 @@ pub async fn get(env: &Env, req: &Request, ctx: &Context, id: &str) -> Result<Re
     let body = store::get_event(&env.d1("DB")?, caller.reach(), id)
         .await?
         .ok_or_else(not_found)?;
-    reads::record_later(ctx, reads::view(&caller, id), req, env, &caller.tenant);
+    let kept = req.clone()?;
+    reads::record_later(ctx, reads::view(&caller, id), kept, env, &caller.tenant);
     Ok(respond::json_text(200, body))
 }
 

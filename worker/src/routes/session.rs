@@ -83,6 +83,8 @@ pub async fn sign_in(mut req: Request, env: &Env, ctx: &Context) -> Result<Respo
         ));
     }
     crate::auth::check_origin(&req, false)?;
+    // Kept for recording a failure after the answer: once the body is read it cannot be cloned.
+    let kept = req.clone()?;
     let body = read_body(&mut req).await?;
     let input = read_sign_in(&body).map_err(|e| input_error(e, "invalid_sign_in", "sign-in"))?;
     let db = env.d1("DB")?;
@@ -105,6 +107,9 @@ pub async fn sign_in(mut req: Request, env: &Env, ctx: &Context) -> Result<Respo
     let Some(found) = signed_in else {
         sessions::count_failure(&db, &keys, at).await?;
         for candidate in candidates {
+            let Ok(kept) = kept.clone() else {
+                break;
+            };
             let person = candidate.person.into_wire()?;
             let event = AccessEvent {
                 action: "session.sign_in",
@@ -115,7 +120,7 @@ pub async fn sign_in(mut req: Request, env: &Env, ctx: &Context) -> Result<Respo
                 payload: Map::new(),
             };
             // After the answer: recording takes time, and only for e-mails that are someone's.
-            crate::reads::record_later(ctx, event, &req, env, &candidate.tenant);
+            crate::reads::record_later(ctx, event, kept, env, &candidate.tenant);
         }
         return Err(wrong());
     };
