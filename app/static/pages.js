@@ -55,6 +55,40 @@ function problem({ status, json }) {
   return [error.message, ...fields].join("; ");
 }
 
+/** Clears what `showProblem` showed for `form`. */
+function clearProblem(form, alertId) {
+  hide(alertId);
+  for (const input of form.elements) {
+    const note = input.id && $(`${input.id}-error`);
+    if (!note) continue;
+    input.removeAttribute("aria-invalid");
+    note.textContent = "";
+    note.hidden = true;
+  }
+}
+
+/**
+ * Shows a failed call's answer: the API's message in the form's alert (`role=alert`, so it is read
+ * out), and each error it names by a field (`/password`) next to that field, which is marked invalid
+ * and described by it. Focus goes to the first such field. Returns whether a field was named.
+ */
+function showProblem(form, alertId, answer) {
+  clearProblem(form, alertId);
+  show(alertId, problem(answer));
+  let first = null;
+  for (const error of answer.json?.error?.errors ?? []) {
+    const input = form.elements.namedItem(String(error.path ?? "").replace(/^\//, ""));
+    const note = input?.id && $(`${input.id}-error`);
+    if (!note) continue;
+    note.textContent = note.hidden ? error.message : `${note.textContent}; ${error.message}`;
+    note.hidden = false;
+    input.setAttribute("aria-invalid", "true");
+    first ??= input;
+  }
+  first?.focus();
+  return first !== null;
+}
+
 function when(text) {
   return text ? `${text.slice(0, 16).replace("T", " ")} UTC` : "never";
 }
@@ -65,6 +99,15 @@ function cell(row, text, testid) {
   if (testid) td.dataset.testid = testid;
   row.append(td);
   return td;
+}
+
+/** A row saying that `rows` (a <tbody>) has none. */
+function emptyRow(rows, text) {
+  const row = document.createElement("tr");
+  const td = cell(row, text);
+  td.colSpan = rows.parentElement.tHead.rows[0].cells.length;
+  td.className = "ev-pages__empty";
+  rows.append(row);
 }
 
 function button(text, testid, onClick) {
@@ -98,15 +141,14 @@ async function signInPage() {
   }
   $("sign-in-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    hide("form-error");
+    clearProblem(e.target, "form-error");
     const form = new FormData(e.target);
     const answer = await api("POST", "/api/v1/session", {
       body: { email: form.get("email"), password: form.get("password") },
     });
     if (answer.status === 200) {
       location.assign(target);
-    } else {
-      show("form-error", problem(answer));
+    } else if (!showProblem(e.target, "form-error", answer)) {
       e.target.elements.password.select();
     }
   });
@@ -115,20 +157,26 @@ async function signInPage() {
 // ---- /invite#<token> ----
 
 function invitePage() {
-  const token = location.hash.slice(1);
-  if (!token) show("form-error", "This link holds no invite: ask for a new one.");
+  // Read when used: opening another invite link from this page changes only the fragment.
+  const token = () => location.hash.slice(1);
+  const noToken = () => {
+    clearProblem($("invite-form"), "form-error");
+    if (!token()) show("form-error", "This link holds no invite: ask for a new one.");
+  };
+  noToken();
+  window.addEventListener("hashchange", noToken);
   $("invite-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    hide("form-error");
+    clearProblem(e.target, "form-error");
     const form = new FormData(e.target);
     const answer = await api("POST", "/api/v1/invites/accept", {
-      body: { token, name: form.get("name"), password: form.get("password") },
+      body: { token: token(), name: form.get("name"), password: form.get("password") },
     });
     if (answer.status === 201) {
       history.replaceState(null, "", "/invite");
       location.assign("/");
     } else {
-      show("form-error", problem(answer));
+      showProblem(e.target, "form-error", answer);
     }
   });
 }
@@ -248,10 +296,11 @@ async function accessPage() {
       return;
     }
     const now = new Date().toISOString();
+    if (answer.json.invites.length === 0) emptyRow(rows, "No invites.");
     for (const invite of answer.json.invites) {
       const row = document.createElement("tr");
       row.dataset.testid = "invite";
-      cell(row, invite.email, "invite-email");
+      cell(row, invite.email, "invite-row-email");
       cell(row, invite.role);
       const status = invite.used_at ? "accepted" : invite.expires_at < now ? "expired" : "pending";
       cell(row, status, "invite-status");
@@ -278,10 +327,11 @@ async function accessPage() {
       show("key-error", problem(answer));
       return;
     }
+    if (answer.json.keys.length === 0) emptyRow(rows, "No API keys yet.");
     for (const key of answer.json.keys) {
       const row = document.createElement("tr");
       row.dataset.testid = "key";
-      cell(row, key.name, "key-name");
+      cell(row, key.name, "key-row-name");
       cell(row, key.scope);
       cell(row, key.environment ?? "all");
       cell(row, `${key.prefix}…`);
@@ -304,7 +354,7 @@ async function accessPage() {
 
   $("invite-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    hide("invite-error");
+    clearProblem(e.target, "invite-error");
     hide("invite-link");
     const form = new FormData(e.target);
     const answer = await api("POST", "/api/v1/invites", {
@@ -312,7 +362,7 @@ async function accessPage() {
       csrf,
     });
     if (answer.status !== 201) {
-      show("invite-error", problem(answer));
+      showProblem(e.target, "invite-error", answer);
       return;
     }
     const link = `${location.origin}${answer.json.path}`;
@@ -326,7 +376,7 @@ async function accessPage() {
 
   $("key-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    hide("key-error");
+    clearProblem(e.target, "key-error");
     hide("key-secret");
     const form = new FormData(e.target);
     const environment = String(form.get("environment") ?? "").trim();
@@ -335,7 +385,7 @@ async function accessPage() {
       csrf,
     });
     if (answer.status !== 201) {
-      show("key-error", problem(answer));
+      showProblem(e.target, "key-error", answer);
       return;
     }
     $("key-secret-name").textContent = answer.json.name;
