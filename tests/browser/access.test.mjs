@@ -2,8 +2,9 @@
 // dashboard signed in; on People & keys they invite a member (the link shown once) and create and
 // revoke an API key (the secret shown once); they sign out. The member joins through their link, sees
 // only their own events, is refused People & keys with the server's reason, and signs out; a wrong
-// password is refused on the sign-in page, the right one signs back in. Names are shown as text.
-// Screenshots go to tests/artifacts/ (access-*.png).
+// password is refused on the sign-in page, the right one signs back in, and the owner changes the
+// member's role and removes them. Names are shown as text, and each error the API names by a field
+// is shown next to that field. Screenshots go to tests/artifacts/ (access-*.png).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
@@ -11,11 +12,11 @@ import { join } from "node:path";
 import { root, startServer, ingest, launchBrowser } from "./server.mjs";
 
 const artifacts = join(root, "tests", "artifacts");
-const ADMIN_KEY = "evd_browser_admin_access";
 const PASSWORD = "correct horse battery staple";
 const xss = "<img src=x onerror=alert(1)>";
 const owner = "olive.owner@access.test";
 const member = "mo.member@access.test";
+const invitee = "ivy.invitee@access.test";
 let server;
 let browser;
 let page;
@@ -27,7 +28,7 @@ const minutesAgo = (n) => new Date(Date.now() - n * 60_000).toISOString();
 
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
-  server = await startServer("access", { vars: { ADMIN_KEY } });
+  server = await startServer("access");
   await ingest(server, [
     ...[1, 2, 3].map((i) => ({
       action: "report.view", occurred_at: minutesAgo(10 * i), outcome: "success",
@@ -56,12 +57,19 @@ after(async () => {
 async function inviteWithAdminKey(email, role) {
   const res = await fetch(`${server.baseUrl}/api/v1/invites`, {
     method: "POST",
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${server.keys.admin}`, "content-type": "application/json" },
     body: JSON.stringify({ email, role }),
   });
   const body = await res.json();
   assert.equal(res.status, 201, JSON.stringify(body));
   return body.path;
+}
+
+/** The text next to a field, once shown, and whether its input is marked invalid. */
+async function fieldError(testid) {
+  await page.waitForSelector(`[data-testid=${testid}-error]:not([hidden])`);
+  const invalid = await page.getAttribute(`[data-testid=${testid}]`, "aria-invalid");
+  return { text: await page.textContent(`[data-testid=${testid}-error]`), invalid: invalid === "true" };
 }
 
 async function rows() {
@@ -73,6 +81,15 @@ test("an owner joins through the invite link and lands in the dashboard signed i
   const path = await inviteWithAdminKey(owner, "owner");
   await page.goto(`${server.baseUrl}${path}`);
   await page.fill("[data-testid=name]", "Olive Owner");
+  // Too short a password: the API's reason next to the password field, which gets the focus.
+  await page.fill("[data-testid=password]", "short");
+  await page.click("[data-testid=join]");
+  const short = await fieldError("password");
+  assert.match(short.text, /password/);
+  assert.ok(short.invalid);
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "password");
+  assert.ok((await page.textContent("[data-testid=form-error]")).length > 0);
+  await page.screenshot({ path: join(artifacts, "access-invite-error.png"), fullPage: true });
   await page.fill("[data-testid=password]", PASSWORD);
   await page.click("[data-testid=join]");
   await page.waitForSelector("[data-testid=signed-in-as]");
@@ -80,6 +97,7 @@ test("an owner joins through the invite link and lands in the dashboard signed i
   assert.match(await page.textContent("[data-testid=signed-in-as]"), /Olive Owner · owner/);
   assert.equal(await page.locator("[data-testid=key-prompt]").count(), 0, "no read key asked for");
   assert.ok((await rows()) >= 7);
+  await page.screenshot({ path: join(artifacts, "access-dashboard-owner.png") });
 });
 
 test("the owner invites a member and creates and revokes a key on People & keys", async () => {
@@ -89,6 +107,15 @@ test("the owner invites a member and creates and revokes a key on People & keys"
   const people = await page.locator("[data-testid=person-email]").allTextContents();
   assert.ok(people.includes(owner), people.join());
 
+  // Every role may be granted by an owner.
+  const grantable = await page.locator("[data-testid=invite-role] option").allTextContents();
+  assert.deepEqual(grantable, ["owner", "admin", "auditor", "member"]);
+
+  await page.fill("[data-testid=invite-email]", "not an address");
+  await page.click("[data-testid=invite-submit]");
+  assert.match((await fieldError("invite-email")).text, /e-mail address/);
+  assert.ok(await page.locator("[data-testid=invite-link]").isHidden());
+
   await page.fill("[data-testid=invite-email]", member);
   await page.selectOption("[data-testid=invite-role]", "member");
   await page.click("[data-testid=invite-submit]");
@@ -96,8 +123,29 @@ test("the owner invites a member and creates and revokes a key on People & keys"
   memberLink = await page.textContent("[data-testid=invite-link-text]");
   assert.match(memberLink, new RegExp(`^${server.baseUrl}/invite#[0-9a-f]{64}$`));
   await page.waitForSelector("[data-testid=invite-status]");
+  assert.ok(await page.locator("[data-testid=invite-email-error]").isHidden(), "the error is cleared");
+  assert.equal(await page.getAttribute("[data-testid=invite-email]", "aria-invalid"), null);
   const invites = await page.locator("[data-testid=invite]").allTextContents();
   assert.ok(invites.some((t) => t.includes(member) && t.includes("pending")), invites.join("\n"));
+
+  // A second invite, revoked: its row goes and its link is refused.
+  await page.fill("[data-testid=invite-email]", invitee);
+  await page.selectOption("[data-testid=invite-role]", "auditor");
+  await page.click("[data-testid=invite-submit]");
+  await page.waitForFunction(([email, before]) =>
+    document.querySelector("[data-testid=invite-link-text]").textContent !== before &&
+    [...document.querySelectorAll("[data-testid=invite-row-email]")].some((c) => c.textContent === email),
+  [invitee, memberLink]);
+  const ivyLink = await page.textContent("[data-testid=invite-link-text]");
+  assert.match(await page.textContent("#invite-link-email"), /ivy/);
+  await page.locator("[data-testid=invite]", { hasText: invitee }).locator("[data-testid=invite-revoke]").click();
+  await page.waitForFunction((email) =>
+    ![...document.querySelectorAll("[data-testid=invite-row-email]")].some((c) => c.textContent === email), invitee);
+
+  // A blank name: the API's reason next to the name field.
+  await page.click("[data-testid=key-submit]");
+  assert.match((await fieldError("key-name")).text, /name/);
+  await page.screenshot({ path: join(artifacts, "access-key-error.png"), fullPage: true });
 
   await page.fill("[data-testid=key-name]", "CI deploys");
   await page.selectOption("[data-testid=key-scope]", "ingest");
@@ -116,6 +164,16 @@ test("the owner invites a member and creates and revokes a key on People & keys"
   assert.ok(!(await page.textContent("[data-testid=keys]")).includes(secret));
   await page.screenshot({ path: join(artifacts, "access-owner.png"), fullPage: true });
 
+  // Shown once: a reload shows neither the link nor the secret, only the rows.
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]");
+  await page.waitForSelector("[data-testid=key-status]");
+  assert.ok(await page.locator("[data-testid=invite-link]").isHidden());
+  assert.ok(await page.locator("[data-testid=key-secret]").isHidden());
+  const html = await page.content();
+  assert.ok(!html.includes(secret) && !html.includes(memberLink.split("#")[1]), "no secret or token after a reload");
+  assert.match(await page.textContent("[data-testid=key-last-used]"), /UTC/, "its use is shown");
+
   await page.click("[data-testid=key-revoke]");
   await page.waitForFunction(() =>
     [...document.querySelectorAll("[data-testid=key-status]")].some((c) => c.textContent.startsWith("revoked")));
@@ -130,10 +188,20 @@ test("the owner invites a member and creates and revokes a key on People & keys"
   await page.click("[data-testid=sign-out]");
   await page.waitForURL("**/sign-in");
   await page.waitForSelector("body[data-ready=true]");
+
+  // The revoked invite's link is refused with the server's reason.
+  await page.goto(ivyLink);
+  await page.fill("[data-testid=name]", "Ivy");
+  await page.fill("[data-testid=password]", PASSWORD);
+  await page.click("[data-testid=join]");
+  await page.waitForSelector("[data-testid=form-error]:not([hidden])");
+  assert.equal(await page.textContent("[data-testid=form-error]"), "this invite link is not valid; ask for a new one");
 });
 
 test("the member joins, sees only their own events and is refused People & keys", async () => {
+  // From the revoked invite's page: only the fragment changes, and the page uses the new token.
   await page.goto(memberLink);
+  await page.waitForSelector("[data-testid=form-error]", { state: "hidden" });
   await page.fill("[data-testid=name]", xss);
   await page.fill("[data-testid=password]", PASSWORD);
   await page.click("[data-testid=join]");
@@ -171,6 +239,7 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
   await page.click("[data-testid=sign-in]");
   await page.waitForSelector("[data-testid=signed-in-as]");
   assert.match(await page.textContent("[data-testid=signed-in-as]"), /Olive Owner/);
+  assert.ok((await rows()) >= 7, "the owner sees everyone's events");
 
   // The member's name is shown as text on People & keys: no element made of it.
   await page.goto(`${server.baseUrl}/access`);
@@ -178,12 +247,30 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
   const names = await page.locator("[data-testid=person-name]").allTextContents();
   assert.ok(names.includes(xss), names.join());
   assert.equal(await page.locator("[data-testid=people] img").count(), 0);
+
+  // The owner makes the member an auditor (kept after a reload), then removes them.
+  const mo = () => page.locator("[data-testid=person]", { hasText: member });
+  const patched = page.waitForResponse((r) => r.request().method() === "PATCH");
+  await mo().locator("[data-testid=person-role]").selectOption("auditor");
+  assert.equal((await patched).status(), 200);
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]");
+  assert.equal(await mo().locator("[data-testid=person-role]").inputValue(), "auditor");
+  await mo().locator("[data-testid=person-remove]").click();
+  await page.waitForFunction((email) =>
+    ![...document.querySelectorAll("[data-testid=person-email]")].some((c) => c.textContent === email), member);
+  assert.ok(dialogs.some((d) => d.startsWith(`Remove ${member}?`)), dialogs.join());
+  assert.ok(await page.locator("[data-testid=people-error]").isHidden());
+
+  await page.click("[data-testid=sign-out]");
+  await page.waitForURL("**/sign-in");
 });
 
 test("no console errors and no script ran from a name", () => {
-  // Expected: the wrong password's 401 and the member's refused 403; nothing else.
-  const unexpected = consoleErrors.filter((e) => !/status of (401|403)/.test(e));
-  assert.equal(consoleErrors.length, 2, consoleErrors.join("\n"));
+  // Expected: the three refused forms' 422s, the revoked invite's 404, the member's refused 403 and
+  // the wrong password's 401; nothing else.
+  const unexpected = consoleErrors.filter((e) => !/status of (401|403|404|422)/.test(e));
+  assert.equal(consoleErrors.length, 6, consoleErrors.join("\n"));
   assert.deepEqual(unexpected, []);
   assert.ok(dialogs.every((d) => !d.includes("1") || d.includes("Revoke")), dialogs.join());
 });

@@ -21,6 +21,7 @@ function freePort() {
 }
 
 // `vars` adds worker variables (e.g. the Cloudflare Access settings of tests/api/access.test.mjs).
+// The configured admin key (which may invite the first owner) is `keys.admin`, `vars.ADMIN_KEY` if given.
 export async function startServer(name, { vars = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `evident-browser-${name}-`));
   const state = join(dir, "state");
@@ -29,7 +30,11 @@ export async function startServer(name, { vars = {} } = {}) {
     stdio: "ignore",
   });
   const port = await freePort();
-  const keys = { ingest: `evd_browser_ingest_${name}`, read: `evd_browser_read_${name}` };
+  const keys = {
+    ingest: `evd_browser_ingest_${name}`,
+    read: `evd_browser_read_${name}`,
+    admin: vars.ADMIN_KEY ?? `evd_browser_admin_${name}`,
+  };
   const logPath = join(dir, "wrangler.log");
   const log = openSync(logPath, "w");
   const child = spawn(
@@ -37,8 +42,8 @@ export async function startServer(name, { vars = {} } = {}) {
     [
       "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(await freePort()),
       "--show-interactive-dev-session=false", "--persist-to", state,
-      "--var", `INGEST_KEY:${keys.ingest}`, "--var", `READ_KEY:${keys.read}`,
-      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+      "--var", `INGEST_KEY:${keys.ingest}`, "--var", `READ_KEY:${keys.read}`, "--var", `ADMIN_KEY:${keys.admin}`,
+      ...Object.entries(vars).filter(([k]) => k !== "ADMIN_KEY").flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ],
     { cwd: root, detached: true, stdio: ["ignore", log, log] },
   );
