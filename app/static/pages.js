@@ -38,6 +38,11 @@ async function api(method, path, { body, csrf } = {}) {
   } catch (e) {
     return { status: 0, json: { error: { message: `Could not reach the server: ${e.message}` } } };
   }
+  // On People & keys, a 401 means the session ended (signed out elsewhere, expired, removed):
+  // sign in again and come back. (On /sign-in it is a wrong password.)
+  if (res.status === 401 && document.body.dataset.page === "access") {
+    location.assign("/sign-in?next=/access");
+  }
   let json = null;
   try {
     json = await res.json();

@@ -122,7 +122,8 @@ test("the owner invites a member and creates and revokes a key on People & keys"
   await page.waitForSelector("[data-testid=invite-link]:not([hidden])");
   memberLink = await page.textContent("[data-testid=invite-link-text]");
   assert.match(memberLink, new RegExp(`^${server.baseUrl}/invite#[0-9a-f]{64}$`));
-  await page.waitForSelector("[data-testid=invite-status]");
+  await page.waitForFunction((email) =>
+    [...document.querySelectorAll("[data-testid=invite-row-email]")].some((c) => c.textContent === email), member);
   assert.ok(await page.locator("[data-testid=invite-email-error]").isHidden(), "the error is cleared");
   assert.equal(await page.getAttribute("[data-testid=invite-email]", "aria-invalid"), null);
   const invites = await page.locator("[data-testid=invite]").allTextContents();
@@ -262,15 +263,32 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
   assert.ok(dialogs.some((d) => d.startsWith(`Remove ${member}?`)), dialogs.join());
   assert.ok(await page.locator("[data-testid=people-error]").isHidden());
 
+  // The session ends elsewhere: the page's next call goes to sign-in, which comes back here.
+  await page.evaluate(async () => {
+    const session = await (await fetch("/api/v1/session")).json();
+    await fetch("/api/v1/session", { method: "DELETE", headers: { "x-csrf-token": session.csrf_token } });
+  });
+  await page.fill("[data-testid=key-name]", "After the session ended");
+  await page.click("[data-testid=key-submit]");
+  await page.waitForURL(/\/sign-in\?next=\/access$/);
+  await page.waitForSelector("body[data-ready=true]");
+  await page.fill("[data-testid=email]", owner);
+  await page.fill("[data-testid=password]", PASSWORD);
+  await page.click("[data-testid=sign-in]");
+  await page.waitForURL((url) => url.pathname === "/access");
+  await page.waitForSelector("body[data-ready=true]");
+  const keys = await page.locator("[data-testid=key-row-name]").allTextContents();
+  assert.deepEqual(keys, ["CI deploys"], "nothing was created without a session");
+
   await page.click("[data-testid=sign-out]");
   await page.waitForURL("**/sign-in");
 });
 
 test("no console errors and no script ran from a name", () => {
-  // Expected: the three refused forms' 422s, the revoked invite's 404, the member's refused 403 and
-  // the wrong password's 401; nothing else.
+  // Expected: the three refused forms' 422s, the revoked invite's 404, the member's refused 403, the
+  // wrong password's 401 and the 401 of the key created after the session ended; nothing else.
   const unexpected = consoleErrors.filter((e) => !/status of (401|403|404|422)/.test(e));
-  assert.equal(consoleErrors.length, 6, consoleErrors.join("\n"));
+  assert.equal(consoleErrors.length, 7, consoleErrors.join("\n"));
   assert.deepEqual(unexpected, []);
   assert.ok(dialogs.every((d) => !d.includes("1") || d.includes("Revoke")), dialogs.join());
 });
