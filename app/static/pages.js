@@ -6,15 +6,6 @@
 
 const ROLES = ["owner", "admin", "auditor", "member"];
 
-function applyTheme() {
-  try {
-    const theme = localStorage.getItem("evident.theme");
-    if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
-  } catch {
-    // storage unavailable: the system's preference rules
-  }
-}
-
 const $ = (id) => document.getElementById(id);
 
 function show(id, text) {
@@ -406,7 +397,6 @@ async function accessPage() {
   document.body.dataset.ready = "true";
 }
 
-applyTheme();
 const page = document.body.dataset.page;
 const run = { "sign-in": signInPage, invite: invitePage, access: accessPage }[page];
 Promise.resolve(run?.()).finally(() => {

@@ -282,6 +282,14 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
 
   await page.click("[data-testid=sign-out]");
   await page.waitForURL("**/sign-in");
+
+  // The theme chosen in the dashboard applies here too, before the styles (theme.js).
+  await page.evaluate(() => localStorage.setItem("evident.theme", "dark"));
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]");
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "dark");
+  await page.screenshot({ path: join(artifacts, "access-sign-in-dark.png") });
+  await page.evaluate(() => localStorage.removeItem("evident.theme"));
 });
 
 test("no console errors and no script ran from a name", () => {
