@@ -118,7 +118,7 @@ impl Auth {
         if let Some(person) = self.person.get_untracked() {
             leptos::task::spawn_local(async move {
                 let _ = crate::api::sign_out(&person.csrf).await;
-                to_sign_in();
+                to_sign_in(false);
             });
             return;
         }
@@ -128,11 +128,11 @@ impl Auth {
     }
 
     /// Passes `result` through, forgetting the key when the API rejected it (or, for a person whose
-    /// session ended, going to `/sign-in`).
+    /// session ended, going to `/sign-in`, which comes back here).
     pub fn guard<T>(&self, result: Result<T, ApiError>) -> Result<T, ApiError> {
         if let Err(ApiError::Unauthorized) = result {
             if self.person.get_untracked().is_some() {
-                to_sign_in();
+                to_sign_in(true);
                 return result;
             }
             store_key(None);
@@ -146,9 +146,17 @@ impl Auth {
     }
 }
 
-fn to_sign_in() {
+/// Goes to `/sign-in`; with `back`, signing in returns to this page (`?next=`, checked there).
+fn to_sign_in(back: bool) {
     if let Some(window) = web_sys::window() {
-        let _ = window.location().assign("/sign-in");
+        let location = window.location();
+        let mut to = String::from("/sign-in");
+        if back {
+            let here =
+                location.pathname().unwrap_or_default() + &location.search().unwrap_or_default();
+            to = to + "?next=" + &crate::filters::encode_query_value(&here);
+        }
+        let _ = location.assign(&to);
     }
 }
 

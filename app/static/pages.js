@@ -127,9 +127,22 @@ async function copy(text, button) {
 
 // ---- /sign-in ----
 
+/**
+ * Where to go after signing in: `next` if it is a path of this origin, else the dashboard. Resolved
+ * as the browser would, so `//host`, `/\host` and `https://host` cannot send anyone elsewhere.
+ */
+function returnTo(next) {
+  if (!next) return "/";
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? `${url.pathname}${url.search}${url.hash}` : "/";
+  } catch {
+    return "/";
+  }
+}
+
 async function signInPage() {
-  const next = new URLSearchParams(location.search).get("next");
-  const target = next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  const target = returnTo(new URLSearchParams(location.search).get("next"));
   const current = await api("GET", "/api/v1/session");
   if (current.status === 200) {
     location.replace(target);

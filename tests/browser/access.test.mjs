@@ -229,6 +229,8 @@ test("the member joins, sees only their own events and is refused People & keys"
 });
 
 test("the sign-in page refuses a wrong password and signs in with the right one", async () => {
+  // A `next` that is not a path of ours is ignored: signing in goes to the dashboard, here.
+  await page.goto(`${server.baseUrl}/sign-in?next=${encodeURIComponent("/\\evil.example/")}`);
   await page.waitForSelector("body[data-ready=true]");
   await page.fill("[data-testid=email]", owner);
   await page.fill("[data-testid=password]", "not the password");
@@ -239,6 +241,7 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
   await page.fill("[data-testid=password]", PASSWORD);
   await page.click("[data-testid=sign-in]");
   await page.waitForSelector("[data-testid=signed-in-as]");
+  assert.equal(page.url(), `${server.baseUrl}/`);
   assert.match(await page.textContent("[data-testid=signed-in-as]"), /Olive Owner/);
   assert.ok((await rows()) >= 7, "the owner sees everyone's events");
 
@@ -249,11 +252,13 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
   });
   await page.getByTestId("range-7d").click();
   await page.waitForURL((url) => url.pathname === "/sign-in");
+  assert.equal(new URL(page.url()).searchParams.get("next"), "/?range=7d");
   await page.waitForSelector("body[data-ready=true]");
   await page.fill("[data-testid=email]", owner);
   await page.fill("[data-testid=password]", PASSWORD);
   await page.click("[data-testid=sign-in]");
   await page.waitForSelector("[data-testid=signed-in-as]");
+  assert.equal(new URL(page.url()).search, "?range=7d", "back where the session ended");
 
   // The member's name is shown as text on People & keys: no element made of it.
   await page.goto(`${server.baseUrl}/access`);
