@@ -106,11 +106,13 @@ function emptyRow(rows, text) {
   rows.append(row);
 }
 
-function button(text, testid, onClick) {
+/** A row's button: `text` to see, `label` (naming the row) for screen readers. */
+function button(text, label, testid, onClick) {
   const b = document.createElement("button");
   b.type = "button";
   b.className = "ev-button ev-button--ghost";
   b.textContent = text;
+  b.setAttribute("aria-label", label);
   b.dataset.testid = testid;
   b.addEventListener("click", onClick);
   return b;
@@ -224,6 +226,9 @@ async function accessPage() {
   $("access").hidden = false;
   if (!may("manage people")) $("invite-form").hidden = true;
   if (!may("manage API keys")) $("key-form").hidden = true;
+  if (!may("manage people") || !may("manage API keys")) {
+    show("read-only", `Your role is ${me.person.role}: you may see people, invites and keys, not change them.`);
+  }
   for (const role of grantable) {
     const option = document.createElement("option");
     option.value = role;
@@ -277,7 +282,7 @@ async function accessPage() {
       const actions = cell(row, "");
       if (editable && person.id !== me.person.id) {
         actions.append(
-          button("Remove", "person-remove", async () => {
+          button("Remove", `Remove ${person.email}`, "person-remove", async () => {
             if (!confirm(`Remove ${person.email}? Their sessions end at once.`)) return;
             hide("people-error");
             const answer = await api("DELETE", `/api/v1/people/${encodeURIComponent(person.id)}`, { csrf });
@@ -317,7 +322,7 @@ async function accessPage() {
       const actions = cell(row, "");
       if (status === "pending" && may("manage people") && (invite.role !== "owner" || may("manage owners"))) {
         actions.append(
-          button("Revoke", "invite-revoke", async () => {
+          button("Revoke", `Revoke the invite for ${invite.email}`, "invite-revoke", async () => {
             const res = await api("DELETE", `/api/v1/invites/${encodeURIComponent(invite.id)}`, { csrf });
             if (res.status === 200) loadInvites();
             else show("invite-error", problem(res));
@@ -349,7 +354,7 @@ async function accessPage() {
       const actions = cell(row, "");
       if (!key.revoked_at && may("manage API keys")) {
         actions.append(
-          button("Revoke", "key-revoke", async () => {
+          button("Revoke", `Revoke the key ${key.name}`, "key-revoke", async () => {
             if (!confirm(`Revoke ${key.name}? Its next request is refused.`)) return;
             const res = await api("DELETE", `/api/v1/keys/${encodeURIComponent(key.id)}`, { csrf });
             if (res.status === 200) loadKeys();
@@ -378,6 +383,7 @@ async function accessPage() {
     $("invite-link-email").textContent = answer.json.email;
     $("invite-link-text").textContent = link;
     $("invite-link").hidden = false;
+    $("invite-link").focus();
     e.target.reset();
     loadInvites();
   });
@@ -400,6 +406,7 @@ async function accessPage() {
     $("key-secret-name").textContent = answer.json.name;
     $("key-secret-text").textContent = answer.json.secret;
     $("key-secret").hidden = false;
+    $("key-secret").focus();
     e.target.reset();
     loadKeys();
   });

@@ -153,6 +153,8 @@ test("the owner invites a member and creates and revokes a key on People & keys"
   await page.click("[data-testid=key-submit]");
   await page.waitForSelector("[data-testid=key-secret]:not([hidden])");
   const secret = await page.textContent("[data-testid=key-secret-text]");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "key-secret", "the secret has the focus");
+  assert.equal(await page.getAttribute("[data-testid=key-revoke]", "aria-label"), "Revoke the key CI deploys");
   assert.match(secret, /^evd_sk_[0-9A-Za-z]{38}$/);
   await page.waitForSelector("[data-testid=key-status]");
   // The new key works, and its secret is nowhere in the list.
@@ -163,6 +165,7 @@ test("the owner invites a member and creates and revokes a key on People & keys"
   });
   assert.equal(sent.status, 201);
   assert.ok(!(await page.textContent("[data-testid=keys]")).includes(secret));
+  await page.evaluate(() => scrollTo(0, 0)); // the focused secret scrolled; the sticky header would float
   await page.screenshot({ path: join(artifacts, "access-owner.png"), fullPage: true });
 
   // Shown once: a reload shows neither the link nor the secret, only the rows.
@@ -275,6 +278,27 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
   await page.reload();
   await page.waitForSelector("body[data-ready=true]");
   assert.equal(await mo().locator("[data-testid=person-role]").inputValue(), "auditor");
+
+  // As an auditor, they see People & keys but nothing to change it with.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const auditor = await context.newPage();
+  await auditor.goto(`${server.baseUrl}/sign-in?next=/access`);
+  await auditor.waitForSelector("body[data-ready=true]");
+  await auditor.fill("[data-testid=email]", member);
+  await auditor.fill("[data-testid=password]", PASSWORD);
+  await auditor.click("[data-testid=sign-in]");
+  await auditor.waitForURL((url) => url.pathname === "/access");
+  await auditor.waitForSelector("body[data-ready=true]");
+  assert.equal(
+    await auditor.textContent("[data-testid=read-only]"),
+    "Your role is auditor: you may see people, invites and keys, not change them.",
+  );
+  assert.ok(await auditor.locator("[data-testid=invite-form]").isHidden());
+  assert.ok(await auditor.locator("[data-testid=key-form]").isHidden());
+  assert.equal(await auditor.locator("#access select:visible, #access button:visible").count(), 0, "no control to change anything");
+  assert.deepEqual(await auditor.locator("[data-testid=key-row-name]").allTextContents(), ["CI deploys"]);
+  await auditor.screenshot({ path: join(artifacts, "access-auditor.png"), fullPage: true });
+  await context.close();
   await mo().locator("[data-testid=person-remove]").click();
   await page.waitForFunction((email) =>
     ![...document.querySelectorAll("[data-testid=person-email]")].some((c) => c.textContent === email), member);
