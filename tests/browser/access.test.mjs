@@ -334,6 +334,21 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
   await page.evaluate(() => localStorage.removeItem("evident.theme"));
 });
 
+test("the plain pages are served at their paths under the dashboard's CSP, with no inline script", async () => {
+  for (const path of ["/sign-in", "/invite", "/access"]) {
+    const res = await fetch(`${server.baseUrl}${path}`);
+    assert.equal(res.status, 200, path);
+    assert.match(res.headers.get("content-type"), /^text\/html/, path);
+    assert.match(res.headers.get("content-security-policy"), /script-src 'self' 'wasm-unsafe-eval' 'sha256-/, path);
+    assert.equal(res.headers.get("x-frame-options"), "DENY", path);
+    const html = await res.text();
+    assert.match(html, new RegExp(`data-page="${path.slice(1)}"`), path);
+    const inline = [...html.matchAll(/<script\b([^>]*)>/g)].filter((m) => !/\bsrc=/.test(m[1]));
+    assert.deepEqual(inline, [], `${path} has no inline script`);
+    assert.doesNotMatch(html, /\son[a-z]+=/, `${path} has no inline handler`);
+  }
+});
+
 test("no console errors and no script ran from a name", () => {
   // Expected: the three refused forms' 422s, the revoked invite's 404, the member's refused 403, the
   // wrong password's 401, and the 401s of the dashboard and of People & keys after their sessions
