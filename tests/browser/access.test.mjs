@@ -322,6 +322,13 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
   const keys = await page.locator("[data-testid=key-row-name]").allTextContents();
   assert.deepEqual(keys, ["CI deploys"], "nothing was created without a session");
 
+  // A narrow screen: the tables scroll inside their cards, the page does not scroll sideways.
+  await page.setViewportSize({ width: 360, height: 800 });
+  await page.screenshot({ path: join(artifacts, "access-narrow.png"), fullPage: true });
+  const wide = await page.evaluate(() => [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > 361).map((e) => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`).slice(0, 12).join("\n"));
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), `no sideways scroll at 360 px: ${wide}`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+
   await page.click("[data-testid=sign-out]");
   await page.waitForURL("**/sign-in");
 
