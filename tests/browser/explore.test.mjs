@@ -320,6 +320,52 @@ test("the keyboard: / searches, Esc leaves, j and k move, Enter opens", async ()
   await page.getByTestId("event-detail").waitFor();
 });
 
+test("a long list builds only the rows near the viewport, and scrolling reaches every one", async () => {
+  await page.goto(`${server.baseUrl}/?range=all`);
+  await page.getByTestId("event-row").first().waitFor();
+  const shown = () => page.evaluate(
+    () => Number(document.querySelector('[data-testid="row-count"]').textContent.replace(/\D/g, "")) || 0);
+  while (await page.getByTestId("load-more").isVisible()) {
+    const n = await shown();
+    await page.getByTestId("load-more").click();
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="row-count"]').textContent.replace(/\D/g, "")) > n,
+      n, { timeout: 15_000 });
+  }
+  const total = await shown();
+  assert.ok(total >= 350, `all events loaded: ${total}`);
+  assert.equal(await page.getByTestId("events-table").getAttribute("aria-rowcount"), String(total + 1));
+  assert.ok(await page.getByTestId("event-row").count() < total, "rows far below the viewport are not built");
+  // Scroll from top to bottom a screen at a time, collecting every row seen: each event once, in order.
+  const seen = await page.evaluate(async () => {
+    const rows = new Map();
+    const collect = () => document.querySelectorAll('[data-testid="event-row"]').forEach((tr) => {
+      rows.set(Number(tr.getAttribute("aria-rowindex")), tr.dataset.href);
+    });
+    const frame = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    window.scrollTo(0, 0);
+    await frame();
+    for (let guard = 0; guard < 200; guard++) {
+      collect();
+      if (window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 1) break;
+      window.scrollBy(0, window.innerHeight);
+      await frame();
+    }
+    collect();
+    return [...rows.entries()].sort((a, b) => a[0] - b[0]);
+  });
+  assert.equal(seen.length, total, "every row was built at some point of the scroll");
+  assert.deepEqual(seen.map(([index]) => index), Array.from({ length: total }, (_, i) => i + 2));
+  assert.equal(new Set(seen.map(([, href]) => href)).size, total, "no event twice");
+  // At the bottom, the last row is on screen, below a spacer standing in for the rows above.
+  const last = page.locator(`[data-testid="event-row"][aria-rowindex="${total + 1}"]`);
+  assert.ok(await last.isVisible());
+  const box = await last.boundingBox();
+  assert.ok(box.y >= 0 && box.y + box.height <= 1000, JSON.stringify(box));
+  await shot("long-list-bottom");
+  await page.evaluate(() => window.scrollTo(0, 0));
+});
+
 test("no console errors", () => {
   // The one expected: the refused second save under a taken name (409).
   assert.deepEqual(consoleErrors, ["Failed to load resource: the server responded with a status of 409 (Conflict)"]);

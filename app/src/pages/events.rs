@@ -9,6 +9,9 @@
 //! here (old rows stay until new ones arrive) and save about 20 KB of gzip wasm, which the dashboard's
 //! 200 KB budget needs.
 //!
+//! The table builds only the rows near the viewport (see `rows`), so it scrolls smoothly through
+//! tens of thousands of loaded rows.
+//!
 //! Live tail polls every 2.5 s for events at or after the newest one shown and puts the new ones on top.
 //! Keys: `/` focuses the search, `j`/`k` move the focus down and up the rows, `Enter` opens the focused
 //! row, `Esc` leaves the search.
@@ -334,16 +337,32 @@ pub fn EventsPage() -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
 
-    // The rows are plain DOM (see rows.rs), kept in step with the list by this effect.
+    // The rows are plain DOM (see rows.rs): the ones near the viewport, kept in step with the list by
+    // this effect and with the viewport by the scroll and resize listeners.
     let tbody = NodeRef::<leptos::html::Tbody>::new();
-    let shown_rows = StoredValue::new(Vec::<String>::new());
-    Effect::new(move |_| {
-        let Some(body) = tbody.get() else {
+    let window_rows = StoredValue::new(rows::Window::default());
+    let sync_rows = move |track: bool| {
+        let Some(body) = tbody.get_untracked() else {
             return;
         };
-        list.with(|l| {
-            shown_rows.update_value(|shown| rows::sync(&body, shown, &l.events, &l.fresh))
-        });
+        let sync = |l: &List| {
+            window_rows.update_value(|w| w.sync(&body, &l.events, &l.fresh));
+        };
+        if track {
+            list.with(sync);
+        } else {
+            list.with_untracked(sync);
+        }
+    };
+    Effect::new(move |_| {
+        tbody.track();
+        sync_rows(true);
+    });
+    let on_scroll = window_event_listener(leptos::ev::scroll, move |_| sync_rows(false));
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| sync_rows(false));
+    on_cleanup(move || {
+        on_scroll.remove();
+        on_resize.remove();
     });
     let open_row = move |e: leptos::ev::MouseEvent| {
         if let Some(href) = rows::row_href(e.target(), true) {
