@@ -81,7 +81,8 @@ pub enum Key {
     },
 }
 
-/// The events column of a field that can be counted, for facets and histogram groups.
+/// The events column (or expression over the events row) of a field that can be counted, for facets
+/// and histogram groups.
 pub fn events_column(field: &Field) -> Option<&'static str> {
     Some(match field {
         Field::Env => "environment",
@@ -97,6 +98,10 @@ pub fn events_column(field: &Field) -> Option<&'static str> {
         Field::App => "app",
         Field::Country => "country",
         Field::Source => "source",
+        // The primary (first) target's type, read from the stored event: targets are a list per
+        // event, kept outside the events' columns. Never a rollup dimension, so a facet by it counts
+        // the newest matching events only ([`FACET_SAMPLE`]), which bounds what is read.
+        Field::TargetType => "body ->> '$.targets[0].type'",
         _ => return None,
     })
 }

@@ -283,6 +283,13 @@ mod counting {
                     "actor": {"id": format!("u{}", i % 7)},
                     "scope": {"environment": if i % 5 == 0 { "dev" } else { "prod" }},
                     "description": if i % 9 == 0 { "rotated keys" } else { "routine" },
+                    // Events with no target, one, or two of different types (the first counts).
+                    "targets": match i % 4 {
+                        0 => json!([]),
+                        1 => json!([{"type": "database", "id": "db1"}]),
+                        2 => json!([{"type": "pipeline", "id": "p1"}, {"type": "database", "id": "db2"}]),
+                        _ => json!([{"type": "pipeline", "id": format!("p{i}")}]),
+                    },
                 })
             })
             .collect();
@@ -460,6 +467,68 @@ mod counting {
         let (exact, exact_params) =
             count_sql(Reach::whole_tenant("acme"), &query, NOW, range, &key, 100).unwrap();
         assert_eq!(run(&db, &sql, &params), run(&db, &exact, &exact_params));
+    }
+
+    #[test]
+    fn resource_types_are_counted_by_each_events_first_target_over_the_newest_sample() {
+        let db = database();
+        spread(&db);
+        let t = 1_717_200_000_000_i64;
+        let range = (t - 10 * DAY, t + DAY);
+        let query = parse("outcome:success").unwrap();
+        assert!(sampled(
+            Reach::whole_tenant("acme"),
+            &query,
+            &Field::TargetType
+        ));
+        for sample in [7, 10_000] {
+            let (sql, params) = facet_sql(
+                Reach::whole_tenant("acme"),
+                &query,
+                NOW,
+                range,
+                &Field::TargetType,
+                100,
+                sample,
+            )
+            .unwrap();
+            let oracle = format!(
+                "SELECT 0, json_extract(body, '$.targets[0].type'), count(*) FROM (SELECT body \
+                 FROM events WHERE tenant = 'acme' AND outcome = 'success' AND occurred_at >= {} \
+                 AND occurred_at < {} ORDER BY occurred_at DESC, id DESC LIMIT {sample}) GROUP BY 2",
+                range.0, range.1
+            );
+            let got = run(&db, &sql, &params);
+            assert_eq!(got, run(&db, &oracle, &[]), "sample {sample}");
+            let types: Vec<Option<&str>> = got.iter().map(|r| r.1.as_deref()).collect();
+            if sample == 10_000 {
+                // Success is i % 4 in {0, 3}: no target, or one pipeline.
+                assert_eq!(types, [None, Some("pipeline")]);
+            }
+        }
+        // The first target's type of every event: events with a database second count as pipelines.
+        let (sql, params) = facet_sql(
+            Reach::whole_tenant("acme"),
+            &parse("").unwrap(),
+            NOW,
+            range,
+            &Field::TargetType,
+            100,
+            10_000,
+        )
+        .unwrap();
+        let counts: Vec<(Option<String>, i64)> = run(&db, &sql, &params)
+            .into_iter()
+            .map(|r| (r.1, r.2))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                (None, 98),
+                (Some("database".into()), 98),
+                (Some("pipeline".into()), 194)
+            ]
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! The pickers: environment, workspace, user, app, event type and status, each a select of the values
-//! that occur in the current view with their counts (one `GET /api/v1/facets` for all of them).
+//! The pickers: environment, workspace, user, app, resource type, event type and status, each a select
+//! of the values that occur in the current view with their counts (one `GET /api/v1/facets` for all of
+//! them).
 //!
 //! A choice is a term of the query ([`crate::query_terms`]): picking `prod` writes `env:prod` into `q`,
 //! "Any" removes it, and a term typed in the query bar shows as the picker's choice. With one facets
 //! request for the whole view, a chosen picker lists only its chosen value; "Any" widens it again.
-//! Resource type (`target.type`) has no picker: the API cannot count it yet (targets are a list per
-//! event, outside the columns facets count); the query bar filters on it.
+//! Resource type counts each event by its first target's type (over the newest matching events, so
+//! shown as `≈`); choosing one filters on `target.type`, which matches any of an event's targets.
 
 use evident_shared::query::Field;
 use leptos::prelude::*;
@@ -15,17 +16,23 @@ use crate::query_terms::{chosen, with_choice};
 use crate::stats::Facets;
 
 /// The pickers: (facet name, query field, label, the "any" choice).
-pub const PICKERS: [(&str, Field, &str, &str); 6] = [
+pub const PICKERS: [(&str, Field, &str, &str); 7] = [
     ("env", Field::Env, "Environment", "Any environment"),
     ("workspace", Field::Workspace, "Workspace", "Any workspace"),
     ("actor", Field::Actor, "User", "Any user"),
     ("app", Field::App, "App", "Any app"),
+    (
+        "target.type",
+        Field::TargetType,
+        "Resource type",
+        "Any resource type",
+    ),
     ("action", Field::Action, "Event type", "Any event type"),
     ("outcome", Field::Outcome, "Status", "Any status"),
 ];
 
 /// The `field` parameter of the facets request.
-pub const FACET_FIELDS: &str = "env,workspace,actor,app,action,outcome";
+pub const FACET_FIELDS: &str = "env,workspace,actor,app,target.type,action,outcome";
 
 /// The row of pickers.
 #[component]

@@ -94,7 +94,7 @@ fn countable(param: &str, name: &str) -> Result<Field> {
         .ok_or_else(|| {
             invalid(format!(
                 "`{param}`: `{name}` cannot be counted; use one of env, workspace, action, category, \
-                 outcome, severity, actor, actor.type, org, project, app, country, source"
+                 outcome, severity, actor, actor.type, org, project, app, country, source, target.type"
             ))
         })
 }
