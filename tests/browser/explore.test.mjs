@@ -166,6 +166,9 @@ test("the Lowcoder drill-down: environment, workspace, user, then an event's det
   await page.getByTestId("picker-actor").selectOption({ index: 0 });
   await rowCount(25);
   assert.equal(await page.getByTestId("query-input").inputValue(), "env:lc-prod workspace:lc-sales");
+  // Resource types: each event counted by its first target's type, over the newest events (≈).
+  await page.waitForFunction(() => [...document.querySelector('[data-testid="picker-target.type"]').options]
+    .map((o) => o.textContent).join("|") === "Any resource type|app (≈25)", null, { timeout: 15_000 });
 });
 
 test("investigating failed pipeline runs with the query bar: rows and chart show only failures", async () => {
@@ -174,6 +177,11 @@ test("investigating failed pipeline runs with the query bar: rows and chart show
   await rowCount(4);
   const texts = await page.getByTestId("event-row").allInnerTexts();
   assert.ok(texts.every((t) => /pipeline\.run/.test(t) && /failure/i.test(t)), texts.join("\n"));
+  // The resource type picker counts the four; choosing it adds its term and keeps them.
+  assert.equal(await pick("target.type", "pipeline"), 4);
+  await page.waitForURL(/target\.type(:|%3A)pipeline/);
+  assert.equal(await page.getByTestId("query-input").inputValue(), "outcome:failure action:pipeline.run target.type:pipeline");
+  await rowCount(4);
   // The chart is redrawn for the query: four events, all failures.
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="chart-bar"]')]
     .reduce((n, b) => n + Number(b.dataset.count), 0) === 4, null, { timeout: 15_000 });
@@ -320,6 +328,45 @@ test("the keyboard: / searches, Esc leaves, j and k move, Enter opens", async ()
   await page.getByTestId("event-detail").waitFor();
 });
 
+test("a row's details open in place, payload as text, by its button or by → and ←", async () => {
+  await ingest(server, [{
+    action: "report.schedule",
+    outcome: "failure",
+    actor: { type: "user", id: "u_sched", name: "Schedule Tester" },
+    error: { code: "quota", message: "Too many schedules" },
+    payload: { cron: "0 9 * * 1", note: "<img src=x onerror=alert(1)>" },
+    metadata: { ticket: "OPS-17" },
+  }]);
+  await page.goto(`${server.baseUrl}/?range=today&q=action:report.schedule`);
+  await rowCount(1);
+  const url = page.url();
+  await page.getByTestId("row-expand").click();
+  const details = page.getByTestId("event-details");
+  await details.waitFor();
+  assert.equal(page.url(), url, "the toggle does not open the event's page");
+  assert.equal(await page.getByTestId("row-expand").getAttribute("aria-expanded"), "true");
+  const json = JSON.parse(await page.getByTestId("event-payload").textContent());
+  assert.deepEqual(json.payload, { cron: "0 9 * * 1", note: "<img src=x onerror=alert(1)>" });
+  assert.deepEqual(json.metadata, { ticket: "OPS-17" });
+  assert.match(await details.innerText(), /quota: Too many schedules/);
+  assert.equal(await details.locator("img").count(), 0, "event text is never markup");
+  await shot("row-details");
+  await page.getByTestId("row-expand").click();
+  await details.waitFor({ state: "detached" });
+  assert.equal(await page.getByTestId("row-expand").getAttribute("aria-expanded"), "false");
+  await page.getByTestId("event-row").focus();
+  await page.keyboard.press("ArrowRight");
+  await details.waitFor();
+  await page.keyboard.press("ArrowLeft");
+  await details.waitFor({ state: "detached" });
+  // The details' link opens the event's page.
+  await page.keyboard.press("ArrowRight");
+  await details.getByRole("link").click();
+  await page.getByTestId("event-detail").waitFor();
+  await page.goBack();
+  await rowCount(1);
+});
+
 test("a long list builds only the rows near the viewport, and scrolling reaches every one", async () => {
   await page.goto(`${server.baseUrl}/?range=all`);
   await page.getByTestId("event-row").first().waitFor();
@@ -336,6 +383,9 @@ test("a long list builds only the rows near the viewport, and scrolling reaches 
   assert.ok(total >= 350, `all events loaded: ${total}`);
   assert.equal(await page.getByTestId("events-table").getAttribute("aria-rowcount"), String(total + 1));
   assert.ok(await page.getByTestId("event-row").count() < total, "rows far below the viewport are not built");
+  // With one row's details open (taller than a row), scrolling still meets every row once.
+  await page.getByTestId("row-expand").nth(2).click();
+  await page.getByTestId("event-details").waitFor();
   // Scroll from top to bottom a screen at a time, collecting every row seen: each event once, in order.
   const seen = await page.evaluate(async () => {
     const rows = new Map();

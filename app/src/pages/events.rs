@@ -13,8 +13,9 @@
 //! tens of thousands of loaded rows.
 //!
 //! Live tail polls every 2.5 s for events at or after the newest one shown and puts the new ones on top.
-//! Keys: `/` focuses the search, `j`/`k` move the focus down and up the rows, `Enter` opens the focused
-//! row, `Esc` leaves the search.
+//! Keys: `/` focuses the search, `j`/`k` move the focus down and up the rows, `→`/`←` open and close
+//! the focused row's details (its payload, in place), `Enter` opens the focused row's page, `Esc`
+//! leaves the search.
 
 use std::sync::Arc;
 
@@ -41,7 +42,7 @@ use crate::LastList;
 mod rows;
 
 /// The keyboard hint above the table.
-const KEY_HINTS: &str = r#"<kbd class="ev-kbd">/</kbd> search · <kbd class="ev-kbd">j</kbd> <kbd class="ev-kbd">k</kbd> move · <kbd class="ev-kbd">Enter</kbd> open"#;
+const KEY_HINTS: &str = r#"<kbd class="ev-kbd">/</kbd> search · <kbd class="ev-kbd">j</kbd> <kbd class="ev-kbd">k</kbd> move · <kbd class="ev-kbd">→</kbd> <kbd class="ev-kbd">←</kbd> details · <kbd class="ev-kbd">Enter</kbd> open"#;
 
 /// How often live tail asks for new events.
 const TAIL_EVERY_MS: u64 = 2_500;
@@ -364,23 +365,50 @@ pub fn EventsPage() -> impl IntoView {
         on_scroll.remove();
         on_resize.remove();
     });
+    // A row's details open and close under it (the ▸ button, or → and ← on a focused row).
+    let toggle_row = move |id: &str| {
+        let Some(body) = tbody.get_untracked() else {
+            return;
+        };
+        list.with_untracked(|l| {
+            window_rows.update_value(|w| w.toggle(&body, &l.events, &l.fresh, id))
+        });
+    };
     let open_row = move |e: leptos::ev::MouseEvent| {
-        if let Some(href) = rows::row_href(e.target(), true) {
+        if let Some(id) = rows::expand_target(e.target()) {
+            toggle_row(&id);
+        } else if let Some(href) = rows::row_href(e.target(), true) {
             location.navigate(&href, false, true);
         }
     };
     let open_row_by_key = move |e: leptos::ev::KeyboardEvent| {
-        if e.key() != "Enter" {
-            return;
-        }
-        // Enter on a link follows the link; on the row itself it opens the row.
+        // Keys on a link or button are theirs; on the row itself, Enter opens the row.
         let on_row = e
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .is_some_and(|el| el.tag_name() == "TR");
-        if let Some(href) = rows::row_href(e.target(), false).filter(|_| on_row) {
-            e.prevent_default();
-            location.navigate(&href, false, true);
+        if !on_row {
+            return;
+        }
+        let key = e.key();
+        match key.as_str() {
+            "Enter" => {
+                if let Some(href) = rows::row_href(e.target(), false) {
+                    e.prevent_default();
+                    location.navigate(&href, false, true);
+                }
+            }
+            "ArrowRight" | "ArrowLeft" => {
+                let Some(id) = rows::row_id(e.target()) else {
+                    return;
+                };
+                let open = window_rows.with_value(|w| w.is_open(&id));
+                if open != (key == "ArrowRight") {
+                    e.prevent_default();
+                    toggle_row(&id);
+                }
+            }
+            _ => {}
         }
     };
     let count = move || list.with(|l| l.events.len());

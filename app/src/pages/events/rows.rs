@@ -16,7 +16,7 @@ use web_sys::{Document, Element, Node};
 use crate::api;
 use crate::components::badge::outcome_class;
 use crate::filters::encode_path_segment;
-use crate::format::{actor_label, local_datetime, outcome_label, targets_summary};
+use crate::format::{actor_label, local_datetime, outcome_label, pretty_json, targets_summary};
 
 /// Rows rendered beyond each edge of the viewport, so a fast scroll or a `j`/`k` move lands on built
 /// rows, and a first page of 100 is built whole.
@@ -25,25 +25,91 @@ const OVERSCAN: usize = 100;
 /// A row's height before one has been measured, in CSS pixels.
 const ROW_HEIGHT_GUESS: f64 = 37.0;
 
-/// The rows of one table: which events are built (a window of the list), and the spacers standing in
-/// for the rest.
+/// An open details block's height before one has been measured (its height is fixed by the CSS).
+const DETAILS_HEIGHT_GUESS: f64 = 260.0;
+
+/// The rows of one table: which events are built (a window of the list), which rows have their
+/// details open, and the spacers standing in for the rest.
 ///
 /// The list can hold tens of thousands of events; only the window around the viewport is in the DOM,
 /// so scrolling, layout and memory cost the same at 10,000 rows as at 100. Every row has one line
-/// (the cells do not wrap), so the rows above and below the window take `height × count` pixels, kept
-/// by one spacer row at each end. The table carries `aria-rowcount` and each row its `aria-rowindex`,
-/// so assistive technology knows where a row sits in the whole list.
+/// (the cells do not wrap) and every open details block the same fixed height, so the rows above and
+/// below the window take a known number of pixels, kept by one spacer row at each end. The table
+/// carries `aria-rowcount` and each row its `aria-rowindex`, so assistive technology knows where a
+/// row sits in the whole list.
 #[derive(Debug, Default)]
 pub struct Window {
-    /// The ids of the built rows, in order, beside their elements.
-    built: Vec<(String, Element)>,
+    /// The built rows, in list order.
+    built: Vec<Built>,
     /// The rows' measured height in CSS pixels; 0 until measured.
     row_height: f64,
+    /// An open details block's measured height; 0 until measured.
+    details_height: f64,
     /// The spacers before and after the built rows, made on first use.
     spacers: Option<(Element, Element)>,
+    /// The ids of the events whose details are open, wherever they are in the list.
+    expanded: Vec<String>,
 }
 
-/// Where a window of `len` ids should start: `wanted` as a range of list indexes, clamped to the list.
+/// One built row and, when open, its details row below it.
+#[derive(Debug)]
+struct Built {
+    id: String,
+    row: Element,
+    details: Option<Element>,
+}
+
+impl Built {
+    fn insert_before(&self, body: &Element, next: &Node) {
+        _ = body.insert_before(&self.row, Some(next));
+        if let Some(details) = &self.details {
+            _ = body.insert_before(details, Some(next));
+        }
+    }
+
+    fn remove(self) {
+        self.row.remove();
+        if let Some(details) = self.details {
+            details.remove();
+        }
+    }
+}
+
+/// Where rows sit: `row` pixels each, plus `details` pixels under each row whose index is in
+/// `expanded` (sorted).
+struct Geometry<'a> {
+    row: f64,
+    details: f64,
+    expanded: &'a [usize],
+}
+
+impl Geometry<'_> {
+    /// The offset of row `i`'s top from the first row's.
+    fn top_of(&self, i: usize) -> f64 {
+        let open = self.expanded.iter().filter(|&&e| e < i).count();
+        i as f64 * self.row + open as f64 * self.details
+    }
+
+    /// The (fractional) index of the row at offset `y` from the first row's top.
+    fn index_at(&self, y: f64) -> f64 {
+        let mut shift = 0.0;
+        for &e in self.expanded {
+            let details_top = (e + 1) as f64 * self.row + shift;
+            if y < details_top {
+                break;
+            }
+            if y < details_top + self.details {
+                // Inside row `e`'s details: the row is the first one (partly) shown.
+                return e as f64;
+            }
+            shift += self.details;
+        }
+        (y - shift) / self.row
+    }
+}
+
+/// The window of a list of `len` rows around the viewport, which starts at (fractional) row
+/// `first_visible` and is `visible` rows tall: `(start, end)` list indexes, clamped to the list.
 fn window_range(len: usize, first_visible: f64, visible: f64) -> (usize, usize) {
     let first = first_visible.max(0.0).floor() as usize;
     let last = (first_visible + visible).max(0.0).ceil() as usize;
@@ -71,7 +137,6 @@ impl Window {
     /// scrolls or resizes.
     pub fn sync(&mut self, body: &Element, events: &[Arc<Event>], fresh: &[String]) {
         let document = leptos::prelude::document();
-        let window = leptos::prelude::window();
         if let Some(table) = body.parent_element() {
             _ = table.set_attribute("aria-rowcount", &(events.len() + 1).to_string());
         }
@@ -87,82 +152,142 @@ impl Window {
         }
 
         // Which rows the viewport shows: the body's top is where row 0 is (or would be).
-        let height = if self.row_height > 0.0 {
-            self.row_height
-        } else {
-            ROW_HEIGHT_GUESS
+        let expanded: Vec<usize> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| self.expanded.contains(&e.id))
+            .map(|(i, _)| i)
+            .collect();
+        let geometry = Geometry {
+            row: measured(self.row_height, ROW_HEIGHT_GUESS),
+            details: measured(self.details_height, DETAILS_HEIGHT_GUESS),
+            expanded: &expanded,
         };
         let top = body.get_bounding_client_rect().top();
-        let viewport = window
+        let viewport = leptos::prelude::window()
             .inner_height()
             .ok()
             .and_then(|h| h.as_f64())
             .unwrap_or(800.0);
-        let (start, end) = window_range(events.len(), -top / height, viewport / height);
+        let (start, end) = window_range(
+            events.len(),
+            geometry.index_at(-top),
+            viewport / geometry.row,
+        );
 
         let wanted: Vec<&str> = events[start..end].iter().map(|e| e.id.as_str()).collect();
-        let built: Vec<&str> = self.built.iter().map(|(id, _)| id.as_str()).collect();
-        let row = |i: usize| {
+        let built: Vec<&str> = self.built.iter().map(|b| b.id.as_str()).collect();
+        let expanded_ids = &self.expanded;
+        let build = |i: usize| {
             let e = &events[i];
-            let tr = build_row(&document, e, fresh.contains(&e.id));
-            _ = tr.set_attribute("aria-rowindex", &(i + 2).to_string());
-            (e.id.clone(), tr)
+            let open = expanded_ids.contains(&e.id);
+            let row = build_row(&document, e, fresh.contains(&e.id), open);
+            _ = row.set_attribute("aria-rowindex", &(i + 2).to_string());
+            Built {
+                id: e.id.clone(),
+                row,
+                details: open.then(|| build_details(&document, e)),
+            }
         };
-        match overlap(&built, &wanted) {
+        let (kept_from, add_before) = match overlap(&built, &wanted) {
             Some((drop, keep, add_before)) => {
-                for (_, tr) in self.built.drain(drop + keep..) {
-                    tr.remove();
-                }
-                for (_, tr) in self.built.drain(..drop) {
-                    tr.remove();
-                }
-                let first = self
-                    .built
-                    .first()
-                    .map_or_else(|| after.clone(), |(_, tr)| tr.clone());
-                let head: Vec<_> = (start..start + add_before).map(row).collect();
-                for (_, tr) in &head {
-                    _ = body.insert_before(tr, Some(&first));
-                }
-                self.built.splice(0..0, head);
-                // Rows kept from a list that changed above them (live tail) sit elsewhere now.
-                for (i, (_, tr)) in self.built.iter().enumerate() {
-                    _ = tr.set_attribute("aria-rowindex", &(start + i + 2).to_string());
-                }
-                let built_len = self.built.len();
-                for i in start + built_len..end {
-                    let (id, tr) = row(i);
-                    _ = body.insert_before(&tr, Some(&after));
-                    self.built.push((id, tr));
-                }
+                self.built.drain(drop + keep..).for_each(Built::remove);
+                self.built.drain(..drop).for_each(Built::remove);
+                (Some(()), add_before)
             }
             None => {
-                for (_, tr) in self.built.drain(..) {
-                    tr.remove();
-                }
-                for i in start..end {
-                    let (id, tr) = row(i);
-                    _ = body.insert_before(&tr, Some(&after));
-                    self.built.push((id, tr));
-                }
+                self.built.drain(..).for_each(Built::remove);
+                (None, 0)
             }
+        };
+        if kept_from.is_some() {
+            let next: Node = self
+                .built
+                .first()
+                .map_or_else(|| after.clone().into(), |b| b.row.clone().into());
+            let head: Vec<Built> = (start..start + add_before).map(build).collect();
+            for b in &head {
+                b.insert_before(body, &next);
+            }
+            self.built.splice(0..0, head);
+            // Rows kept from a list that changed above them (live tail) sit elsewhere now.
+            for (i, b) in self.built.iter().enumerate() {
+                _ = b
+                    .row
+                    .set_attribute("aria-rowindex", &(start + i + 2).to_string());
+            }
+        }
+        for i in start + self.built.len()..end {
+            let b = build(i);
+            b.insert_before(body, &after);
+            self.built.push(b);
         }
 
-        // Measure the rows as built (fonts and widths decide it), then size the spacers.
-        if let (Some((_, first)), Some((_, last))) = (self.built.first(), self.built.last()) {
-            let span =
-                last.get_bounding_client_rect().bottom() - first.get_bounding_client_rect().top();
-            if span > 0.0 {
-                self.row_height = span / self.built.len() as f64;
+        // Measure what is built (fonts and widths decide it), then size the spacers.
+        if let Some(b) = self.built.first() {
+            let height = b.row.get_bounding_client_rect().height();
+            if height > 0.0 {
+                self.row_height = height;
             }
         }
-        let height = if self.row_height > 0.0 {
-            self.row_height
-        } else {
-            ROW_HEIGHT_GUESS
+        if let Some(details) = self.built.iter().find_map(|b| b.details.as_ref()) {
+            let height = details.get_bounding_client_rect().height();
+            if height > 0.0 {
+                self.details_height = height;
+            }
+        }
+        let geometry = Geometry {
+            row: measured(self.row_height, ROW_HEIGHT_GUESS),
+            details: measured(self.details_height, DETAILS_HEIGHT_GUESS),
+            expanded: &expanded,
         };
-        set_height(&before, start as f64 * height);
-        set_height(&after, (events.len() - end) as f64 * height);
+        set_height(&before, geometry.top_of(start));
+        set_height(&after, geometry.top_of(events.len()) - geometry.top_of(end));
+    }
+
+    /// Whether the details of the event `id` are open.
+    pub fn is_open(&self, id: &str) -> bool {
+        self.expanded.iter().any(|e| e == id)
+    }
+
+    /// Opens the details under the row of the event `id`, or closes them, then keeps the window in
+    /// step (the rows below moved).
+    pub fn toggle(&mut self, body: &Element, events: &[Arc<Event>], fresh: &[String], id: &str) {
+        let open = match self.expanded.iter().position(|e| e == id) {
+            Some(k) => {
+                self.expanded.remove(k);
+                false
+            }
+            None => {
+                self.expanded.push(id.to_owned());
+                true
+            }
+        };
+        let document = leptos::prelude::document();
+        if let Some(b) = self.built.iter_mut().find(|b| b.id == id) {
+            if let Ok(Some(button)) = b.row.query_selector("[data-expand]") {
+                _ = button.set_attribute("aria-expanded", if open { "true" } else { "false" });
+            }
+            match (open, b.details.take(), events.iter().find(|e| e.id == id)) {
+                (true, None, Some(event)) => {
+                    let details = build_details(&document, event);
+                    let next = b.row.next_sibling();
+                    _ = body.insert_before(&details, next.as_ref());
+                    b.details = Some(details);
+                }
+                (_, Some(details), _) if !open => details.remove(),
+                (_, details, _) => b.details = details,
+            }
+        }
+        self.sync(body, events, fresh);
+    }
+}
+
+fn measured(value: f64, guess: f64) -> f64 {
+    if value > 0.0 {
+        value
+    } else {
+        guess
     }
 }
 
@@ -191,12 +316,84 @@ fn set_height(spacer: &Element, px: f64) {
     }
 }
 
+/// The id of the event whose row's details button `target` is (or is inside).
+pub fn expand_target(target: Option<web_sys::EventTarget>) -> Option<String> {
+    let el = target?.dyn_into::<Element>().ok()?;
+    el.closest("[data-expand]").ok()??;
+    el.closest("tr[data-id]").ok()??.get_attribute("data-id")
+}
+
+/// The id of the event a row (`target`) shows.
+pub fn row_id(target: Option<web_sys::EventTarget>) -> Option<String> {
+    let el = target?.dyn_into::<Element>().ok()?;
+    el.closest("tr[data-id]").ok()??.get_attribute("data-id")
+}
+
+/// What an open row shows under itself: the description and error, then the event's payload,
+/// metadata and changes as indented JSON (text, never markup), and a link to the event's page. Its
+/// height is fixed by the CSS (it scrolls inside), which the window relies on.
+fn build_details(document: &Document, event: &Event) -> Element {
+    let tr = node(document, "tr", "ev-table__details", None);
+    _ = tr.set_attribute("data-testid", "event-details");
+    let td = node(document, "td", "", None);
+    _ = td.set_attribute("colspan", "7");
+    let body = node(document, "div", "ev-table__details-body", None);
+    if let Some(description) = &event.description {
+        _ = body.append_child(&node(document, "p", "", Some(description)));
+    }
+    if let Some(error) = &event.error {
+        let text = match &error.code {
+            Some(code) => format!("{code}: {}", error.message),
+            None => error.message.clone(),
+        };
+        _ = body.append_child(&node(document, "p", "ev-table__error", Some(&text)));
+    }
+    let mut fields = serde_json::Map::new();
+    if let Some(payload) = &event.payload {
+        fields.insert("payload".into(), payload.clone());
+    }
+    if !event.metadata.is_empty() {
+        let metadata = event.metadata.iter().map(|(k, v)| (k.clone(), v.clone()));
+        fields.insert(
+            "metadata".into(),
+            serde_json::Value::Object(metadata.collect()),
+        );
+    }
+    if let Some(changes) = &event.changes {
+        let mut c = serde_json::Map::new();
+        for (name, value) in [("before", &changes.before), ("after", &changes.after)] {
+            if let Some(value) = value {
+                c.insert(name.into(), value.clone());
+            }
+        }
+        fields.insert("changes".into(), serde_json::Value::Object(c));
+    }
+    let json = if fields.is_empty() {
+        "No payload, metadata or changes.".to_owned()
+    } else {
+        pretty_json(&serde_json::Value::Object(fields))
+    };
+    let pre = node(document, "pre", "ev-table__json", Some(&json));
+    _ = pre.set_attribute("data-testid", "event-payload");
+    _ = body.append_child(&pre);
+    let link = node(document, "a", "", Some("Open the event's page →"));
+    _ = link.set_attribute("href", &event_href(event));
+    _ = body.append_child(&link);
+    _ = td.append_child(&body);
+    _ = tr.append_child(&td);
+    tr
+}
+
+fn event_href(event: &Event) -> String {
+    format!("/events/{}", encode_path_segment(&event.id))
+}
+
 /// The page a click or `Enter` on a row opens: the row's, unless the click was on a link (which
 /// handles itself, middle- and ctrl-clicks included) or ended a text selection.
 pub fn row_href(target: Option<web_sys::EventTarget>, click: bool) -> Option<String> {
     let el = target?.dyn_into::<Element>().ok()?;
     if click {
-        if el.closest("a").ok().flatten().is_some() {
+        if el.closest("a, button").ok().flatten().is_some() {
             return None;
         }
         let selection = leptos::prelude::window().get_selection().ok().flatten();
@@ -228,8 +425,8 @@ fn append(parent: &Element, child: &Node) -> Element {
 
 /// `<tr>` for one event: time (linking to the event), actor (linking to the actor), action, outcome,
 /// target, environment, IP.
-fn build_row(document: &Document, event: &Event, fresh: bool) -> Element {
-    let href = format!("/events/{}", encode_path_segment(&event.id));
+fn build_row(document: &Document, event: &Event, fresh: bool, open: bool) -> Element {
+    let href = event_href(event);
     let class = if fresh {
         "ev-table__row ev-table__row--fresh"
     } else {
@@ -269,8 +466,18 @@ fn build_row(document: &Document, event: &Event, fresh: bool) -> Element {
         Some(&outcome_label(event.outcome)),
     );
     _ = outcome.set_attribute("data-testid", "outcome");
+    // The details toggle: a button before the time, named for assistive technology.
+    let toggle = node(document, "button", "ev-expand", None);
+    _ = toggle.set_attribute("type", "button");
+    _ = toggle.set_attribute("data-expand", "");
+    _ = toggle.set_attribute("data-testid", "row-expand");
+    _ = toggle.set_attribute("aria-expanded", if open { "true" } else { "false" });
+    _ = toggle.set_attribute("aria-label", "Details");
+    _ = toggle.set_attribute("tabindex", "-1");
+    let time_cell = cell("ev-table__time", &toggle);
+    _ = time_cell.append_child(&time);
     let cells = [
-        cell("ev-table__time", &time),
+        time_cell,
         actor,
         cell(
             "",
@@ -285,6 +492,7 @@ fn build_row(document: &Document, event: &Event, fresh: bool) -> Element {
         _ = tr.append_child(&c);
     }
     _ = tr.set_attribute("data-href", &href);
+    _ = tr.set_attribute("data-id", &event.id);
     tr
 }
 
@@ -301,6 +509,29 @@ mod tests {
         assert_eq!(window_range(10_000, 0.0, 24.0), (0, 124));
         // Scrolled past the end of a list that shrank: an empty window at its end.
         assert_eq!(window_range(50, 400.0, 24.0), (50, 50));
+    }
+
+    #[test]
+    fn open_details_push_the_rows_below_them_down() {
+        let g = Geometry {
+            row: 40.0,
+            details: 300.0,
+            expanded: &[2, 10],
+        };
+        assert_eq!(g.top_of(0), 0.0);
+        assert_eq!(g.top_of(2), 80.0);
+        assert_eq!(g.top_of(3), 420.0, "row 2 and its details");
+        assert_eq!(g.top_of(11), 11.0 * 40.0 + 600.0);
+        // Offsets back to rows: inside row 1, inside row 2's details (still row 2's place), row 4.
+        assert_eq!(g.index_at(60.0), 1.5);
+        assert_eq!(g.index_at(300.0), 2.0);
+        assert_eq!(g.index_at(420.0 + 40.0), 4.0);
+        let plain = Geometry {
+            row: 40.0,
+            details: 300.0,
+            expanded: &[],
+        };
+        assert_eq!(plain.index_at(400.0), 10.0);
     }
 
     #[test]
