@@ -367,6 +367,34 @@ test("a row's details open in place, payload as text, by its button or by → an
   await rowCount(1);
 });
 
+test("the column chooser hides and shows columns, and the choice outlives a reload", async () => {
+  await page.goto(`${server.baseUrl}/?range=today`);
+  await page.getByTestId("event-row").first().waitFor();
+  const shown = (selector) => page.$$eval(selector, (cells) =>
+    cells.filter((c) => c.getClientRects().length > 0).map((c) => c.textContent));
+  const all = ["Time", "Actor", "Action", "Outcome", "Target", "Environment", "IP"];
+  assert.deepEqual(await shown("[data-testid=events-table] th"), all);
+  await page.getByTestId("columns").locator("summary").click();
+  await page.getByTestId("column-ip").uncheck();
+  await page.getByTestId("column-environment").uncheck();
+  assert.deepEqual(await shown("[data-testid=events-table] th"), all.slice(0, 5));
+  const cells = await page.getByTestId("event-row").first().evaluate((tr) =>
+    [...tr.cells].filter((c) => c.getClientRects().length > 0).length);
+  assert.equal(cells, 5, "the cells go with their headers");
+  // The open menu over the table, as the viewport shows it.
+  await page.getByTestId("columns").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(artifacts, "explore-columns.png") });
+  await page.reload();
+  await page.getByTestId("event-row").first().waitFor();
+  assert.deepEqual(await shown("[data-testid=events-table] th"), all.slice(0, 5));
+  assert.equal(await page.getByTestId("column-ip").isChecked(), false);
+  await page.getByTestId("columns").locator("summary").click();
+  await page.getByTestId("column-ip").check();
+  await page.getByTestId("column-environment").check();
+  assert.deepEqual(await shown("[data-testid=events-table] th"), all);
+  await page.getByTestId("columns").locator("summary").click();
+});
+
 test("a long list builds only the rows near the viewport, and scrolling reaches every one", async () => {
   await page.goto(`${server.baseUrl}/?range=all`);
   await page.getByTestId("event-row").first().waitFor();

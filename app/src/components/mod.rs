@@ -1,9 +1,10 @@
 //! Pieces shared by pages: the header and its theme toggle, state notices, badges, the filter bar, the
 //! detail page's section renderer, the before/after diff, the code copy button, the chain verify
-//! button, the export button and saved searches.
+//! button, the export button, saved searches and the table's column chooser.
 
 pub mod badge;
 pub mod code_block;
+pub mod columns;
 pub mod diff;
 pub mod export_button;
 pub mod filter_bar;

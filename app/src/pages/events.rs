@@ -26,6 +26,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, ApiError};
+use crate::components::columns::{stored_hidden, ColumnChooser};
 use crate::components::export_button::ExportButton;
 use crate::components::filter_bar::FilterBar;
 use crate::components::notice::{Notice, NoticeKind};
@@ -412,6 +413,7 @@ pub fn EventsPage() -> impl IntoView {
         }
     };
     let count = move || list.with(|l| l.events.len());
+    let hidden_columns = RwSignal::new(stored_hidden());
     view! {
         <section class="ev-page ev-events">
             <h1 class="ev-visually-hidden">"Events"</h1>
@@ -452,13 +454,18 @@ pub fn EventsPage() -> impl IntoView {
                         </button>
                     }
                 }}
+                <ColumnChooser hidden=hidden_columns/>
             </div>
             // Exactly the shown list's request: its filters and the bounds it was loaded with.
             <ExportButton query=Signal::derive(move || {
                 list.with(|l| l.shown.as_ref().map(|r| r.filters.api_query(r.bounds, 1, None)))
             })/>
             <div class="ev-table-wrap" hidden=move || count() == 0>
-                <table class="ev-table" data-testid="events-table">
+                <table
+                    class="ev-table"
+                    data-testid="events-table"
+                    data-hide=move || hidden_columns.with(|h| h.join(" "))
+                >
                     <thead>
                         <tr>
                             <th scope="col">"Time"</th>
