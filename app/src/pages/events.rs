@@ -45,6 +45,9 @@ mod rows;
 /// The keyboard hint above the table.
 const KEY_HINTS: &str = r#"<kbd class="ev-kbd">/</kbd> search · <kbd class="ev-kbd">j</kbd> <kbd class="ev-kbd">k</kbd> move · <kbd class="ev-kbd">→</kbd> <kbd class="ev-kbd">←</kbd> details · <kbd class="ev-kbd">Enter</kbd> open"#;
 
+/// How long a view must stay after its rows came before its counts (chart, pickers) are asked for.
+const STATS_AFTER_MS: u64 = 200;
+
 /// How often live tail asks for new events.
 const TAIL_EVERY_MS: u64 = 2_500;
 
@@ -225,8 +228,9 @@ pub fn EventsPage() -> impl IntoView {
             });
         });
     };
-    // The first page is asked for alone, and the chart's and pickers' counts only once it has
-    // come: D1 answers one query at a time, so counts asked for together would delay the rows.
+    // The first page is asked for alone, and the chart's and pickers' counts only once it has come
+    // and the view has stayed for STATS_AFTER_MS: D1 answers one query at a time, so counts asked
+    // for together, or for views passed through, would delay the rows.
     let fetch = move |request: ListRequest, cursor: Option<String>| {
         list.update(|l| l.start(request.clone()));
         spawn_local(async move {
@@ -249,7 +253,19 @@ pub fn EventsPage() -> impl IntoView {
                 })
                 .unwrap_or(false);
             if first_page && current {
-                fetch_stats(request);
+                // Only for a view that stays: someone refining a search changes it again within
+                // moments, and counts asked for a passing view would hold D1 up for the next rows.
+                set_timeout(
+                    move || {
+                        // try_: the page may have been left meanwhile.
+                        let stays =
+                            list.try_with_untracked(|l| l.wanted.as_ref() == Some(&request));
+                        if stays == Some(true) {
+                            fetch_stats(request);
+                        }
+                    },
+                    std::time::Duration::from_millis(STATS_AFTER_MS),
+                );
             }
         });
     };
@@ -343,25 +359,26 @@ pub fn EventsPage() -> impl IntoView {
     // this effect and with the viewport by the scroll and resize listeners.
     let tbody = NodeRef::<leptos::html::Tbody>::new();
     let window_rows = StoredValue::new(rows::Window::default());
-    let sync_rows = move |track: bool| {
+    // `scrolled`: called for a scroll or resize, not for a change of the list (which it tracks).
+    let sync_rows = move |scrolled: bool| {
         let Some(body) = tbody.get_untracked() else {
             return;
         };
         let sync = |l: &List| {
-            window_rows.update_value(|w| w.sync(&body, &l.events, &l.fresh));
+            window_rows.update_value(|w| w.sync(&body, &l.events, &l.fresh, scrolled));
         };
-        if track {
-            list.with(sync);
-        } else {
+        if scrolled {
             list.with_untracked(sync);
+        } else {
+            list.with(sync);
         }
     };
     Effect::new(move |_| {
         tbody.track();
-        sync_rows(true);
+        sync_rows(false);
     });
-    let on_scroll = window_event_listener(leptos::ev::scroll, move |_| sync_rows(false));
-    let on_resize = window_event_listener(leptos::ev::resize, move |_| sync_rows(false));
+    let on_scroll = window_event_listener(leptos::ev::scroll, move |_| sync_rows(true));
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| sync_rows(true));
     on_cleanup(move || {
         on_scroll.remove();
         on_resize.remove();

@@ -18,9 +18,14 @@ use crate::components::badge::outcome_class;
 use crate::filters::encode_path_segment;
 use crate::format::{actor_label, local_datetime, outcome_label, pretty_json, targets_summary};
 
-/// Rows rendered beyond each edge of the viewport, so a fast scroll or a `j`/`k` move lands on built
-/// rows, and a first page of 100 is built whole.
-const OVERSCAN: usize = 100;
+/// Rows built beyond each edge of the viewport, so a fast scroll or a `j`/`k` move lands on built
+/// rows. Fewer rows built means less layout for each batch (below).
+const OVERSCAN: usize = 60;
+
+/// While scrolling, the built rows are left alone until fewer than this many remain beyond an edge
+/// of the viewport: most frames of a scroll then change nothing in the DOM and cost only the
+/// browser's scrolling, and the rows are moved in batches of about `OVERSCAN - MARGIN`.
+const MARGIN: usize = 20;
 
 /// A row's height before one has been measured, in CSS pixels.
 const ROW_HEIGHT_GUESS: f64 = 37.0;
@@ -41,6 +46,8 @@ const DETAILS_HEIGHT_GUESS: f64 = 260.0;
 pub struct Window {
     /// The built rows, in list order.
     built: Vec<Built>,
+    /// Where they start in the list.
+    start: usize,
     /// The rows' measured height in CSS pixels; 0 until measured.
     row_height: f64,
     /// An open details block's measured height; 0 until measured.
@@ -108,13 +115,13 @@ impl Geometry<'_> {
     }
 }
 
-/// The window of a list of `len` rows around the viewport, which starts at (fractional) row
-/// `first_visible` and is `visible` rows tall: `(start, end)` list indexes, clamped to the list.
-fn window_range(len: usize, first_visible: f64, visible: f64) -> (usize, usize) {
+/// The rows within `margin` rows of the viewport, which starts at (fractional) row `first_visible`
+/// and is `visible` rows tall, in a list of `len`: `(start, end)` list indexes, clamped to the list.
+fn window_range(len: usize, first_visible: f64, visible: f64, margin: usize) -> (usize, usize) {
     let first = first_visible.max(0.0).floor() as usize;
     let last = (first_visible + visible).max(0.0).ceil() as usize;
-    let start = first.saturating_sub(OVERSCAN).min(len);
-    let end = (last + OVERSCAN).min(len).max(start);
+    let start = first.saturating_sub(margin).min(len);
+    let end = (last + margin).min(len).max(start);
     (start, end)
 }
 
@@ -133,9 +140,15 @@ fn overlap(built: &[&str], wanted: &[&str]) -> Option<(usize, usize, usize)> {
 
 impl Window {
     /// Makes `body` show the part of `events` around the viewport; rows already built stay as they
-    /// are (their focus, their live-tail mark). Call it when the list changes and when the page
-    /// scrolls or resizes.
-    pub fn sync(&mut self, body: &Element, events: &[Arc<Event>], fresh: &[String]) {
+    /// are (their focus, their live-tail mark). Call it when the list changes, and with `scrolled`
+    /// when the page scrolls or resizes (then it does nothing while enough rows are built).
+    pub fn sync(
+        &mut self,
+        body: &Element,
+        events: &[Arc<Event>],
+        fresh: &[String],
+        scrolled: bool,
+    ) {
         let document = leptos::prelude::document();
         if let Some(table) = body.parent_element() {
             _ = table.set_attribute("aria-rowcount", &(events.len() + 1).to_string());
@@ -169,11 +182,15 @@ impl Window {
             .ok()
             .and_then(|h| h.as_f64())
             .unwrap_or(800.0);
-        let (start, end) = window_range(
-            events.len(),
-            geometry.index_at(-top),
-            viewport / geometry.row,
-        );
+        let (first_visible, visible) = (geometry.index_at(-top), viewport / geometry.row);
+        if scrolled {
+            let (need_start, need_end) = window_range(events.len(), first_visible, visible, MARGIN);
+            if self.start <= need_start && self.start + self.built.len() >= need_end {
+                return;
+            }
+        }
+        let (start, end) = window_range(events.len(), first_visible, visible, OVERSCAN);
+        self.start = start;
 
         let wanted: Vec<&str> = events[start..end].iter().map(|e| e.id.as_str()).collect();
         let built: Vec<&str> = self.built.iter().map(|b| b.id.as_str()).collect();
@@ -279,7 +296,7 @@ impl Window {
                 (_, details, _) => b.details = details,
             }
         }
-        self.sync(body, events, fresh);
+        self.sync(body, events, fresh, false);
     }
 }
 
@@ -503,12 +520,13 @@ mod tests {
     #[test]
     fn the_window_covers_the_viewport_and_a_margin_each_side() {
         // 10,000 rows, the viewport showing rows 5,000 to 5,024.
-        assert_eq!(window_range(10_000, 5_000.0, 24.3), (4_900, 5_125));
+        assert_eq!(window_range(10_000, 5_000.0, 24.3, 100), (4_900, 5_125));
+        assert_eq!(window_range(10_000, 5_000.0, 24.3, 20), (4_980, 5_045));
         // The top of the list, or a list shorter than the window: all of it from 0.
-        assert_eq!(window_range(100, -3.0, 24.0), (0, 100));
-        assert_eq!(window_range(10_000, 0.0, 24.0), (0, 124));
+        assert_eq!(window_range(100, -3.0, 24.0, 100), (0, 100));
+        assert_eq!(window_range(10_000, 0.0, 24.0, 100), (0, 124));
         // Scrolled past the end of a list that shrank: an empty window at its end.
-        assert_eq!(window_range(50, 400.0, 24.0), (50, 50));
+        assert_eq!(window_range(50, 400.0, 24.0, 100), (50, 50));
     }
 
     #[test]
