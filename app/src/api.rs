@@ -222,28 +222,6 @@ pub fn read_saved_list(value: serde_json::Value) -> Result<Vec<SavedSearch>, Wir
         .collect()
 }
 
-/// `text` as a JSON string literal. By hand: serde_json's compact serializer would be one more copy
-/// of its printing code in the wasm (the pretty one is there already, for payloads).
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// `GET /api/v1/saved-searches`: the tenant's saved searches, newest first.
 pub async fn saved_searches(key: &str) -> Result<Vec<SavedSearch>, ApiError> {
     get_json("/api/v1/saved-searches", key, read_saved_list).await
@@ -258,8 +236,8 @@ pub async fn save_search(
 ) -> Result<SavedSearch, ApiError> {
     let body = format!(
         "{{\"name\":{},\"q\":{}}}",
-        json_string(name),
-        json_string(q)
+        crate::json::string_literal(name),
+        crate::json::string_literal(q)
     );
     let text = request_text("POST", "/api/v1/saved-searches", key, csrf, Some(&body)).await?;
     decode(&text, |v| read_saved(&v))
@@ -368,7 +346,7 @@ mod tests {
             "ünïcødé ✓",
         ] {
             assert_eq!(
-                json_string(text),
+                crate::json::string_literal(text),
                 serde_json::to_string(text).unwrap(),
                 "{text:?}"
             );

@@ -138,14 +138,14 @@ pub fn duration(ms: u64) -> String {
 
 /// A JSON value indented for reading.
 pub fn pretty_json(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    crate::json::print(value, true)
 }
 
 /// A scalar for a key-value list: strings without quotes, everything else as JSON.
 pub fn scalar(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
-        other => other.to_string(),
+        other => crate::json::print(other, false),
     }
 }
 

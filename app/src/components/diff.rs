@@ -120,7 +120,7 @@ fn leaves(value: &Value, pointer: String, label: String, out: &mut Vec<(String, 
             } else {
                 label
             };
-            out.push((pointer, label, leaf.to_string()));
+            out.push((pointer, label, crate::json::print(leaf, false)));
         }
     }
 }
