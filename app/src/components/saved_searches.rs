@@ -15,6 +15,9 @@ use wasm_bindgen::JsCast;
 use crate::api::{self, SavedSearch};
 use crate::key::Auth;
 
+/// How long after the page is up the saved searches are asked for.
+const LOAD_AFTER_MS: u64 = 400;
+
 /// The saved-search list and the save form.
 #[component]
 pub fn SavedSearches(
@@ -30,7 +33,9 @@ pub fn SavedSearches(
     // reference would be more compiled code).
     let root = NodeRef::<html::Div>::new();
     let part = move |id: &str| -> Option<web_sys::Element> {
-        root.get_untracked()?
+        // try_: answers can come after the page was left.
+        root.try_get_untracked()
+            .flatten()?
             .query_selector(&format!("[data-testid={id}]"))
             .ok()?
     };
@@ -63,11 +68,19 @@ pub fn SavedSearches(
                     }
                 }
             }
-            list.set_value(found);
+            _ = list.try_set_value(found);
         });
     };
-    // The answer comes after the view is mounted, so the select is there to fill.
-    load();
+    // Asked for a moment after the page is up: the events list goes first (D1 answers one query at
+    // a time), and the select is mounted by then.
+    set_timeout(
+        move || {
+            if root.try_get_untracked().flatten().is_some() {
+                load();
+            }
+        },
+        std::time::Duration::from_millis(LOAD_AFTER_MS),
+    );
 
     let choose = move |_| {
         let Some(select) = select() else {

@@ -269,21 +269,31 @@ pub fn EventsPage() -> impl IntoView {
             }
         });
     };
-    Effect::new(move |_| {
-        let filters = filters.get();
-        // Leaving for another route changes the query too; that is not a new list.
-        if location.path.get_untracked() != list_path {
-            return;
+    let show = {
+        let list_path = list_path.clone();
+        move |filters: Filters| {
+            // Remember this view for the detail page's back link.
+            let query = filters.to_query_string();
+            last_list.0.set(format!("{list_path}?{query}"));
+            let now = now_ms();
+            let request = ListRequest {
+                bounds: filters.bounds(now, local_offset_minutes(now)),
+                filters,
+            };
+            fetch(request, None);
         }
-        // Remember this view for the detail page's back link.
-        let query = filters.to_query_string();
-        last_list.0.set(format!("{list_path}?{query}"));
-        let now = now_ms();
-        let request = ListRequest {
-            bounds: filters.bounds(now, local_offset_minutes(now)),
-            filters,
-        };
-        fetch(request, None);
+    };
+    // The first page is asked for now, before the page is drawn (an effect runs after); the effect
+    // asks again whenever the filters change.
+    let first = filters.get_untracked();
+    show(first.clone());
+    Effect::new(move |first_run_done: Option<()>| {
+        let filters = filters.get();
+        let changed = first_run_done.is_some() || filters != first;
+        // Leaving for another route changes the query too; that is not a new list.
+        if changed && location.path.get_untracked() == list_path {
+            show(filters);
+        }
     });
     let load_more = move |_| {
         let (request, cursor) = list.with_untracked(|l| (l.shown.clone(), l.next_cursor.clone()));
