@@ -146,17 +146,26 @@ async function filterChanges(count, pause) {
     }), before);
     await input.press("Enter");
     changes.push(await elapsed);
+    // The list request's own share: its last entry's time from sent to answered.
+    requests.push(await page.evaluate(() => {
+      const lists = performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/v1/events"));
+      return lists.length ? lists[lists.length - 1].duration : NaN;
+    }));
     if (pause) await page.waitForTimeout(pause);
   }
   return changes;
 }
+const requests = [];
 const quick = await filterChanges(CHANGES, 0);
+const quickRequests = requests.splice(0);
 console.log(
   `filter change to new rows, ${CHANGES} changes one after another: p50 ${ms(percentile(quick, 0.5))}, p95 ${ms(percentile(quick, 0.95))} (target <= 150 ms)`,
 );
+console.log(`  of which the list request, sent to answered: p50 ${ms(percentile(quickRequests, 0.5))}, p95 ${ms(percentile(quickRequests, 0.95))}`);
 const read = await filterChanges(CHANGES, 1500);
 console.log(
-  `  the same, each result read for 1.5 s (counts loaded): p50 ${ms(percentile(read, 0.5))}, p95 ${ms(percentile(read, 0.95))}`,
+  `  the same, each result read for 1.5 s (counts loaded): p50 ${ms(percentile(read, 0.5))}, p95 ${ms(percentile(read, 0.95))}` +
+    ` (list request p50 ${ms(percentile(requests, 0.5)).trim()}, p95 ${ms(percentile(requests, 0.95)).trim()})`,
 );
 
 // Scrolling: load 10,000 rows, then scroll from top to bottom one step per frame.
