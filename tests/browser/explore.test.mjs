@@ -398,6 +398,25 @@ test("the column chooser hides and shows columns, and the choice outlives a relo
   await page.getByTestId("columns").locator("summary").click();
 });
 
+test("a page load asks for its rows first, and for counts and saved searches only after", async () => {
+  const log = [];
+  const sent = (req) => { if (req.url().includes("/api/v1/")) log.push(`sent ${new URL(req.url()).pathname}`); };
+  const done = (res) => { if (res.url().includes("/api/v1/events")) log.push("answered /api/v1/events"); };
+  page.on("request", sent);
+  page.on("response", done);
+  await page.goto(`${server.baseUrl}/?range=today`);
+  await page.getByTestId("event-row").first().waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="chart-bar"]').length > 0, null, { timeout: 15_000 });
+  await page.waitForTimeout(600);
+  page.off("request", sent);
+  page.off("response", done);
+  const at = (entry) => log.indexOf(entry);
+  assert.equal(log[0], "sent /api/v1/events", log.join("\n"));
+  for (const later of ["sent /api/v1/facets", "sent /api/v1/histogram", "sent /api/v1/saved-searches"]) {
+    assert.ok(at(later) > at("answered /api/v1/events"), `${later} after the rows:\n${log.join("\n")}`);
+  }
+});
+
 test("a long list builds only the rows near the viewport, and scrolling reaches every one", async () => {
   await page.goto(`${server.baseUrl}/?range=all`);
   await page.getByTestId("event-row").first().waitFor();
