@@ -15,8 +15,10 @@ use wasm_bindgen::JsCast;
 use crate::api::{self, SavedSearch};
 use crate::key::Auth;
 
-/// How long after the page is up the saved searches are asked for.
-const LOAD_AFTER_MS: u64 = 400;
+/// Provided by a page whose own first request should go before the saved searches; they are asked
+/// for once the signal is true.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadWhen(pub Signal<bool>);
 
 /// The saved-search list and the save form.
 #[component]
@@ -71,16 +73,19 @@ pub fn SavedSearches(
             _ = list.try_set_value(found);
         });
     };
-    // Asked for a moment after the page is up: the events list goes first (D1 answers one query at
-    // a time), and the select is mounted by then.
-    set_timeout(
-        move || {
-            if root.try_get_untracked().flatten().is_some() {
-                load();
-            }
-        },
-        std::time::Duration::from_millis(LOAD_AFTER_MS),
-    );
+    // Asked for once the page's first rows have come (the events list goes first: D1 answers one
+    // query at a time), or at once where the page waits for nothing.
+    let ready = use_context::<LoadWhen>().map(|w| w.0);
+    Effect::new(move |loaded: Option<bool>| {
+        if loaded == Some(true) {
+            return true;
+        }
+        let now = ready.is_none_or(|r| r.get());
+        if now {
+            load();
+        }
+        now
+    });
 
     let choose = move |_| {
         let Some(select) = select() else {

@@ -32,6 +32,7 @@ use crate::components::filter_bar::FilterBar;
 use crate::components::notice::{Notice, NoticeKind};
 use crate::components::pickers::FACET_FIELDS;
 use crate::components::query_bar::QUERY_INPUT_ID;
+use crate::components::saved_searches::LoadWhen;
 use crate::components::volume_chart::VolumeChart;
 use crate::filters::{Bounds, Filters, Range};
 use crate::format::{local_offset_minutes, now_ms, parse_wire_millis};
@@ -199,6 +200,10 @@ pub fn EventsPage() -> impl IntoView {
     });
 
     let list = RwSignal::new(List::default());
+    // The saved searches (in the filter bar) wait for the first answer, so the rows go first.
+    provide_context(LoadWhen(Signal::derive(move || {
+        list.with(|l| l.shown.is_some())
+    })));
     let stats = RwSignal::new(Stats::default());
     let fetch_stats = move |request: ListRequest| {
         stats.update(|s| s.wanted = Some(request.clone()));

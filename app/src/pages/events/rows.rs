@@ -150,7 +150,7 @@ impl Window {
         scrolled: bool,
     ) {
         let document = leptos::prelude::document();
-        if let Some(table) = body.parent_element() {
+        if let (false, Some(table)) = (scrolled, body.parent_element()) {
             _ = table.set_attribute("aria-rowcount", &(events.len() + 1).to_string());
         }
         let (before, after) = self
@@ -165,12 +165,16 @@ impl Window {
         }
 
         // Which rows the viewport shows: the body's top is where row 0 is (or would be).
-        let expanded: Vec<usize> = events
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| self.expanded.contains(&e.id))
-            .map(|(i, _)| i)
-            .collect();
+        let expanded: Vec<usize> = if self.expanded.is_empty() {
+            Vec::new()
+        } else {
+            events
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| self.expanded.contains(&e.id))
+                .map(|(i, _)| i)
+                .collect()
+        };
         let geometry = Geometry {
             row: measured(self.row_height, ROW_HEIGHT_GUESS),
             details: measured(self.details_height, DETAILS_HEIGHT_GUESS),
