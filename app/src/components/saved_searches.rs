@@ -18,7 +18,7 @@ use crate::key::Auth;
 /// Provided by a page whose own first request should go before the saved searches; they are asked
 /// for once the signal is true.
 #[derive(Debug, Clone, Copy)]
-pub struct LoadWhen(pub Signal<bool>);
+pub struct LoadWhen(pub RwSignal<bool>);
 
 /// The saved-search list and the save form.
 #[component]

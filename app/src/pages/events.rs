@@ -201,9 +201,8 @@ pub fn EventsPage() -> impl IntoView {
 
     let list = RwSignal::new(List::default());
     // The saved searches (in the filter bar) wait for the first answer, so the rows go first.
-    provide_context(LoadWhen(Signal::derive(move || {
-        list.with(|l| l.shown.is_some())
-    })));
+    let first_answer = RwSignal::new(false);
+    provide_context(LoadWhen(first_answer));
     let stats = RwSignal::new(Stats::default());
     let fetch_stats = move |request: ListRequest| {
         stats.update(|s| s.wanted = Some(request.clone()));
@@ -249,6 +248,8 @@ pub fn EventsPage() -> impl IntoView {
             );
             let result = auth.guard(page.await);
             let first_page = cursor.is_none();
+            // try_: the page may have been left meanwhile. Once true, nothing listens any more.
+            _ = first_answer.try_set(true);
             // try_update: the page may have been left meanwhile.
             let current = list
                 .try_update(|l| {
