@@ -166,7 +166,7 @@ test("the Lowcoder drill-down: environment, workspace, user, then an event's det
   await page.getByTestId("picker-actor").selectOption({ index: 0 });
   await rowCount(25);
   assert.equal(await page.getByTestId("query-input").inputValue(), "env:lc-prod workspace:lc-sales");
-  // Resource types: each event counted by its first target's type, over the newest events (≈).
+  // Resource types: the events with a target of each type, over the newest events (≈).
   await page.waitForFunction(() => [...document.querySelector('[data-testid="picker-target.type"]').options]
     .map((o) => o.textContent).join("|") === "Any resource type|app (≈25)", null, { timeout: 15_000 });
 });

@@ -81,8 +81,7 @@ pub enum Key {
     },
 }
 
-/// The events column (or expression over the events row) of a field that can be counted, for facets
-/// and histogram groups.
+/// The events column of a field that can be counted, for facets and histogram groups.
 pub fn events_column(field: &Field) -> Option<&'static str> {
     Some(match field {
         Field::Env => "environment",
@@ -98,12 +97,15 @@ pub fn events_column(field: &Field) -> Option<&'static str> {
         Field::App => "app",
         Field::Country => "country",
         Field::Source => "source",
-        // The primary (first) target's type, read from the stored event: targets are a list per
-        // event, kept outside the events' columns. Never a rollup dimension, so a facet by it counts
-        // the newest matching events only ([`FACET_SAMPLE`]), which bounds what is read.
-        Field::TargetType => "body ->> '$.targets[0].type'",
         _ => return None,
     })
+}
+
+/// Whether `field` can be counted: a column of the events ([`events_column`]), or the types of
+/// their targets, which are a list in the stored event and are counted by [`counting_sql`] from it
+/// (never a rollup dimension, so a facet by it reads only the newest [`FACET_SAMPLE`] events).
+pub fn countable(field: &Field) -> bool {
+    events_column(field).is_some() || *field == Field::TargetType
 }
 
 /// Whether the rollups can answer: the reach is not bound to an actor (the rollups are not kept by
@@ -204,14 +206,29 @@ fn counting_sql(
             b.push(" UNION ALL ");
         }
         first = false;
-        push_select(
-            &mut b,
-            interval,
-            field.and_then(events_column),
-            "occurred_at",
-            "1",
-            "events",
-        );
+        // Resource types: each event once for each type among its targets, so that a count is how
+        // many events `target.type:x` matches.
+        let by_target_type = field == Some(&Field::TargetType);
+        if by_target_type {
+            b.push(
+                "SELECT DISTINCT e.bucket AS bucket, e.event AS event, \
+                 t.value ->> '$.type' AS value, 1 AS n FROM (SELECT ",
+            );
+            push_bucket(&mut b, interval, "occurred_at");
+            b.push(
+                " AS bucket, events.rowid AS event, events.body AS body FROM events \
+                 WHERE events.tenant = ",
+            );
+        } else {
+            push_select(
+                &mut b,
+                interval,
+                field.and_then(events_column),
+                "occurred_at",
+                "1",
+                "events",
+            );
+        }
         b.bind_push(SqlValue::Text(reach.tenant.into()));
         reach.push_conditions(&mut b, "events");
         push_event_ranges(&mut b, &c.events);
@@ -221,6 +238,9 @@ fn counting_sql(
             // along whichever index gives their time order (the time index, or an actor's).
             b.push(" ORDER BY events.occurred_at DESC, events.id DESC LIMIT ");
             b.bind_push(SqlValue::Int(i64::from(sample)));
+        }
+        if by_target_type {
+            b.push(") AS e, json_each(e.body, '$.targets') AS t");
         }
     }
     if first {
@@ -386,16 +406,8 @@ fn push_event_ranges(b: &mut Builder, ranges: &[(Millis, Millis)]) {
     b.push(")");
 }
 
-/// `SELECT <bucket> AS bucket, <column> AS value, <n> AS n FROM <table> WHERE <table>.tenant = `
-fn push_select(
-    b: &mut Builder,
-    interval: Option<Millis>,
-    column: Option<&'static str>,
-    time: &'static str,
-    n: &'static str,
-    table: &'static str,
-) {
-    b.push("SELECT ");
+/// The start of `time`'s bucket of `interval` ms, or 0 without buckets (facets).
+fn push_bucket(b: &mut Builder, interval: Option<Millis>, time: &'static str) {
     match interval {
         Some(interval) => {
             b.push(time);
@@ -407,6 +419,19 @@ fn push_select(
         }
         None => b.push("0"),
     }
+}
+
+/// `SELECT <bucket> AS bucket, <column> AS value, <n> AS n FROM <table> WHERE <table>.tenant = `
+fn push_select(
+    b: &mut Builder,
+    interval: Option<Millis>,
+    column: Option<&'static str>,
+    time: &'static str,
+    n: &'static str,
+    table: &'static str,
+) {
+    b.push("SELECT ");
+    push_bucket(b, interval, time);
     b.push(" AS bucket, ");
     match column {
         Some(column) => {

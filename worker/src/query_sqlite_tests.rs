@@ -283,7 +283,7 @@ mod counting {
                     "actor": {"id": format!("u{}", i % 7)},
                     "scope": {"environment": if i % 5 == 0 { "dev" } else { "prod" }},
                     "description": if i % 9 == 0 { "rotated keys" } else { "routine" },
-                    // Events with no target, one, or two of different types (the first counts).
+                    // Events with no target, one, or two of different types.
                     "targets": match i % 4 {
                         0 => json!([]),
                         1 => json!([{"type": "database", "id": "db1"}]),
@@ -470,12 +470,12 @@ mod counting {
     }
 
     #[test]
-    fn resource_types_are_counted_by_each_events_first_target_over_the_newest_sample() {
+    fn resource_types_count_the_events_with_a_target_of_each_type_over_the_newest_sample() {
         let db = database();
         spread(&db);
         let t = 1_717_200_000_000_i64;
         let range = (t - 10 * DAY, t + DAY);
-        let query = parse("outcome:success").unwrap();
+        let query = parse("outcome:failure").unwrap();
         assert!(sampled(
             Reach::whole_tenant("acme"),
             &query,
@@ -492,21 +492,22 @@ mod counting {
                 sample,
             )
             .unwrap();
+            // Oracle: of the newest `sample` matching events, how many have a target of each type.
             let oracle = format!(
-                "SELECT 0, json_extract(body, '$.targets[0].type'), count(*) FROM (SELECT body \
-                 FROM events WHERE tenant = 'acme' AND outcome = 'success' AND occurred_at >= {} \
-                 AND occurred_at < {} ORDER BY occurred_at DESC, id DESC LIMIT {sample}) GROUP BY 2",
+                "SELECT 0, t.value ->> '$.type', count(DISTINCT e.rowid) FROM (SELECT rowid, body \
+                 FROM events WHERE tenant = 'acme' AND outcome = 'failure' AND occurred_at >= {} \
+                 AND occurred_at < {} ORDER BY occurred_at DESC, id DESC LIMIT {sample}) AS e, \
+                 json_each(e.body, '$.targets') AS t GROUP BY 2",
                 range.0, range.1
             );
-            let got = run(&db, &sql, &params);
-            assert_eq!(got, run(&db, &oracle, &[]), "sample {sample}");
-            let types: Vec<Option<&str>> = got.iter().map(|r| r.1.as_deref()).collect();
-            if sample == 10_000 {
-                // Success is i % 4 in {0, 3}: no target, or one pipeline.
-                assert_eq!(types, [None, Some("pipeline")]);
-            }
+            assert_eq!(
+                run(&db, &sql, &params),
+                run(&db, &oracle, &[]),
+                "sample {sample}"
+            );
         }
-        // The first target's type of every event: events with a database second count as pipelines.
+        // Every event: those with a pipeline and a database count under both, once each, and
+        // those with no target under neither.
         let (sql, params) = facet_sql(
             Reach::whole_tenant("acme"),
             &parse("").unwrap(),
@@ -524,11 +525,30 @@ mod counting {
         assert_eq!(
             counts,
             [
-                (None, 98),
-                (Some("database".into()), 98),
-                (Some("pipeline".into()), 194)
+                (Some("database".into()), 98 + 97),
+                (Some("pipeline".into()), 97 + 97)
             ]
         );
+        // A histogram grouped by resource type counts the same events, by bucket.
+        let key = Key::Buckets {
+            interval: DAY,
+            group: Some(Field::TargetType),
+        };
+        let (sql, params) = count_sql(
+            Reach::whole_tenant("acme"),
+            &parse("").unwrap(),
+            NOW,
+            range,
+            &key,
+            100,
+        )
+        .unwrap();
+        let mut totals = std::collections::BTreeMap::new();
+        for (_, value, n) in run(&db, &sql, &params) {
+            *totals.entry(value).or_insert(0) += n;
+        }
+        assert_eq!(totals[&Some("database".to_string())], 98 + 97);
+        assert_eq!(totals[&Some("pipeline".to_string())], 97 + 97);
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! A choice is a term of the query ([`crate::query_terms`]): picking `prod` writes `env:prod` into `q`,
 //! "Any" removes it, and a term typed in the query bar shows as the picker's choice. With one facets
 //! request for the whole view, a chosen picker lists only its chosen value; "Any" widens it again.
-//! Resource type counts each event by its first target's type (over the newest matching events, so
-//! shown as `≈`); choosing one filters on `target.type`, which matches any of an event's targets.
+//! Resource type counts the events with a target of each type (over the newest matching events, so
+//! shown as `≈`), which is what choosing one (a `target.type` term) then shows.
 
 use evident_shared::query::Field;
 use leptos::prelude::*;

@@ -11,8 +11,8 @@ use worker::{Env, Request, Response};
 
 use crate::auth::authorize;
 use crate::counts::{
-    combinations_sql, count_sql, events_column, facet_sql, marginal, sampled, uses_rollups, Key,
-    DAY, FACET_SAMPLE, HOUR,
+    combinations_sql, count_sql, facet_sql, marginal, sampled, uses_rollups, Key, DAY,
+    FACET_SAMPLE, HOUR,
 };
 use crate::error::{ApiError, Result};
 use crate::params::{self, instant, invalid};
@@ -90,7 +90,7 @@ fn read_common<'a>(
 
 fn countable(param: &str, name: &str) -> Result<Field> {
     Field::from_name(name)
-        .filter(|f| events_column(f).is_some())
+        .filter(crate::counts::countable)
         .ok_or_else(|| {
             invalid(format!(
                 "`{param}`: `{name}` cannot be counted; use one of env, workspace, action, category, \
