@@ -337,23 +337,6 @@ mod tests {
     }
 
     #[test]
-    fn json_strings_are_what_serde_json_prints() {
-        for text in [
-            "",
-            "plain",
-            "a \"quoted\" \\ back",
-            "line\nbreak\ttab\u{1}",
-            "ünïcødé ✓",
-        ] {
-            assert_eq!(
-                crate::json::string_literal(text),
-                serde_json::to_string(text).unwrap(),
-                "{text:?}"
-            );
-        }
-    }
-
-    #[test]
     fn page_paths_encode_their_segments() {
         assert_eq!(actor_path("alice@corp.com"), "/actors/alice%40corp.com");
         assert_eq!(

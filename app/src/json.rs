@@ -575,6 +575,23 @@ mod tests {
     }
 
     #[test]
+    fn json_strings_are_what_serde_json_prints() {
+        for text in [
+            "",
+            "plain",
+            "a \"quoted\" \\ back",
+            "line\nbreak\ttab\u{1}",
+            "ünïcødé ✓",
+        ] {
+            assert_eq!(
+                string_literal(text),
+                serde_json::to_string(text).unwrap(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
     fn values_print_as_serde_json_prints_them() {
         let mut state = 0x9E37_79B9_7F4A_7C15;
         for _ in 0..2_000 {

@@ -149,21 +149,6 @@ impl Window {
         fresh: &[String],
         scrolled: bool,
     ) {
-        let document = leptos::prelude::document();
-        if let (false, Some(table)) = (scrolled, body.parent_element()) {
-            _ = table.set_attribute("aria-rowcount", &(events.len() + 1).to_string());
-        }
-        let (before, after) = self
-            .spacers
-            .get_or_insert_with(|| (spacer(&document), spacer(&document)))
-            .clone();
-        if before.parent_node().is_none() {
-            body.set_text_content(None);
-            self.built.clear();
-            _ = body.append_child(&before);
-            _ = body.append_child(&after);
-        }
-
         // Which rows the viewport shows: the body's top is where row 0 is (or would be).
         let expanded: Vec<usize> = if self.expanded.is_empty() {
             Vec::new()
@@ -175,11 +160,7 @@ impl Window {
                 .map(|(i, _)| i)
                 .collect()
         };
-        let geometry = Geometry {
-            row: measured(self.row_height, ROW_HEIGHT_GUESS),
-            details: measured(self.details_height, DETAILS_HEIGHT_GUESS),
-            expanded: &expanded,
-        };
+        let geometry = self.geometry(&expanded);
         let top = body.get_bounding_client_rect().top();
         let viewport = leptos::prelude::window()
             .inner_height()
@@ -196,6 +177,21 @@ impl Window {
         let (start, end) = window_range(events.len(), first_visible, visible, OVERSCAN);
         self.start = start;
 
+        let document = leptos::prelude::document();
+        if let Some(table) = body.parent_element() {
+            _ = table.set_attribute("aria-rowcount", &(events.len() + 1).to_string());
+        }
+        let (before, after) = self
+            .spacers
+            .get_or_insert_with(|| (spacer(&document), spacer(&document)))
+            .clone();
+        if before.parent_node().is_none() {
+            body.set_text_content(None);
+            self.built.clear();
+            _ = body.append_child(&before);
+            _ = body.append_child(&after);
+        }
+
         let wanted: Vec<&str> = events[start..end].iter().map(|e| e.id.as_str()).collect();
         let built: Vec<&str> = self.built.iter().map(|b| b.id.as_str()).collect();
         let expanded_ids = &self.expanded;
@@ -210,18 +206,19 @@ impl Window {
                 details: open.then(|| build_details(&document, e)),
             }
         };
-        let (kept_from, add_before) = match overlap(&built, &wanted) {
+        // Rows to build before the kept ones, when any are kept.
+        let add_before = match overlap(&built, &wanted) {
             Some((drop, keep, add_before)) => {
                 self.built.drain(drop + keep..).for_each(Built::remove);
                 self.built.drain(..drop).for_each(Built::remove);
-                (Some(()), add_before)
+                Some(add_before)
             }
             None => {
                 self.built.drain(..).for_each(Built::remove);
-                (None, 0)
+                None
             }
         };
-        if kept_from.is_some() {
+        if let Some(add_before) = add_before {
             let next: Node = self
                 .built
                 .first()
@@ -257,13 +254,18 @@ impl Window {
                 self.details_height = height;
             }
         }
-        let geometry = Geometry {
-            row: measured(self.row_height, ROW_HEIGHT_GUESS),
-            details: measured(self.details_height, DETAILS_HEIGHT_GUESS),
-            expanded: &expanded,
-        };
+        let geometry = self.geometry(&expanded);
         set_height(&before, geometry.top_of(start));
         set_height(&after, geometry.top_of(events.len()) - geometry.top_of(end));
+    }
+
+    /// Where rows sit, by the heights measured so far; `expanded` are the open rows' list indexes.
+    fn geometry<'a>(&self, expanded: &'a [usize]) -> Geometry<'a> {
+        Geometry {
+            row: measured(self.row_height, ROW_HEIGHT_GUESS),
+            details: measured(self.details_height, DETAILS_HEIGHT_GUESS),
+            expanded,
+        }
     }
 
     /// Whether the details of the event `id` are open.
@@ -289,15 +291,15 @@ impl Window {
             if let Ok(Some(button)) = b.row.query_selector("[data-expand]") {
                 _ = button.set_attribute("aria-expanded", if open { "true" } else { "false" });
             }
-            match (open, b.details.take(), events.iter().find(|e| e.id == id)) {
-                (true, None, Some(event)) => {
-                    let details = build_details(&document, event);
-                    let next = b.row.next_sibling();
-                    _ = body.insert_before(&details, next.as_ref());
-                    b.details = Some(details);
+            if !open {
+                if let Some(details) = b.details.take() {
+                    details.remove();
                 }
-                (_, Some(details), _) if !open => details.remove(),
-                (_, details, _) => b.details = details,
+            } else if let (None, Some(event)) = (&b.details, events.iter().find(|e| e.id == id)) {
+                let details = build_details(&document, event);
+                let next = b.row.next_sibling();
+                _ = body.insert_before(&details, next.as_ref());
+                b.details = Some(details);
             }
         }
         self.sync(body, events, fresh, false);
@@ -341,12 +343,16 @@ fn set_height(spacer: &Element, px: f64) {
 pub fn expand_target(target: Option<web_sys::EventTarget>) -> Option<String> {
     let el = target?.dyn_into::<Element>().ok()?;
     el.closest("[data-expand]").ok()??;
-    el.closest("tr[data-id]").ok()??.get_attribute("data-id")
+    row_of(&el)
 }
 
 /// The id of the event a row (`target`) shows.
 pub fn row_id(target: Option<web_sys::EventTarget>) -> Option<String> {
-    let el = target?.dyn_into::<Element>().ok()?;
+    row_of(&target?.dyn_into::<Element>().ok()?)
+}
+
+/// The id of the event whose row holds `el`.
+fn row_of(el: &Element) -> Option<String> {
     el.closest("tr[data-id]").ok()??.get_attribute("data-id")
 }
 
