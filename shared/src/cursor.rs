@@ -1,8 +1,8 @@
-//! Keyset pagination cursors. A cursor is the sort key of the last row served, `(occurred_at, id)`,
-//! printed as `<millis>.<id>`: the next page is every row strictly below it in that order, which stays
-//! correct while new events arrive (no row is skipped or repeated). Clients treat it as opaque.
+//! Keyset pagination cursors. A cursor is the sort key of the last row served, `(occurred_at, seq)`
+//! (newest first; events of the same millisecond in chain order), printed as `<millis>.<seq>`: the
+//! next page is every row strictly below it in that order, which stays correct while new events
+//! arrive (no row is skipped or repeated). Clients treat it as opaque.
 
-use crate::ids::is_event_id;
 use crate::timestamp::{check_range, Millis};
 
 /// The position after which the next page starts.
@@ -10,29 +10,36 @@ use crate::timestamp::{check_range, Millis};
 pub struct Cursor {
     /// `occurred_at` of the last row served, in milliseconds.
     pub occurred_at: Millis,
-    /// `id` of the last row served.
-    pub id: String,
+    /// `seq` of the last row served.
+    pub seq: u64,
 }
+
+/// Cursors stop at the largest integer JavaScript and SQLite both hold exactly.
+const MAX_SEQ: u64 = (1 << 53) - 1;
 
 impl Cursor {
     /// Prints the cursor for the `next_cursor` field.
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.occurred_at, self.id)
+        format!("{}.{}", self.occurred_at, self.seq)
     }
 
     /// Reads a cursor from a `cursor` query parameter.
     pub fn decode(text: &str) -> Result<Cursor, String> {
         let bad = || format!("`cursor` is not a cursor this API returned: `{text}`");
-        let (ms, id) = text.split_once('.').ok_or_else(bad)?;
+        let (ms, seq) = text.split_once('.').ok_or_else(bad)?;
         let occurred_at = ms.parse::<Millis>().map_err(|_| bad())?;
         check_range(occurred_at).map_err(|_| bad())?;
-        if !is_event_id(id) {
-            return Err(bad());
-        }
+        let digits = !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit());
+        let seq = seq.parse::<u64>().ok().filter(|s| digits && *s <= MAX_SEQ);
         Ok(Cursor {
             occurred_at,
-            id: id.to_string(),
+            seq: seq.ok_or_else(bad)?,
         })
+    }
+
+    /// `seq` as an SQL integer.
+    pub fn seq_param(&self) -> i64 {
+        i64::try_from(self.seq.min(MAX_SEQ)).unwrap_or(i64::MAX)
     }
 }
 
@@ -42,18 +49,35 @@ mod tests {
 
     #[test]
     fn round_trips_and_rejects_junk() {
-        let c = Cursor {
-            occurred_at: 1_700_000_000_000,
-            id: crate::ids::event_id(5, [7; 10]),
-        };
-        assert_eq!(Cursor::decode(&c.encode()), Ok(c));
+        for c in [
+            Cursor {
+                occurred_at: 1_700_000_000_000,
+                seq: 5,
+            },
+            Cursor {
+                occurred_at: 0,
+                seq: 0,
+            },
+            Cursor {
+                occurred_at: 1_700_000_000_000,
+                seq: MAX_SEQ,
+            },
+        ] {
+            assert_eq!(Cursor::decode(&c.encode()), Ok(c));
+        }
         for junk in [
             "",
             "abc",
             "12.",
             ".x",
-            "-5.0190c8a8-0000-7000-8000-000000000000",
+            "-5.3",
+            "12.+3",
+            "12.-3",
+            "12. 3",
+            "12.3.4",
+            "12.9007199254740992",
             "1.' OR 1=1 --",
+            "1.0190c8a8-0000-7000-8000-000000000000",
         ] {
             assert!(Cursor::decode(junk).is_err(), "{junk}");
         }

@@ -1,6 +1,8 @@
 //! The tenant hash chain through the real stack: many clients ingesting at once never fork, reorder or
 //! gap it; retries store nothing twice; and verify notices an event edited or deleted straight in the
-//! local D1 database file (each tampering is undone afterwards so later tests see an intact chain).
+//! local D1 database file (each tampering is undone afterwards so later tests see an intact chain),
+//! whether the body is re-compressed after the edit, written back as plain JSON, or damaged. Once the
+//! chain passes [`TRAIN_AFTER`] events the tenant's dictionary is trained and later bodies use it.
 
 use std::collections::HashSet;
 
@@ -10,13 +12,20 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use crate::support::{event, ingest};
+use evident_worker::sql::SELECT_DICTIONARIES;
+use evident_worker::stored_body::{decode, unhex, Dictionary, Encoder, TRAIN_AFTER};
+
+use crate::support::{event, ingest, read};
 use crate::Test;
 
 pub const TESTS: &[Test] = &[
     (
         "chain::concurrent_clients_never_fork_reorder_or_gap_it",
         concurrent_clients_never_fork_reorder_or_gap_it,
+    ),
+    (
+        "chain::a_dictionary_is_trained_from_the_tenants_events",
+        a_dictionary_is_trained_from_the_tenants_events,
     ),
     (
         "chain::retries_with_the_header_store_nothing_twice",
@@ -33,6 +42,14 @@ pub const TESTS: &[Test] = &[
     (
         "chain::an_edited_body_is_detected",
         an_edited_body_is_detected,
+    ),
+    (
+        "chain::a_body_written_back_as_json_text_is_detected",
+        a_body_written_back_as_json_text_is_detected,
+    ),
+    (
+        "chain::a_damaged_body_is_detected",
+        a_damaged_body_is_detected,
     ),
     (
         "chain::an_edited_column_is_detected",
@@ -286,16 +303,141 @@ fn middle(server: &Server) -> u64 {
     head / 2
 }
 
+/// The demo tenant's dictionaries, as the worker reads them.
+fn dictionaries(db: &Connection) -> std::collections::HashMap<u32, Vec<u8>> {
+    let mut stmt = db.prepare(SELECT_DICTIONARIES).unwrap();
+    stmt.query_map(["demo"], |r| {
+        Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
+    })
+    .unwrap()
+    .map(|r| {
+        let (id, hex) = r.unwrap();
+        (id, unhex(&hex).unwrap())
+    })
+    .collect()
+}
+
+/// The stored body at `seq` as hex, as the worker reads it.
+fn stored_hex(db: &Connection, seq: u64) -> String {
+    db.query_row(
+        "SELECT hex(body) FROM events WHERE tenant = 'demo' AND seq = ?1",
+        [seq],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+/// The canonical JSON stored at `seq`, with its outcome changed: what someone editing the file
+/// would write.
+fn edited_body(db: &Connection, seq: u64) -> String {
+    let json = decode(stored_hex(db, seq), &dictionaries(db)).unwrap();
+    let edited = json.replace("\"outcome\":\"success\"", "\"outcome\":\"failure\"");
+    assert_ne!(edited, json, "the event had succeeded");
+    edited
+}
+
+fn a_dictionary_is_trained_from_the_tenants_events(server: &Server) {
+    let db = database(server);
+    // The sequencer trains after the write that takes the chain past TRAIN_AFTER, once it has
+    // answered that write; wait for it.
+    while head_seq(server) < TRAIN_AFTER {
+        let batch: Vec<Value> = (0..200)
+            .map(|i| {
+                event(
+                    "dict-fill",
+                    "doc.update",
+                    &format!("2025-01-02T00:00:{:02}Z", i % 60),
+                )
+            })
+            .collect();
+        assert_eq!(ingest(server, &Value::Array(batch)).status, 201);
+    }
+    let started = std::time::Instant::now();
+    while dictionaries(&db).is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "no dictionary was trained"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let dictionary = dictionaries(&db);
+    assert_eq!(dictionary.len(), 1);
+    assert!(dictionary[&1].len() > 4_096, "trained from many events");
+    // Events sent now are compressed with it, read back whole, and take less room than they would
+    // without it.
+    let batch: Vec<Value> = (0..50)
+        .map(|i| event("cc-1", "doc.update", &format!("2025-01-03T00:00:{:02}Z", i)))
+        .collect();
+    let answer = ingest(server, &Value::Array(batch));
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let stored = answer.json["events"].as_array().unwrap();
+    let (mut with, mut without) = (0, 0);
+    for e in stored {
+        let seq = e["seq"].as_u64().unwrap();
+        let hex = stored_hex(&db, seq);
+        assert!(hex.starts_with("0101"), "dictionary 1 at seq {seq}");
+        with += hex.len() / 2;
+        without += Encoder::new(None)
+            .encode(&decode(hex, &dictionary).unwrap())
+            .len();
+    }
+    assert!(
+        (with as f64) < without as f64 * 0.8,
+        "{with} bytes with the dictionary, {without} without"
+    );
+    for e in stored {
+        let seq = e["seq"].as_u64().unwrap();
+        let id = e["id"].as_str().unwrap();
+        let got = read(server, &format!("/api/v1/events/{id}"));
+        assert_eq!(got.status, 200, "{}", got.text);
+        assert_eq!(got.json["actor"]["id"], "cc-1");
+        assert_eq!(got.json["seq"].as_u64(), Some(seq));
+    }
+    let report = verify(server, "");
+    assert_eq!(report["ok"], true, "{report}");
+}
+
 fn an_edited_body_is_detected(server: &Server) {
-    let seq = middle(server);
+    // Near the head: compressed with the tenant's dictionary, and compressed again after the edit
+    // exactly as the worker would, so the row is well formed and only the hash can tell.
+    let seq = head_seq(server) - 5;
     tamper_and_restore(server, seq, "altered", |db, seq| {
+        let edited = edited_body(db, seq);
+        let dictionary = dictionaries(db)
+            .remove(&1)
+            .map(|bytes| Dictionary { id: 1, bytes });
+        let stored = Encoder::new(dictionary).encode(&edited);
         let n = db
             .execute(
-                "UPDATE events SET body = json_set(body, '$.outcome', 'failure') WHERE seq = ?1",
-                [seq],
+                "UPDATE events SET body = ?2 WHERE tenant = 'demo' AND seq = ?1",
+                rusqlite::params![seq, stored],
             )
             .unwrap();
         assert_eq!(n, 1);
+    });
+}
+
+fn a_body_written_back_as_json_text_is_detected(server: &Server) {
+    let seq = head_seq(server) - 6;
+    tamper_and_restore(server, seq, "altered", |db, seq| {
+        let edited = edited_body(db, seq);
+        db.execute(
+            "UPDATE events SET body = ?2 WHERE tenant = 'demo' AND seq = ?1",
+            rusqlite::params![seq, edited],
+        )
+        .unwrap();
+    });
+}
+
+fn a_damaged_body_is_detected(server: &Server) {
+    let seq = head_seq(server) - 7;
+    tamper_and_restore(server, seq, "unreadable", |db, seq| {
+        db.execute(
+            "UPDATE events SET body = substr(body, 1, length(body) - 8) \
+             WHERE tenant = 'demo' AND seq = ?1",
+            [seq],
+        )
+        .unwrap();
     });
 }
 

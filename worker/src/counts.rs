@@ -206,19 +206,13 @@ fn counting_sql(
             b.push(" UNION ALL ");
         }
         first = false;
-        // Resource types: each event once for each type among its targets, so that a count is how
-        // many events `target.type:x` matches.
+        // Resource types: each event once for each type among its targets (`target_types` holds
+        // them distinct), so that a count is how many events `target.type:x` matches.
         let by_target_type = field == Some(&Field::TargetType);
         if by_target_type {
-            b.push(
-                "SELECT DISTINCT e.bucket AS bucket, e.event AS event, \
-                 t.value ->> '$.type' AS value, 1 AS n FROM (SELECT ",
-            );
+            b.push("SELECT e.bucket AS bucket, t.value AS value, 1 AS n FROM (SELECT ");
             push_bucket(&mut b, interval, "occurred_at");
-            b.push(
-                " AS bucket, events.rowid AS event, events.body AS body FROM events \
-                 WHERE events.tenant = ",
-            );
+            b.push(" AS bucket, events.target_types AS types FROM events WHERE events.tenant = ");
         } else {
             push_select(
                 &mut b,
@@ -236,11 +230,11 @@ fn counting_sql(
         if let (Some(sample), false, None) = (sample, rollups, interval) {
             // The events are the only part here (no rollups), so this orders and limits just them,
             // along whichever index gives their time order (the time index, or an actor's).
-            b.push(" ORDER BY events.occurred_at DESC, events.id DESC LIMIT ");
+            b.push(" ORDER BY events.occurred_at DESC, events.seq DESC LIMIT ");
             b.bind_push(SqlValue::Int(i64::from(sample)));
         }
         if by_target_type {
-            b.push(") AS e, json_each(e.body, '$.targets') AS t");
+            b.push(") AS e, json_each(e.types) AS t");
         }
     }
     if first {

@@ -36,6 +36,7 @@ pub mod sql;
 #[cfg(test)]
 mod sqlite_tests;
 mod store;
+pub mod stored_body;
 pub mod verify;
 
 use worker::{event, Context, Env, Request, Response};

@@ -170,8 +170,20 @@ fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
         Field::Source => push_column(b, "events.source", Kept, value, now),
         Field::Occurred => push_column(b, "events.occurred_at", Kept, value, now),
         Field::Duration => push_column(b, "events.duration_ms", Kept, value, now),
-        Field::Target | Field::TargetType | Field::TargetId => {
-            b.push("events.id IN (SELECT event_id FROM event_targets WHERE tenant = events.tenant AND ");
+        // The distinct types of the event's targets are a column: a type alone matches no key of
+        // event_targets, which starts with the target's id.
+        Field::TargetType => match value {
+            Value::Exact(text) if text.is_empty() => b.push("events.target_types IS NULL"),
+            _ => {
+                b.push("EXISTS (SELECT 1 FROM json_each(events.target_types) WHERE ");
+                push_column(b, "value", Kept, value, now);
+                b.push(")");
+            }
+        },
+        Field::Target | Field::TargetId => {
+            b.push(
+                "events.seq IN (SELECT seq FROM event_targets WHERE tenant = events.tenant AND ",
+            );
             match (field, value) {
                 // `target:notebook:nb1` names the type and the id, as the export's resource column does.
                 (Field::Target, Value::Exact(text)) if text.contains(':') => {
@@ -181,7 +193,6 @@ fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
                     b.push(" AND target_id = ");
                     b.bind_push(SqlValue::Text(id.to_string()));
                 }
-                (Field::TargetType, _) => push_column(b, "target_type", Kept, value, now),
                 _ => push_column(b, "target_id", Kept, value, now),
             }
             b.push(")");
@@ -196,8 +207,8 @@ fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
 enum Expr<'a> {
     /// A column.
     Column(&'static str),
-    /// A metadata value as text. The key is checked by the parser (letters, digits, `_`, `.`,
-    /// `-`) and bound anyway.
+    /// A metadata value as text, from the `metadata` column. The key is checked by the parser
+    /// (letters, digits, `_`, `.`, `-`) and bound anyway.
     Metadata(&'a str),
 }
 
@@ -206,8 +217,8 @@ impl Expr<'_> {
         match self {
             Expr::Column(column) => b.push(column),
             Expr::Metadata(key) => {
-                b.push("CAST(json_extract(events.body, ");
-                b.bind_push(SqlValue::Text(format!("$.metadata.\"{key}\"")));
+                b.push("CAST(json_extract(events.metadata, ");
+                b.bind_push(SqlValue::Text(format!("$.\"{key}\"")));
                 b.push(") AS TEXT)");
             }
         }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use evident_shared::query::parse;
 
 use crate::sql::{ListQuery, Reach};
-use crate::sqlite_tests::{database, store, to_sql};
+use crate::sqlite_tests::{database, decoded, store, to_sql};
 
 /// When the queries run: an hour after the newest event.
 const NOW: i64 = 1_700_000_000_000 + 3_600_000;
@@ -68,7 +68,7 @@ fn search(db: &Connection, q: &str) -> Vec<Value> {
             r.get::<_, String>(2)
         })
         .unwrap();
-    rows.map(|body| serde_json::from_str(&body.unwrap()).unwrap())
+    rows.map(|body| serde_json::from_str(&decoded(db, "acme", body.unwrap())).unwrap())
         .collect()
 }
 
@@ -350,7 +350,7 @@ mod counting {
                 (6 * HOUR, "env:prod", "AND environment = 'prod'"),
                 (15 * 60_000, "", ""),
                 (DAY, "-outcome:denied", "AND outcome != 'denied'"),
-                (DAY, "rotated", "AND body LIKE '%rotated%'"),
+                (DAY, "rotated", "AND body_json(body) LIKE '%rotated%'"),
                 (HOUR, "actor:u3", "AND actor_id = 'u3'"),
             ] {
                 let key = Key::Buckets {
@@ -494,10 +494,10 @@ mod counting {
             .unwrap();
             // Oracle: of the newest `sample` matching events, how many have a target of each type.
             let oracle = format!(
-                "SELECT 0, t.value ->> '$.type', count(DISTINCT e.rowid) FROM (SELECT rowid, body \
-                 FROM events WHERE tenant = 'acme' AND outcome = 'failure' AND occurred_at >= {} \
-                 AND occurred_at < {} ORDER BY occurred_at DESC, id DESC LIMIT {sample}) AS e, \
-                 json_each(e.body, '$.targets') AS t GROUP BY 2",
+                "SELECT 0, t.value ->> '$.type', count(DISTINCT e.rowid) FROM (SELECT rowid, \
+                 body_json(body) AS body FROM events WHERE tenant = 'acme' AND outcome = 'failure' \
+                 AND occurred_at >= {} AND occurred_at < {} ORDER BY occurred_at DESC, seq DESC \
+                 LIMIT {sample}) AS e, json_each(e.body, '$.targets') AS t GROUP BY 2",
                 range.0, range.1
             );
             assert_eq!(
@@ -657,7 +657,7 @@ fn a_resource_history_reads_its_targets_in_order() {
                 "notebook",
                 "nb1",
                 -1,
-                "",
+                0,
                 50,
                 None::<String>,
                 None::<String>
@@ -668,13 +668,17 @@ fn a_resource_history_reads_its_targets_in_order() {
         .map(Result::unwrap)
         .collect();
     let plan = plan.join("\n");
-    // Either key of event_targets serves (type, id) in time order; neither needs a sort.
+    // The key of event_targets serves (id, type) in time order, with no sort.
     assert!(
-        plan.contains("SEARCH t USING PRIMARY KEY")
-            || plan.contains("SEARCH t USING COVERING INDEX event_targets_by_id"),
+        plan.contains(
+            "SEARCH t USING PRIMARY KEY (tenant=? AND target_id=? AND target_type=? AND occurred_at>?)"
+        ),
         "{plan}"
     );
-    assert!(plan.contains("SEARCH e USING INDEX events_by_id"), "{plan}");
+    assert!(
+        plan.contains("SEARCH e USING INDEX events_by_seq"),
+        "{plan}"
+    );
     assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
     let mut stmt = db.prepare(crate::sql::SELECT_RESOURCE_HISTORY).unwrap();
     let times: Vec<i64> = stmt
@@ -684,7 +688,7 @@ fn a_resource_history_reads_its_targets_in_order() {
                 "notebook",
                 "nb1",
                 -1,
-                "",
+                0,
                 50,
                 None::<String>,
                 None::<String>
@@ -713,7 +717,7 @@ fn an_export_snapshot_keeps_to_events_sealed_before_it_began() {
     loop {
         let (sql, params) = query.to_sql(Reach::whole_tenant("acme")).unwrap();
         let mut stmt = db.prepare(&sql).unwrap();
-        let rows: Vec<(i64, String, String)> = stmt
+        let rows: Vec<(i64, u64, String)> = stmt
             .query_map(params_from_iter(params.iter().map(to_sql)), |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
@@ -722,16 +726,16 @@ fn an_export_snapshot_keeps_to_events_sealed_before_it_began() {
             .collect();
         let more = rows.len() > 5;
         for (_, _, body) in rows.iter().take(5) {
-            let event: Value = serde_json::from_str(body).unwrap();
+            let event: Value = serde_json::from_str(&decoded(&db, "acme", body.clone())).unwrap();
             seqs.push(event["seq"].as_u64().unwrap());
         }
         if !more {
             break;
         }
-        let (occurred_at, id, _) = &rows[4];
+        let (occurred_at, seq, _) = &rows[4];
         query.cursor = Some(evident_shared::cursor::Cursor {
             occurred_at: *occurred_at,
-            id: id.clone(),
+            seq: *seq,
         });
     }
     seqs.sort_unstable();

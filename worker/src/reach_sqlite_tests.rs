@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::counts::{combinations_sql, count_sql, Key, HOUR};
 use crate::sql::{ListQuery, Reach, SqlValue, SELECT_EVENT, SELECT_RESOURCE_HISTORY};
-use crate::sqlite_tests::{database, store, to_sql};
+use crate::sqlite_tests::{database, decoded, store, to_sql};
 
 const T0: i64 = 1_700_000_000_000;
 const EVENTS: i64 = 60;
@@ -82,7 +82,7 @@ fn the_list_keeps_to_the_environment() {
     let bodies: Vec<String> = stmt
         .query_map(params_from_iter(params.iter().map(to_sql)), |r| r.get(2))
         .unwrap()
-        .map(Result::unwrap)
+        .map(|body| decoded(&db, "acme", body.unwrap()))
         .collect();
     assert_eq!(bodies.len() as i64, EVENTS / 3);
     assert!(bodies
@@ -200,9 +200,13 @@ fn single_events_and_resource_histories_keep_to_the_environment() {
     for (id, env) in &ids {
         assert_eq!(event(id, Reach::whole_tenant("acme")), 1);
         assert_eq!(event(id, PROD), usize::from(env == "prod"), "{env}");
-        let body: String = rows(&db, "SELECT body FROM events WHERE id = ?1", &[text(id)])
-            .pop()
-            .unwrap();
+        let body: String = rows(
+            &db,
+            "SELECT body_json(body) FROM events WHERE id = ?1",
+            &[text(id)],
+        )
+        .pop()
+        .unwrap();
         assert_eq!(event(id, MEMBER), usize::from(mine(&body)));
         // Another tenant's reach never finds it.
         assert_eq!(event(id, Reach::whole_tenant("other")), 0);
@@ -213,14 +217,14 @@ fn single_events_and_resource_histories_keep_to_the_environment() {
             text("database"),
             text("d1"),
             SqlValue::Int(-1),
-            text(""),
+            SqlValue::Int(0),
             SqlValue::Int(500),
         ];
         params.extend(reach.nullable_params());
         let mut stmt = db.prepare(SELECT_RESOURCE_HISTORY).unwrap();
         stmt.query_map(params_from_iter(params.iter().map(to_sql)), |r| r.get(2))
             .unwrap()
-            .map(Result::unwrap)
+            .map(|body| decoded(&db, "acme", body.unwrap()))
             .collect()
     };
     assert_eq!(history(Reach::whole_tenant("acme")).len() as i64, EVENTS);

@@ -1,14 +1,16 @@
 //! The sealing step, minus I/O: what the ingest handler hands the tenant's sequencer, and the plan the
 //! sequencer stores. Sealing is the only part of ingestion that must run alone per tenant, so it does
 //! as little as it can: skip what is already stored under the same idempotency key, give each new
-//! event the next `seq`, splice in the chain members and hash (see [`evident_shared::chain`]), and lay
-//! the rows out for [`crate::sql::INSERT_EVENTS`].
+//! event the next `seq`, splice in the chain members and hash (see [`evident_shared::chain`]),
+//! compress the body ([`crate::stored_body`]), and lay the rows out for [`crate::sql::INSERT_EVENTS`].
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 
 use evident_shared::chain::{seal, Unsealed, GENESIS};
 use serde::{Deserialize, Serialize};
+
+use crate::stored_body::Encoder;
 
 /// A prepared event waiting for its place in the chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +71,7 @@ pub struct Stored {
 /// The bound values of one chunk's statements.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chunk {
-    /// For [`crate::sql::INSERT_EVENTS`]: one array per event, its columns, `seq` and sealed body.
+    /// For [`crate::sql::INSERT_EVENTS`]: one array per event, its columns, `seq` and stored body.
     pub rows: String,
     /// For the search text, targets and rollups ([`crate::sql::plan_statements`]): one array per
     /// event, its `seq` and then its index values. Small, so those statements do not parse bodies.
@@ -87,13 +89,15 @@ pub struct Plan {
     pub outcomes: Vec<SealOutcome>,
 }
 
-/// Seals `pending` after `head`. `stored` maps idempotency keys to events stored earlier; a key seen
-/// twice in one request is stored once. Bodies go into chunks of at most `max_chunk_bytes` (one larger
-/// body stands alone) so every bound value stays under D1's limit.
+/// Seals `pending` after `head`, compressing each body with `encoder`. `stored` maps idempotency keys
+/// to events stored earlier; a key seen twice in one request is stored once. Bodies go into chunks of
+/// at most `max_chunk_bytes` (one larger body stands alone) so every bound value stays under D1's
+/// limit.
 pub fn plan(
     head: &Head,
     pending: &[Pending],
     stored: &HashMap<String, Stored>,
+    encoder: &mut Encoder,
     max_chunk_bytes: usize,
 ) -> Plan {
     let mut head = head.clone();
@@ -114,11 +118,12 @@ pub fn plan(
         }
         let seq = head.seq + 1;
         let sealed = seal(&event.unsealed, seq, &head.hash);
+        let body = encoder.encode_hex(&sealed.body);
         let columns = &event.columns;
-        if rows.len() > 1 && rows.len() + columns.len() + sealed.body.len() + 24 > max_chunk_bytes {
+        if rows.len() > 1 && rows.len() + columns.len() + body.len() + 24 > max_chunk_bytes {
             chunks.push(finish_chunk(&mut rows, &mut index));
         }
-        // `columns` is a JSON array: reopen it to append `seq` and the body as a nested object.
+        // `columns` is a JSON array: reopen it to append `seq` and the body as a hex string.
         if rows.len() > 1 {
             rows.push(',');
         }
@@ -126,8 +131,9 @@ pub fn plan(
         rows.push(',');
         rows.push_str(&seq.to_string());
         rows.push(',');
-        rows.push_str(&sealed.body);
-        rows.push(']');
+        rows.push('"');
+        rows.push_str(&body);
+        rows.push_str("\"]");
         // `index` is a JSON array too: put the `seq` first.
         if index.len() > 1 {
             index.push(',');
@@ -275,6 +281,23 @@ mod tests {
     use evident_shared::chain::recompute;
     use serde_json::{json, Value};
 
+    use crate::stored_body::decode;
+
+    fn plan_of(
+        head: &Head,
+        pending: &[Pending],
+        stored: &HashMap<String, Stored>,
+        max_chunk_bytes: usize,
+    ) -> Plan {
+        plan(
+            head,
+            pending,
+            stored,
+            &mut Encoder::new(None),
+            max_chunk_bytes,
+        )
+    }
+
     fn pending(id: &str, key: Option<&str>) -> Pending {
         let text = format!(
             r#"{{"action":"a.b","id":"{id}","received_at":"x","severity":"info","tenant":"t"}}"#
@@ -307,7 +330,7 @@ mod tests {
             pending("e2", None),
             pending("e3", None),
         ];
-        let p = plan(&Head::genesis(), &batch, &HashMap::new(), 1 << 20);
+        let p = plan_of(&Head::genesis(), &batch, &HashMap::new(), 1 << 20);
         assert_eq!(
             p.outcomes.iter().map(|o| o.seq).collect::<Vec<_>>(),
             [1, 2, 3]
@@ -317,7 +340,8 @@ mod tests {
         let rows: Vec<Vec<Value>> = serde_json::from_str(&p.chunks[0].rows).unwrap();
         let mut prev = GENESIS.to_string();
         for row in &rows {
-            let r = recompute(&row[15].to_string()).unwrap();
+            let body = decode(row[15].as_str().unwrap().to_string(), &HashMap::new()).unwrap();
+            let r = recompute(&body).unwrap();
             assert_eq!(r.prev_hash.as_deref(), Some(prev.as_str()));
             assert_eq!(r.claimed_hash, Some(r.actual_hash.clone()));
             assert_eq!(r.seq, row[14].as_u64());
@@ -345,7 +369,7 @@ mod tests {
             pending("e3", Some("k-new")),
             pending("e4", None),
         ];
-        let p = plan(&head, &batch, &stored, 1 << 20);
+        let p = plan_of(&head, &batch, &stored, 1 << 20);
         let got: Vec<_> = p
             .outcomes
             .iter()
@@ -378,7 +402,7 @@ mod tests {
             seq: 1,
             hash: "cd".repeat(32),
         };
-        let p = plan(&head, &[pending("e1", Some("k"))], &stored, 1 << 20);
+        let p = plan_of(&head, &[pending("e1", Some("k"))], &stored, 1 << 20);
         assert!(p.chunks.is_empty());
         assert_eq!(p.head, head);
     }
@@ -386,7 +410,7 @@ mod tests {
     #[test]
     fn chunks_respect_the_byte_limit() {
         let batch: Vec<_> = (0..10).map(|i| pending(&format!("e{i}"), None)).collect();
-        let p = plan(&Head::genesis(), &batch, &HashMap::new(), 600);
+        let p = plan_of(&Head::genesis(), &batch, &HashMap::new(), 600);
         assert!(p.chunks.len() > 1);
         assert!(p.chunks.iter().all(|c| c.rows.len() <= 600));
         let rows: usize = p

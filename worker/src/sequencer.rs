@@ -9,6 +9,10 @@
 //! Repeated idempotency keys are found optimistically: the unique index refuses them, the failed
 //! transaction stores nothing, and only then are the earlier events looked up.
 //!
+//! The sequencer also compresses the bodies it seals ([`crate::stored_body`]) with the tenant's
+//! dictionary, and, being the tenant's only writer, is the one that trains that dictionary once the
+//! chain holds [`TRAIN_AFTER`] events: after a write, never in the way of one.
+//!
 //! The head lives in D1 (`chain_heads`); memory only caches it. The cache is dropped before every
 //! write and restored only after the write succeeds, so a failed or uncertain write makes the next
 //! request read the head again. The unique index on `(tenant, seq)` backs all of this up: a second
@@ -25,12 +29,18 @@ use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, R
 use crate::error::{ApiError, Result};
 use crate::seal::{decode_request, encode_request, plan, Head, Pending, Plan, SealOutcome, Stored};
 use crate::store::{self, MAX_CHUNK_BYTES};
+use crate::stored_body::{train, training_seqs, Dictionary, Encoder, TRAIN_AFTER};
 
 /// What SQLite says when the `(tenant, idempotency_key)` unique index refuses a row.
 const REPEATED_KEY: &str = "idempotency_key";
 
-fn plan_for(head: &Head, pending: &[Pending], stored: &HashMap<String, Stored>) -> Plan {
-    plan(head, pending, stored, MAX_CHUNK_BYTES)
+fn plan_for(
+    head: &Head,
+    pending: &[Pending],
+    stored: &HashMap<String, Stored>,
+    encoder: &mut Encoder,
+) -> Plan {
+    plan(head, pending, stored, encoder, MAX_CHUNK_BYTES)
 }
 
 /// The Durable Object binding in `wrangler.toml`.
@@ -75,6 +85,7 @@ impl DurableObject for Sequencer {
             writer: Rc::new(Writer {
                 env,
                 head: RefCell::new(None),
+                encoder: RefCell::new(None),
                 queue: RefCell::new(VecDeque::new()),
                 writing: Cell::new(false),
             }),
@@ -121,6 +132,8 @@ struct Writer {
     env: Env,
     /// The chain head as last written, when known.
     head: RefCell<Option<Head>>,
+    /// Compresses bodies with the tenant's newest dictionary, once that has been read.
+    encoder: RefCell<Option<Encoder>>,
     queue: RefCell<VecDeque<Waiting>>,
     /// True while a `drain` task runs; only one ever does.
     writing: Cell<bool>,
@@ -148,6 +161,10 @@ impl Writer {
                     let mut outcomes = outcomes.into_iter();
                     for (reply, n) in replies.into_iter().zip(counts) {
                         let _ = reply.send(Ok(outcomes.by_ref().take(n).collect()));
+                    }
+                    if let Err(error) = self.train_when_due(&tenant).await {
+                        // The events are stored either way; the next write tries again.
+                        worker::console_error!("sequencer: training a dictionary: {error}");
                     }
                 }
                 Err(error) => {
@@ -181,9 +198,22 @@ impl Writer {
             Some(head) => head,
             None => store::chain_head(&db, tenant).await?,
         };
+        if self.encoder.borrow().is_none() {
+            let newest = store::load_dictionaries(&db, tenant)
+                .await?
+                .into_iter()
+                .max_by_key(|(id, _)| *id)
+                .map(|(id, bytes)| Dictionary { id, bytes });
+            self.encoder.replace(Some(Encoder::new(newest)));
+        }
+        let encode = |stored: &HashMap<String, Stored>| {
+            let mut encoder = self.encoder.borrow_mut();
+            let encoder = encoder.get_or_insert_with(|| Encoder::new(None));
+            plan_for(&head, pending, stored, encoder)
+        };
         // Optimistic: most requests repeat no key, so write first and look keys up only when the
         // unique index refuses a repeated one (the failed batch stored nothing).
-        let mut plan = plan_for(&head, pending, &HashMap::new());
+        let mut plan = encode(&HashMap::new());
         self.head.replace(None);
         if let Err(error) = store::write_plan(&db, tenant, &plan).await {
             if !error.to_string().contains(REPEATED_KEY) {
@@ -194,10 +224,41 @@ impl Writer {
                 .filter_map(|p| p.idempotency_key.as_deref())
                 .collect();
             let stored = store::find_stored(&db, tenant, &keys).await?;
-            plan = plan_for(&head, pending, &stored);
+            plan = encode(&stored);
             store::write_plan(&db, tenant, &plan).await?;
         }
         self.head.replace(Some(plan.head));
         Ok(plan.outcomes)
+    }
+
+    /// Trains the tenant's first dictionary from its own events once the chain is long enough, and
+    /// compresses with it from the next write on.
+    async fn train_when_due(&self, tenant: &str) -> Result<()> {
+        let head = self.head.borrow().as_ref().map_or(0, |h| h.seq);
+        let has_dictionary = self
+            .encoder
+            .borrow()
+            .as_ref()
+            .is_some_and(Encoder::has_dictionary);
+        if has_dictionary || head < TRAIN_AFTER {
+            return Ok(());
+        }
+        let db = self.env.d1("DB")?;
+        let samples = store::training_bodies(&db, tenant, &training_seqs(head)).await?;
+        let dictionary = Dictionary {
+            id: 1,
+            bytes: train(&samples),
+        };
+        store::insert_dictionary(
+            &db,
+            tenant,
+            &dictionary,
+            worker::Date::now().as_millis() as i64,
+        )
+        .await?;
+        // Read back what is stored: if an earlier instance of this sequencer stored one first, that
+        // one is what rows must name.
+        self.encoder.replace(None);
+        Ok(())
     }
 }

@@ -16,9 +16,13 @@ use evident_shared::redact::RedactionRules;
 use crate::ingest::{validate_native, Arrival, Enrichment};
 use crate::seal::{plan, Head, Plan};
 use crate::sql::{
-    plan_statements, ActionMatch, ListQuery, Reach, SqlValue, SELECT_CHAIN_HEAD, SELECT_EVENT,
+    plan_statements, ActionMatch, ListQuery, Reach, SqlValue, SELECT_CHAIN_HEAD,
+    SELECT_DICTIONARIES, SELECT_EVENT,
 };
+use crate::stored_body::{decode, unhex, Dictionary, Encoder};
 
+/// An in-memory database with every migration applied, and `body_json(body)`: a stored body as
+/// JSON (bodies compressed without a dictionary, or stored as text), for oracles written in SQL.
 pub(crate) fn database() -> Connection {
     let db = Connection::open_in_memory().unwrap();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
@@ -33,7 +37,45 @@ pub(crate) fn database() -> Connection {
         db.execute_batch(&std::fs::read_to_string(file).unwrap())
             .unwrap();
     }
+    use rusqlite::functions::FunctionFlags;
+    use rusqlite::types::ValueRef;
+    db.create_scalar_function(
+        "body_json",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let column = match ctx.get_raw(0) {
+                ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
+                ValueRef::Blob(bytes) => evident_shared::chain::hex(bytes),
+                _ => return Ok(None),
+            };
+            decode(column, &HashMap::new())
+                .map(Some)
+                .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+        },
+    )
+    .unwrap();
     db
+}
+
+/// A tenant's dictionaries, read with the worker's statement.
+pub(crate) fn dictionaries(db: &Connection, tenant: &str) -> HashMap<u32, Vec<u8>> {
+    let mut stmt = db.prepare(SELECT_DICTIONARIES).unwrap();
+    let rows = stmt
+        .query_map([tenant], |r| {
+            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
+        })
+        .unwrap();
+    rows.map(|r| {
+        let (id, hex) = r.unwrap();
+        (id, unhex(&hex).unwrap())
+    })
+    .collect()
+}
+
+/// A stored body (as [`crate::sql::BODY`] selects it) as canonical JSON.
+pub(crate) fn decoded(db: &Connection, tenant: &str, body: String) -> String {
+    decode(body, &dictionaries(db, tenant)).unwrap()
 }
 
 pub(crate) fn to_sql(value: &SqlValue) -> rusqlite::types::Value {
@@ -89,7 +131,18 @@ pub(crate) fn store(db: &Connection, tenant: &str, body: &str) -> Plan {
             })
         })
         .unwrap_or_else(|_| Head::genesis());
-    let plan = plan(&head, &prepared.pending, &HashMap::new(), 10_000);
+    let newest = dictionaries(db, tenant)
+        .into_iter()
+        .max_by_key(|(id, _)| *id)
+        .map(|(id, bytes)| Dictionary { id, bytes });
+    let mut encoder = Encoder::new(newest);
+    let plan = plan(
+        &head,
+        &prepared.pending,
+        &HashMap::new(),
+        &mut encoder,
+        10_000,
+    );
     write(db, tenant, &plan);
     plan
 }
@@ -104,7 +157,8 @@ pub(crate) fn write(db: &Connection, tenant: &str, plan: &Plan) {
     tx.commit().unwrap();
 }
 
-fn list(db: &Connection, tenant: &str, query: &ListQuery) -> Vec<(i64, String, String)> {
+/// `(occurred_at, seq, body as JSON)` of a list page.
+fn list(db: &Connection, tenant: &str, query: &ListQuery) -> Vec<(i64, u64, String)> {
     let (sql, params) = query.to_sql(Reach::whole_tenant(tenant)).unwrap();
     let mut stmt = db.prepare(&sql).unwrap();
     let rows = stmt
@@ -112,7 +166,11 @@ fn list(db: &Connection, tenant: &str, query: &ListQuery) -> Vec<(i64, String, S
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
         .unwrap();
-    rows.map(Result::unwrap).collect()
+    rows.map(|r| {
+        let (ms, seq, body) = r.unwrap();
+        (ms, seq, decoded(db, tenant, body))
+    })
+    .collect()
 }
 
 fn query_plan(db: &Connection, tenant: &str, query: &ListQuery) -> String {
@@ -146,10 +204,10 @@ fn keyset_pages_cover_every_event_once_newest_first() {
         let last = rows.last().cloned();
         seen.extend(rows);
         match (more, last) {
-            (true, Some((ms, id, _))) => {
+            (true, Some((ms, seq, _))) => {
                 query.cursor = Some(Cursor {
                     occurred_at: ms,
-                    id,
+                    seq,
                 })
             }
             _ => break,
@@ -244,7 +302,7 @@ fn list_queries_use_an_index_and_never_sort() {
     db.execute_batch("ANALYZE").unwrap();
     let cursor = Some(Cursor {
         occurred_at: 1_700_000_000_000,
-        id: "0190c8a8-0000-7000-8000-000000000000".into(),
+        seq: 7,
     });
     for (name, q, index) in [
         ("plain", all(), "events_by_time"),
@@ -315,7 +373,7 @@ fn stored_bodies_are_the_sealed_text_byte_for_byte() {
     for row in rows {
         let stored: String = db
             .query_row(
-                "SELECT body FROM events WHERE id = ?1",
+                "SELECT body_json(body) FROM events WHERE id = ?1",
                 [row[0].as_str().unwrap()],
                 |r| r.get(0),
             )
@@ -363,9 +421,9 @@ fn search_text_targets_and_rollups_are_written_with_the_events() {
     assert_eq!(ids_matching("nb1").len(), 2, "target id");
     assert_eq!(ids_matching("code").len(), 0, "payload keys are not text");
 
-    let history: Vec<(String, i64)> = db
+    let history: Vec<(i64, i64)> = db
         .prepare(
-            "SELECT event_id, occurred_at FROM event_targets WHERE tenant = 'acme' \
+            "SELECT seq, occurred_at FROM event_targets WHERE tenant = 'acme' \
              AND target_type = 'notebook' AND target_id = 'nb1' ORDER BY occurred_at",
         )
         .unwrap()
@@ -411,4 +469,61 @@ fn search_text_targets_and_rollups_are_written_with_the_events() {
         )
         .unwrap();
     assert_eq!(total, 6);
+}
+
+#[test]
+fn a_dictionary_trained_from_the_tenants_events_shrinks_later_bodies() {
+    use crate::sql::{INSERT_DICTIONARY, SELECT_TRAINING_BODIES};
+    use crate::stored_body::{train, training_seqs};
+    let db = database();
+    ingest(&db, "acme", 300);
+    ingest(&db, "other", 10);
+    // Train as the sequencer does: bodies spread over the chain, read back with the worker's SQL.
+    let seqs = serde_json::to_string(&training_seqs(300)).unwrap();
+    let samples: Vec<String> = db
+        .prepare(SELECT_TRAINING_BODIES)
+        .unwrap()
+        .query_map(rusqlite::params!["acme", seqs], |r| r.get::<_, String>(1))
+        .unwrap()
+        .map(|body| decoded(&db, "acme", body.unwrap()))
+        .collect();
+    assert_eq!(samples.len(), 48);
+    let dictionary = train(&samples);
+    db.execute(
+        INSERT_DICTIONARY,
+        rusqlite::params!["acme", 1, 0, evident_shared::chain::hex(&dictionary)],
+    )
+    .unwrap();
+    assert_eq!(dictionaries(&db, "acme")[&1], dictionary);
+    assert!(dictionaries(&db, "other").is_empty(), "per tenant");
+    ingest(&db, "acme", 300);
+    let size = |from: u64, to: u64| -> f64 {
+        db.query_row(
+            "SELECT avg(length(body)) FROM events WHERE tenant = 'acme' AND seq BETWEEN ?1 AND ?2",
+            [from, to],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let (plain, preset) = (size(1, 300), size(301, 600));
+    assert!(preset < plain * 0.7, "{preset} vs {plain} bytes");
+    // Every body reads back, old and new, and links to the one before it.
+    let mut bodies = list(
+        &db,
+        "acme",
+        &ListQuery {
+            limit: 1000,
+            ..all()
+        },
+    );
+    assert_eq!(bodies.len(), 600);
+    bodies.sort_by_key(|(_, seq, _)| *seq);
+    let mut prev = evident_shared::chain::GENESIS.to_string();
+    for (_, seq, body) in &bodies {
+        let r = evident_shared::chain::recompute(body).unwrap();
+        assert_eq!(r.seq, Some(*seq));
+        assert_eq!(r.prev_hash.as_deref(), Some(prev.as_str()));
+        assert_eq!(r.claimed_hash.as_deref(), Some(r.actual_hash.as_str()));
+        prev = r.actual_hash;
+    }
 }

@@ -1,7 +1,9 @@
 //! The D1 side: runs the statements of [`crate::sql`] with bound values and reads the rows back.
 //! Only this module and the route handlers touch JavaScript types.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use evident_shared::cursor::Cursor;
 use serde::Deserialize;
@@ -11,10 +13,12 @@ use worker::{D1Database, D1PreparedStatement};
 use crate::error::{ApiError, Result};
 use crate::seal::{Head, Plan, Stored};
 use crate::sql::{
-    plan_statements, ListQuery, Reach, SqlValue, COUNT_UNSEALED, PING, SELECT_CHAIN_HEAD,
-    SELECT_CHAIN_RANGE, SELECT_EVENT, SELECT_HASH_AT, SELECT_IDEMPOTENT, SELECT_REDACTION,
-    SELECT_RESOURCE_HISTORY, UPSERT_REDACTION,
+    plan_statements, ListQuery, Reach, SqlValue, COUNT_UNSEALED, INSERT_DICTIONARY, PING,
+    SELECT_BODY_AT, SELECT_CHAIN_HEAD, SELECT_CHAIN_RANGE, SELECT_DICTIONARIES, SELECT_EVENT,
+    SELECT_IDEMPOTENT, SELECT_REDACTION, SELECT_RESOURCE_HISTORY, SELECT_TRAINING_BODIES,
+    UPSERT_REDACTION,
 };
+use crate::stored_body::{self, decode, unhex, Dictionaries, Dictionary};
 use crate::verify::ChainRow;
 
 /// Largest JSON text bound to one insert. D1 limits a bound value to 2 MB; half leaves headroom.
@@ -99,7 +103,102 @@ pub async fn write_plan(db: &D1Database, tenant: &str, plan: &Plan) -> Result<()
     }
 }
 
-/// Up to `limit` rows of a tenant's chain from `from_seq` to `to_seq`, in order.
+/// A tenant's body dictionaries by id, as stored.
+pub async fn load_dictionaries(db: &D1Database, tenant: &str) -> Result<Dictionaries> {
+    #[derive(Deserialize)]
+    struct Row {
+        id: u32,
+        dictionary: String,
+    }
+    let rows: Vec<Row> = statement(db, SELECT_DICTIONARIES, &[SqlValue::Text(tenant.into())])?
+        .all()
+        .await?
+        .results()?;
+    rows.into_iter()
+        .map(|r| {
+            let bytes = unhex(&r.dictionary)
+                .map_err(|e| ApiError::Internal(format!("dictionary {}: {e}", r.id)))?;
+            Ok((r.id, bytes))
+        })
+        .collect()
+}
+
+thread_local! {
+    /// Each tenant's body dictionaries as last read. A dictionary never changes once stored, so a
+    /// cached one stays right; a body that names one not cached yet makes its tenant's be read again.
+    static DICTIONARIES: RefCell<HashMap<String, Rc<Dictionaries>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// The tenant's dictionaries, with every one that `bodies` need.
+async fn dictionaries_for(
+    db: &D1Database,
+    tenant: &str,
+    bodies: &[&str],
+) -> Result<Rc<Dictionaries>> {
+    let cached = DICTIONARIES.with(|d| d.borrow().get(tenant).cloned());
+    let needed = || bodies.iter().filter_map(|b| stored_body::dictionary_id(b));
+    if let Some(known) = &cached {
+        if needed().all(|id| known.contains_key(&id)) {
+            return Ok(Rc::clone(known));
+        }
+    } else if needed().next().is_none() {
+        return Ok(Rc::new(HashMap::new()));
+    }
+    let loaded = Rc::new(load_dictionaries(db, tenant).await?);
+    DICTIONARIES.with(|d| {
+        d.borrow_mut()
+            .insert(tenant.to_string(), Rc::clone(&loaded))
+    });
+    Ok(loaded)
+}
+
+/// Stored bodies ([`crate::sql::BODY`]) of one tenant as canonical JSON.
+async fn decode_bodies(db: &D1Database, tenant: &str, bodies: Vec<String>) -> Result<Vec<String>> {
+    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    let dictionaries = dictionaries_for(db, tenant, &refs).await?;
+    bodies
+        .into_iter()
+        .map(|body| decode(body, &dictionaries).map_err(|e| ApiError::Internal(e.to_string())))
+        .collect()
+}
+
+/// Stored bodies at the chain positions a dictionary is trained from, as canonical JSON.
+pub async fn training_bodies(db: &D1Database, tenant: &str, seqs: &[u64]) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Row {
+        body: String,
+    }
+    let params = [
+        SqlValue::Text(tenant.into()),
+        SqlValue::Text(serde_json::to_string(seqs).unwrap_or_default()),
+    ];
+    let rows: Vec<Row> = statement(db, SELECT_TRAINING_BODIES, &params)?
+        .all()
+        .await?
+        .results()?;
+    decode_bodies(db, tenant, rows.into_iter().map(|r| r.body).collect()).await
+}
+
+/// Stores a tenant's dictionary (nothing when one with its id exists already).
+pub async fn insert_dictionary(
+    db: &D1Database,
+    tenant: &str,
+    dictionary: &Dictionary,
+    now: i64,
+) -> Result<()> {
+    let params = [
+        SqlValue::Text(tenant.into()),
+        SqlValue::Int(i64::from(dictionary.id)),
+        SqlValue::Int(now),
+        SqlValue::Text(evident_shared::chain::hex(&dictionary.bytes)),
+    ];
+    statement(db, INSERT_DICTIONARY, &params)?.run().await?;
+    Ok(())
+}
+
+/// Up to `limit` rows of a tenant's chain from `from_seq` to `to_seq`, in order, bodies as canonical
+/// JSON (a body that cannot be read back is marked [`ChainRow::unreadable`]).
 pub async fn chain_range(
     db: &D1Database,
     tenant: &str,
@@ -113,19 +212,36 @@ pub async fn chain_range(
         SqlValue::Int(to_seq as i64),
         SqlValue::Int(limit as i64),
     ];
-    Ok(statement(db, SELECT_CHAIN_RANGE, &params)?
+    let mut rows: Vec<ChainRow> = statement(db, SELECT_CHAIN_RANGE, &params)?
         .all()
         .await?
-        .results()?)
+        .results()?;
+    let refs: Vec<&str> = rows.iter().map(|r| r.body.as_str()).collect();
+    let dictionaries = dictionaries_for(db, tenant, &refs).await?;
+    for row in &mut rows {
+        match decode(std::mem::take(&mut row.body), &dictionaries) {
+            Ok(body) => row.body = body,
+            Err(e) => row.unreadable = Some(e.to_string()),
+        }
+    }
+    Ok(rows)
 }
 
-/// The hash sealed at one position of a tenant's chain, if an event is stored there.
+/// The hash sealed at one position of a tenant's chain, if an event is stored there and can be read.
 pub async fn hash_at(db: &D1Database, tenant: &str, seq: u64) -> Result<Option<String>> {
     let params = [SqlValue::Text(tenant.into()), SqlValue::Int(seq as i64)];
-    Ok(statement(db, SELECT_HASH_AT, &params)?
-        .first::<Option<String>>(Some("hash"))
+    let Some(body) = statement(db, SELECT_BODY_AT, &params)?
+        .first::<String>(Some("body"))
         .await?
-        .flatten())
+    else {
+        return Ok(None);
+    };
+    let dictionaries = dictionaries_for(db, tenant, &[&body]).await?;
+    let hash = decode(body, &dictionaries).ok().and_then(|text| {
+        let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+        Some(value.get("hash")?.as_str()?.to_string())
+    });
+    Ok(hash)
 }
 
 /// How many of a tenant's events are outside its chain.
@@ -158,7 +274,7 @@ pub async fn set_redaction_rules(db: &D1Database, tenant: &str, rules: &str) -> 
 #[derive(Deserialize)]
 struct ListRow {
     occurred_at: i64,
-    id: String,
+    seq: u64,
     body: String,
 }
 
@@ -171,7 +287,8 @@ pub async fn list_events(
 ) -> Result<(Vec<String>, Option<Cursor>)> {
     let (sql, params) = query.to_sql(reach).map_err(ApiError::query)?;
     let rows: Vec<ListRow> = statement(db, &sql, &params)?.all().await?.results()?;
-    Ok(page(rows, query.limit))
+    let (bodies, next) = page(rows, query.limit);
+    Ok((decode_bodies(db, reach.tenant, bodies).await?, next))
 }
 
 /// The bodies of a page read with one row more than `limit`, and the cursor after the last one when
@@ -181,7 +298,7 @@ fn page(mut rows: Vec<ListRow>, limit: u32) -> (Vec<String>, Option<Cursor>) {
         rows.truncate(limit as usize);
         rows.last().map(|last| Cursor {
             occurred_at: last.occurred_at,
-            id: last.id.clone(),
+            seq: last.seq,
         })
     } else {
         None
@@ -198,9 +315,13 @@ pub async fn get_event(db: &D1Database, reach: Reach<'_>, id: &str) -> Result<Op
         environment,
         actor,
     ];
-    Ok(statement(db, SELECT_EVENT, &params)?
+    match statement(db, SELECT_EVENT, &params)?
         .first::<String>(Some("body"))
-        .await?)
+        .await?
+    {
+        Some(body) => Ok(decode_bodies(db, reach.tenant, vec![body]).await?.pop()),
+        None => Ok(None),
+    }
 }
 
 /// Proves the database answers.
@@ -248,7 +369,7 @@ pub async fn resource_history(
         SqlValue::Text(kind.into()),
         SqlValue::Text(id.into()),
         SqlValue::Int(after.map_or(-1, |c| c.occurred_at)),
-        SqlValue::Text(after.map(|c| c.id.clone()).unwrap_or_default()),
+        SqlValue::Int(after.map_or(0, Cursor::seq_param)),
         SqlValue::Int(i64::from(limit) + 1),
     ];
     params.extend(reach.nullable_params());
@@ -256,5 +377,6 @@ pub async fn resource_history(
         .all()
         .await?
         .results()?;
-    Ok(page(rows, limit))
+    let (bodies, next) = page(rows, limit);
+    Ok((decode_bodies(db, reach.tenant, bodies).await?, next))
 }

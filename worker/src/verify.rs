@@ -24,8 +24,11 @@ pub struct ChainRow {
     pub seq: u64,
     /// Stored `id` column.
     pub id: String,
-    /// The sealed body.
+    /// The sealed body, as canonical JSON once [`crate::stored_body::decode`]d.
     pub body: String,
+    /// Why the stored body could not be read back, if it could not.
+    #[serde(skip)]
+    pub unreadable: Option<String>,
     /// Every column, `id` included, by name.
     #[serde(flatten)]
     pub columns: serde_json::Map<String, Value>,
@@ -95,6 +98,9 @@ impl Verifier {
                     row.seq
                 ),
             );
+        }
+        if let Some(reason) = &row.unreadable {
+            return self.fail(row.seq, id, "unreadable", reason.clone());
         }
         let recomputed = match recompute(&row.body) {
             Ok(r) => r,

@@ -1,7 +1,9 @@
 //! Times the per-event ingest pipeline natively, exactly as the worker runs it: split and parse the
 //! body, validate and normalise, redact, enrich (user agent parsed through the per-isolate cache,
-//! country from a lookup result), print canonical JSON, and seal (seq, prev_hash, SHA-256) into
-//! rows for the insert. Only I/O is left out: the D1 geo query and the writes.
+//! country from a lookup result), print canonical JSON, and seal (seq, prev_hash, SHA-256, the body
+//! compressed with a dictionary trained from the warm-up round, as the sequencer trains one from a
+//! tenant's first events) into rows for the insert. Only I/O is left out: the D1 geo query and the
+//! writes.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -12,6 +14,7 @@ use evident_shared::enrich::Geo;
 use evident_shared::redact::RedactionRules;
 use evident_worker::ingest::{validate_native, Arrival, Enrichment, RANDOM_BYTES_PER_EVENT};
 use evident_worker::seal::{plan, Head, Plan};
+use evident_worker::stored_body::{decode, train, training_seqs, Dictionary, Encoder};
 
 /// Time per stage, summed over every event timed.
 #[derive(Debug, Default, Clone, Copy)]
@@ -20,8 +23,12 @@ pub struct Stages {
     pub validate: Duration,
     /// Redact, enrich and print canonical JSON.
     pub finish: Duration,
-    /// Seal: splice chain members, hash, lay out rows.
+    /// Seal: splice chain members, hash, compress, lay out rows.
     pub seal: Duration,
+    /// Of `seal`, compressing the bodies alone (timed again on their own).
+    pub compress: Duration,
+    /// Average body, as canonical JSON and as stored.
+    pub body_bytes: (f64, f64),
     /// Events timed.
     pub events: usize,
 }
@@ -47,7 +54,14 @@ pub fn run(bodies: &[String], rounds: usize) -> (Stages, Vec<Plan>) {
     let random = vec![7u8; RANDOM_BYTES_PER_EVENT * evident_shared::body::MAX_EVENTS];
     let mut stages = Stages::default();
     let mut plans = Vec::new();
+    let mut encoder = Encoder::new(None);
+    let mut dictionaries = HashMap::new();
     for round in 0..=rounds {
+        if round == 1 {
+            let trained = dictionary(&plans, &dictionaries);
+            dictionaries.insert(trained.id, trained.bytes.clone());
+            encoder = Encoder::new(Some(trained));
+        }
         let mut head = Head::genesis();
         plans.clear();
         for (i, body) in bodies.iter().enumerate() {
@@ -68,7 +82,13 @@ pub fn run(bodies: &[String], rounds: usize) -> (Stages, Vec<Plan>) {
                 rules: &rules,
             });
             let t2 = Instant::now();
-            let sealed = plan(&head, &prepared.pending, &HashMap::new(), 1_000_000);
+            let sealed = plan(
+                &head,
+                &prepared.pending,
+                &HashMap::new(),
+                &mut encoder,
+                1_000_000,
+            );
             let t3 = Instant::now();
             if round > 0 {
                 stages.validate += t1 - t0;
@@ -80,7 +100,40 @@ pub fn run(bodies: &[String], rounds: usize) -> (Stages, Vec<Plan>) {
             plans.push(sealed);
         }
     }
+    let bodies = sealed_bodies(&plans, &dictionaries);
+    let started = Instant::now();
+    let stored: usize = bodies.iter().map(|b| encoder.encode(b).len()).sum();
+    stages.compress = started.elapsed() * rounds as u32;
+    let n = bodies.len().max(1) as f64;
+    let text: usize = bodies.iter().map(String::len).sum();
+    stages.body_bytes = (text as f64 / n, stored as f64 / n);
     (stages, plans)
+}
+
+/// Every sealed body of `plans`, in chain order, read back from the rows.
+fn sealed_bodies(plans: &[Plan], dictionaries: &HashMap<u32, Vec<u8>>) -> Vec<String> {
+    let mut bodies = Vec::new();
+    for chunk in plans.iter().flat_map(|p| &p.chunks) {
+        let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(&chunk.rows).expect("rows");
+        for row in rows {
+            let hex = row.last().and_then(|v| v.as_str()).expect("a body");
+            bodies.push(decode(hex.to_string(), dictionaries).expect("a body"));
+        }
+    }
+    bodies
+}
+
+/// The dictionary the sequencer would train from this chain.
+fn dictionary(plans: &[Plan], dictionaries: &HashMap<u32, Vec<u8>>) -> Dictionary {
+    let bodies = sealed_bodies(plans, dictionaries);
+    let samples: Vec<String> = training_seqs(bodies.len() as u64)
+        .into_iter()
+        .map(|seq| bodies[seq as usize - 1].clone())
+        .collect();
+    Dictionary {
+        id: 1,
+        bytes: train(&samples),
+    }
 }
 
 /// A country for every address in the bodies, standing in for the geo query's answer.

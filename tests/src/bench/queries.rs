@@ -12,7 +12,10 @@ use evident_shared::export::{ExportFormat, ExportWriter};
 use evident_shared::query::{parse, Field, Query};
 use evident_shared::timestamp::MAX_MILLIS;
 use evident_worker::counts::{combinations_sql, count_sql, facet_sql, Key, DAY, FACET_SAMPLE};
-use evident_worker::sql::{ListQuery, Reach, SqlValue, SELECT_RESOURCE_HISTORY};
+use evident_worker::sql::{
+    ListQuery, Reach, SqlValue, SELECT_DICTIONARIES, SELECT_RESOURCE_HISTORY,
+};
+use evident_worker::stored_body::{decode, unhex};
 use rusqlite::{params_from_iter, Connection};
 
 use crate::demo::{generate, DemoConfig};
@@ -240,7 +243,7 @@ pub fn probes(end_ms: i64, picks: &Picks) -> Vec<Probe> {
                     SqlValue::Text(kind.clone()),
                     SqlValue::Text(id.clone()),
                     SqlValue::Int(-1),
-                    SqlValue::Text(String::new()),
+                    SqlValue::Int(0),
                     SqlValue::Int(51),
                 ],
             )],
@@ -390,9 +393,20 @@ impl CsvRecords {
     }
 }
 
-/// The same export straight from SQLite: the worker's pages of 1,000 and its CSV writer.
+/// The same export straight from SQLite: the worker's pages of 1,000, its inflating of bodies and
+/// its CSV writer.
 pub fn export_floor(db: &Connection, end_ms: i64) -> (usize, Duration) {
     let started = Instant::now();
+    let dictionaries: std::collections::HashMap<u32, Vec<u8>> = db
+        .prepare(SELECT_DICTIONARIES)
+        .expect("prepare")
+        .query_map([TENANT], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))
+        .expect("dictionaries")
+        .map(|r| {
+            let (id, hex) = r.expect("row");
+            (id, unhex(&hex).expect("hex"))
+        })
+        .collect();
     let mut query = ListQuery {
         from: Some(end_ms - 7 * DAY),
         to: Some(end_ms),
@@ -407,7 +421,7 @@ pub fn export_floor(db: &Connection, end_ms: i64) -> (usize, Duration) {
             .to_sql(Reach::whole_tenant(TENANT))
             .expect("export SQL");
         let mut stmt = db.prepare_cached(&sql).expect("prepare");
-        let rows: Vec<(i64, String, String)> = stmt
+        let rows: Vec<(i64, u64, String)> = stmt
             .query_map(params_from_iter(values(&params)), |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
@@ -415,15 +429,16 @@ pub fn export_floor(db: &Connection, end_ms: i64) -> (usize, Duration) {
             .map(|r| r.expect("row"))
             .collect();
         for (_, _, body) in rows.iter().take(1000) {
-            bytes += writer.row(body).expect("row").len();
+            let body = decode(body.clone(), &dictionaries).expect("a stored body");
+            bytes += writer.row(&body).expect("row").len();
         }
         if rows.len() <= 1000 {
             break;
         }
-        let (occurred_at, id, _) = &rows[999];
+        let (occurred_at, seq, _) = &rows[999];
         query.cursor = Some(evident_shared::cursor::Cursor {
             occurred_at: *occurred_at,
-            id: id.clone(),
+            seq: *seq,
         });
     }
     bytes += writer.finish().len();
@@ -485,7 +500,8 @@ pub fn storage(db: &Connection, file: &Path) -> Storage {
         .expect("dbstat rows");
     for row in rows {
         let (name, table, bytes) = row.expect("dbstat row");
-        let part = if name == "events" {
+        // The tenant's body dictionary counts with the bodies it compresses.
+        let part = if name == "events" || name == "body_dictionaries" {
             0
         } else if table == "events" {
             1
