@@ -402,7 +402,7 @@ mod counting {
             let sql = format!(
                 "SELECT 0, actor_id, count(*) FROM (SELECT actor_id FROM events WHERE tenant = 'acme' \
                  AND occurred_at >= {} AND occurred_at < {} {filter} \
-                 ORDER BY occurred_at DESC, id DESC LIMIT {sample}) GROUP BY 2",
+                 ORDER BY occurred_at DESC, seq DESC LIMIT {sample}) GROUP BY 2",
                 range.0, range.1
             );
             run(&db, &sql, &[])

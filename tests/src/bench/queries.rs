@@ -245,6 +245,8 @@ pub fn probes(end_ms: i64, picks: &Picks) -> Vec<Probe> {
                     SqlValue::Int(-1),
                     SqlValue::Int(0),
                     SqlValue::Int(51),
+                    SqlValue::Null,
+                    SqlValue::Null,
                 ],
             )],
         },
