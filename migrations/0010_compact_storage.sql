@@ -1,11 +1,13 @@
 -- Compact storage (SPEC 8: at most 1.5 KB stored per event; it was 3.5 KB).
 --
 -- 1. Bodies are compressed (evident_worker::stored_body): rows written from now on hold a BLOB, raw
---    DEFLATE of the canonical JSON with the tenant's own dictionary preset. Earlier rows keep their
---    JSON text and are read as they are. `body_dictionaries` holds each tenant's dictionaries; a row
---    names the one it needs, and a dictionary never changes once written.
+--    DEFLATE of the canonical JSON with the tenant's own dictionary preset, without the two chain
+--    hashes: `hash` is a column (32 bytes), and an event's `prev_hash` is the previous row's `hash`.
+--    Earlier rows keep their JSON text and are read as they are (their `hash` is filled in below).
+--    `body_dictionaries` holds each tenant's dictionaries; a row names the one it needs, and a
+--    dictionary never changes once written.
 -- 2. SQL no longer reads JSON out of bodies, so the two things it did read get columns: `metadata`
---    (the event's metadata as JSON, for `metadata.<key>` terms) and `target_types` (a JSON array of
+--    (the event's metadata as JSONB, for `metadata.<key>` terms) and `target_types` (a JSON array of
 --    the distinct types of its targets, for `target.type` terms and facets).
 -- 3. Index entries end in the event's `seq` instead of its 36-character id: same order for the list
 --    (newest first, ties by chain position) in a tenth of the bytes. The keyset cursor follows.
@@ -26,12 +28,14 @@ CREATE TABLE body_dictionaries (
     PRIMARY KEY (tenant, id)
 ) WITHOUT ROWID;
 
-ALTER TABLE events ADD COLUMN metadata TEXT;
+ALTER TABLE events ADD COLUMN metadata BLOB;
 ALTER TABLE events ADD COLUMN target_types TEXT;
+ALTER TABLE events ADD COLUMN hash BLOB;
 
 UPDATE events SET
+    hash = unhex(body ->> '$.hash'),
     metadata = CASE WHEN json_type(body, '$.metadata') = 'object'
-                     AND body -> '$.metadata' <> '{}' THEN body -> '$.metadata' END,
+                     AND body -> '$.metadata' <> '{}' THEN jsonb(body -> '$.metadata') END,
     target_types = (SELECT json_group_array(kind) FROM (
         SELECT DISTINCT t.value ->> '$.type' AS kind
         FROM json_each(body, '$.targets') AS t ORDER BY 1))

@@ -12,7 +12,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use evident_worker::sql::SELECT_DICTIONARIES;
+use evident_worker::sql::{BODY, SELECT_DICTIONARIES};
 use evident_worker::stored_body::{decode, unhex, Dictionary, Encoder, TRAIN_AFTER};
 
 use crate::support::{event, ingest, read};
@@ -317,10 +317,10 @@ fn dictionaries(db: &Connection) -> std::collections::HashMap<u32, Vec<u8>> {
     .collect()
 }
 
-/// The stored body at `seq` as hex, as the worker reads it.
-fn stored_hex(db: &Connection, seq: u64) -> String {
+/// The stored body at `seq` as the worker reads it (body, hash and previous hash, in hex).
+fn stored_column(db: &Connection, seq: u64) -> String {
     db.query_row(
-        "SELECT hex(body) FROM events WHERE tenant = 'demo' AND seq = ?1",
+        &format!("SELECT {BODY} FROM events WHERE tenant = 'demo' AND seq = ?1"),
         [seq],
         |r| r.get(0),
     )
@@ -330,7 +330,7 @@ fn stored_hex(db: &Connection, seq: u64) -> String {
 /// The canonical JSON stored at `seq`, with its outcome changed: what someone editing the file
 /// would write.
 fn edited_body(db: &Connection, seq: u64) -> String {
-    let json = decode(stored_hex(db, seq), &dictionaries(db)).unwrap();
+    let json = decode(stored_column(db, seq), &dictionaries(db)).unwrap();
     let edited = json.replace("\"outcome\":\"success\"", "\"outcome\":\"failure\"");
     assert_ne!(edited, json, "the event had succeeded");
     edited
@@ -374,12 +374,11 @@ fn a_dictionary_is_trained_from_the_tenants_events(server: &Server) {
     let (mut with, mut without) = (0, 0);
     for e in stored {
         let seq = e["seq"].as_u64().unwrap();
-        let hex = stored_hex(&db, seq);
-        assert!(hex.starts_with("0101"), "dictionary 1 at seq {seq}");
-        with += hex.len() / 2;
-        without += Encoder::new(None)
-            .encode(&decode(hex, &dictionary).unwrap())
-            .len();
+        let column = stored_column(&db, seq);
+        assert!(column.starts_with("0101"), "dictionary 1 at seq {seq}");
+        with += column.split('.').next().unwrap().len() / 2;
+        let json = decode(column, &dictionary).unwrap();
+        without += Encoder::new(None).encode_sealed(&json).unwrap().0.len();
     }
     assert!(
         (with as f64) < without as f64 * 0.8,
@@ -406,7 +405,7 @@ fn an_edited_body_is_detected(server: &Server) {
         let dictionary = dictionaries(db)
             .remove(&1)
             .map(|bytes| Dictionary { id: 1, bytes });
-        let stored = Encoder::new(dictionary).encode(&edited);
+        let (stored, _) = Encoder::new(dictionary).encode_sealed(&edited).unwrap();
         let n = db
             .execute(
                 "UPDATE events SET body = ?2 WHERE tenant = 'demo' AND seq = ?1",

@@ -118,12 +118,21 @@ pub fn plan(
         }
         let seq = head.seq + 1;
         let sealed = seal(&event.unsealed, seq, &head.hash);
-        let body = encoder.encode_hex(&sealed.body);
+        // Stored without its two hashes (they are the row's `hash` and the previous row's), with
+        // `seq` spliced in where it belongs.
+        let u = &event.unsealed;
+        let text = [
+            &u.text[..u.seq_at],
+            &format!("\"seq\":{seq},"),
+            &u.text[u.seq_at..],
+        ]
+        .concat();
+        let body = encoder.encode_hex(&text, u.hash_at, u.prev_hash_at);
         let columns = &event.columns;
-        if rows.len() > 1 && rows.len() + columns.len() + body.len() + 24 > max_chunk_bytes {
+        if rows.len() > 1 && rows.len() + columns.len() + body.len() + 96 > max_chunk_bytes {
             chunks.push(finish_chunk(&mut rows, &mut index));
         }
-        // `columns` is a JSON array: reopen it to append `seq` and the body as a hex string.
+        // `columns` is a JSON array: reopen it to append `seq`, the hash and the body as hex.
         if rows.len() > 1 {
             rows.push(',');
         }
@@ -132,6 +141,8 @@ pub fn plan(
         rows.push_str(&seq.to_string());
         rows.push(',');
         rows.push('"');
+        rows.push_str(&sealed.hash);
+        rows.push_str("\",\"");
         rows.push_str(&body);
         rows.push_str("\"]");
         // `index` is a JSON array too: put the `seq` first.
@@ -340,8 +351,12 @@ mod tests {
         let rows: Vec<Vec<Value>> = serde_json::from_str(&p.chunks[0].rows).unwrap();
         let mut prev = GENESIS.to_string();
         for row in &rows {
-            let body = decode(row[15].as_str().unwrap().to_string(), &HashMap::new()).unwrap();
+            // What SQL hands back for the row: its body, its hash, and the previous row's hash.
+            let (hash, body) = (row[15].as_str().unwrap(), row[16].as_str().unwrap());
+            assert_eq!(hash.len(), 64);
+            let body = decode(format!("{body}.{hash}.{prev}"), &HashMap::new()).unwrap();
             let r = recompute(&body).unwrap();
+            assert_eq!(r.claimed_hash.as_deref(), Some(hash));
             assert_eq!(r.prev_hash.as_deref(), Some(prev.as_str()));
             assert_eq!(r.claimed_hash, Some(r.actual_hash.clone()));
             assert_eq!(r.seq, row[14].as_u64());

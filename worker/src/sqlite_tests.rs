@@ -19,10 +19,10 @@ use crate::sql::{
     plan_statements, ActionMatch, ListQuery, Reach, SqlValue, SELECT_CHAIN_HEAD,
     SELECT_DICTIONARIES, SELECT_EVENT,
 };
-use crate::stored_body::{decode, unhex, Dictionary, Encoder};
+use crate::stored_body::{decode, inflate_stored, unhex, Dictionary, Encoder};
 
-/// An in-memory database with every migration applied, and `body_json(body)`: a stored body as
-/// JSON (bodies compressed without a dictionary, or stored as text), for oracles written in SQL.
+/// An in-memory database with every migration applied, and `body_json(body)`: a stored body's JSON
+/// without its two chain hashes (bodies compressed without a dictionary), for oracles written in SQL.
 pub(crate) fn database() -> Connection {
     let db = Connection::open_in_memory().unwrap();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations");
@@ -44,13 +44,12 @@ pub(crate) fn database() -> Connection {
         1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let column = match ctx.get_raw(0) {
-                ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
-                ValueRef::Blob(bytes) => evident_shared::chain::hex(bytes),
+            let bytes = match ctx.get_raw(0) {
+                ValueRef::Blob(bytes) => bytes,
                 _ => return Ok(None),
             };
-            decode(column, &HashMap::new())
-                .map(Some)
+            inflate_stored(bytes, &HashMap::new())
+                .map(|(text, _, _)| Some(text))
                 .map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
         },
     )
@@ -373,11 +372,12 @@ fn stored_bodies_are_the_sealed_text_byte_for_byte() {
     for row in rows {
         let stored: String = db
             .query_row(
-                "SELECT body_json(body) FROM events WHERE id = ?1",
+                &format!("SELECT {} FROM events WHERE id = ?1", crate::sql::BODY),
                 [row[0].as_str().unwrap()],
                 |r| r.get(0),
             )
             .unwrap();
+        let stored = decoded(&db, "acme", stored);
         // The sealed text was canonical, and canonical JSON is unique for a value: a stored body that
         // is canonical and recomputes to its hash is the sealed text byte for byte.
         let value: Value = serde_json::from_str(&stored).unwrap();

@@ -1,17 +1,23 @@
 //! How a sealed event body is kept in `events.body`, minus I/O. The canonical JSON is what is hashed
 //! and served, but storing it as text made it two thirds of every event's bytes. A body is stored as
 //! a BLOB: one format byte, the id of the tenant's dictionary it was compressed with (LEB128, 0 for
-//! none), then raw DEFLATE (RFC 1951) of the JSON with that dictionary preset. Audit events of one
+//! none), where its `hash` and `prev_hash` members go (two LEB128 byte offsets), then raw DEFLATE
+//! (RFC 1951) of the JSON without those two members, with that dictionary preset. Audit events of one
 //! tenant repeat the same keys, actors, apps and user agents, so a dictionary made of the tenant's
-//! own earlier events takes a body from about 1.5 KB to under 400 bytes; deflate alone gets to 900.
+//! own earlier events takes a body from about 1.5 KB to about 260 bytes; deflate alone gets to 900.
+//!
+//! The two hashes are left out because 128 hex digits do not compress: the event's hash is its row's
+//! `hash` column (32 bytes), and its `prev_hash` is the previous row's. SQL hands both over with the
+//! body ([`crate::sql::BODY`]), and [`decode`] splices them back, giving the sealed text byte for
+//! byte (verify recomputes every hash from it, so a wrong splice could not pass unnoticed).
 //!
 //! A tenant's dictionary is trained once, from events spread over its chain after the first
 //! [`TRAIN_AFTER`], by the tenant's sequencer (its single writer), and never changes: rows name the
 //! dictionary they need, so a later dictionary would only add an id. Bodies stored as JSON text by
 //! earlier versions are still read as they are.
 //!
-//! SQL moves bodies as hex (`unhex(?)` on the way in, `hex(body)` on the way out, see
-//! [`crate::sql::BODY`]): D1 binds and returns text cheaply, while BLOBs cross into JavaScript as
+//! SQL moves bodies as hex (`unhex(?)` on the way in; on the way out `hex(body).hex(hash).hex(prev)`,
+//! see [`crate::sql::BODY`]): D1 binds and returns text cheaply, while BLOBs cross into JavaScript as
 //! arrays of numbers.
 
 use std::cell::RefCell;
@@ -75,19 +81,22 @@ impl Encoder {
         self.dictionary.is_some()
     }
 
-    /// The stored form of a body.
-    pub fn encode(&mut self, body: &str) -> Vec<u8> {
+    /// The stored form of a sealed body whose `hash` and `prev_hash` members were left out of `text`;
+    /// they belong at byte offsets `hash_at` and `prev_hash_at` of it.
+    pub fn encode(&mut self, text: &str, hash_at: usize, prev_hash_at: usize) -> Vec<u8> {
         let id = self.dictionary.as_ref().map_or(0, |d| d.id);
-        let mut out = Vec::with_capacity(body.len() / 2 + 64);
+        let mut out = Vec::with_capacity(text.len() / 2 + 64);
         out.push(DEFLATE);
         push_leb128(&mut out, id);
+        push_leb128(&mut out, offset(hash_at));
+        push_leb128(&mut out, offset(prev_hash_at));
         self.compress.reset();
         if let Some(dictionary) = &self.dictionary {
             self.compress
                 .set_dictionary(&dictionary.bytes)
                 .expect("a dictionary is accepted right after a reset");
         }
-        let mut input = body.as_bytes();
+        let mut input = text.as_bytes();
         loop {
             out.reserve(input.len() / 2 + 64);
             let before = self.compress.total_in();
@@ -103,15 +112,91 @@ impl Encoder {
     }
 
     /// [`Encoder::encode`] as hex, for `unhex` in SQL.
-    pub fn encode_hex(&mut self, body: &str) -> String {
-        evident_shared::chain::hex(&self.encode(body))
+    pub fn encode_hex(&mut self, text: &str, hash_at: usize, prev_hash_at: usize) -> String {
+        evident_shared::chain::hex(&self.encode(text, hash_at, prev_hash_at))
     }
+
+    /// The stored form of a whole sealed body, and its hash: the two chain hashes are taken out of
+    /// the top level. Fails when the body has no top-level `hash` and `prev_hash` strings.
+    pub fn encode_sealed(&mut self, sealed: &str) -> Result<(Vec<u8>, Vec<u8>), DecodeError> {
+        let split = split_hashes(sealed)?;
+        Ok((
+            self.encode(&split.text, split.hash_at, split.prev_hash_at),
+            split.hash,
+        ))
+    }
+}
+
+/// A sealed body with its two chain hashes taken out of the top level, as it is compressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// The body without `"hash":"…",` and `"prev_hash":"…",`.
+    pub text: String,
+    /// Where the hash member was.
+    pub hash_at: usize,
+    /// Where the prev_hash member was (in `text`).
+    pub prev_hash_at: usize,
+    /// The hash, as bytes.
+    pub hash: Vec<u8>,
+}
+
+/// Takes the two chain hashes out of a sealed body. Fails when the body has no top-level `hash`
+/// and `prev_hash` strings.
+pub fn split_hashes(sealed: &str) -> Result<Split, DecodeError> {
+    let (hash_at, hash, after_hash) = take_member(sealed, "hash")?;
+    let (prev_hash_at, _, text) = take_member(&after_hash, "prev_hash")?;
+    Ok(Split {
+        text,
+        hash_at,
+        prev_hash_at,
+        hash: unhex(&hash)?,
+    })
+}
+
+/// Offsets are below 64 KiB plus enrichment; anything larger is a bug, not a body.
+fn offset(at: usize) -> u32 {
+    u32::try_from(at).expect("a body offset fits 32 bits")
+}
+
+/// Finds the top-level member `"name":"value",` of a canonical JSON object: its offset, its value,
+/// and the text without it.
+fn take_member(json: &str, name: &str) -> Result<(usize, String, String), DecodeError> {
+    let bytes = json.as_bytes();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let key = format!("\"{name}\":\"");
+                if depth == 1 && json[i..].starts_with(&key) {
+                    let start = i + key.len();
+                    let end = json[start..].find('"').ok_or(DecodeError::Format)? + start;
+                    let value = json[start..end].to_string();
+                    let after = end + 1 + usize::from(json[end + 1..].starts_with(','));
+                    return Ok((i, value, [&json[..i], &json[after..]].concat()));
+                }
+                in_string = true;
+            }
+            _ => {}
+        }
+    }
+    Err(DecodeError::Format)
 }
 
 /// Why a stored body could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    /// Neither JSON text nor hex.
+    /// Neither JSON text nor hex, or its hashes are missing or not hex.
     #[error("the stored body is neither JSON nor hex")]
     NotHex,
     /// An unknown format byte or a truncated header.
@@ -130,7 +215,8 @@ pub fn dictionary_id(column: &str) -> Option<u32> {
     if column.starts_with('{') {
         return None;
     }
-    let head = unhex(column.get(..12.min(column.len()))?).ok()?;
+    let body = column.split('.').next()?;
+    let head = unhex(body.get(..12.min(body.len()))?).ok()?;
     match head.split_first() {
         Some((&DEFLATE, rest)) => read_leb128(rest).map(|(id, _)| id).filter(|id| *id > 0),
         _ => None,
@@ -142,17 +228,45 @@ thread_local! {
     static INFLATER: RefCell<Decompress> = RefCell::new(Decompress::new(false));
 }
 
-/// A stored body (as [`crate::sql::BODY`] reads it) as canonical JSON. `dictionaries` maps the
-/// tenant's dictionary ids to their bytes.
+/// A stored body (as [`crate::sql::BODY`] reads it: `body.hash.prev_hash` in hex, or JSON text from
+/// an earlier version) as canonical JSON. `dictionaries` maps the tenant's dictionary ids to their
+/// bytes. A `prev_hash` that cannot be found (the previous event was deleted) is spliced in empty.
 pub fn decode(column: String, dictionaries: &Dictionaries) -> Result<String, DecodeError> {
     if column.starts_with('{') {
         return Ok(column);
     }
-    let bytes = unhex(&column)?;
+    let mut parts = column.split('.');
+    let (Some(body), Some(hash), Some(prev_hash), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(DecodeError::NotHex);
+    };
+    let (text, h, p) = inflate_stored(&unhex(body)?, dictionaries)?;
+    let lower = |hex: &str| unhex(hex).map(|bytes| evident_shared::chain::hex(&bytes));
+    let mut sealed = String::with_capacity(text.len() + 160);
+    sealed.push_str(&text[..h]);
+    sealed.push_str("\"hash\":\"");
+    sealed.push_str(&lower(hash)?);
+    sealed.push_str("\",");
+    sealed.push_str(&text[h..p]);
+    sealed.push_str("\"prev_hash\":\"");
+    sealed.push_str(&lower(prev_hash)?);
+    sealed.push_str("\",");
+    sealed.push_str(&text[p..]);
+    Ok(sealed)
+}
+
+/// A stored body's text (the sealed JSON without its two hashes), and where they go.
+pub(crate) fn inflate_stored(
+    bytes: &[u8],
+    dictionaries: &Dictionaries,
+) -> Result<(String, usize, usize), DecodeError> {
     let Some((&DEFLATE, rest)) = bytes.split_first() else {
         return Err(DecodeError::Format);
     };
-    let (id, stream) = read_leb128(rest).ok_or(DecodeError::Format)?;
+    let (id, rest) = read_leb128(rest).ok_or(DecodeError::Format)?;
+    let (hash_at, rest) = read_leb128(rest).ok_or(DecodeError::Format)?;
+    let (prev_hash_at, stream) = read_leb128(rest).ok_or(DecodeError::Format)?;
     let dictionary = match id {
         0 => None,
         id => Some(
@@ -161,7 +275,12 @@ pub fn decode(column: String, dictionaries: &Dictionaries) -> Result<String, Dec
                 .ok_or(DecodeError::MissingDictionary(id))?,
         ),
     };
-    INFLATER.with(|inflater| inflate(&mut inflater.borrow_mut(), dictionary, stream))
+    let text = INFLATER.with(|inflater| inflate(&mut inflater.borrow_mut(), dictionary, stream))?;
+    let (h, p) = (hash_at as usize, prev_hash_at as usize);
+    if h > p || !text.is_char_boundary(p) || !text.is_char_boundary(h) {
+        return Err(DecodeError::Format);
+    }
+    Ok((text, h, p))
 }
 
 fn inflate(
@@ -264,13 +383,28 @@ fn read_leb128(bytes: &[u8]) -> Option<(u32, &[u8])> {
 mod tests {
     use super::*;
 
-    fn body(i: usize) -> String {
+    /// A sealed body: canonical JSON with both chain hashes at the top level, and keys named `hash`
+    /// inside a nested object and a string, which must stay where they are.
+    fn sealed(i: usize) -> String {
         format!(
-            r#"{{"action":"app.update","actor":{{"email":"user{i}@acme.example","id":"u{i}","type":"user"}},"context":{{"user_agent":"Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}},"id":"{i:08x}","outcome":"success","description":"line one\nline two ünïcödé ✓"}}"#
+            r#"{{"action":"app.update","actor":{{"email":"user{i}@acme.example","id":"u{i}","type":"user"}},"changes":{{"after":{{"hash":"x\",\"hash\":\"y"}}}},"context":{{"user_agent":"Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}},"description":"line one\nline two ünïcödé ✓","hash":"{:064x}","id":"{i:08x}","outcome":"success","prev_hash":"{:064x}","received_at":"2026-01-01T00:00:00.000Z","seq":{i},"tenant":"t"}}"#,
+            i * 7 + 1,
+            i * 7
         )
     }
 
-    fn dictionaries(d: &Dictionary) -> HashMap<u32, Vec<u8>> {
+    /// What [`crate::sql::BODY`] selects for a stored row: body, hash and the previous hash in hex.
+    fn column(stored: &[u8], hash: &[u8], prev_hash: &str) -> String {
+        let hex = evident_shared::chain::hex;
+        format!("{}.{}.{}", hex(stored), hex(hash), prev_hash).to_uppercase()
+    }
+
+    fn stored(encoder: &mut Encoder, i: usize) -> String {
+        let (body, hash) = encoder.encode_sealed(&sealed(i)).unwrap();
+        column(&body, &hash, &format!("{:064x}", i * 7))
+    }
+
+    fn dictionaries(d: &Dictionary) -> Dictionaries {
         HashMap::from([(d.id, d.bytes.clone())])
     }
 
@@ -278,77 +412,99 @@ mod tests {
     fn round_trips_with_and_without_a_dictionary() {
         let dictionary = Dictionary {
             id: 300,
-            bytes: train(&(0..10).map(body).collect::<Vec<_>>()),
+            bytes: train(&(0..10).map(sealed).collect::<Vec<_>>()),
         };
         let mut plain = Encoder::new(None);
         let mut preset = Encoder::new(Some(dictionary.clone()));
         for i in 100..110 {
-            let text = body(i);
-            let without = plain.encode_hex(&text);
-            let with = preset.encode_hex(&text);
+            let text = sealed(i);
+            let without = stored(&mut plain, i);
+            let with = stored(&mut preset, i);
             assert!(with.len() < without.len(), "the dictionary helps");
             assert!(without.len() / 2 < text.len());
             assert_eq!(dictionary_id(&without), None);
             assert_eq!(dictionary_id(&with), Some(300));
             assert_eq!(decode(without, &HashMap::new()).unwrap(), text);
-            let upper = with.to_uppercase(); // SQLite's hex() is upper case
-            assert_eq!(decode(upper, &dictionaries(&dictionary)).unwrap(), text);
+            assert_eq!(decode(with, &dictionaries(&dictionary)).unwrap(), text);
         }
     }
 
     #[test]
+    fn the_hashes_are_not_stored_in_the_body() {
+        let text = sealed(3);
+        let (body, hash) = Encoder::new(None).encode_sealed(&text).unwrap();
+        assert_eq!(hash, unhex(&format!("{:064x}", 22)).unwrap());
+        let (inflated, _, _) = inflate_stored(&body, &HashMap::new()).unwrap();
+        assert!(!inflated.contains(&format!("{:064x}", 22)), "{inflated}");
+        assert!(!inflated.contains(&format!("{:064x}", 21)), "{inflated}");
+        assert!(
+            inflated.contains(r#""hash":"x\",\"hash\":\"y""#),
+            "nested keys stay"
+        );
+        // A deleted previous event leaves its successor readable, with an empty prev_hash.
+        let orphan = decode(column(&body, &hash, ""), &HashMap::new()).unwrap();
+        assert!(orphan.contains(r#""prev_hash":"","#), "{orphan}");
+        let without = Encoder::new(None).encode_sealed(r#"{"action":"a","id":"x"}"#);
+        assert_eq!(without, Err(DecodeError::Format));
+    }
+
+    #[test]
     fn json_text_from_earlier_versions_is_read_as_it_is() {
-        let text = body(1);
+        let text = sealed(1);
         assert_eq!(dictionary_id(&text), None);
         assert_eq!(decode(text.clone(), &HashMap::new()).unwrap(), text);
     }
 
     #[test]
-    fn damage_is_an_error_never_a_wrong_body() {
+    fn damage_is_an_error_never_a_panic() {
         let dictionary = Dictionary {
             id: 1,
-            bytes: train(&[body(1)]),
+            bytes: train(&[sealed(1)]),
         };
         let known = dictionaries(&dictionary);
-        let stored = Encoder::new(Some(dictionary)).encode(&body(2));
+        let (body, hash) = Encoder::new(Some(dictionary))
+            .encode_sealed(&sealed(2))
+            .unwrap();
+        let prev = format!("{:064x}", 14);
         assert_eq!(
-            decode(chain_hex(&stored), &HashMap::new()),
+            decode(column(&body, &hash, &prev), &HashMap::new()),
             Err(DecodeError::MissingDictionary(1))
         );
-        assert_eq!(decode("zz".into(), &known), Err(DecodeError::NotHex));
-        assert_eq!(decode("abc".into(), &known), Err(DecodeError::NotHex));
-        assert_eq!(decode("07".into(), &known), Err(DecodeError::Format));
+        assert_eq!(decode("zz..".into(), &known), Err(DecodeError::NotHex));
+        assert_eq!(decode("ab".into(), &known), Err(DecodeError::NotHex));
+        assert_eq!(decode("abc..".into(), &known), Err(DecodeError::NotHex));
+        assert_eq!(decode("07..".into(), &known), Err(DecodeError::Format));
+        assert_eq!(
+            decode(column(&body, &hash, "xyz"), &known),
+            Err(DecodeError::NotHex)
+        );
         assert!(matches!(
-            decode(chain_hex(&stored[..stored.len() - 3]), &known),
+            decode(column(&body[..body.len() - 3], &hash, &prev), &known),
             Err(DecodeError::Inflate(_))
         ));
-        let mut longer = stored.clone();
+        let mut longer = body.clone();
         longer.push(0);
         assert!(matches!(
-            decode(chain_hex(&longer), &known),
+            decode(column(&longer, &hash, &prev), &known),
             Err(DecodeError::Inflate(_))
         ));
         // Any flipped bit reads back as an error or as some text, without panicking; whether that
         // text is the sealed event is the hash chain's job to tell (verify recomputes every hash).
-        for at in 1..stored.len() {
+        for at in 1..body.len() {
             for bit in 0..8 {
-                let mut flipped = stored.clone();
+                let mut flipped = body.clone();
                 flipped[at] ^= 1 << bit;
-                let _ = decode(chain_hex(&flipped), &known);
+                let _ = decode(column(&flipped, &hash, &prev), &known);
             }
         }
-    }
-
-    fn chain_hex(bytes: &[u8]) -> String {
-        evident_shared::chain::hex(bytes)
     }
 
     #[test]
     fn a_bomb_is_refused() {
         let huge = "a".repeat(4 * MAX_BODY_BYTES);
-        let stored = Encoder::new(None).encode_hex(&huge);
+        let body = Encoder::new(None).encode(&huge, 0, 0);
         assert!(matches!(
-            decode(stored, &HashMap::new()),
+            decode(column(&body, &[0; 32], ""), &HashMap::new()),
             Err(DecodeError::Inflate(_))
         ));
     }

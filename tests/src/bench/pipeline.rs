@@ -14,7 +14,9 @@ use evident_shared::enrich::Geo;
 use evident_shared::redact::RedactionRules;
 use evident_worker::ingest::{validate_native, Arrival, Enrichment, RANDOM_BYTES_PER_EVENT};
 use evident_worker::seal::{plan, Head, Plan};
-use evident_worker::stored_body::{decode, train, training_seqs, Dictionary, Encoder};
+use evident_worker::stored_body::{
+    decode, split_hashes, train, training_seqs, Dictionary, Encoder, Split,
+};
 
 /// Time per stage, summed over every event timed.
 #[derive(Debug, Default, Clone, Copy)]
@@ -101,8 +103,15 @@ pub fn run(bodies: &[String], rounds: usize) -> (Stages, Vec<Plan>) {
         }
     }
     let bodies = sealed_bodies(&plans, &dictionaries);
+    let split: Vec<Split> = bodies
+        .iter()
+        .map(|b| split_hashes(b).expect("a sealed body"))
+        .collect();
     let started = Instant::now();
-    let stored: usize = bodies.iter().map(|b| encoder.encode(b).len()).sum();
+    let stored: usize = split
+        .iter()
+        .map(|s| encoder.encode(&s.text, s.hash_at, s.prev_hash_at).len())
+        .sum();
     stages.compress = started.elapsed() * rounds as u32;
     let n = bodies.len().max(1) as f64;
     let text: usize = bodies.iter().map(String::len).sum();
@@ -113,11 +122,16 @@ pub fn run(bodies: &[String], rounds: usize) -> (Stages, Vec<Plan>) {
 /// Every sealed body of `plans`, in chain order, read back from the rows.
 fn sealed_bodies(plans: &[Plan], dictionaries: &HashMap<u32, Vec<u8>>) -> Vec<String> {
     let mut bodies = Vec::new();
+    let mut prev = evident_shared::chain::GENESIS.to_string();
     for chunk in plans.iter().flat_map(|p| &p.chunks) {
         let rows: Vec<Vec<serde_json::Value>> = serde_json::from_str(&chunk.rows).expect("rows");
         for row in rows {
-            let hex = row.last().and_then(|v| v.as_str()).expect("a body");
-            bodies.push(decode(hex.to_string(), dictionaries).expect("a body"));
+            // The row ends with its hash and its body, as SQL hands them back with the previous hash.
+            let text = |i: usize| row[row.len() - i].as_str().expect("hex").to_string();
+            let (hash, body) = (text(2), text(1));
+            let column = format!("{body}.{hash}.{prev}");
+            bodies.push(decode(column, dictionaries).expect("a body"));
+            prev = hash;
         }
     }
     bodies

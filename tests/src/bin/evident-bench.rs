@@ -67,7 +67,7 @@ fn main() {
     );
     println!(
         "  seal (seq, SHA-256, rows) {:>6.2}",
-        stages.per_event(stages.seal - stages.compress)
+        stages.per_event(stages.seal.saturating_sub(stages.compress))
     );
     println!(
         "  compress the body         {:>6.2}   ({:.0} -> {:.0} bytes, tenant dictionary)",
