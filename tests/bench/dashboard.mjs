@@ -203,7 +203,13 @@ const frames = await page.evaluate(() => new Promise((resolve) => {
       resolve(deltas);
       return;
     }
+    const before = scroller.scrollTop;
     scroller.scrollTop += 600;
+    // The end, even when rounding keeps the last pixel out of reach.
+    if (scroller.scrollTop <= before) {
+      resolve(deltas);
+      return;
+    }
     requestAnimationFrame(step);
   };
   requestAnimationFrame(step);

@@ -2,7 +2,8 @@
 //! events in D1 and serves them back to the dashboard, which wrangler serves from the same origin.
 //!
 //! Layout: `routes/` holds thin handlers; `ingest`, `seal`, `verify` and `params` are pure request
-//! logic; `sequencer` is the per-tenant Durable Object that seals and stores; `geo` looks up countries;
+//! logic; `sequencer` is the per-tenant Durable Object that seals and stores; `stored_body` compresses
+//! bodies for storage and reads them back; `geo` looks up countries;
 //! `sql` holds the events' statements; `store` runs them against D1; `error` is the one error type;
 //! `auth` says who is calling and what they may do; `keys`, `people` and `sessions` keep API keys,
 //! people with their invites, and sign-in sessions (each with its own statements); `password` hashes

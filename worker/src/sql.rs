@@ -18,7 +18,7 @@ use crate::seal::Plan;
 /// the last two as hex. Metadata is stored as JSONB, which `json_extract` reads as it reads JSON.
 /// Each row is converted to JSONB once (the materialised CTE keeps SQLite from repeating the
 /// conversion for every column), which makes the insert 1.7 times faster than reading each column
-/// from the row's text. The column list is [`EVENT_COLUMN_NAMES`], then `seq` and `body`.
+/// from the row's text. The column list is [`EVENT_COLUMN_NAMES`], then `seq`, `hash` and `body`.
 pub const INSERT_EVENTS: &str =
     "WITH rows AS MATERIALIZED (SELECT jsonb(value) AS r FROM json_each(?2)) \
      INSERT INTO events (tenant, id, occurred_at, received_at, action, category, outcome, severity, \
