@@ -4,7 +4,7 @@
 //! none), where its `hash` and `prev_hash` members go (two LEB128 byte offsets), then raw DEFLATE
 //! (RFC 1951) of the JSON without those two members, with that dictionary preset. Audit events of one
 //! tenant repeat the same keys, actors, apps and user agents, so a dictionary made of the tenant's
-//! own earlier events takes a body from about 1.5 KB to about 260 bytes; deflate alone gets to 900.
+//! own earlier events takes a body from about 1.5 KB to about 250 bytes; deflate alone gets to 900.
 //!
 //! The two hashes are left out because 128 hex digits do not compress: the event's hash is its row's
 //! `hash` column (32 bytes), and its `prev_hash` is the previous row's. SQL hands both over with the
