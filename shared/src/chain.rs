@@ -297,28 +297,54 @@ pub struct Sealed {
 
 /// Seals an event as number `seq` of its tenant's chain, after the event whose hash is `prev_hash`.
 pub fn seal(unsealed: &Unsealed, seq: u64, prev_hash: &str) -> Sealed {
+    let hash = link_hash(unsealed, seq, prev_hash);
     let t = &unsealed.text;
     let (h, p, s) = (unsealed.hash_at, unsealed.prev_hash_at, unsealed.seq_at);
-    let prev_member = format!("\"prev_hash\":\"{prev_hash}\",");
-    let seq_member = format!("\"seq\":{seq},");
-    // The event without `hash`, in order; the stored body is the same with `hash` spliced in at `h`.
-    let after_hash = [&t[h..p], &prev_member, &t[p..s], &seq_member, &t[s..]];
+    // The hashed text with `hash` spliced in at `h`.
+    let body = [
+        &t[..h],
+        "\"hash\":\"",
+        &hash,
+        "\",",
+        &t[h..p],
+        &prev_hash_member(prev_hash),
+        &t[p..s],
+        &seq_member(seq),
+        &t[s..],
+    ]
+    .concat();
+    Sealed { hash, body }
+}
+
+/// The hash of an event as number `seq` of its tenant's chain, after the event whose hash is
+/// `prev_hash`: what [`seal`] computes, without printing the sealed body.
+pub fn link_hash(unsealed: &Unsealed, seq: u64, prev_hash: &str) -> String {
+    let t = &unsealed.text;
+    let (h, p, s) = (unsealed.hash_at, unsealed.prev_hash_at, unsealed.seq_at);
+    // The event without `hash`, in order.
     let mut digest = Sha256::new();
     digest.update(prev_hash.as_bytes());
-    digest.update(&t.as_bytes()[..h]);
-    for piece in after_hash {
+    for piece in [
+        &t[..h],
+        &t[h..p],
+        &prev_hash_member(prev_hash),
+        &t[p..s],
+        &seq_member(seq),
+        &t[s..],
+    ] {
         digest.update(piece.as_bytes());
     }
-    let hash = hex(&digest.finalize());
-    let mut body = String::with_capacity(t.len() + prev_member.len() + seq_member.len() + 76);
-    body.push_str(&t[..h]);
-    body.push_str("\"hash\":\"");
-    body.push_str(&hash);
-    body.push_str("\",");
-    for piece in after_hash {
-        body.push_str(piece);
-    }
-    Sealed { hash, body }
+    hex(&digest.finalize())
+}
+
+/// The `prev_hash` member as it is spliced into a sealed body, comma included.
+fn prev_hash_member(prev_hash: &str) -> String {
+    format!("\"prev_hash\":\"{prev_hash}\",")
+}
+
+/// The `seq` member as it is spliced into a sealed body, comma included.
+pub fn seq_member(seq: u64) -> String {
+    format!("\"seq\":{seq},")
 }
 
 /// Lowercase hex of `bytes`.

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use evident_shared::chain::{seal, Unsealed, GENESIS};
+use evident_shared::chain::{link_hash, seq_member, Unsealed, GENESIS};
 use serde::{Deserialize, Serialize};
 
 use crate::stored_body::Encoder;
@@ -117,16 +117,11 @@ pub fn plan(
             continue;
         }
         let seq = head.seq + 1;
-        let sealed = seal(&event.unsealed, seq, &head.hash);
+        let hash = link_hash(&event.unsealed, seq, &head.hash);
         // Stored without its two hashes (they are the row's `hash` and the previous row's), with
         // `seq` spliced in where it belongs.
         let u = &event.unsealed;
-        let text = [
-            &u.text[..u.seq_at],
-            &format!("\"seq\":{seq},"),
-            &u.text[u.seq_at..],
-        ]
-        .concat();
+        let text = [&u.text[..u.seq_at], &seq_member(seq), &u.text[u.seq_at..]].concat();
         let body = encoder.encode_hex(&text, u.hash_at, u.prev_hash_at);
         let columns = &event.columns;
         if rows.len() > 1 && rows.len() + columns.len() + body.len() + 96 > max_chunk_bytes {
@@ -141,7 +136,7 @@ pub fn plan(
         rows.push_str(&seq.to_string());
         rows.push(',');
         rows.push('"');
-        rows.push_str(&sealed.hash);
+        rows.push_str(&hash);
         rows.push_str("\",\"");
         rows.push_str(&body);
         rows.push_str("\"]");
@@ -171,10 +166,7 @@ pub fn plan(
             seq,
             duplicate: false,
         });
-        head = Head {
-            seq,
-            hash: sealed.hash,
-        };
+        head = Head { seq, hash };
     }
     if rows.len() > 1 {
         chunks.push(finish_chunk(&mut rows, &mut index));
