@@ -12,8 +12,8 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-use evident_worker::sql::{BODY, SELECT_DICTIONARIES};
-use evident_worker::stored_body::{decode, unhex, Dictionary, Encoder, TRAIN_AFTER};
+use evident_worker::sql::BODY;
+use evident_worker::stored_body::{decode, Dictionary, Encoder, TRAIN_AFTER};
 
 use crate::support::{event, ingest, read};
 use crate::Test;
@@ -304,17 +304,8 @@ fn middle(server: &Server) -> u64 {
 }
 
 /// The demo tenant's dictionaries, as the worker reads them.
-fn dictionaries(db: &Connection) -> std::collections::HashMap<u32, Vec<u8>> {
-    let mut stmt = db.prepare(SELECT_DICTIONARIES).unwrap();
-    stmt.query_map(["demo"], |r| {
-        Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
-    })
-    .unwrap()
-    .map(|r| {
-        let (id, hex) = r.unwrap();
-        (id, unhex(&hex).unwrap())
-    })
-    .collect()
+fn dictionaries(db: &Connection) -> evident_worker::stored_body::Dictionaries {
+    evident_tests::stored::dictionaries(db, "demo")
 }
 
 /// The stored body at `seq` as the worker reads it (body, hash and previous hash, in hex).

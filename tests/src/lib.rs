@@ -6,3 +6,4 @@ pub mod bench;
 pub mod demo;
 pub mod http;
 pub mod server;
+pub mod stored;

@@ -199,11 +199,7 @@ impl Writer {
             None => store::chain_head(&db, tenant).await?,
         };
         if self.encoder.borrow().is_none() {
-            let newest = store::load_dictionaries(&db, tenant)
-                .await?
-                .into_iter()
-                .max_by_key(|(id, _)| *id)
-                .map(|(id, bytes)| Dictionary { id, bytes });
+            let newest = Dictionary::newest(store::load_dictionaries(&db, tenant).await?);
             self.encoder.replace(Some(Encoder::new(newest)));
         }
         let encode = |stored: &HashMap<String, Stored>| {

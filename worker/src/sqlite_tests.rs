@@ -19,7 +19,9 @@ use crate::sql::{
     plan_statements, ActionMatch, ListQuery, Reach, SqlValue, SELECT_CHAIN_HEAD,
     SELECT_DICTIONARIES, SELECT_EVENT,
 };
-use crate::stored_body::{decode, inflate_stored, unhex, Dictionary, Encoder};
+use crate::stored_body::{
+    decode, dictionaries_from_hex, inflate_stored, Dictionaries, Dictionary, Encoder,
+};
 
 /// An in-memory database with every migration applied, and `body_json(body)`: a stored body's JSON
 /// without its two chain hashes (bodies compressed without a dictionary), for oracles written in SQL.
@@ -58,18 +60,12 @@ pub(crate) fn database() -> Connection {
 }
 
 /// A tenant's dictionaries, read with the worker's statement.
-pub(crate) fn dictionaries(db: &Connection, tenant: &str) -> HashMap<u32, Vec<u8>> {
+pub(crate) fn dictionaries(db: &Connection, tenant: &str) -> Dictionaries {
     let mut stmt = db.prepare(SELECT_DICTIONARIES).unwrap();
     let rows = stmt
-        .query_map([tenant], |r| {
-            Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?))
-        })
+        .query_map([tenant], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();
-    rows.map(|r| {
-        let (id, hex) = r.unwrap();
-        (id, unhex(&hex).unwrap())
-    })
-    .collect()
+    dictionaries_from_hex(rows.map(Result::unwrap)).unwrap()
 }
 
 /// A stored body (as [`crate::sql::BODY`] selects it) as canonical JSON.
@@ -130,11 +126,7 @@ pub(crate) fn store(db: &Connection, tenant: &str, body: &str) -> Plan {
             })
         })
         .unwrap_or_else(|_| Head::genesis());
-    let newest = dictionaries(db, tenant)
-        .into_iter()
-        .max_by_key(|(id, _)| *id)
-        .map(|(id, bytes)| Dictionary { id, bytes });
-    let mut encoder = Encoder::new(newest);
+    let mut encoder = Encoder::new(Dictionary::newest(dictionaries(db, tenant)));
     let plan = plan(
         &head,
         &prepared.pending,

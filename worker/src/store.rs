@@ -18,7 +18,9 @@ use crate::sql::{
     SELECT_IDEMPOTENT, SELECT_REDACTION, SELECT_RESOURCE_HISTORY, SELECT_TRAINING_BODIES,
     UPSERT_REDACTION,
 };
-use crate::stored_body::{self, decode, unhex, Dictionaries, Dictionary};
+use crate::stored_body::{
+    self, decode, dictionaries_from_hex, DecodeError, Dictionaries, Dictionary,
+};
 use crate::verify::ChainRow;
 
 /// Largest JSON text bound to one insert. D1 limits a bound value to 2 MB; half leaves headroom.
@@ -114,13 +116,8 @@ pub async fn load_dictionaries(db: &D1Database, tenant: &str) -> Result<Dictiona
         .all()
         .await?
         .results()?;
-    rows.into_iter()
-        .map(|r| {
-            let bytes = unhex(&r.dictionary)
-                .map_err(|e| ApiError::Internal(format!("dictionary {}: {e}", r.id)))?;
-            Ok((r.id, bytes))
-        })
-        .collect()
+    dictionaries_from_hex(rows.into_iter().map(|r| (r.id, r.dictionary)))
+        .map_err(|e| ApiError::Internal(format!("a stored dictionary: {e}")))
 }
 
 thread_local! {
@@ -153,13 +150,27 @@ async fn dictionaries_for(
     Ok(loaded)
 }
 
-/// Stored bodies ([`crate::sql::BODY`]) of one tenant as canonical JSON.
-async fn decode_bodies(db: &D1Database, tenant: &str, bodies: Vec<String>) -> Result<Vec<String>> {
+/// Stored bodies ([`crate::sql::BODY`]) of one tenant read back: each as canonical JSON, or why it
+/// cannot be.
+async fn read_back(
+    db: &D1Database,
+    tenant: &str,
+    bodies: Vec<String>,
+) -> Result<Vec<std::result::Result<String, DecodeError>>> {
     let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
     let dictionaries = dictionaries_for(db, tenant, &refs).await?;
-    bodies
+    Ok(bodies
         .into_iter()
-        .map(|body| decode(body, &dictionaries).map_err(|e| ApiError::Internal(e.to_string())))
+        .map(|body| decode(body, &dictionaries))
+        .collect())
+}
+
+/// Stored bodies of one tenant as canonical JSON; one that cannot be read back is an error.
+async fn decode_bodies(db: &D1Database, tenant: &str, bodies: Vec<String>) -> Result<Vec<String>> {
+    read_back(db, tenant, bodies)
+        .await?
+        .into_iter()
+        .map(|body| body.map_err(|e| ApiError::Internal(e.to_string())))
         .collect()
 }
 
@@ -216,10 +227,12 @@ pub async fn chain_range(
         .all()
         .await?
         .results()?;
-    let refs: Vec<&str> = rows.iter().map(|r| r.body.as_str()).collect();
-    let dictionaries = dictionaries_for(db, tenant, &refs).await?;
-    for row in &mut rows {
-        match decode(std::mem::take(&mut row.body), &dictionaries) {
+    let stored = rows
+        .iter_mut()
+        .map(|r| std::mem::take(&mut r.body))
+        .collect();
+    for (row, body) in rows.iter_mut().zip(read_back(db, tenant, stored).await?) {
+        match body {
             Ok(body) => row.body = body,
             Err(e) => row.unreadable = Some(e.to_string()),
         }
@@ -236,11 +249,14 @@ pub async fn hash_at(db: &D1Database, tenant: &str, seq: u64) -> Result<Option<S
     else {
         return Ok(None);
     };
-    let dictionaries = dictionaries_for(db, tenant, &[&body]).await?;
-    let hash = decode(body, &dictionaries).ok().and_then(|text| {
-        let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-        Some(value.get("hash")?.as_str()?.to_string())
-    });
+    let hash = read_back(db, tenant, vec![body])
+        .await?
+        .pop()
+        .and_then(|body| {
+            let text = body.ok()?;
+            let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+            Some(value.get("hash")?.as_str()?.to_string())
+        });
     Ok(hash)
 }
 

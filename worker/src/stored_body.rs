@@ -54,6 +54,26 @@ pub struct Dictionary {
     pub bytes: Vec<u8>,
 }
 
+impl Dictionary {
+    /// The newest of a tenant's dictionaries (the highest id): the one new bodies are compressed with.
+    pub fn newest(dictionaries: Dictionaries) -> Option<Dictionary> {
+        dictionaries
+            .into_iter()
+            .max_by_key(|(id, _)| *id)
+            .map(|(id, bytes)| Dictionary { id, bytes })
+    }
+}
+
+/// A tenant's dictionaries from `(id, bytes as hex)` rows, as [`crate::sql::SELECT_DICTIONARIES`]
+/// reads them.
+pub fn dictionaries_from_hex(
+    rows: impl IntoIterator<Item = (u32, String)>,
+) -> Result<Dictionaries, DecodeError> {
+    rows.into_iter()
+        .map(|(id, hex)| Ok((id, unhex(&hex)?)))
+        .collect()
+}
+
 /// Compresses bodies for storage with one dictionary (or none), reusing its buffers across bodies.
 pub struct Encoder {
     compress: Compress,
@@ -520,6 +540,29 @@ mod tests {
         let dictionary = train(&samples);
         assert_eq!(dictionary.len(), MAX_DICTIONARY_BYTES);
         assert!(dictionary.ends_with(samples[199].as_bytes()));
+    }
+
+    #[test]
+    fn dictionaries_read_from_hex_and_the_newest_is_the_highest_id() {
+        let rows = [
+            (2, "0a0B".to_string()),
+            (10, "ff".to_string()),
+            (1, String::new()),
+        ];
+        let dictionaries = dictionaries_from_hex(rows).unwrap();
+        assert_eq!(dictionaries[&2], vec![0x0a, 0x0b]);
+        assert_eq!(
+            Dictionary::newest(dictionaries),
+            Some(Dictionary {
+                id: 10,
+                bytes: vec![0xff]
+            })
+        );
+        assert_eq!(Dictionary::newest(HashMap::new()), None);
+        assert_eq!(
+            dictionaries_from_hex([(1, "abc".to_string())]),
+            Err(DecodeError::NotHex)
+        );
     }
 
     #[test]

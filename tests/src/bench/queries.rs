@@ -12,10 +12,8 @@ use evident_shared::export::{ExportFormat, ExportWriter};
 use evident_shared::query::{parse, Field, Query};
 use evident_shared::timestamp::MAX_MILLIS;
 use evident_worker::counts::{combinations_sql, count_sql, facet_sql, Key, DAY, FACET_SAMPLE};
-use evident_worker::sql::{
-    ListQuery, Reach, SqlValue, SELECT_DICTIONARIES, SELECT_RESOURCE_HISTORY,
-};
-use evident_worker::stored_body::{decode, unhex};
+use evident_worker::sql::{ListQuery, Reach, SqlValue, SELECT_RESOURCE_HISTORY};
+use evident_worker::stored_body::decode;
 use rusqlite::{params_from_iter, Connection};
 
 use crate::demo::{generate, DemoConfig};
@@ -399,16 +397,7 @@ impl CsvRecords {
 /// its CSV writer.
 pub fn export_floor(db: &Connection, end_ms: i64) -> (usize, Duration) {
     let started = Instant::now();
-    let dictionaries: std::collections::HashMap<u32, Vec<u8>> = db
-        .prepare(SELECT_DICTIONARIES)
-        .expect("prepare")
-        .query_map([TENANT], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))
-        .expect("dictionaries")
-        .map(|r| {
-            let (id, hex) = r.expect("row");
-            (id, unhex(&hex).expect("hex"))
-        })
-        .collect();
+    let dictionaries = crate::stored::dictionaries(db, TENANT);
     let mut query = ListQuery {
         from: Some(end_ms - 7 * DAY),
         to: Some(end_ms),
