@@ -31,8 +31,8 @@ pub const INSERT_EVENTS: &str =
      unhex(r ->> 26), unhex(r ->> 27) FROM rows";
 
 /// The stored body of an events row (`$t` is the table or its alias with a dot, e.g. `"e."`) as
-/// text: a compressed body as `body.hash.prev_hash` in hex, the previous event's hash read from its
-/// row (64 zeros before the first event, empty when that row is gone); a body stored as JSON by an
+/// text: a compressed body as `body.hash.prev_hash` in hex (`hex` of NULL is empty), the previous
+/// event's hash read from its row (64 zeros before the first event, empty when that row is gone); a body stored as JSON by an
 /// earlier version as it is. [`crate::stored_body::decode`] reads both. The previous row is looked
 /// up only for the rows a query returns.
 macro_rules! body {
@@ -42,9 +42,9 @@ macro_rules! body {
             $t,
             "body) WHEN 'blob' THEN hex(",
             $t,
-            "body) || '.' || ifnull(hex(",
+            "body) || '.' || hex(",
             $t,
-            "hash), '') || '.' || CASE ",
+            "hash) || '.' || CASE ",
             $t,
             "seq WHEN 1 THEN '",
             "0000000000000000000000000000000000000000000000000000000000000000",

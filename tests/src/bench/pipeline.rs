@@ -15,7 +15,7 @@ use evident_shared::redact::RedactionRules;
 use evident_worker::ingest::{validate_native, Arrival, Enrichment, RANDOM_BYTES_PER_EVENT};
 use evident_worker::seal::{plan, Head, Plan};
 use evident_worker::stored_body::{
-    decode, split_hashes, train, training_seqs, Dictionary, Encoder, Split,
+    decode, split_hashes, train, training_seqs, Dictionaries, Dictionary, Encoder, Split,
 };
 
 /// Time per stage, summed over every event timed.
@@ -120,7 +120,7 @@ pub fn run(bodies: &[String], rounds: usize) -> (Stages, Vec<Plan>) {
 }
 
 /// Every sealed body of `plans`, in chain order, read back from the rows.
-fn sealed_bodies(plans: &[Plan], dictionaries: &HashMap<u32, Vec<u8>>) -> Vec<String> {
+fn sealed_bodies(plans: &[Plan], dictionaries: &Dictionaries) -> Vec<String> {
     let mut bodies = Vec::new();
     let mut prev = evident_shared::chain::GENESIS.to_string();
     for chunk in plans.iter().flat_map(|p| &p.chunks) {
@@ -138,7 +138,7 @@ fn sealed_bodies(plans: &[Plan], dictionaries: &HashMap<u32, Vec<u8>>) -> Vec<St
 }
 
 /// The dictionary the sequencer would train from this chain.
-fn dictionary(plans: &[Plan], dictionaries: &HashMap<u32, Vec<u8>>) -> Dictionary {
+fn dictionary(plans: &[Plan], dictionaries: &Dictionaries) -> Dictionary {
     let bodies = sealed_bodies(plans, dictionaries);
     let samples: Vec<String> = training_seqs(bodies.len() as u64)
         .into_iter()
