@@ -54,12 +54,12 @@ pub async fn list_events(
     let query = filters.api_query(bounds, PAGE_SIZE, cursor);
     // Live tail's polls say so, so that the server does not record each as a new search.
     let tail = if tail { "&tail=1" } else { "" };
-    get_json(
-        &format!("/api/v1/events?{query}{tail}"),
-        key,
-        wire::event_page,
-    )
-    .await
+    let path = format!("/api/v1/events?{query}{tail}");
+    if let Some(asked) = crate::prefetch::take(&path, key) {
+        let body = read_response(asked).await?;
+        return decode(&body, wire::event_page);
+    }
+    get_json(&path, key, wire::event_page).await
 }
 
 /// `GET /api/v1/facets`: the top values with counts of the comma-separated `fields` among the events
@@ -268,9 +268,6 @@ async fn request_text(
     csrf: Option<&str>,
     body: Option<&str>,
 ) -> Result<String, ApiError> {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
-
     let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
     let headers = web_sys::Headers::new().map_err(network)?;
     if let Some(csrf) = csrf {
@@ -293,7 +290,15 @@ async fn request_text(
     if let Some(body) = body {
         init.set_body(&wasm_bindgen::JsValue::from_str(body));
     }
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
+    read_response(window.fetch_with_str_and_init(path, &init)).await
+}
+
+/// The body of the response `fetched` resolves to, or the error its status or failure means.
+async fn read_response(fetched: js_sys::Promise) -> Result<String, ApiError> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+
+    let response: web_sys::Response = JsFuture::from(fetched)
         .await
         .map_err(network)?
         .unchecked_into();

@@ -15,6 +15,7 @@ pub mod format;
 pub mod json;
 pub mod key;
 pub mod pages;
+pub mod prefetch;
 pub mod query_terms;
 pub mod router;
 pub mod stats;

@@ -417,6 +417,49 @@ test("a page load asks for its rows first, and for counts and saved searches onl
   }
 });
 
+test("a first visit asks for its rows while the wasm downloads, once, and shows them", async () => {
+  // A new tab with the key already in it, whose wasm is held back 1.5 s: rows asked for before the
+  // wasm arrived were asked for by index.html's script, and the app must take that answer rather
+  // than ask again (src/prefetch.rs).
+  const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+  await context.addInitScript((key) => sessionStorage.setItem("evident.read_key", key), server.keys.read);
+  await context.route(/\.wasm$/, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue();
+  });
+  const fresh = await context.newPage();
+  fresh.on("console", (msg) => { if (msg.type() === "error") consoleErrors.push(msg.text()); });
+  fresh.on("pageerror", (err) => consoleErrors.push(String(err)));
+  const at = (ms) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  const now = Date.now();
+  const views = [
+    ["/?range=today", null],
+    [`/events?range=7d&q=${encodeURIComponent("actor:alice@lowcoder.example env:lc-prod")}`, "Alice Lowcoder"],
+    [`/?from=${at(now - 3 * 3_600_000)}&to=${at(now + 3_600_000)}&q=${encodeURIComponent("outcome:failure")}`, "failure"],
+  ];
+  try {
+    for (const [view, every] of views) {
+      const log = [];
+      const sent = (req) => { if (req.url().includes("/api/v1/events")) log.push(`sent ${req.url()}`); };
+      const done = (res) => { if (res.url().endsWith(".wasm")) log.push("wasm arrived"); };
+      fresh.on("request", sent);
+      fresh.on("response", done);
+      await fresh.goto(`${server.baseUrl}${view}`);
+      await fresh.getByTestId("event-row").first().waitFor({ timeout: 15_000 });
+      fresh.off("request", sent);
+      fresh.off("response", done);
+      const lists = log.filter((entry) => entry.startsWith("sent"));
+      assert.equal(lists.length, 1, `${view}: one list request\n${log.join("\n")}`);
+      assert.ok(log.indexOf(lists[0]) < log.indexOf("wasm arrived"), `${view}: asked before the wasm came\n${log.join("\n")}`);
+      const rows = await fresh.getByTestId("event-row").allInnerTexts();
+      if (every) assert.ok(rows.every((row) => row.includes(every)), `${view}:\n${rows.join("\n")}`);
+      assert.equal(await fresh.evaluate(() => typeof window.__evidentFirstList), "undefined", "the script's request is used once");
+    }
+  } finally {
+    await context.close();
+  }
+});
+
 test("a long list builds only the rows near the viewport, and scrolling reaches every one", async () => {
   await page.goto(`${server.baseUrl}/?range=all`);
   await page.getByTestId("event-row").first().waitFor();

@@ -277,11 +277,10 @@ pub fn EventsPage() -> impl IntoView {
     };
     let show = {
         let list_path = list_path.clone();
-        move |filters: Filters| {
+        move |filters: Filters, now: i64| {
             // Remember this view for the detail page's back link.
             let query = filters.to_query_string();
             last_list.0.set(format!("{list_path}?{query}"));
-            let now = now_ms();
             let request = ListRequest {
                 bounds: filters.bounds(now, local_offset_minutes(now)),
                 filters,
@@ -290,15 +289,20 @@ pub fn EventsPage() -> impl IntoView {
         }
     };
     // The first page is asked for now, before the page is drawn (an effect runs after); the effect
-    // asks again whenever the filters change.
+    // asks again whenever the filters change. The first view is loaded at the time index.html's
+    // script asked for its rows, if it did (crate::prefetch), so that the app asks for the same URL
+    // and takes that answer.
     let first = filters.get_untracked();
-    show(first.clone());
+    show(
+        first.clone(),
+        crate::prefetch::started_at(now_ms()).unwrap_or_else(now_ms),
+    );
     Effect::new(move |first_run_done: Option<()>| {
         let filters = filters.get();
         let changed = first_run_done.is_some() || filters != first;
         // Leaving for another route changes the query too; that is not a new list.
         if changed && location.path.get_untracked() == list_path {
-            show(filters);
+            show(filters, now_ms());
         }
     });
     let load_more = move |_| {
