@@ -463,6 +463,9 @@ test("a first visit asks for its rows while the wasm downloads, once, and shows 
 test("a long list builds only the rows near the viewport, and scrolling reaches every one", async () => {
   await page.goto(`${server.baseUrl}/?range=all`);
   await page.getByTestId("event-row").first().waitFor();
+  // The first frame builds the rows on screen and 4 more (under 30 on this 1000 px screen); the rest
+  // of the rows near the viewport (60 beyond its edges) follow it, without any scrolling.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length >= 60, null, { timeout: 5_000 });
   const shown = () => page.evaluate(
     () => Number(document.querySelector('[data-testid="row-count"]').textContent.replace(/\D/g, "")) || 0);
   while (await page.getByTestId("load-more").isVisible()) {

@@ -379,6 +379,16 @@ pub fn EventsPage() -> impl IntoView {
     // this effect and with the viewport by the scroll and resize listeners.
     let tbody = NodeRef::<leptos::html::Tbody>::new();
     let window_rows = StoredValue::new(rows::Window::default());
+    // The rest of a first batch of rows (rows::Window::partial), built as for a scroll; try_: the
+    // page may have been left before it runs.
+    let build_rest = move || {
+        let Some(body) = tbody.try_get_untracked().flatten() else {
+            return;
+        };
+        _ = list.try_with_untracked(|l| {
+            window_rows.try_update_value(|w| w.sync(&body, &l.events, &l.fresh, true))
+        });
+    };
     // `scrolled`: called for a scroll or resize, not for a change of the list (which it tracks).
     let sync_rows = move |scrolled: bool| {
         let Some(body) = tbody.get_untracked() else {
@@ -391,6 +401,12 @@ pub fn EventsPage() -> impl IntoView {
             list.with_untracked(sync);
         } else {
             list.with(sync);
+        }
+        // A first batch of rows is only what the screen shows; the rest follows its frame.
+        if window_rows.with_value(rows::Window::partial) {
+            request_animation_frame(move || {
+                set_timeout(build_rest, std::time::Duration::ZERO);
+            });
         }
     };
     Effect::new(move |_| {

@@ -22,6 +22,11 @@ use crate::format::{actor_label, local_datetime, outcome_label, pretty_json, tar
 /// rows. Fewer rows built means less layout for each batch (below).
 const OVERSCAN: usize = 60;
 
+/// Rows built beyond the viewport's edges when a table has none built yet (a page's first rows):
+/// the first frame waits only for the rows it shows, and the caller builds the rest of [`OVERSCAN`]
+/// right after that frame ([`Window::partial`]). Below [`MARGIN`], so that sync does build them.
+const FIRST_OVERSCAN: usize = 4;
+
 /// While scrolling, the built rows are left alone until fewer than this many remain beyond an edge
 /// of the viewport: most frames of a scroll then change nothing in the DOM and cost only the
 /// browser's scrolling, and the rows are moved in batches of about `OVERSCAN - MARGIN`.
@@ -56,6 +61,8 @@ pub struct Window {
     spacers: Option<(Element, Element)>,
     /// The ids of the events whose details are open, wherever they are in the list.
     expanded: Vec<String>,
+    /// Whether the last sync built only [`FIRST_OVERSCAN`] rows beyond the viewport.
+    partial: bool,
 }
 
 /// One built row and, when open, its details row below it.
@@ -174,8 +181,14 @@ impl Window {
                 return;
             }
         }
-        let (start, end) = window_range(events.len(), first_visible, visible, OVERSCAN);
+        let overscan = if self.built.is_empty() {
+            FIRST_OVERSCAN
+        } else {
+            OVERSCAN
+        };
+        let (start, end) = window_range(events.len(), first_visible, visible, overscan);
         self.start = start;
+        self.partial = overscan < OVERSCAN && end < events.len();
 
         let document = leptos::prelude::document();
         if let Some(table) = body.parent_element() {
@@ -257,6 +270,12 @@ impl Window {
         let geometry = self.geometry(&expanded);
         set_height(&before, geometry.top_of(start));
         set_height(&after, geometry.top_of(events.len()) - geometry.top_of(end));
+    }
+
+    /// Whether the last sync built only the rows on screen and a few more: then the caller syncs
+    /// again, as for a scroll, once they have been drawn.
+    pub fn partial(&self) -> bool {
+        self.partial
     }
 
     /// Where rows sit, by the heights measured so far; `expanded` are the open rows' list indexes.
