@@ -8,7 +8,8 @@
 // Run through `scripts/bench.sh --dashboard`, which starts wrangler dev on the 1,000,000-event state of
 // the query benchmark. Prints:
 //   - the wasm, JS and CSS index.html loads, raw and gzip (-9), against the 200 KB budget;
-//   - navigation to first rows in the page, in fresh browser contexts (nothing cached), p50/p95, and
+//   - navigation to first rows in the page, in fresh browser contexts (nothing cached), p50/p95 after
+//     one cold load printed apart, and
 //     to the first row painted (Element Timing);
 //   - a filter change (a query typed and Enter) to the new rows on screen, p50/p95, changes one after
 //     another and with a pause to read each result;
@@ -81,10 +82,13 @@ const setUp = async (context) => {
 };
 
 // Navigation to first rows, each in a fresh context: no cached wasm, no warm page.
+// Load 0 is the first request to a just-started `wrangler dev` (workerd compiles the worker, D1's
+// pages are cold) in a just-started browser: it is printed on its own, not counted.
 const firstRows = [];
 const painted = [];
 const phases = [];
-for (let i = 0; i < LOADS; i++) {
+let coldLoad;
+for (let i = 0; i <= LOADS; i++) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   await setUp(context);
   const page = await context.newPage();
@@ -98,6 +102,11 @@ for (let i = 0; i < LOADS; i++) {
     throw new Error(`no rows within 30 s (screenshot tests/artifacts/bench-first-rows.png); console: ${messages.join(" | ")}`);
   }
   await page.waitForFunction(() => window.__rowsPainted !== undefined, null, { timeout: 30_000 });
+  if (i === 0) {
+    coldLoad = await page.evaluate(() => window.__firstRows);
+    await context.close();
+    continue;
+  }
   firstRows.push(await page.evaluate(() => window.__firstRows));
   painted.push(await page.evaluate(() => window.__rowsPainted));
   // Where the time went: the wasm downloaded, and the first list request sent and answered.
@@ -110,9 +119,9 @@ for (let i = 0; i < LOADS; i++) {
   await context.close();
 }
 console.log(
-  `\nnavigation to first rows, ${LOADS} fresh loads: p50 ${ms(percentile(firstRows, 0.5))}, p95 ${ms(percentile(firstRows, 0.95))} (target <= 500 ms)`,
+  `\nnavigation to first rows, ${LOADS} fresh loads after a cold one: p50 ${ms(percentile(firstRows, 0.5))}, p95 ${ms(percentile(firstRows, 0.95))} (target <= 500 ms)`,
 );
-console.log(`  each load: ${[...firstRows].sort((a, b) => a - b).map((x) => x.toFixed(0)).join(", ")} ms`);
+console.log(`  each load, in order: ${firstRows.map((x) => x.toFixed(0)).join(", ")} ms (the cold load before them: ${coldLoad.toFixed(0)} ms)`);
 console.log(`  first row painted: p50 ${ms(percentile(painted, 0.5))}, p95 ${ms(percentile(painted, 0.95))}`);
 const phase = (i) => ms(percentile(phases.map((p) => p[i]), 0.5));
 console.log(`  p50 of each step: wasm downloaded ${phase(0)}, list asked ${phase(1)}, list answered ${phase(2)}`);
