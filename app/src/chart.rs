@@ -286,6 +286,9 @@ pub fn svg(histogram: &Histogram, offset_minutes: i32) -> String {
     out
 }
 
+/// What the chart shows before its first counts have come: a line in the middle of the plot.
+pub const LOADING_SVG: &str = r#"<text class="ev-chart__empty" data-testid="chart-loading" x="480" y="100">Loading counts…</text>"#;
+
 fn rect(class: &str, r: &Rect) -> String {
     format!(
         r#"<rect class="{class}" x="{}" y="{}" width="{}" height="{}"/>"#,

@@ -460,6 +460,52 @@ test("a first visit asks for its rows while the wasm downloads, once, and shows 
   }
 });
 
+test("the chart says its counts are loading, and dims a previous view's until the new ones come", async () => {
+  // The histogram's answers are held back while `hold` is set, so each state can be looked at.
+  const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+  await context.addInitScript((key) => sessionStorage.setItem("evident.read_key", key), server.keys.read);
+  let hold = true;
+  const held = [];
+  const release = () => { hold = false; held.splice(0).forEach((go) => go()); };
+  await context.route(/\/api\/v1\/histogram/, async (route) => {
+    if (hold) await new Promise((go) => held.push(go));
+    await route.continue();
+  });
+  const fresh = await context.newPage();
+  fresh.on("console", (msg) => { if (msg.type() === "error") consoleErrors.push(msg.text()); });
+  const label = () => fresh.locator('[data-testid="volume-chart"] svg').getAttribute("aria-label");
+  try {
+    await fresh.goto(`${server.baseUrl}/?range=today`);
+    await fresh.getByTestId("event-row").first().waitFor();
+    await fresh.getByTestId("chart-loading").waitFor();
+    assert.match(await label(), /loading/);
+    release();
+    await fresh.getByTestId("chart-bar").first().waitFor({ timeout: 15_000 });
+    assert.equal(await fresh.getByTestId("chart-loading").count(), 0);
+    assert.doesNotMatch(await label(), /loading|updating/);
+    assert.equal(await fresh.getByTestId("chart-stale").count(), 0);
+
+    // Another view: its rows come first; the previous bars stay, dimmed and labelled as updating,
+    // until its counts come.
+    hold = true;
+    await fresh.getByTestId("query-input").fill("outcome:failure");
+    await fresh.getByTestId("query-input").press("Enter");
+    await fresh.waitForFunction(() => [...document.querySelectorAll('[data-testid="event-row"]')]
+      .every((row) => /failure/i.test(row.innerText)), null, { timeout: 15_000 });
+    await fresh.getByTestId("chart-stale").waitFor({ timeout: 15_000 });
+    assert.ok(await fresh.getByTestId("chart-stale").getByTestId("chart-bar").count() > 0, "the previous view's bars stay");
+    assert.match(await label(), /updating/);
+    assert.equal(await fresh.getByTestId("chart-stale").evaluate((g) => getComputedStyle(g).opacity), "0.45");
+    await fresh.screenshot({ path: join(artifacts, "explore-chart-stale.png") });
+    release();
+    await fresh.getByTestId("chart-stale").waitFor({ state: "detached", timeout: 15_000 });
+    assert.doesNotMatch(await label(), /updating/);
+  } finally {
+    release();
+    await context.close();
+  }
+});
+
 test("a long list builds only the rows near the viewport, and scrolling reaches every one", async () => {
   await page.goto(`${server.baseUrl}/?range=all`);
   await page.getByTestId("event-row").first().waitFor();

@@ -39,23 +39,36 @@ pub fn VolumeChart(
     /// The counts, once loaded.
     #[prop(into)]
     histogram: Signal<Option<Histogram>>,
+    /// Whether the counts are the view's on screen; false while a changed view's counts load, when
+    /// the chart still shows the previous view's, dimmed and labelled as updating.
+    #[prop(into)]
+    current: Signal<bool>,
     /// Called with `(from, to)` epoch ms (to exclusive) when a bar is clicked or bars are dragged over.
     #[prop(into)]
     on_zoom: Callback<(i64, i64)>,
 ) -> impl IntoView {
     // The bucket where a drag started and the one under the pointer.
     let drag = RwSignal::new(None::<(usize, usize)>);
+    // A previous view's bars are drawn dimmed (`ev-chart__stale`) and the label says so, rather
+    // than through attributes of their own: each reactive attribute costs the wasm its own code.
     let markup = move || {
-        histogram.with(|h| {
-            h.as_ref()
-                .map(|h| chart::svg(h, local_offset_minutes(now_ms())))
-                .unwrap_or_default()
+        histogram.with(|h| match h {
+            Some(h) if current.get() => chart::svg(h, local_offset_minutes(now_ms())),
+            Some(h) => format!(
+                r#"<g class="ev-chart__stale" data-testid="chart-stale">{}</g>"#,
+                chart::svg(h, local_offset_minutes(now_ms()))
+            ),
+            None => chart::LOADING_SVG.to_owned(),
         })
     };
     let label = move || {
-        histogram.with(|h| {
-            let total: i64 = h.iter().flat_map(|h| &h.buckets).map(|b| b.total).sum();
-            format!("{} events over time by outcome", thousands(total))
+        histogram.with(|h| match h {
+            Some(h) => {
+                let total: i64 = h.buckets.iter().map(|b| b.total).sum();
+                let updating = if current.get() { "" } else { " (updating)" };
+                format!("{} events over time by outcome{updating}", thousands(total))
+            }
+            None => "Events over time by outcome: loading".to_owned(),
         })
     };
     let up = move |e: leptos::ev::MouseEvent| {

@@ -170,6 +170,8 @@ struct Stats {
     wanted: Option<ListRequest>,
     facets: Option<Facets>,
     histogram: Option<Histogram>,
+    /// The view `histogram` counts.
+    histogram_for: Option<ListRequest>,
 }
 
 /// The events page.
@@ -228,6 +230,7 @@ pub fn EventsPage() -> impl IntoView {
             stats.try_update(|s| {
                 if let (true, Ok(h)) = (s.wanted.as_ref() == Some(&r2), result) {
                     s.histogram = Some(h);
+                    s.histogram_for = Some(r2);
                 }
             });
         });
@@ -477,6 +480,9 @@ pub fn EventsPage() -> impl IntoView {
             />
             <VolumeChart
                 histogram=Signal::derive(move || stats.with(|s| s.histogram.clone()))
+                current=Signal::derive(move || {
+                    list.with(|l| stats.with(|s| s.histogram_for.as_ref() == l.shown.as_ref()))
+                })
                 on_zoom=on_zoom
             />
             {move || list.with(List::notice).map(|(kind, text)| view! { <Notice kind text/> })}
