@@ -462,6 +462,17 @@ mod tests {
     }
 
     #[test]
+    fn the_loading_line_sits_where_the_empty_message_does() {
+        let middle = format!(r#"x="{}" y="{}""#, num(WIDTH / 2.0), num(HEIGHT / 2.0));
+        assert!(LOADING_SVG.contains(&middle), "{LOADING_SVG}");
+        let empty = svg(&Histogram::default(), 0);
+        assert!(
+            empty.contains(&middle) && empty.contains("chart-empty"),
+            "{empty}"
+        );
+    }
+
+    #[test]
     fn the_svg_has_a_group_per_bucket_and_an_empty_message() {
         let h = Histogram {
             interval_ms: 3_600_000,
