@@ -8,9 +8,8 @@
 // Run through `scripts/bench.sh --dashboard`, which starts wrangler dev on the 1,000,000-event state of
 // the query benchmark. Prints:
 //   - the wasm, JS and CSS index.html loads, raw and gzip (-9), against the 200 KB budget;
-//   - navigation to first rows in the page, in fresh browser contexts (nothing cached), p50/p95 after
-//     one cold load printed apart, and
-//     to the first row painted (Element Timing);
+//   - navigation to the first rows in the page and to the first row painted (Element Timing), in
+//     fresh browser contexts (nothing cached), p50/p95, after one cold load printed apart;
 //   - a filter change (a query typed and Enter) to the new rows on screen, p50/p95, changes one after
 //     another and with a pause to read each result;
 //   - scrolling through 10,000 rows loaded with "Load more": frame times p50/p95/max, slow frames.
