@@ -303,9 +303,7 @@ pub fn seal(unsealed: &Unsealed, seq: u64, prev_hash: &str) -> Sealed {
     // The hashed text with `hash` spliced in at `h`.
     let body = [
         &t[..h],
-        "\"hash\":\"",
-        &hash,
-        "\",",
+        &hash_member(&hash),
         &t[h..p],
         &prev_hash_member(prev_hash),
         &t[p..s],
@@ -337,8 +335,13 @@ pub fn link_hash(unsealed: &Unsealed, seq: u64, prev_hash: &str) -> String {
     hex(&digest.finalize())
 }
 
+/// The `hash` member as it is spliced into a sealed body, comma included.
+pub fn hash_member(hash: &str) -> String {
+    format!("\"hash\":\"{hash}\",")
+}
+
 /// The `prev_hash` member as it is spliced into a sealed body, comma included.
-fn prev_hash_member(prev_hash: &str) -> String {
+pub fn prev_hash_member(prev_hash: &str) -> String {
     format!("\"prev_hash\":\"{prev_hash}\",")
 }
 

@@ -23,6 +23,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use evident_shared::chain;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 /// Format byte of a body compressed with raw DEFLATE.
@@ -133,7 +134,7 @@ impl Encoder {
 
     /// [`Encoder::encode`] as hex, for `unhex` in SQL.
     pub fn encode_hex(&mut self, text: &str, hash_at: usize, prev_hash_at: usize) -> String {
-        evident_shared::chain::hex(&self.encode(text, hash_at, prev_hash_at))
+        chain::hex(&self.encode(text, hash_at, prev_hash_at))
     }
 
     /// The stored form of a whole sealed body, and its hash: the two chain hashes are taken out of
@@ -262,18 +263,15 @@ pub fn decode(column: String, dictionaries: &Dictionaries) -> Result<String, Dec
         return Err(DecodeError::NotHex);
     };
     let (text, h, p) = inflate_stored(&unhex(body)?, dictionaries)?;
-    let lower = |hex: &str| unhex(hex).map(|bytes| evident_shared::chain::hex(&bytes));
-    let mut sealed = String::with_capacity(text.len() + 160);
-    sealed.push_str(&text[..h]);
-    sealed.push_str("\"hash\":\"");
-    sealed.push_str(&lower(hash)?);
-    sealed.push_str("\",");
-    sealed.push_str(&text[h..p]);
-    sealed.push_str("\"prev_hash\":\"");
-    sealed.push_str(&lower(prev_hash)?);
-    sealed.push_str("\",");
-    sealed.push_str(&text[p..]);
-    Ok(sealed)
+    let lower = |hex: &str| unhex(hex).map(|bytes| chain::hex(&bytes));
+    Ok([
+        &text[..h],
+        &chain::hash_member(&lower(hash)?),
+        &text[h..p],
+        &chain::prev_hash_member(&lower(prev_hash)?),
+        &text[p..],
+    ]
+    .concat())
 }
 
 /// A stored body's text (the sealed JSON without its two hashes), and where they go.
