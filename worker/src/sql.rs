@@ -32,9 +32,10 @@ pub const INSERT_EVENTS: &str =
 
 /// The stored body of an events row (`$t` is the table or its alias with a dot, e.g. `"e."`) as
 /// text: a compressed body as `body.hash.prev_hash` in hex (`hex` of NULL is empty), the previous
-/// event's hash read from its row (64 zeros before the first event, empty when that row is gone); a body stored as JSON by an
-/// earlier version as it is. [`crate::stored_body::decode`] reads both. The previous row is looked
-/// up only for the rows a query returns.
+/// event's hash read from its row (64 zeros, [`evident_shared::chain::GENESIS`], before the first
+/// event; empty when that row is gone); a body stored as JSON by an earlier version as it is.
+/// [`crate::stored_body::decode`] reads both. The previous row is looked up only for the rows a
+/// query returns.
 macro_rules! body {
     ($t:literal) => {
         concat!(
