@@ -177,9 +177,9 @@ pub fn unsealed(event: &Event) -> Unsealed {
     m.put("source", &event.source);
     m.list("targets", &event.targets);
     m.put("tenant", &event.tenant);
-    m.out.push('}');
+    m.out.push(b'}');
     Unsealed {
-        text: m.out,
+        text: String::from_utf8(m.out).expect("serde_json writes UTF-8"),
         hash_at,
         prev_hash_at,
         seq_at,
@@ -188,25 +188,26 @@ pub fn unsealed(event: &Event) -> Unsealed {
 
 /// The top level of an event being printed.
 struct Members {
-    out: String,
+    /// Bytes rather than a `String`, so serde writes each member's value straight into it.
+    out: Vec<u8>,
 }
 
 impl Default for Members {
     fn default() -> Self {
         Members {
-            out: String::with_capacity(1536),
+            out: Vec::with_capacity(1536),
         }
     }
 }
 
 impl Members {
     fn put<T: serde::Serialize + ?Sized>(&mut self, name: &str, value: &T) {
-        self.out.push(if self.out.is_empty() { '{' } else { ',' });
-        self.out.push('"');
-        self.out.push_str(name);
-        self.out.push_str("\":");
-        self.out
-            .push_str(&serde_json::to_string(value).unwrap_or_default());
+        self.out.push(if self.out.is_empty() { b'{' } else { b',' });
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        serde_json::to_writer(&mut self.out, value)
+            .expect("an event's strings, numbers and JSON values always serialise");
     }
 
     fn opt<T: serde::Serialize>(&mut self, name: &str, value: &Option<T>) {

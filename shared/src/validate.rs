@@ -60,15 +60,11 @@ pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<Fiel
     validate_owned(input.clone(), stamp)
 }
 
-/// [`validate_event`] for a value the caller no longer needs: the large parts (payload and the
-/// before/after states) move into the event instead of being copied.
-pub fn validate_owned(mut input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<FieldError>> {
+/// [`validate_event`] for a value the caller no longer needs: every string and value the event keeps
+/// moves into it instead of being copied.
+pub fn validate_owned(input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<FieldError>> {
     let mut v = Validator::default();
-    let (payload, changes) = match input.as_object_mut() {
-        Some(obj) => (obj.remove("payload"), obj.remove("changes")),
-        None => (None, None),
-    };
-    let Some(obj) = input.as_object() else {
+    let Value::Object(mut obj) = input else {
         return Err(vec![FieldError::new("", "an event must be a JSON object")]);
     };
     for key in obj.keys() {
@@ -83,6 +79,8 @@ pub fn validate_owned(mut input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<F
     }
 
     let action = v.action(obj.get("action"));
+    let payload = obj.remove("payload");
+    let changes = obj.remove("changes");
     let sent_occurred_at = match obj.get("occurred_at") {
         None | Some(Value::Null) => None,
         Some(value) => v.timestamp(&Path::Fixed("/occurred_at"), value),
@@ -112,14 +110,14 @@ pub fn validate_owned(mut input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<F
         Severity::parse,
         Severity::expected,
     );
-    let error = v.error_info(obj.get("error"));
+    let error = v.error_info(obj.remove("error"));
     let description = v.opt_text(
         &Path::Fixed("/description"),
-        obj.get("description"),
+        obj.remove("description"),
         MAX_DESCRIPTION_CHARS,
     );
     let duration_ms = v.opt_u64(&Path::Fixed("/duration_ms"), obj.get("duration_ms"));
-    let actor = match obj.get("actor") {
+    let actor = match obj.remove("actor") {
         None | Some(Value::Null) => {
             v.err(
                 &Path::Fixed("/actor"),
@@ -131,25 +129,27 @@ pub fn validate_owned(mut input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<F
     };
     let participants = v.list(
         &Path::Fixed("/participants"),
-        obj.get("participants"),
+        obj.remove("participants"),
         |v, p, x| v.actor(p, x),
     );
-    let targets = v.list(&Path::Fixed("/targets"), obj.get("targets"), |v, p, x| {
-        v.target(p, x)
-    });
-    let scope = v.scope(obj.get("scope"));
-    let context = v.context(obj.get("context"));
+    let targets = v.list(
+        &Path::Fixed("/targets"),
+        obj.remove("targets"),
+        |v, p, x| v.target(p, x),
+    );
+    let scope = v.scope(obj.remove("scope"));
+    let context = v.context(obj.remove("context"));
     let changes = v.changes(changes);
     let payload = match payload {
         None | Some(Value::Null) => None,
         Some(value @ Value::Object(_)) => Some(value),
         Some(_) => v.bad(&Path::Fixed("/payload"), "must be a JSON object"),
     };
-    let metadata = v.metadata(obj.get("metadata"));
-    let source_name = v.source(obj.get("source"));
+    let metadata = v.metadata(obj.remove("metadata"));
+    let source_name = v.source(obj.remove("source"));
     let idempotency_key = v.opt_text(
         &Path::Fixed("/idempotency_key"),
-        obj.get("idempotency_key"),
+        obj.remove("idempotency_key"),
         255,
     );
 
@@ -381,7 +381,7 @@ impl Validator {
     fn opt_text(
         &mut self,
         path: &Path<'_>,
-        value: Option<&Value>,
+        value: Option<Value>,
         max_chars: usize,
     ) -> Option<String> {
         match value {
@@ -391,7 +391,8 @@ impl Validator {
         }
     }
 
-    fn text(&mut self, path: &Path<'_>, text: &str, max_chars: usize) -> Option<String> {
+    /// `text` trimmed, or `None` when nothing is left; kept as it is (no copy) when already trimmed.
+    fn text(&mut self, path: &Path<'_>, text: String, max_chars: usize) -> Option<String> {
         let chars = text.chars().count();
         if chars > max_chars {
             return self.bad(
@@ -400,13 +401,19 @@ impl Validator {
             );
         }
         let trimmed = text.trim();
-        (!trimmed.is_empty()).then(|| trimmed.to_string())
+        if trimmed.is_empty() {
+            None
+        } else if trimmed.len() == text.len() {
+            Some(text)
+        } else {
+            Some(trimmed.to_string())
+        }
     }
 
     fn required_text(
         &mut self,
         path: &Path<'_>,
-        value: Option<&Value>,
+        value: Option<Value>,
         example: &str,
     ) -> Option<String> {
         match value {
@@ -429,11 +436,7 @@ impl Validator {
         }
     }
 
-    fn object<'v>(
-        &mut self,
-        path: &Path<'_>,
-        value: Option<&'v Value>,
-    ) -> Option<&'v Map<String, Value>> {
+    fn object(&mut self, path: &Path<'_>, value: Option<Value>) -> Option<Map<String, Value>> {
         match value {
             None | Some(Value::Null) => None,
             Some(Value::Object(map)) => Some(map),
@@ -453,8 +456,8 @@ impl Validator {
     fn list<T>(
         &mut self,
         path: &Path<'_>,
-        value: Option<&Value>,
-        mut item: impl FnMut(&mut Self, &Path<'_>, &Value) -> Option<T>,
+        value: Option<Value>,
+        mut item: impl FnMut(&mut Self, &Path<'_>, Value) -> Option<T>,
     ) -> Vec<T> {
         match value {
             None | Some(Value::Null) => Vec::new(),
@@ -466,7 +469,7 @@ impl Validator {
                 Vec::new()
             }
             Some(Value::Array(items)) => items
-                .iter()
+                .into_iter()
                 .enumerate()
                 .filter_map(|(i, x)| item(self, &path.index(i), x))
                 .collect(),
@@ -477,14 +480,14 @@ impl Validator {
         }
     }
 
-    fn actor(&mut self, path: &Path<'_>, value: &Value) -> Option<Actor> {
-        let Some(map) = value.as_object() else {
+    fn actor(&mut self, path: &Path<'_>, value: Value) -> Option<Actor> {
+        let Value::Object(mut map) = value else {
             return self.bad(
                 path,
                 "must be a JSON object like {\"type\": \"user\", \"id\": \"u_123\"}",
             );
         };
-        self.unknown_keys(path, map, &["type", "id", "name", "email", "roles"]);
+        self.unknown_keys(path, &map, &["type", "id", "name", "email", "roles"]);
         let kind = self
             .parse_enum(
                 &path.key("type"),
@@ -493,9 +496,9 @@ impl Validator {
                 ActorType::expected,
             )
             .unwrap_or(ActorType::User);
-        let id = self.required_text(&path.key("id"), map.get("id"), "\"u_123\"");
-        let name = self.opt_text(&path.key("name"), map.get("name"), MAX_TEXT_CHARS);
-        let email = self.opt_text(&path.key("email"), map.get("email"), MAX_TEXT_CHARS);
+        let id = self.required_text(&path.key("id"), map.remove("id"), "\"u_123\"");
+        let name = self.opt_text(&path.key("name"), map.remove("name"), MAX_TEXT_CHARS);
+        let email = self.opt_text(&path.key("email"), map.remove("email"), MAX_TEXT_CHARS);
         if let Some(email) = &email {
             if !looks_like_email(email) {
                 self.err(
@@ -504,7 +507,7 @@ impl Validator {
                 );
             }
         }
-        let roles = self.list(&path.key("roles"), map.get("roles"), |v, p, x| match x {
+        let roles = self.list(&path.key("roles"), map.remove("roles"), |v, p, x| match x {
             Value::String(s) => v.text(p, s, MAX_TEXT_CHARS),
             _ => v.bad(p, "must be a string"),
         });
@@ -517,17 +520,17 @@ impl Validator {
         })
     }
 
-    fn target(&mut self, path: &Path<'_>, value: &Value) -> Option<Target> {
-        let Some(map) = value.as_object() else {
+    fn target(&mut self, path: &Path<'_>, value: Value) -> Option<Target> {
+        let Value::Object(mut map) = value else {
             return self.bad(
                 path,
                 "must be a JSON object like {\"type\": \"database\", \"id\": \"sales_db\"}",
             );
         };
-        self.unknown_keys(path, map, &["type", "id", "name"]);
-        let kind = self.required_text(&path.key("type"), map.get("type"), "\"database\"");
-        let id = self.required_text(&path.key("id"), map.get("id"), "\"sales_db\"");
-        let name = self.opt_text(&path.key("name"), map.get("name"), MAX_TEXT_CHARS);
+        self.unknown_keys(path, &map, &["type", "id", "name"]);
+        let kind = self.required_text(&path.key("type"), map.remove("type"), "\"database\"");
+        let id = self.required_text(&path.key("id"), map.remove("id"), "\"sales_db\"");
+        let name = self.opt_text(&path.key("name"), map.remove("name"), MAX_TEXT_CHARS);
         Some(Target {
             kind: kind?,
             id: id?,
@@ -535,14 +538,14 @@ impl Validator {
         })
     }
 
-    fn scope(&mut self, value: Option<&Value>) -> Scope {
+    fn scope(&mut self, value: Option<Value>) -> Scope {
         let mut scope = Scope::default();
-        if let Some(map) = self.object(&Path::Fixed("/scope"), value) {
-            self.unknown_keys(&Path::Fixed("/scope"), map, Scope::FIELDS);
+        if let Some(mut map) = self.object(&Path::Fixed("/scope"), value) {
+            self.unknown_keys(&Path::Fixed("/scope"), &map, Scope::FIELDS);
             for name in Scope::FIELDS {
                 let text = self.opt_text(
                     &Path::Fixed("/scope").key(name),
-                    map.get(*name),
+                    map.remove(*name),
                     MAX_TEXT_CHARS,
                 );
                 if let Some(slot) = scope.field_mut(name) {
@@ -553,14 +556,14 @@ impl Validator {
         scope
     }
 
-    fn context(&mut self, value: Option<&Value>) -> Context {
+    fn context(&mut self, value: Option<Value>) -> Context {
         let mut context = Context::default();
-        let Some(map) = self.object(&Path::Fixed("/context"), value) else {
+        let Some(mut map) = self.object(&Path::Fixed("/context"), value) else {
             return context;
         };
         let mut known = vec!["ip", "geo", "ua"];
         known.extend_from_slice(Context::TEXT_FIELDS);
-        self.unknown_keys(&Path::Fixed("/context"), map, &known);
+        self.unknown_keys(&Path::Fixed("/context"), &map, &known);
         for (name, from) in [("geo", "ip"), ("ua", "user_agent")] {
             if map.contains_key(name) {
                 self.err(
@@ -569,7 +572,7 @@ impl Validator {
                 );
             }
         }
-        if let Some(ip) = self.opt_text(&Path::Fixed("/context/ip"), map.get("ip"), 64) {
+        if let Some(ip) = self.opt_text(&Path::Fixed("/context/ip"), map.remove("ip"), 64) {
             match ip.parse::<IpAddr>() {
                 Ok(addr) => context.ip = Some(addr.to_string()),
                 Err(_) => self.err(
@@ -584,7 +587,7 @@ impl Validator {
             } else {
                 MAX_TEXT_CHARS
             };
-            let text = self.opt_text(&Path::Fixed("/context").key(name), map.get(*name), max);
+            let text = self.opt_text(&Path::Fixed("/context").key(name), map.remove(*name), max);
             if let Some(slot) = context.text_field_mut(name) {
                 *slot = text;
             }
@@ -592,7 +595,7 @@ impl Validator {
         context
     }
 
-    fn error_info(&mut self, value: Option<&Value>) -> Option<ErrorInfo> {
+    fn error_info(&mut self, value: Option<Value>) -> Option<ErrorInfo> {
         match value {
             None | Some(Value::Null) => None,
             // A bare string is the message: the most common shape senders use.
@@ -602,13 +605,16 @@ impl Validator {
                     code: None,
                     message,
                 }),
-            Some(Value::Object(map)) => {
-                self.unknown_keys(&Path::Fixed("/error"), map, &["code", "message"]);
-                let code =
-                    self.opt_text(&Path::Fixed("/error/code"), map.get("code"), MAX_TEXT_CHARS);
+            Some(Value::Object(mut map)) => {
+                self.unknown_keys(&Path::Fixed("/error"), &map, &["code", "message"]);
+                let code = self.opt_text(
+                    &Path::Fixed("/error/code"),
+                    map.remove("code"),
+                    MAX_TEXT_CHARS,
+                );
                 let message = self.opt_text(
                     &Path::Fixed("/error/message"),
-                    map.get("message"),
+                    map.remove("message"),
                     MAX_DESCRIPTION_CHARS,
                 );
                 match message {
@@ -657,7 +663,7 @@ impl Validator {
         })
     }
 
-    fn metadata(&mut self, value: Option<&Value>) -> BTreeMap<String, Value> {
+    fn metadata(&mut self, value: Option<Value>) -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
         let Some(map) = self.object(&Path::Fixed("/metadata"), value) else {
             return out;
@@ -670,13 +676,13 @@ impl Validator {
             return out;
         }
         for (key, value) in map {
-            let path = Path::Fixed("/metadata").key(key);
+            let path = Path::Fixed("/metadata").key(&key);
             let key_chars = key.chars().count();
             if key.trim().is_empty() || key_chars > MAX_METADATA_KEY_CHARS {
                 self.err(&path, format!("keys must be 1 to {MAX_METADATA_KEY_CHARS} characters; this one has {key_chars}"));
                 continue;
             }
-            match value {
+            match &value {
                 Value::String(s) if s.chars().count() > MAX_METADATA_VALUE_CHARS => self.err(
                     &path,
                     format!(
@@ -689,7 +695,7 @@ impl Validator {
                     "must be a string, number, boolean or null; put nested data in `payload`",
                 ),
                 _ => {
-                    out.insert(key.clone(), value.clone());
+                    out.insert(key, value);
                 }
             }
         }
@@ -697,17 +703,17 @@ impl Validator {
     }
 
     /// Reads `source`; the sender may name itself, the format is the server's.
-    fn source(&mut self, value: Option<&Value>) -> Option<(Option<String>, Option<String>)> {
-        let map = self.object(&Path::Fixed("/source"), value)?;
-        self.unknown_keys(&Path::Fixed("/source"), map, &["name", "version"]);
+    fn source(&mut self, value: Option<Value>) -> Option<(Option<String>, Option<String>)> {
+        let mut map = self.object(&Path::Fixed("/source"), value)?;
+        self.unknown_keys(&Path::Fixed("/source"), &map, &["name", "version"]);
         let name = self.opt_text(
             &Path::Fixed("/source/name"),
-            map.get("name"),
+            map.remove("name"),
             MAX_TEXT_CHARS,
         );
         let version = self.opt_text(
             &Path::Fixed("/source/version"),
-            map.get("version"),
+            map.remove("version"),
             MAX_TEXT_CHARS,
         );
         Some((name, version))
@@ -743,6 +749,34 @@ mod tests {
 
     fn paths(result: Result<Event, Vec<FieldError>>) -> Vec<String> {
         result.unwrap_err().into_iter().map(|e| e.path).collect()
+    }
+
+    #[test]
+    fn text_is_trimmed_and_blank_text_is_left_out() {
+        let event = validate_event(
+            &json!({
+                "action": "app.delete",
+                "actor": {"id": "  u1\n", "name": "Ada", "email": "   ", "roles": [" admin ", "viewer"]},
+                "description": "\tDeleted the app ",
+                "scope": {"workspace": " ws1", "app": ""},
+                "context": {"user_agent": "curl/8.5.0 "},
+                "error": " timed out ",
+                "source": {"name": " airbyte ", "version": "1.2"},
+            }),
+            stamp(),
+        )
+        .unwrap();
+        assert_eq!(event.actor.id, "u1");
+        assert_eq!(event.actor.name.as_deref(), Some("Ada"));
+        assert_eq!(event.actor.email, None);
+        assert_eq!(event.actor.roles, ["admin", "viewer"]);
+        assert_eq!(event.description.as_deref(), Some("Deleted the app"));
+        assert_eq!(event.scope.workspace.as_deref(), Some("ws1"));
+        assert_eq!(event.scope.app, None);
+        assert_eq!(event.context.user_agent.as_deref(), Some("curl/8.5.0"));
+        assert_eq!(event.error.map(|e| e.message).as_deref(), Some("timed out"));
+        assert_eq!(event.source.name.as_deref(), Some("airbyte"));
+        assert_eq!(event.source.version.as_deref(), Some("1.2"));
     }
 
     #[test]
