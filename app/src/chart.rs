@@ -289,6 +289,15 @@ pub fn svg(histogram: &Histogram, offset_minutes: i32) -> String {
 /// What the chart shows before its first counts have come: a line in the middle of the plot.
 pub const LOADING_SVG: &str = r#"<text class="ev-chart__empty" data-testid="chart-loading" x="480" y="100">Loading counts…</text>"#;
 
+/// What the chart shows when the view's counts could not be loaded: the reason, where the loading
+/// line was.
+pub fn failed_svg(reason: &str) -> String {
+    format!(
+        r#"<text class="ev-chart__empty ev-chart__failed" data-testid="chart-failed" x="480" y="100">Counts could not be loaded: {}</text>"#,
+        escape(reason)
+    )
+}
+
 fn rect(class: &str, r: &Rect) -> String {
     format!(
         r#"<rect class="{class}" x="{}" y="{}" width="{}" height="{}"/>"#,
@@ -459,6 +468,17 @@ mod tests {
         assert_eq!(zoom_range(&h, 1, 1), Some((110, 120)));
         assert_eq!(zoom_range(&h, 2, 0), Some((100, 130)));
         assert_eq!(zoom_range(&h, 0, 3), None);
+    }
+
+    #[test]
+    fn a_failure_is_told_in_the_middle_of_the_plot_as_text() {
+        let middle = format!(r#"x="{}" y="{}""#, num(WIDTH / 2.0), num(HEIGHT / 2.0));
+        let failed = failed_svg("D1 <busy> & slow");
+        assert!(failed.contains(&middle), "{failed}");
+        assert!(
+            failed.contains("Counts could not be loaded: D1 &lt;busy&gt; &amp; slow</text>"),
+            "{failed}"
+        );
     }
 
     #[test]

@@ -460,19 +460,29 @@ test("a first visit asks for its rows while the wasm downloads, once, and shows 
   }
 });
 
-test("the chart says its counts are loading, and dims a previous view's until the new ones come", async () => {
+test("the chart says its counts are loading, dims a previous view's until the new ones come, and says when they fail", async () => {
   // The histogram's answers are held back while `hold` is set, so each state can be looked at.
   const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
   await context.addInitScript((key) => sessionStorage.setItem("evident.read_key", key), server.keys.read);
   let hold = true;
   const held = [];
   const release = () => { hold = false; held.splice(0).forEach((go) => go()); };
+  let fail = false;
   await context.route(/\/api\/v1\/histogram/, async (route) => {
     if (hold) await new Promise((go) => held.push(go));
+    if (fail) {
+      await route.fulfill({
+        status: 503,
+        contentType: "application/json",
+        body: JSON.stringify({ error: { code: "unavailable", message: "D1 is busy <try again>" } }),
+      });
+      return;
+    }
     await route.continue();
   });
   const fresh = await context.newPage();
-  fresh.on("console", (msg) => { if (msg.type() === "error") consoleErrors.push(msg.text()); });
+  // The failed histogram below is logged by the browser; anything else is a fault.
+  fresh.on("console", (msg) => { if (msg.type() === "error" && !/status of 503/.test(msg.text())) consoleErrors.push(msg.text()); });
   const label = () => fresh.locator('[data-testid="volume-chart"] svg').getAttribute("aria-label");
   try {
     await fresh.goto(`${server.baseUrl}/?range=today`);
@@ -500,6 +510,25 @@ test("the chart says its counts are loading, and dims a previous view's until th
     release();
     await fresh.getByTestId("chart-stale").waitFor({ state: "detached", timeout: 15_000 });
     assert.doesNotMatch(await label(), /updating/);
+
+    // A view whose counts fail: the chart says why (as text) instead of dimming another view's bars
+    // for ever; the next view's counts bring the bars back.
+    fail = true;
+    await fresh.getByTestId("query-input").fill("outcome:success");
+    await fresh.getByTestId("query-input").press("Enter");
+    const failed = fresh.getByTestId("chart-failed");
+    await failed.waitFor({ timeout: 15_000 });
+    assert.equal(await failed.textContent(), "Counts could not be loaded: D1 is busy <try again>");
+    assert.equal(await fresh.getByTestId("chart-stale").count(), 0);
+    assert.equal(await fresh.getByTestId("chart-bar").count(), 0);
+    assert.match(await label(), /could not be loaded/);
+    await fresh.screenshot({ path: join(artifacts, "explore-chart-failed.png") });
+    fail = false;
+    await fresh.getByTestId("query-input").fill("");
+    await fresh.getByTestId("query-input").press("Enter");
+    await fresh.getByTestId("chart-bar").first().waitFor({ timeout: 15_000 });
+    assert.equal(await failed.count(), 0);
+    assert.doesNotMatch(await label(), /could not|updating/);
   } finally {
     release();
     await context.close();

@@ -43,6 +43,10 @@ pub fn VolumeChart(
     /// the chart still shows the previous view's, dimmed and labelled as updating.
     #[prop(into)]
     current: Signal<bool>,
+    /// Why the view's counts could not be loaded, if they could not: the chart says so instead of
+    /// showing another view's bars.
+    #[prop(into)]
+    failed: Signal<Option<String>>,
     /// Called with `(from, to)` epoch ms (to exclusive) when a bar is clicked or bars are dragged over.
     #[prop(into)]
     on_zoom: Callback<(i64, i64)>,
@@ -52,6 +56,9 @@ pub fn VolumeChart(
     // A previous view's bars are drawn dimmed (`ev-chart__stale`) and the label says so, rather
     // than through attributes of their own: each reactive attribute costs the wasm its own code.
     let markup = move || {
+        if let Some(reason) = failed.get() {
+            return chart::failed_svg(&reason);
+        }
         histogram.with(|h| match h {
             Some(h) if current.get() => chart::svg(h, local_offset_minutes(now_ms())),
             Some(h) => format!(
@@ -62,6 +69,9 @@ pub fn VolumeChart(
         })
     };
     let label = move || {
+        if failed.with(Option::is_some) {
+            return "Events over time by outcome: the counts could not be loaded".to_owned();
+        }
         histogram.with(|h| match h {
             Some(h) => {
                 let total: i64 = h.buckets.iter().map(|b| b.total).sum();

@@ -172,6 +172,8 @@ struct Stats {
     histogram: Option<Histogram>,
     /// The view `histogram` counts.
     histogram_for: Option<ListRequest>,
+    /// Why the wanted view's counts could not be had, when they could not.
+    histogram_failed: Option<String>,
 }
 
 /// The events page.
@@ -207,7 +209,10 @@ pub fn EventsPage() -> impl IntoView {
     provide_context(LoadWhen(first_answer));
     let stats = RwSignal::new(Stats::default());
     let fetch_stats = move |request: ListRequest| {
-        stats.update(|s| s.wanted = Some(request.clone()));
+        stats.update(|s| {
+            s.wanted = Some(request.clone());
+            s.histogram_failed = None;
+        });
         let key = auth.key_untracked();
         let (f, b) = (request.filters.clone(), request.bounds);
         let (key2, f2, r2) = (key.clone(), f.clone(), request.clone());
@@ -228,9 +233,15 @@ pub fn EventsPage() -> impl IntoView {
             }
             let result = auth.guard(api::histogram(&key2, &f2, bounds).await);
             stats.try_update(|s| {
-                if let (true, Ok(h)) = (s.wanted.as_ref() == Some(&r2), result) {
-                    s.histogram = Some(h);
-                    s.histogram_for = Some(r2);
+                if s.wanted.as_ref() != Some(&r2) {
+                    return;
+                }
+                match result {
+                    Ok(h) => {
+                        s.histogram = Some(h);
+                        s.histogram_for = Some(r2);
+                    }
+                    Err(e) => s.histogram_failed = Some(e.to_string()),
                 }
             });
         });
@@ -483,6 +494,7 @@ pub fn EventsPage() -> impl IntoView {
                 current=Signal::derive(move || {
                     list.with(|l| stats.with(|s| s.histogram_for.as_ref() == l.shown.as_ref()))
                 })
+                failed=Signal::derive(move || stats.with(|s| s.histogram_failed.clone()))
                 on_zoom=on_zoom
             />
             {move || list.with(List::notice).map(|(kind, text)| view! { <Notice kind text/> })}
