@@ -24,6 +24,7 @@ use std::rc::Rc;
 
 use futures_channel::oneshot;
 use worker::js_sys::Uint8Array;
+use worker::wasm_bindgen_futures::JsFuture;
 use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
 
 use crate::error::{ApiError, Result};
@@ -61,13 +62,26 @@ pub async fn seal(env: &Env, tenant: &str, pending: &[Pending]) -> Result<Vec<Se
         let detail = response.text().await.unwrap_or_default();
         return Err(ApiError::Internal(format!("sequencer: {detail}")));
     }
-    let outcomes: Vec<SealOutcome> = response.json().await?;
+    let outcomes: Vec<SealOutcome> = serde_json::from_str(&whole_text(response).await?)
+        .map_err(|e| ApiError::Internal(format!("sequencer answered unreadable JSON: {e}")))?;
     if outcomes.len() != pending.len() {
         return Err(ApiError::Internal(
             "sequencer answered the wrong number of events".into(),
         ));
     }
     Ok(outcomes)
+}
+
+/// A response's body as text, read by JavaScript in one piece. `Response::json` reads a streamed
+/// body chunk by chunk, each chunk crossing into wasm through promises of its own: for the
+/// sequencer's answers (about 35 KB for 500 events) that was 8 % of the ingest isolate's time.
+async fn whole_text(response: Response) -> Result<String> {
+    let response: worker::web_sys::Response = response.into();
+    let text = JsFuture::from(response.text().map_err(worker::Error::from)?)
+        .await
+        .map_err(worker::Error::from)?;
+    text.as_string()
+        .ok_or_else(|| ApiError::Internal("the sequencer's answer is not text".into()))
 }
 
 /// Most events sealed and written in one transaction when requests are waiting together.
