@@ -73,9 +73,12 @@ pub struct Stored {
 pub struct Chunk {
     /// For [`crate::sql::INSERT_EVENTS`]: one array per event, its columns, `seq` and stored body.
     pub rows: String,
-    /// For the search text, targets and rollups ([`crate::sql::plan_statements`]): one array per
-    /// event, its `seq` and then its index values. Small, so those statements do not parse bodies.
+    /// For the search text and targets ([`crate::sql::plan_statements`]): one array per event, its
+    /// `seq` and then its index values. Small, so those statements do not parse bodies.
     pub index: String,
+    /// The `seq` of its first and last event (they are consecutive): the rollups count the rows
+    /// just inserted in that range rather than being sent the index again.
+    pub seqs: (u64, u64),
 }
 
 /// Everything to write in one transaction, and the answer once it is written.
@@ -106,6 +109,7 @@ pub fn plan(
     let mut chunks = Vec::new();
     let mut rows = String::from("[");
     let mut index = String::from("[");
+    let mut first_seq = head.seq + 1;
     for event in pending {
         let key = event.idempotency_key.as_deref();
         if let Some(earlier) = key.and_then(|k| stored.get(k).or_else(|| seen.get(k))) {
@@ -125,7 +129,10 @@ pub fn plan(
         let body = encoder.encode_hex(&text, u.hash_at, u.prev_hash_at);
         let columns = &event.columns;
         if rows.len() > 1 && rows.len() + columns.len() + body.len() + 96 > max_chunk_bytes {
-            chunks.push(finish_chunk(&mut rows, &mut index));
+            chunks.push(finish_chunk(&mut rows, &mut index, (first_seq, head.seq)));
+        }
+        if rows.len() == 1 {
+            first_seq = seq;
         }
         // `columns` is a JSON array: reopen it to append `seq`, the hash and the body as hex.
         if rows.len() > 1 {
@@ -169,7 +176,7 @@ pub fn plan(
         head = Head { seq, hash };
     }
     if rows.len() > 1 {
-        chunks.push(finish_chunk(&mut rows, &mut index));
+        chunks.push(finish_chunk(&mut rows, &mut index, (first_seq, head.seq)));
     }
     Plan {
         chunks,
@@ -178,12 +185,13 @@ pub fn plan(
     }
 }
 
-fn finish_chunk(rows: &mut String, index: &mut String) -> Chunk {
+fn finish_chunk(rows: &mut String, index: &mut String, seqs: (u64, u64)) -> Chunk {
     rows.push(']');
     index.push(']');
     Chunk {
         rows: std::mem::replace(rows, String::from("[")),
         index: std::mem::replace(index, String::from("[")),
+        seqs,
     }
 }
 
@@ -426,6 +434,43 @@ mod tests {
             .map(|c| serde_json::from_str::<Vec<Value>>(&c.rows).unwrap().len())
             .sum();
         assert_eq!(rows, 10);
+        // Each chunk names the seqs of its own rows, and together they cover 1 to 10 once.
+        let mut next = 1;
+        for chunk in &p.chunks {
+            // A row ends with its seq, hash and body.
+            let rows: Vec<Vec<Value>> = serde_json::from_str(&chunk.rows).unwrap();
+            let seqs: Vec<u64> = rows
+                .iter()
+                .map(|r| r[r.len() - 3].as_u64().unwrap())
+                .collect();
+            assert_eq!(chunk.seqs, (next, *seqs.last().unwrap()), "{seqs:?}");
+            assert_eq!(seqs, (next..=chunk.seqs.1).collect::<Vec<_>>());
+            next = chunk.seqs.1 + 1;
+        }
+        assert_eq!(next, 11);
+    }
+
+    #[test]
+    fn a_chunk_after_a_duplicate_starts_at_the_next_new_seq() {
+        let stored = HashMap::from([(
+            "k".to_string(),
+            Stored {
+                id: "e0".into(),
+                seq: 1,
+            },
+        )]);
+        let head = Head {
+            seq: 5,
+            hash: "cd".repeat(32),
+        };
+        let batch = [
+            pending("e1", Some("k")),
+            pending("e2", None),
+            pending("e3", None),
+        ];
+        let p = plan_of(&head, &batch, &stored, 1 << 20);
+        assert_eq!(p.chunks.len(), 1);
+        assert_eq!(p.chunks[0].seqs, (6, 7));
     }
 
     #[test]

@@ -97,14 +97,16 @@ pub const INSERT_TARGETS: &str =
      SELECT ?1, t.value ->> 0, t.value ->> 1, r ->> 2, r ->> 0 \
      FROM rows, json_each(r, '$[3]') AS t WHERE true ON CONFLICT DO NOTHING";
 
-/// Adds a chunk's events to the hourly and daily rollups.
-pub const COUNT_EVENTS: &str =
-    "WITH rows AS MATERIALIZED (SELECT jsonb(value) AS r FROM json_each(?2)) \
-     INSERT INTO event_counts \
+/// Adds a chunk's events, the rows just inserted with `seq` from ?2 to ?3, to the hourly and daily
+/// rollups. They are read back rather than sent again: binding the chunk's index a third time cost
+/// more than reading the rows it would describe.
+pub const COUNT_EVENTS: &str = "INSERT INTO event_counts \
      (tenant, span, bucket, environment, workspace, action, category, outcome, n) \
-     SELECT ?1, s.ms, (r ->> 2) - ((r ->> 2) % s.ms), r ->> 4, r ->> 5, r ->> 6, r ->> 7, r ->> 8, \
-     count(*) FROM rows, (SELECT 3600000 AS ms UNION ALL SELECT 86400000) AS s \
-     WHERE true GROUP BY 2, 3, 4, 5, 6, 7, 8 ON CONFLICT DO UPDATE SET n = n + excluded.n";
+     SELECT ?1, s.ms, e.occurred_at - (e.occurred_at % s.ms), coalesce(e.environment, ''), \
+     coalesce(e.workspace, ''), e.action, e.category, e.outcome, count(*) \
+     FROM events AS e, (SELECT 3600000 AS ms UNION ALL SELECT 86400000) AS s \
+     WHERE e.tenant = ?1 AND e.seq BETWEEN ?2 AND ?3 \
+     GROUP BY 2, 3, 4, 5, 6, 7, 8 ON CONFLICT DO UPDATE SET n = n + excluded.n";
 
 /// A tenant's last sealed event.
 pub const SELECT_CHAIN_HEAD: &str = "SELECT seq, hash FROM chain_heads WHERE tenant = ?1";
@@ -346,10 +348,10 @@ pub fn print_event_columns(event: &Event) -> String {
     serde_json::to_string(&event_columns(event)).expect("strings and integers always serialise")
 }
 
-/// What the query engine's tables derive from an event, as a JSON array: its search text
-/// ([`evident_shared::search::event_text`]), occurred_at (ms), targets as `[type, id]` pairs,
-/// then the rollup dimensions environment, workspace ('' when absent), action, category, outcome.
-/// Printed at ingest, where the event is at hand, so the statements that store it never parse bodies.
+/// What the full-text and target tables derive from an event and its row lacks, as a JSON array:
+/// its search text ([`evident_shared::search::event_text`]), occurred_at (ms), and targets as
+/// `[type, id]` pairs. Printed at ingest, where the event is at hand, so the statements that store it
+/// never parse bodies. (The rollups read the row itself: [`COUNT_EVENTS`].)
 pub fn print_event_index(event: &Event) -> String {
     let targets: Vec<(&str, &str)> = event
         .targets
@@ -360,11 +362,6 @@ pub fn print_event_index(event: &Event) -> String {
         event_text(event),
         parse_rfc3339(&event.occurred_at).ok(),
         targets,
-        event.scope.environment.as_deref().unwrap_or(""),
-        event.scope.workspace.as_deref().unwrap_or(""),
-        &event.action,
-        event.category.as_str(),
-        event.outcome.as_str(),
     );
     serde_json::to_string(&values).expect("strings and integers always serialise")
 }
@@ -380,12 +377,17 @@ pub fn plan_statements(tenant: &str, plan: &Plan) -> Vec<(&'static str, Vec<SqlV
             INSERT_EVENTS,
             vec![Text(tenant.into()), Text(chunk.rows.clone())],
         ));
-        for derived in [INDEX_SEARCH_TEXT, INSERT_TARGETS, COUNT_EVENTS] {
+        for derived in [INDEX_SEARCH_TEXT, INSERT_TARGETS] {
             statements.push((
                 derived,
                 vec![Text(tenant.into()), Text(chunk.index.clone())],
             ));
         }
+        let (first, last) = chunk.seqs;
+        statements.push((
+            COUNT_EVENTS,
+            vec![Text(tenant.into()), Int(first as i64), Int(last as i64)],
+        ));
     }
     statements.push((
         UPSERT_CHAIN_HEAD,
