@@ -195,8 +195,8 @@ fn finish_chunk(rows: &mut String, index: &mut String, seqs: (u64, u64)) -> Chun
     }
 }
 
-/// The header of a seal request: everything but the canonical texts, which follow it. Borrowed when
-/// encoding, so nothing is copied to build it.
+/// The header of a seal request: everything but the texts (each event's canonical JSON, columns and
+/// index), which follow it. Borrowed when encoding, so nothing is copied to build it.
 #[derive(Serialize, Deserialize)]
 struct Header<'a> {
     #[serde(borrow)]
@@ -210,19 +210,19 @@ struct PendingHeader<'a> {
     #[serde(borrow)]
     id: Cow<'a, str>,
     #[serde(borrow)]
-    columns: Cow<'a, str>,
-    #[serde(borrow)]
-    index: Cow<'a, str>,
-    #[serde(borrow)]
     key: Option<Cow<'a, str>>,
     hash_at: usize,
     prev_hash_at: usize,
     seq_at: usize,
+    /// Bytes of the canonical JSON, the columns and the index, in that order in the texts.
     len: usize,
+    columns_len: usize,
+    index_len: usize,
 }
 
-/// Encodes a seal request for the sequencer: a JSON header line, then every canonical text back to
-/// back, so the texts are neither escaped nor parsed on the way.
+/// Encodes a seal request for the sequencer: a JSON header line, then each event's canonical JSON,
+/// columns and index back to back, so the texts are neither escaped nor parsed on the way (as
+/// strings inside the header they were escaped, then unescaped into copies).
 pub fn encode_request(tenant: &str, pending: &[Pending]) -> Vec<u8> {
     let header = Header {
         tenant: Cow::Borrowed(tenant),
@@ -230,20 +230,22 @@ pub fn encode_request(tenant: &str, pending: &[Pending]) -> Vec<u8> {
             .iter()
             .map(|p| PendingHeader {
                 id: Cow::Borrowed(&p.id),
-                columns: Cow::Borrowed(&p.columns),
-                index: Cow::Borrowed(&p.index),
                 key: p.idempotency_key.as_deref().map(Cow::Borrowed),
                 hash_at: p.unsealed.hash_at,
                 prev_hash_at: p.unsealed.prev_hash_at,
                 seq_at: p.unsealed.seq_at,
                 len: p.unsealed.text.len(),
+                columns_len: p.columns.len(),
+                index_len: p.index.len(),
             })
             .collect(),
     };
     let mut out = serde_json::to_vec(&header).unwrap_or_default();
     out.push(b'\n');
     for p in pending {
-        out.extend_from_slice(p.unsealed.text.as_bytes());
+        for text in [&p.unsealed.text, &p.columns, &p.index] {
+            out.extend_from_slice(text.as_bytes());
+        }
     }
     out
 }
@@ -258,19 +260,23 @@ pub fn decode_request(bytes: &[u8]) -> Result<(String, Vec<Pending>), String> {
         serde_json::from_slice(&bytes[..split]).map_err(|e| format!("bad header: {e}"))?;
     let texts = std::str::from_utf8(&bytes[split + 1..]).map_err(|e| e.to_string())?;
     let mut at = 0;
+    let mut next = |len: usize| {
+        let text = texts
+            .get(at..at + len)
+            .ok_or("the texts are shorter than the header says");
+        at += len;
+        text
+    };
     let mut pending = Vec::with_capacity(header.events.len());
     for h in header.events {
-        let text = texts
-            .get(at..at + h.len)
-            .ok_or("the texts are shorter than the header says")?;
-        at += h.len;
+        let (text, columns, index) = (next(h.len)?, next(h.columns_len)?, next(h.index_len)?);
         if h.hash_at > h.prev_hash_at || h.prev_hash_at > h.seq_at || h.seq_at > text.len() {
             return Err("chain member offsets out of order".into());
         }
         pending.push(Pending {
             id: h.id.into_owned(),
-            columns: h.columns.into_owned(),
-            index: h.index.into_owned(),
+            columns: columns.to_string(),
+            index: index.to_string(),
             idempotency_key: h.key.map(Cow::into_owned),
             unsealed: Unsealed {
                 text: text.to_string(),
