@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::seal::{Pending, SealOutcome};
-use crate::sql::{print_event_columns, print_event_index};
+use crate::sql::{print_event_columns, print_event_search, print_event_targets};
 
 /// Random bytes each event id needs beyond its timestamp and index.
 pub const RANDOM_BYTES_PER_EVENT: usize = 8;
@@ -243,7 +243,8 @@ impl Validated {
                     id: event.id.clone(),
                     columns: print_event_columns(&event),
                     idempotency_key: event.idempotency_key.clone(),
-                    index: print_event_index(&event),
+                    search: print_event_search(&event),
+                    targets: print_event_targets(&event),
                     unsealed: unsealed(&event),
                 });
                 indexes.push(index);

@@ -22,9 +22,12 @@ pub struct Pending {
     pub columns: String,
     /// Its idempotency key, if it has one.
     pub idempotency_key: Option<String>,
-    /// [`crate::sql::print_event_index`] of the event: what the query engine's tables derive from
-    /// it, copied into the chunk's index rows after the event's `seq`.
-    pub index: String,
+    /// [`crate::sql::print_event_search`] of the event, copied into the chunk's search rows after the
+    /// event's `seq`.
+    pub search: String,
+    /// [`crate::sql::print_event_targets`] of the event (empty without targets), copied into the
+    /// chunk's target rows after the event's `seq`.
+    pub targets: String,
     /// Its canonical JSON, chain members left out.
     pub unsealed: Unsealed,
 }
@@ -73,9 +76,11 @@ pub struct Stored {
 pub struct Chunk {
     /// For [`crate::sql::INSERT_EVENTS`]: one array per event, its columns, `seq` and stored body.
     pub rows: String,
-    /// For the search text and targets ([`crate::sql::plan_statements`]): one array per event, its
-    /// `seq` and then its index values. Small, so those statements do not parse bodies.
-    pub index: String,
+    /// For the full-text index ([`crate::sql::plan_statements`]): `[seq, text]` for each event.
+    pub search: String,
+    /// For resource histories: `[seq, occurred_at, [[type, id], ...]]` for each event with targets;
+    /// `[]` when none has any.
+    pub targets: String,
     /// The `seq` of its first and last event (they are consecutive): the rollups count the rows
     /// just inserted in that range rather than being sent the index again.
     pub seqs: (u64, u64),
@@ -108,7 +113,8 @@ pub fn plan(
     let mut outcomes = Vec::with_capacity(pending.len());
     let mut chunks = Vec::new();
     let mut rows = String::from("[");
-    let mut index = String::from("[");
+    let mut search = String::from("[");
+    let mut targets = String::from("[");
     let mut first_seq = head.seq + 1;
     for event in pending {
         let key = event.idempotency_key.as_deref();
@@ -129,7 +135,10 @@ pub fn plan(
         let body = encoder.encode_hex(&text, u.hash_at, u.prev_hash_at);
         let columns = &event.columns;
         if rows.len() > 1 && rows.len() + columns.len() + body.len() + 96 > max_chunk_bytes {
-            chunks.push(finish_chunk(&mut rows, &mut index, (first_seq, head.seq)));
+            chunks.push(finish_chunk(
+                [&mut rows, &mut search, &mut targets],
+                (first_seq, head.seq),
+            ));
         }
         if rows.len() == 1 {
             first_seq = seq;
@@ -147,17 +156,24 @@ pub fn plan(
         rows.push_str("\",\"");
         rows.push_str(&body);
         rows.push_str("\"]");
-        // `index` is a JSON array too: put the `seq` first.
-        if index.len() > 1 {
-            index.push(',');
+        if search.len() > 1 {
+            search.push(',');
         }
-        index.push('[');
-        index.push_str(&seq.to_string());
-        let values = event.index.strip_prefix('[').unwrap_or(&event.index);
-        if values != "]" {
-            index.push(',');
+        search.push('[');
+        search.push_str(&seq.to_string());
+        search.push(',');
+        search.push_str(&event.search);
+        search.push(']');
+        // `targets` is a JSON array too: put the `seq` first.
+        if let Some(values) = event.targets.strip_prefix('[') {
+            if targets.len() > 1 {
+                targets.push(',');
+            }
+            targets.push('[');
+            targets.push_str(&seq.to_string());
+            targets.push(',');
+            targets.push_str(values);
         }
-        index.push_str(values);
         let id = event.id.clone();
         if let Some(k) = key {
             seen.insert(
@@ -176,7 +192,10 @@ pub fn plan(
         head = Head { seq, hash };
     }
     if rows.len() > 1 {
-        chunks.push(finish_chunk(&mut rows, &mut index, (first_seq, head.seq)));
+        chunks.push(finish_chunk(
+            [&mut rows, &mut search, &mut targets],
+            (first_seq, head.seq),
+        ));
     }
     Plan {
         chunks,
@@ -185,18 +204,22 @@ pub fn plan(
     }
 }
 
-fn finish_chunk(rows: &mut String, index: &mut String, seqs: (u64, u64)) -> Chunk {
-    rows.push(']');
-    index.push(']');
+/// Closes the chunk's three JSON arrays (rows, search, targets) and starts new ones.
+fn finish_chunk(arrays: [&mut String; 3], seqs: (u64, u64)) -> Chunk {
+    let [rows, search, targets] = arrays.map(|array| {
+        array.push(']');
+        std::mem::replace(array, String::from("["))
+    });
     Chunk {
-        rows: std::mem::replace(rows, String::from("[")),
-        index: std::mem::replace(index, String::from("[")),
+        rows,
+        search,
+        targets,
         seqs,
     }
 }
 
-/// The header of a seal request: everything but the texts (each event's canonical JSON, columns and
-/// index), which follow it. Borrowed when encoding, so nothing is copied to build it.
+/// The header of a seal request: everything but the texts (each event's canonical JSON, columns,
+/// search text and targets), which follow it. Borrowed when encoding, so nothing is copied to build it.
 #[derive(Serialize, Deserialize)]
 struct Header<'a> {
     #[serde(borrow)]
@@ -214,14 +237,16 @@ struct PendingHeader<'a> {
     hash_at: usize,
     prev_hash_at: usize,
     seq_at: usize,
-    /// Bytes of the canonical JSON, the columns and the index, in that order in the texts.
+    /// Bytes of the canonical JSON, the columns, the search text and the targets, in that order in
+    /// the texts.
     len: usize,
     columns_len: usize,
-    index_len: usize,
+    search_len: usize,
+    targets_len: usize,
 }
 
 /// Encodes a seal request for the sequencer: a JSON header line, then each event's canonical JSON,
-/// columns and index back to back, so the texts are neither escaped nor parsed on the way (as
+/// columns, search text and targets back to back, so the texts are neither escaped nor parsed on the way (as
 /// strings inside the header they were escaped, then unescaped into copies).
 pub fn encode_request(tenant: &str, pending: &[Pending]) -> Vec<u8> {
     let header = Header {
@@ -236,14 +261,15 @@ pub fn encode_request(tenant: &str, pending: &[Pending]) -> Vec<u8> {
                 seq_at: p.unsealed.seq_at,
                 len: p.unsealed.text.len(),
                 columns_len: p.columns.len(),
-                index_len: p.index.len(),
+                search_len: p.search.len(),
+                targets_len: p.targets.len(),
             })
             .collect(),
     };
     let mut out = serde_json::to_vec(&header).unwrap_or_default();
     out.push(b'\n');
     for p in pending {
-        for text in [&p.unsealed.text, &p.columns, &p.index] {
+        for text in [&p.unsealed.text, &p.columns, &p.search, &p.targets] {
             out.extend_from_slice(text.as_bytes());
         }
     }
@@ -269,14 +295,16 @@ pub fn decode_request(bytes: &[u8]) -> Result<(String, Vec<Pending>), String> {
     };
     let mut pending = Vec::with_capacity(header.events.len());
     for h in header.events {
-        let (text, columns, index) = (next(h.len)?, next(h.columns_len)?, next(h.index_len)?);
+        let (text, columns) = (next(h.len)?, next(h.columns_len)?);
+        let (search, targets) = (next(h.search_len)?, next(h.targets_len)?);
         if h.hash_at > h.prev_hash_at || h.prev_hash_at > h.seq_at || h.seq_at > text.len() {
             return Err("chain member offsets out of order".into());
         }
         pending.push(Pending {
             id: h.id.into_owned(),
             columns: columns.to_string(),
-            index: index.to_string(),
+            search: search.to_string(),
+            targets: targets.to_string(),
             idempotency_key: h.key.map(Cow::into_owned),
             unsealed: Unsealed {
                 text: text.to_string(),
@@ -315,6 +343,7 @@ mod tests {
         )
     }
 
+    /// A prepared event; one with an idempotency key also has a target.
     fn pending(id: &str, key: Option<&str>) -> Pending {
         let text = format!(
             r#"{{"action":"a.b","id":"{id}","received_at":"x","severity":"info","tenant":"t"}}"#
@@ -330,7 +359,12 @@ mod tests {
             ])
             .to_string(),
             idempotency_key: key.map(str::to_string),
-            index: json!([id, 1]).to_string(),
+            search: json!(id).to_string(),
+            targets: if key.is_some() {
+                json!([1, [["app", id]]]).to_string()
+            } else {
+                String::new()
+            },
             unsealed: Unsealed {
                 text,
                 hash_at,
@@ -454,6 +488,41 @@ mod tests {
             next = chunk.seqs.1 + 1;
         }
         assert_eq!(next, 11);
+    }
+
+    #[test]
+    fn search_rows_hold_every_event_and_target_rows_only_those_with_targets() {
+        // The test events with a key have one target (see `pending`).
+        let batch = [
+            pending("a", Some("k1")),
+            pending("b", None),
+            pending("c", Some("k2")),
+        ];
+        let p = plan_of(&Head::genesis(), &batch, &HashMap::new(), 1 << 20);
+        let chunk = &p.chunks[0];
+        let search: Value = serde_json::from_str(&chunk.search).unwrap();
+        assert_eq!(search, json!([[1, "a"], [2, "b"], [3, "c"]]));
+        let targets: Value = serde_json::from_str(&chunk.targets).unwrap();
+        assert_eq!(
+            targets,
+            json!([[1, 1, [["app", "a"]]], [3, 1, [["app", "c"]]]])
+        );
+        let statements = crate::sql::plan_statements("t", &p);
+        assert!(statements
+            .iter()
+            .any(|(sql, _)| *sql == crate::sql::INSERT_TARGETS));
+
+        let without = plan_of(
+            &Head::genesis(),
+            &[pending("b", None)],
+            &HashMap::new(),
+            1 << 20,
+        );
+        assert_eq!(without.chunks[0].targets, "[]");
+        let statements = crate::sql::plan_statements("t", &without);
+        assert!(statements
+            .iter()
+            .all(|(sql, _)| *sql != crate::sql::INSERT_TARGETS));
     }
 
     #[test]

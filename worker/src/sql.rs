@@ -80,8 +80,8 @@ pub const SELECT_TRAINING_BODIES: &str = concat!(
     " FROM events WHERE tenant = ?1 AND seq IN (SELECT value FROM json_each(?2)) ORDER BY seq"
 );
 
-/// Indexes the text of a chunk's events for full-text search. `?2` is the chunk's index rows
-/// ([`print_event_index`] after the `seq`), read as JSONB once like [`INSERT_EVENTS`]' rows (reading
+/// Indexes the text of a chunk's events for full-text search. `?2` is the chunk's `[seq, text]` pairs
+/// ([`print_event_search`]), read as JSONB once like [`INSERT_EVENTS`]' rows (reading
 /// each value from a row's text would parse the row again every time). The events were inserted by
 /// the statement before; each one's rowid is found by its `seq` (CROSS JOIN keeps the chunk in the
 /// outer loop).
@@ -90,12 +90,13 @@ pub const INDEX_SEARCH_TEXT: &str =
      INSERT INTO events_fts (rowid, text) SELECT e.rowid, r ->> 1 FROM rows \
      CROSS JOIN events AS e WHERE e.tenant = ?1 AND e.seq = r ->> 0";
 
-/// Records the targets of a chunk's events, for resource histories.
+/// Records the targets of a chunk's events, for resource histories. `?2` holds `[seq, occurred_at,
+/// [[type, id], ...]]` for each event of the chunk that has targets ([`print_event_targets`]).
 pub const INSERT_TARGETS: &str =
     "WITH rows AS MATERIALIZED (SELECT jsonb(value) AS r FROM json_each(?2)) \
      INSERT INTO event_targets (tenant, target_type, target_id, occurred_at, seq) \
-     SELECT ?1, t.value ->> 0, t.value ->> 1, r ->> 2, r ->> 0 \
-     FROM rows, json_each(r, '$[3]') AS t WHERE true ON CONFLICT DO NOTHING";
+     SELECT ?1, t.value ->> 0, t.value ->> 1, r ->> 1, r ->> 0 \
+     FROM rows, json_each(r, '$[2]') AS t WHERE true ON CONFLICT DO NOTHING";
 
 /// Adds a chunk's events, the rows just inserted with `seq` from ?2 to ?3, to the hourly and daily
 /// rollups. They are read back rather than sent again: binding the chunk's index a third time cost
@@ -348,21 +349,25 @@ pub fn print_event_columns(event: &Event) -> String {
     serde_json::to_string(&event_columns(event)).expect("strings and integers always serialise")
 }
 
-/// What the full-text and target tables derive from an event and its row lacks, as a JSON array:
-/// its search text ([`evident_shared::search::event_text`]), occurred_at (ms), and targets as
-/// `[type, id]` pairs. Printed at ingest, where the event is at hand, so the statements that store it
-/// never parse bodies. (The rollups read the row itself: [`COUNT_EVENTS`].)
-pub fn print_event_index(event: &Event) -> String {
+/// An event's searchable text ([`evident_shared::search::event_text`]) as a JSON string, for the
+/// full-text index ([`INDEX_SEARCH_TEXT`]). Printed at ingest, where the event is at hand, so the
+/// statements that store it never parse bodies.
+pub fn print_event_search(event: &Event) -> String {
+    serde_json::to_string(&event_text(event)).expect("strings always serialise")
+}
+
+/// An event's targets for resource histories ([`INSERT_TARGETS`]) as a JSON array, occurred_at (ms)
+/// and then `[type, id]` pairs; empty when it has none, so that only events with targets are sent.
+pub fn print_event_targets(event: &Event) -> String {
+    if event.targets.is_empty() {
+        return String::new();
+    }
     let targets: Vec<(&str, &str)> = event
         .targets
         .iter()
         .map(|t| (t.kind.as_str(), t.id.as_str()))
         .collect();
-    let values = (
-        event_text(event),
-        parse_rfc3339(&event.occurred_at).ok(),
-        targets,
-    );
+    let values = (parse_rfc3339(&event.occurred_at).ok(), targets);
     serde_json::to_string(&values).expect("strings and integers always serialise")
 }
 
@@ -377,10 +382,14 @@ pub fn plan_statements(tenant: &str, plan: &Plan) -> Vec<(&'static str, Vec<SqlV
             INSERT_EVENTS,
             vec![Text(tenant.into()), Text(chunk.rows.clone())],
         ));
-        for derived in [INDEX_SEARCH_TEXT, INSERT_TARGETS] {
+        statements.push((
+            INDEX_SEARCH_TEXT,
+            vec![Text(tenant.into()), Text(chunk.search.clone())],
+        ));
+        if chunk.targets != "[]" {
             statements.push((
-                derived,
-                vec![Text(tenant.into()), Text(chunk.index.clone())],
+                INSERT_TARGETS,
+                vec![Text(tenant.into()), Text(chunk.targets.clone())],
             ));
         }
         let (first, last) = chunk.seqs;
