@@ -343,6 +343,25 @@ mod tests {
         )
     }
 
+    /// One event stored earlier, `e0`, under the idempotency key `key`.
+    fn stored_as_e0(key: &str, seq: u64) -> HashMap<String, Stored> {
+        HashMap::from([(
+            key.to_string(),
+            Stored {
+                id: "e0".into(),
+                seq,
+            },
+        )])
+    }
+
+    /// A chain head at `seq` whose hash is `byte` repeated.
+    fn head_at(seq: u64, byte: &str) -> Head {
+        Head {
+            seq,
+            hash: byte.repeat(32),
+        }
+    }
+
     /// A prepared event; one with an idempotency key also has a target.
     fn pending(id: &str, key: Option<&str>) -> Pending {
         let text = format!(
@@ -407,17 +426,8 @@ mod tests {
 
     #[test]
     fn duplicates_store_nothing_and_answer_the_first_id() {
-        let stored = HashMap::from([(
-            "k-old".to_string(),
-            Stored {
-                id: "e0".into(),
-                seq: 9,
-            },
-        )]);
-        let head = Head {
-            seq: 9,
-            hash: "ab".repeat(32),
-        };
+        let stored = stored_as_e0("k-old", 9);
+        let head = head_at(9, "ab");
         let batch = [
             pending("e1", Some("k-old")),
             pending("e2", Some("k-new")),
@@ -446,17 +456,8 @@ mod tests {
 
     #[test]
     fn a_request_of_only_duplicates_writes_nothing() {
-        let stored = HashMap::from([(
-            "k".to_string(),
-            Stored {
-                id: "e0".into(),
-                seq: 1,
-            },
-        )]);
-        let head = Head {
-            seq: 1,
-            hash: "cd".repeat(32),
-        };
+        let stored = stored_as_e0("k", 1);
+        let head = head_at(1, "cd");
         let p = plan_of(&head, &[pending("e1", Some("k"))], &stored, 1 << 20);
         assert!(p.chunks.is_empty());
         assert_eq!(p.head, head);
@@ -527,17 +528,8 @@ mod tests {
 
     #[test]
     fn a_chunk_after_a_duplicate_starts_at_the_next_new_seq() {
-        let stored = HashMap::from([(
-            "k".to_string(),
-            Stored {
-                id: "e0".into(),
-                seq: 1,
-            },
-        )]);
-        let head = Head {
-            seq: 5,
-            hash: "cd".repeat(32),
-        };
+        let stored = stored_as_e0("k", 1);
+        let head = head_at(5, "cd");
         let batch = [
             pending("e1", Some("k")),
             pending("e2", None),
