@@ -395,7 +395,7 @@ mod tests {
             &Head::genesis(),
             &prepared.pending,
             &HashMap::new(),
-            &mut crate::stored_body::Encoder::new(None),
+            &crate::stored_body::Encoder::new(None),
             1 << 20,
         );
         prepared.complete(&plan.outcomes);

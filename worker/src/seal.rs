@@ -105,7 +105,7 @@ pub fn plan(
     head: &Head,
     pending: &[Pending],
     stored: &HashMap<String, Stored>,
-    encoder: &mut Encoder,
+    encoder: &Encoder,
     max_chunk_bytes: usize,
 ) -> Plan {
     let mut head = head.clone();
@@ -334,13 +334,7 @@ mod tests {
         stored: &HashMap<String, Stored>,
         max_chunk_bytes: usize,
     ) -> Plan {
-        plan(
-            head,
-            pending,
-            stored,
-            &mut Encoder::new(None),
-            max_chunk_bytes,
-        )
+        plan(head, pending, stored, &Encoder::new(None), max_chunk_bytes)
     }
 
     /// One event stored earlier, `e0`, under the idempotency key `key`.

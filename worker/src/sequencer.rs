@@ -39,7 +39,7 @@ fn plan_for(
     head: &Head,
     pending: &[Pending],
     stored: &HashMap<String, Stored>,
-    encoder: &mut Encoder,
+    encoder: &Encoder,
 ) -> Plan {
     plan(head, pending, stored, encoder, MAX_CHUNK_BYTES)
 }

@@ -126,14 +126,8 @@ pub(crate) fn store(db: &Connection, tenant: &str, body: &str) -> Plan {
             })
         })
         .unwrap_or_else(|_| Head::genesis());
-    let mut encoder = Encoder::new(Dictionary::newest(dictionaries(db, tenant)));
-    let plan = plan(
-        &head,
-        &prepared.pending,
-        &HashMap::new(),
-        &mut encoder,
-        10_000,
-    );
+    let encoder = Encoder::new(Dictionary::newest(dictionaries(db, tenant)));
+    let plan = plan(&head, &prepared.pending, &HashMap::new(), &encoder, 10_000);
     write(db, tenant, &plan);
     plan
 }

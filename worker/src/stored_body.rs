@@ -130,7 +130,7 @@ impl Encoder {
 
     /// The stored form of a sealed body whose `hash` and `prev_hash` members were left out of `text`;
     /// they belong at byte offsets `hash_at` and `prev_hash_at` of it.
-    pub fn encode(&mut self, text: &str, hash_at: usize, prev_hash_at: usize) -> Vec<u8> {
+    pub fn encode(&self, text: &str, hash_at: usize, prev_hash_at: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(text.len() / 4 + 64);
         out.push(DEFLATE);
         push_leb128(&mut out, self.id);
@@ -154,13 +154,13 @@ impl Encoder {
     }
 
     /// [`Encoder::encode`] as hex, for `unhex` in SQL.
-    pub fn encode_hex(&mut self, text: &str, hash_at: usize, prev_hash_at: usize) -> String {
+    pub fn encode_hex(&self, text: &str, hash_at: usize, prev_hash_at: usize) -> String {
         chain::hex(&self.encode(text, hash_at, prev_hash_at))
     }
 
     /// The stored form of a whole sealed body, and its hash: the two chain hashes are taken out of
     /// the top level. Fails when the body has no top-level `hash` and `prev_hash` strings.
-    pub fn encode_sealed(&mut self, sealed: &str) -> Result<(Vec<u8>, Vec<u8>), DecodeError> {
+    pub fn encode_sealed(&self, sealed: &str) -> Result<(Vec<u8>, Vec<u8>), DecodeError> {
         let split = split_hashes(sealed)?;
         Ok((
             self.encode(&split.text, split.hash_at, split.prev_hash_at),
@@ -438,7 +438,7 @@ mod tests {
         format!("{}.{}.{}", hex(stored), hex(hash), prev_hash).to_uppercase()
     }
 
-    fn stored(encoder: &mut Encoder, i: usize) -> String {
+    fn stored(encoder: &Encoder, i: usize) -> String {
         let (body, hash) = encoder.encode_sealed(&sealed(i)).unwrap();
         column(&body, &hash, &format!("{:064x}", i * 7))
     }
@@ -453,12 +453,12 @@ mod tests {
             id: 300,
             bytes: train(&(0..10).map(sealed).collect::<Vec<_>>()),
         };
-        let mut plain = Encoder::new(None);
-        let mut preset = Encoder::new(Some(dictionary.clone()));
+        let plain = Encoder::new(None);
+        let preset = Encoder::new(Some(dictionary.clone()));
         for i in 100..110 {
             let text = sealed(i);
-            let without = stored(&mut plain, i);
-            let with = stored(&mut preset, i);
+            let without = stored(&plain, i);
+            let with = stored(&preset, i);
             assert!(with.len() < without.len(), "the dictionary helps");
             assert!(without.len() / 2 < text.len());
             assert_eq!(dictionary_id(&without), None);
@@ -483,7 +483,7 @@ mod tests {
         }
         let bytes = format!("{phrase}{filler}").as_bytes()[..MAX_DICTIONARY_BYTES].to_vec();
         let dictionary = Dictionary { id: 2, bytes };
-        let mut encoder = Encoder::new(Some(dictionary.clone()));
+        let encoder = Encoder::new(Some(dictionary.clone()));
         let opening = format!(
             r#"{{"description":"{phrase}","hash":"{:064x}","prev_hash":"{:064x}","seq":1}}"#,
             1, 0

@@ -88,7 +88,7 @@ pub fn run(bodies: &[String], rounds: usize) -> (Stages, Vec<Plan>) {
                 &head,
                 &prepared.pending,
                 &HashMap::new(),
-                &mut encoder,
+                &encoder,
                 1_000_000,
             );
             let t3 = Instant::now();
