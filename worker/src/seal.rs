@@ -134,7 +134,14 @@ pub fn plan(
         let text = [&u.text[..u.seq_at], &seq_member(seq), &u.text[u.seq_at..]].concat();
         let body = encoder.encode_hex(&text, u.hash_at, u.prev_hash_at);
         let columns = &event.columns;
-        if rows.len() > 1 && rows.len() + columns.len() + body.len() + 96 > max_chunk_bytes {
+        // Every array of a chunk stays under the limit: the search text of code-heavy events can
+        // outgrow their compressed rows.
+        let grown = |array: &str, adds: usize| array.len() + adds + 96 > max_chunk_bytes;
+        if rows.len() > 1
+            && (grown(&rows, columns.len() + body.len())
+                || grown(&search, event.search.len())
+                || grown(&targets, event.targets.len()))
+        {
             chunks.push(finish_chunk(
                 [&mut rows, &mut search, &mut targets],
                 (first_seq, head.seq),
@@ -483,6 +490,29 @@ mod tests {
             next = chunk.seqs.1 + 1;
         }
         assert_eq!(next, 11);
+    }
+
+    #[test]
+    fn chunks_keep_long_search_texts_under_the_byte_limit_too() {
+        // Search texts of 600 bytes with rows of about 300: the rows alone would allow 6 a chunk.
+        let batch: Vec<_> = (0..10)
+            .map(|i| Pending {
+                search: json!("word ".repeat(120)).to_string(),
+                ..pending(&format!("e{i}"), None)
+            })
+            .collect();
+        let p = plan_of(&Head::genesis(), &batch, &HashMap::new(), 2000);
+        assert!(
+            p.chunks.iter().all(|c| c.search.len() <= 2000),
+            "{:?}",
+            p.chunks
+        );
+        let searched: usize = p
+            .chunks
+            .iter()
+            .map(|c| serde_json::from_str::<Vec<Value>>(&c.search).unwrap().len())
+            .sum();
+        assert_eq!(searched, 10);
     }
 
     #[test]
