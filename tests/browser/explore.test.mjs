@@ -289,6 +289,49 @@ test("dragging across the chart's bars zooms the range in the URL", async () => 
   await page.waitForURL(/range=7d/);
 });
 
+test("the custom range's inputs become date-time pickers after the rows, and a range typed there applies", async () => {
+  // A new tab: the inputs start as text and turn into `datetime-local` only once the first rows are
+  // in (a browser's first date-time field is slow to build), keeping the value they show.
+  const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+  await context.addInitScript((key) => {
+    sessionStorage.setItem("evident.read_key", key);
+    new MutationObserver((records) => {
+      if (records.some((r) => r.attributeName === "type" && r.target.type === "datetime-local")) {
+        window.__rowsBeforePicker ??= document.querySelector('[data-testid="event-row"]') !== null;
+      }
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ["type"] });
+  }, server.keys.read);
+  const fresh = await context.newPage();
+  fresh.on("console", (msg) => { if (msg.type() === "error") consoleErrors.push(msg.text()); });
+  try {
+    await fresh.goto(`${server.baseUrl}/?range=7d`);
+    await fresh.getByTestId("event-row").first().waitFor();
+    await fresh.waitForFunction(() => ["range-from", "range-to"]
+      .every((id) => document.querySelector(`[data-testid="${id}"]`).type === "datetime-local"));
+    assert.equal(await fresh.evaluate(() => window.__rowsBeforePicker), true, "rows came first");
+    // Two days ending an hour from now, typed as local times.
+    const local = (ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    const to = Date.now() + 3_600_000;
+    const [fromText, toText] = [local(to - 2 * 86_400_000), local(to)];
+    await fresh.getByTestId("range-from").fill(fromText);
+    await fresh.waitForURL(/range=custom/);
+    await fresh.getByTestId("range-to").fill(toText);
+    await fresh.waitForFunction((t) => new URL(location.href).searchParams.get("to") !== null
+      && document.querySelector('[data-testid="range-to"]').value === t, toText);
+    const url = new URL(fresh.url());
+    const iso = (text) => new Date(text).toISOString().replace(".000Z", "Z");
+    assert.equal(url.searchParams.get("from"), iso(fromText));
+    assert.equal(url.searchParams.get("to"), iso(toText));
+    assert.equal(await fresh.getByTestId("range-custom").getAttribute("aria-pressed"), "true");
+    await fresh.getByTestId("event-row").first().waitFor();
+    const shown = await fresh.getByTestId("event-row").count();
+    assert.ok(shown > 0, "rows in the typed range");
+    await fresh.screenshot({ path: join(artifacts, "explore-custom-range.png") });
+  } finally {
+    await context.close();
+  }
+});
+
 test("live tail shows an event ingested meanwhile without reloading", async () => {
   await page.getByTestId("range-today").click();
   await page.waitForURL(/range=today/);

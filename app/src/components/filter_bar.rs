@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::components::pickers::Pickers;
 use crate::components::query_bar::QueryBar;
-use crate::components::saved_searches::SavedSearches;
+use crate::components::saved_searches::{LoadWhen, SavedSearches};
 use crate::filters::{local_input_value, parse_local_input, Filters, Range};
 use crate::format::{local_offset_minutes, now_ms};
 use crate::stats::Facets;
@@ -78,7 +78,30 @@ pub fn FilterBar(
     };
 
     // The custom bounds' inputs: shown filled for a custom range; editing one makes the range custom.
+    // They start as plain text inputs and become `datetime-local` once the page's first rows have
+    // been drawn: a browser builds its first date-time field (locale formats, the field's parts) when
+    // the type is set, which took 10 to 25 ms of a first visit's wait for its rows. Their values read
+    // the same either way.
+    let ready = use_context::<LoadWhen>().map(|w| w.0);
     let bound_input = move |label: &'static str, is_from: bool| {
+        let input = NodeRef::<leptos::html::Input>::new();
+        Effect::new(move |done: Option<bool>| {
+            if done == Some(true) {
+                return true;
+            }
+            let now = ready.is_none_or(|r| r.get());
+            if let (true, Some(input)) = (now, input.get()) {
+                // After the frame that draws the rows, as the rest of the rows are built.
+                request_animation_frame(move || {
+                    set_timeout(
+                        move || _ = input.set_attribute("type", "datetime-local"),
+                        std::time::Duration::ZERO,
+                    );
+                });
+                return true;
+            }
+            false
+        });
         let value = move || {
             let f = filters.get();
             let bound = if is_from { f.from_ms } else { f.to_ms };
@@ -104,8 +127,8 @@ pub fn FilterBar(
             <label class="ev-field ev-filters__bound">
                 <span class="ev-field__label">{label}</span>
                 <input
+                    node_ref=input
                     class="ev-input"
-                    type="datetime-local"
                     data-testid=if is_from { "range-from" } else { "range-to" }
                     prop:value=value
                     on:change=change
