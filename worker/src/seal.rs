@@ -146,40 +146,27 @@ pub fn plan(
                 [&mut rows, &mut search, &mut targets],
                 (first_seq, head.seq),
             ));
-        }
-        if rows.len() == 1 {
             first_seq = seq;
         }
+        let seq_text = seq.to_string();
         // `columns` is a JSON array: reopen it to append `seq`, the hash and the body as hex.
-        if rows.len() > 1 {
-            rows.push(',');
-        }
-        rows.push_str(columns.strip_suffix(']').unwrap_or(columns));
-        rows.push(',');
-        rows.push_str(&seq.to_string());
-        rows.push(',');
-        rows.push('"');
-        rows.push_str(&hash);
-        rows.push_str("\",\"");
-        rows.push_str(&body);
-        rows.push_str("\"]");
-        if search.len() > 1 {
-            search.push(',');
-        }
-        search.push('[');
-        search.push_str(&seq.to_string());
-        search.push(',');
-        search.push_str(&event.search);
-        search.push(']');
+        push_entry(
+            &mut rows,
+            &[
+                columns.strip_suffix(']').unwrap_or(columns),
+                ",",
+                &seq_text,
+                ",\"",
+                &hash,
+                "\",\"",
+                &body,
+                "\"]",
+            ],
+        );
+        push_entry(&mut search, &["[", &seq_text, ",", &event.search, "]"]);
         // `targets` is a JSON array too: put the `seq` first.
         if let Some(values) = event.targets.strip_prefix('[') {
-            if targets.len() > 1 {
-                targets.push(',');
-            }
-            targets.push('[');
-            targets.push_str(&seq.to_string());
-            targets.push(',');
-            targets.push_str(values);
+            push_entry(&mut targets, &["[", &seq_text, ",", values]);
         }
         let id = event.id.clone();
         if let Some(k) = key {
@@ -208,6 +195,16 @@ pub fn plan(
         chunks,
         head,
         outcomes,
+    }
+}
+
+/// Appends one entry, written as `pieces`, to a JSON array being built.
+fn push_entry(array: &mut String, pieces: &[&str]) {
+    if array.len() > 1 {
+        array.push(',');
+    }
+    for piece in pieces {
+        array.push_str(piece);
     }
 }
 
@@ -344,6 +341,14 @@ mod tests {
         plan(head, pending, stored, &Encoder::new(None), max_chunk_bytes)
     }
 
+    /// How many entries one of the chunks' arrays holds over all the chunks of `plan`.
+    fn entries(plan: &Plan, array: fn(&Chunk) -> &String) -> usize {
+        plan.chunks
+            .iter()
+            .map(|c| serde_json::from_str::<Vec<Value>>(array(c)).unwrap().len())
+            .sum()
+    }
+
     /// One event stored earlier, `e0`, under the idempotency key `key`.
     fn stored_as_e0(key: &str, seq: u64) -> HashMap<String, Stored> {
         HashMap::from([(
@@ -470,12 +475,7 @@ mod tests {
         let p = plan_of(&Head::genesis(), &batch, &HashMap::new(), 600);
         assert!(p.chunks.len() > 1);
         assert!(p.chunks.iter().all(|c| c.rows.len() <= 600));
-        let rows: usize = p
-            .chunks
-            .iter()
-            .map(|c| serde_json::from_str::<Vec<Value>>(&c.rows).unwrap().len())
-            .sum();
-        assert_eq!(rows, 10);
+        assert_eq!(entries(&p, |c| &c.rows), 10);
         // Each chunk names the seqs of its own rows, and together they cover 1 to 10 once.
         let mut next = 1;
         for chunk in &p.chunks {
@@ -507,12 +507,7 @@ mod tests {
             "{:?}",
             p.chunks
         );
-        let searched: usize = p
-            .chunks
-            .iter()
-            .map(|c| serde_json::from_str::<Vec<Value>>(&c.search).unwrap().len())
-            .sum();
-        assert_eq!(searched, 10);
+        assert_eq!(entries(&p, |c| &c.search), 10);
     }
 
     #[test]
