@@ -59,13 +59,16 @@ pub fn VolumeChart(
         if let Some(reason) = failed.get() {
             return chart::failed_svg(&reason);
         }
-        histogram.with(|h| match h {
-            Some(h) if current.get() => chart::svg(h, local_offset_minutes(now_ms())),
-            Some(h) => format!(
-                r#"<g class="ev-chart__stale" data-testid="chart-stale">{}</g>"#,
-                chart::svg(h, local_offset_minutes(now_ms()))
-            ),
-            None => chart::LOADING_SVG.to_owned(),
+        histogram.with(|h| {
+            let Some(h) = h else {
+                return chart::LOADING_SVG.to_owned();
+            };
+            let svg = chart::svg(h, local_offset_minutes(now_ms()));
+            if current.get() {
+                svg
+            } else {
+                format!(r#"<g class="ev-chart__stale" data-testid="chart-stale">{svg}</g>"#)
+            }
         })
     };
     let label = move || {
