@@ -56,9 +56,13 @@ ensure_chromium() {
 # build_app: the dashboard into dist/, skipped when nothing it is built from changed.
 build_app() {
   local out="$EVIDENT_ROOT/dist/index.html"
-  if [ ! -f "$out" ] || [ -n "$(cd "$EVIDENT_ROOT" && find app shared/src style Trunk.toml Cargo.lock -newer "$out" -print -quit)" ]; then
+  if [ ! -f "$out" ] || [ -n "$(cd "$EVIDENT_ROOT" && find app shared/src style Trunk.toml Cargo.lock scripts/bundle-css.sh scripts/minify-glue.sh scripts/lib/setup.sh -newer "$out" -print -quit)" ]; then
     log "building the dashboard"
-    (cd "$EVIDENT_ROOT" && cargo fetch --quiet && trunk build --release --skip-version-check)
+    # `--cfg erase_components` makes Leptos erase the type of every component and reactive child
+    # (`AnyView`, one boxed closure type), so its rendering code is compiled once per output type
+    # rather than once per view: 17 KB less gzip wasm, measured with scripts/size-report.sh.
+    (cd "$EVIDENT_ROOT" && cargo fetch --quiet &&
+      RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }--cfg erase_components" trunk build --release --skip-version-check)
   fi
   # The security headers hash the built page's inline script; cheap, so always rewritten.
   (cd "$EVIDENT_ROOT" && node scripts/write-headers.mjs dist)
