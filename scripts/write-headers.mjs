@@ -1,5 +1,6 @@
 // Writes dist/_headers: the security headers Cloudflare's static assets (and `wrangler dev`) send with
-// every dashboard file, including index.html for deep links. The Content-Security-Policy allows only
+// every dashboard file, including index.html for deep links, and a year's caching for the files named
+// by their content. The Content-Security-Policy allows only
 // this origin, plus the one inline module script Trunk writes to start the wasm app, by its SHA-256
 // hash, so it has to be computed from the built index.html after every build.
 //
@@ -13,7 +14,7 @@
 //
 // Usage: node scripts/write-headers.mjs [dist]
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dist = process.argv[2] ?? "dist";
@@ -49,4 +50,12 @@ const headers = `# Written by scripts/write-headers.mjs after each dashboard bui
   Cross-Origin-Opener-Policy: same-origin
   Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=(), usb=()
 `;
-writeFileSync(join(dist, "_headers"), headers);
+// Files whose names Trunk derived from their content (`name-<16 hex digits>.ext`) never change under
+// their name, so browsers may keep them without asking again (a repeat visit then reads the wasm from
+// its cache); index.html and the plain pages keep the default: revalidated on every load.
+const immutable = readdirSync(dist)
+  .filter((name) => /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/.test(name))
+  .sort()
+  .map((name) => `/${name}\n  Cache-Control: public, max-age=31536000, immutable\n`)
+  .join("");
+writeFileSync(join(dist, "_headers"), headers + immutable);

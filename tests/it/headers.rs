@@ -16,6 +16,10 @@ pub const TESTS: &[Test] = &[
         dashboard_pages_carry_a_strict_policy,
     ),
     (
+        "headers::content_named_files_are_cached_for_good",
+        content_named_files_are_cached_for_good,
+    ),
+    (
         "headers::api_answers_are_never_pages",
         api_answers_are_never_pages,
     ),
@@ -57,6 +61,44 @@ fn dashboard_pages_carry_a_strict_policy(server: &Server) {
         assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
         assert_eq!(page.header("x-frame-options"), Some("DENY"));
         assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+        // The page names the current build's files, so it must be asked for again every time.
+        let caching = page.header("cache-control").unwrap_or_default();
+        assert!(!caching.contains("immutable"), "{path}: {caching}");
+    }
+}
+
+/// The wasm, its JS glue and the style sheet are named by their content, so browsers keep them for a
+/// year without asking again; they still carry the security headers.
+fn content_named_files_are_cached_for_good(server: &Server) {
+    let page = http::get(&server.url("/"), None);
+    let named: Vec<&str> = page
+        .text
+        .split('"')
+        .filter(|s| {
+            s.starts_with('/')
+                && [".wasm", ".js", ".css"].iter().any(|ext| s.ends_with(ext))
+                && s.contains('-')
+        })
+        .collect();
+    for ext in [".wasm", ".js", ".css"] {
+        assert!(
+            named.iter().any(|s| s.ends_with(ext)),
+            "a {ext} file named in the page: {named:?}"
+        );
+    }
+    for path in named {
+        let file = http::get(&server.url(path), None);
+        assert_eq!(file.status, 200, "{path}");
+        assert_eq!(
+            file.header("cache-control"),
+            Some("public, max-age=31536000, immutable"),
+            "{path}"
+        );
+        assert_eq!(
+            file.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
     }
 }
 
