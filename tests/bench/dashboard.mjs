@@ -9,7 +9,8 @@
 // the query benchmark. Prints:
 //   - the wasm, JS and CSS index.html loads, raw and gzip (-9), against the 200 KB budget;
 //   - navigation to the first rows in the page and to the first row painted (Element Timing), in
-//     fresh browser contexts (nothing cached), p50/p95, after one cold load printed apart;
+//     fresh browser contexts (nothing cached), p50/p95, after one cold load printed apart; then the
+//     same in one browser profile visited again and again (files from the browser's cache);
 //   - a filter change (a query typed and Enter) to the new rows on screen, p50/p95, changes one after
 //     another and with a pause to read each result;
 //   - scrolling through 10,000 rows loaded with "Load more": frame times p50/p95/max, slow frames.
