@@ -231,10 +231,27 @@ for (;;) {
   const more = page.getByTestId("load-more");
   if (!(await more.isVisible())) break;
   await more.click();
-  await page.waitForFunction(
-    (n) => Number(document.querySelector('[data-testid="row-count"]').textContent.replace(/\D/g, "")) > n,
-    rows, { timeout: 30_000 },
-  );
+  try {
+    await page.waitForFunction(
+      (n) => Number(document.querySelector('[data-testid="row-count"]').textContent.replace(/\D/g, "")) > n,
+      rows, { timeout: 30_000 },
+    );
+  } catch (error) {
+    // What the page showed instead: an error notice, a button still loading, the requests it made.
+    const shot = join(root, "tests", "artifacts", "bench-load-more.png");
+    await page.screenshot({ path: shot });
+    const state = await page.evaluate(() => ({
+      notice: document.querySelector('[data-testid="error"]')?.textContent ?? "none",
+      button: document.querySelector('[data-testid="load-more"]')?.textContent ?? "gone",
+    }));
+    const lists = await page.evaluate(() => performance.getEntriesByType("resource")
+      .filter((e) => e.name.includes("/api/v1/events?")).slice(-3)
+      .map((e) => `${e.name.split("?")[1].slice(0, 80)} ${e.responseStatus ?? "?"} in ${e.duration.toFixed(0)} ms`));
+    throw new Error(
+      `"Load more" at ${rows} rows brought none within 30 s (screenshot ${shot}); error notice: ${state.notice}; ` +
+        `button: ${state.button}; last list requests: ${lists.join(" | ")}; console errors: ${errors.join(" | ") || "none"}`,
+    );
+  }
 }
 const loadedRows = await shownCount();
 const built = await page.getByTestId("event-row").count();
