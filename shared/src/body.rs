@@ -5,7 +5,8 @@
 //! lines ignored). Malformed JSON is reported with its line and column in the request body.
 
 use serde_json::value::RawValue;
-use serde_json::Value;
+
+use crate::json::Json;
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
@@ -127,8 +128,9 @@ impl std::fmt::Display for BodyError {
     }
 }
 
-/// Splits `body` into one parsed value per event, checking every request-level limit.
-pub fn split_events(body: &str, framing: Framing) -> Result<Vec<Value>, BodyError> {
+/// Splits `body` into one parsed value per event, checking every request-level limit. The values
+/// borrow their strings from `body` ([`Json`]).
+pub fn split_events(body: &str, framing: Framing) -> Result<Vec<Json<'_>>, BodyError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(BodyError::BodyTooLarge { bytes: body.len() });
     }
@@ -158,7 +160,8 @@ pub fn split_events(body: &str, framing: Framing) -> Result<Vec<Value>, BodyErro
     }
     raws.into_iter()
         .map(|raw| {
-            serde_json::from_str::<Value>(raw).map_err(|e| malformed(&e, lines_before(body, raw)))
+            serde_json::from_str::<Json<'_>>(raw)
+                .map_err(|e| malformed(&e, lines_before(body, raw)))
         })
         .collect()
 }

@@ -15,6 +15,7 @@ pub mod enrich;
 pub mod event;
 pub mod export;
 pub mod ids;
+pub mod json;
 pub mod people;
 pub mod query;
 pub mod redact;

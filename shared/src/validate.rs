@@ -4,10 +4,11 @@
 //! its mistakes at once, each with the JSON pointer of the value at fault, and serde stops at the first.
 //! Fields the server owns (`id`, `tenant`, `seq`, hashes, ...) are refused rather than silently dropped.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::api::FieldError;
 use crate::category::derive_category;
@@ -15,6 +16,7 @@ use crate::event::{
     Actor, ActorType, Category, Changes, Context, ErrorInfo, Event, Outcome, Scope, Severity,
     Source, Target, FLAG_FUTURE, FLAG_LONG_AGO, FUTURE_TOLERANCE_MS, LONG_AGO_MS,
 };
+use crate::json::{Json, Object};
 use crate::timestamp::{check_range, format_rfc3339, parse_rfc3339, Millis};
 
 /// Most metadata keys per event.
@@ -63,14 +65,20 @@ pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<Fiel
 /// [`validate_event`] for a value the caller no longer needs: every string and value the event keeps
 /// moves into it instead of being copied.
 pub fn validate_owned(input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<FieldError>> {
+    validate_json(Json::from(input), stamp)
+}
+
+/// [`validate_event`] for an event read from a request body ([`crate::body::split_events`]): only the
+/// strings the event keeps are copied out of the body.
+pub fn validate_json(input: Json<'_>, stamp: Stamp<'_>) -> Result<Event, Vec<FieldError>> {
     let mut v = Validator::default();
-    let Value::Object(mut obj) = input else {
+    let Json::Object(mut obj) = input else {
         return Err(vec![FieldError::new("", "an event must be a JSON object")]);
     };
     for key in obj.keys() {
-        if SERVER_FIELDS.contains(&key.as_str()) {
+        if SERVER_FIELDS.contains(&key) {
             v.err(&ROOT.key(key), "is set by the server; leave it out");
-        } else if !KNOWN_FIELDS.contains(&key.as_str()) {
+        } else if !KNOWN_FIELDS.contains(&key) {
             v.err(
                 &ROOT.key(key),
                 format!("unknown field; expected one of {}", KNOWN_FIELDS.join(", ")),
@@ -82,7 +90,7 @@ pub fn validate_owned(input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<Field
     let payload = obj.remove("payload");
     let changes = obj.remove("changes");
     let sent_occurred_at = match obj.get("occurred_at") {
-        None | Some(Value::Null) => None,
+        None | Some(Json::Null) => None,
         Some(value) => v.timestamp(&Path::Fixed("/occurred_at"), value),
     };
     let occurred_at = sent_occurred_at.unwrap_or(stamp.received_at);
@@ -118,7 +126,7 @@ pub fn validate_owned(input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<Field
     );
     let duration_ms = v.opt_u64(&Path::Fixed("/duration_ms"), obj.get("duration_ms"));
     let actor = match obj.remove("actor") {
-        None | Some(Value::Null) => {
+        None | Some(Json::Null) => {
             v.err(
                 &Path::Fixed("/actor"),
                 "is required: who did it, e.g. {\"type\": \"user\", \"id\": \"u_123\"}",
@@ -141,8 +149,8 @@ pub fn validate_owned(input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<Field
     let context = v.context(obj.remove("context"));
     let changes = v.changes(changes);
     let payload = match payload {
-        None | Some(Value::Null) => None,
-        Some(value @ Value::Object(_)) => Some(value),
+        None | Some(Json::Null) => None,
+        Some(value @ Json::Object(_)) => Some(value.into_value()),
         Some(_) => v.bad(&Path::Fixed("/payload"), "must be a JSON object"),
     };
     let metadata = v.metadata(obj.remove("metadata"));
@@ -316,7 +324,7 @@ impl Validator {
         None
     }
 
-    fn action(&mut self, value: Option<&Value>) -> Option<String> {
+    fn action(&mut self, value: Option<&Json<'_>>) -> Option<String> {
         let Some(value) = value.filter(|v| !v.is_null()) else {
             return self.bad(
                 &Path::Fixed("/action"),
@@ -349,10 +357,10 @@ impl Validator {
         }
     }
 
-    fn timestamp(&mut self, path: &Path<'_>, value: &Value) -> Option<Millis> {
+    fn timestamp(&mut self, path: &Path<'_>, value: &Json<'_>) -> Option<Millis> {
         let parsed = match value {
-            Value::String(text) => parse_rfc3339(text),
-            Value::Number(n) => match n.as_i64() {
+            Json::String(text) => parse_rfc3339(text),
+            Json::Number(n) => match n.as_i64() {
                 Some(ms) => check_range(ms),
                 None => Err(format!("{n} is not a whole number of milliseconds")),
             },
@@ -364,13 +372,13 @@ impl Validator {
     fn parse_enum<T>(
         &mut self,
         path: &Path<'_>,
-        value: Option<&Value>,
+        value: Option<&Json<'_>>,
         parse: fn(&str) -> Option<T>,
         expected: fn() -> String,
     ) -> Option<T> {
         match value {
-            None | Some(Value::Null) => None,
-            Some(Value::String(text)) => match parse(&text.trim().to_ascii_lowercase()) {
+            None | Some(Json::Null) => None,
+            Some(Json::String(text)) => match parse(&text.trim().to_ascii_lowercase()) {
                 Some(parsed) => Some(parsed),
                 None => self.bad(path, format!("`{text}` is not one of {}", expected())),
             },
@@ -381,18 +389,18 @@ impl Validator {
     fn opt_text(
         &mut self,
         path: &Path<'_>,
-        value: Option<Value>,
+        value: Option<Json<'_>>,
         max_chars: usize,
     ) -> Option<String> {
         match value {
-            None | Some(Value::Null) => None,
-            Some(Value::String(text)) => self.text(path, text, max_chars),
+            None | Some(Json::Null) => None,
+            Some(Json::String(text)) => self.text(path, text, max_chars),
             Some(_) => self.bad(path, "must be a string"),
         }
     }
 
-    /// `text` trimmed, or `None` when nothing is left; kept as it is (no copy) when already trimmed.
-    fn text(&mut self, path: &Path<'_>, text: String, max_chars: usize) -> Option<String> {
+    /// `text` trimmed, or `None` when nothing is left; copied only when borrowed or trimmed.
+    fn text(&mut self, path: &Path<'_>, text: Cow<'_, str>, max_chars: usize) -> Option<String> {
         let chars = text.chars().count();
         if chars > max_chars {
             return self.bad(
@@ -400,52 +408,52 @@ impl Validator {
                 format!("is {chars} characters long; the limit is {max_chars}"),
             );
         }
-        let trimmed = text.trim();
-        if trimmed.is_empty() {
+        let trimmed = text.trim().len();
+        if trimmed == 0 {
             None
-        } else if trimmed.len() == text.len() {
-            Some(text)
+        } else if trimmed == text.len() {
+            Some(text.into_owned())
         } else {
-            Some(trimmed.to_string())
+            Some(text.trim().to_string())
         }
     }
 
     fn required_text(
         &mut self,
         path: &Path<'_>,
-        value: Option<Value>,
+        value: Option<Json<'_>>,
         example: &str,
     ) -> Option<String> {
         match value {
-            None | Some(Value::Null) => self.bad(path, format!("is required, e.g. {example}")),
-            Some(Value::String(text)) if text.trim().is_empty() => {
+            None | Some(Json::Null) => self.bad(path, format!("is required, e.g. {example}")),
+            Some(Json::String(text)) if text.trim().is_empty() => {
                 self.bad(path, format!("must not be empty, e.g. {example}"))
             }
-            Some(Value::String(text)) => self.text(path, text, MAX_TEXT_CHARS),
+            Some(Json::String(text)) => self.text(path, text, MAX_TEXT_CHARS),
             // Numeric ids are common in senders' systems; keep their text.
-            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Json::Number(n)) => Some(n.to_string()),
             Some(_) => self.bad(path, format!("must be a string, e.g. {example}")),
         }
     }
 
-    fn opt_u64(&mut self, path: &Path<'_>, value: Option<&Value>) -> Option<u64> {
+    fn opt_u64(&mut self, path: &Path<'_>, value: Option<&Json<'_>>) -> Option<u64> {
         match value {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) if n.as_u64().is_some() => n.as_u64(),
+            None | Some(Json::Null) => None,
+            Some(Json::Number(n)) if n.as_u64().is_some() => n.as_u64(),
             Some(_) => self.bad(path, "must be a whole number of milliseconds, 0 or more"),
         }
     }
 
-    fn object(&mut self, path: &Path<'_>, value: Option<Value>) -> Option<Map<String, Value>> {
+    fn object<'a>(&mut self, path: &Path<'_>, value: Option<Json<'a>>) -> Option<Object<'a>> {
         match value {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(map)) => Some(map),
+            None | Some(Json::Null) => None,
+            Some(Json::Object(map)) => Some(map),
             Some(_) => self.bad(path, "must be a JSON object"),
         }
     }
 
-    fn unknown_keys(&mut self, path: &Path<'_>, map: &Map<String, Value>, known: &[&str]) {
-        for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
+    fn unknown_keys(&mut self, path: &Path<'_>, map: &Object<'_>, known: &[&str]) {
+        for key in map.keys().filter(|k| !known.contains(k)) {
             self.err(
                 &path.key(key),
                 format!("unknown field; expected one of {}", known.join(", ")),
@@ -453,22 +461,22 @@ impl Validator {
         }
     }
 
-    fn list<T>(
+    fn list<'a, T>(
         &mut self,
         path: &Path<'_>,
-        value: Option<Value>,
-        mut item: impl FnMut(&mut Self, &Path<'_>, Value) -> Option<T>,
+        value: Option<Json<'a>>,
+        mut item: impl FnMut(&mut Self, &Path<'_>, Json<'a>) -> Option<T>,
     ) -> Vec<T> {
         match value {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) if items.len() > MAX_LIST_ITEMS => {
+            None | Some(Json::Null) => Vec::new(),
+            Some(Json::Array(items)) if items.len() > MAX_LIST_ITEMS => {
                 self.err(
                     path,
                     format!("has {} items; the limit is {MAX_LIST_ITEMS}", items.len()),
                 );
                 Vec::new()
             }
-            Some(Value::Array(items)) => items
+            Some(Json::Array(items)) => items
                 .into_iter()
                 .enumerate()
                 .filter_map(|(i, x)| item(self, &path.index(i), x))
@@ -480,8 +488,8 @@ impl Validator {
         }
     }
 
-    fn actor(&mut self, path: &Path<'_>, value: Value) -> Option<Actor> {
-        let Value::Object(mut map) = value else {
+    fn actor(&mut self, path: &Path<'_>, value: Json<'_>) -> Option<Actor> {
+        let Json::Object(mut map) = value else {
             return self.bad(
                 path,
                 "must be a JSON object like {\"type\": \"user\", \"id\": \"u_123\"}",
@@ -508,7 +516,7 @@ impl Validator {
             }
         }
         let roles = self.list(&path.key("roles"), map.remove("roles"), |v, p, x| match x {
-            Value::String(s) => v.text(p, s, MAX_TEXT_CHARS),
+            Json::String(s) => v.text(p, s, MAX_TEXT_CHARS),
             _ => v.bad(p, "must be a string"),
         });
         Some(Actor {
@@ -520,8 +528,8 @@ impl Validator {
         })
     }
 
-    fn target(&mut self, path: &Path<'_>, value: Value) -> Option<Target> {
-        let Value::Object(mut map) = value else {
+    fn target(&mut self, path: &Path<'_>, value: Json<'_>) -> Option<Target> {
+        let Json::Object(mut map) = value else {
             return self.bad(
                 path,
                 "must be a JSON object like {\"type\": \"database\", \"id\": \"sales_db\"}",
@@ -538,14 +546,14 @@ impl Validator {
         })
     }
 
-    fn scope(&mut self, value: Option<Value>) -> Scope {
+    fn scope(&mut self, value: Option<Json<'_>>) -> Scope {
         let mut scope = Scope::default();
         if let Some(mut map) = self.object(&Path::Fixed("/scope"), value) {
             self.unknown_keys(&Path::Fixed("/scope"), &map, Scope::FIELDS);
             for name in Scope::FIELDS {
                 let text = self.opt_text(
                     &Path::Fixed("/scope").key(name),
-                    map.remove(*name),
+                    map.remove(name),
                     MAX_TEXT_CHARS,
                 );
                 if let Some(slot) = scope.field_mut(name) {
@@ -556,7 +564,7 @@ impl Validator {
         scope
     }
 
-    fn context(&mut self, value: Option<Value>) -> Context {
+    fn context(&mut self, value: Option<Json<'_>>) -> Context {
         let mut context = Context::default();
         let Some(mut map) = self.object(&Path::Fixed("/context"), value) else {
             return context;
@@ -587,7 +595,7 @@ impl Validator {
             } else {
                 MAX_TEXT_CHARS
             };
-            let text = self.opt_text(&Path::Fixed("/context").key(name), map.remove(*name), max);
+            let text = self.opt_text(&Path::Fixed("/context").key(name), map.remove(name), max);
             if let Some(slot) = context.text_field_mut(name) {
                 *slot = text;
             }
@@ -595,17 +603,17 @@ impl Validator {
         context
     }
 
-    fn error_info(&mut self, value: Option<Value>) -> Option<ErrorInfo> {
+    fn error_info(&mut self, value: Option<Json<'_>>) -> Option<ErrorInfo> {
         match value {
-            None | Some(Value::Null) => None,
+            None | Some(Json::Null) => None,
             // A bare string is the message: the most common shape senders use.
-            Some(Value::String(text)) => self
+            Some(Json::String(text)) => self
                 .text(&Path::Fixed("/error"), text, MAX_DESCRIPTION_CHARS)
                 .map(|message| ErrorInfo {
                     code: None,
                     message,
                 }),
-            Some(Value::Object(mut map)) => {
+            Some(Json::Object(mut map)) => {
                 self.unknown_keys(&Path::Fixed("/error"), &map, &["code", "message"]);
                 let code = self.opt_text(
                     &Path::Fixed("/error/code"),
@@ -632,10 +640,10 @@ impl Validator {
         }
     }
 
-    fn changes(&mut self, value: Option<Value>) -> Option<Changes> {
+    fn changes(&mut self, value: Option<Json<'_>>) -> Option<Changes> {
         let mut map = match value {
-            None | Some(Value::Null) => return None,
-            Some(Value::Object(map)) => map,
+            None | Some(Json::Null) => return None,
+            Some(Json::Object(map)) => map,
             Some(_) => return self.bad(&Path::Fixed("/changes"), "must be a JSON object"),
         };
         self.unknown_keys(
@@ -649,8 +657,14 @@ impl Validator {
                 "is computed by the server from `before` and `after`; leave it out",
             );
         }
-        let before = map.remove("before").filter(|v| !v.is_null());
-        let after = map.remove("after").filter(|v| !v.is_null());
+        let before = map
+            .remove("before")
+            .filter(|v| !v.is_null())
+            .map(Json::into_value);
+        let after = map
+            .remove("after")
+            .filter(|v| !v.is_null())
+            .map(Json::into_value);
         let null = Value::Null;
         let changed_fields = changed_fields(
             before.as_ref().unwrap_or(&null),
@@ -663,7 +677,7 @@ impl Validator {
         })
     }
 
-    fn metadata(&mut self, value: Option<Value>) -> BTreeMap<String, Value> {
+    fn metadata(&mut self, value: Option<Json<'_>>) -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
         let Some(map) = self.object(&Path::Fixed("/metadata"), value) else {
             return out;
@@ -683,19 +697,19 @@ impl Validator {
                 continue;
             }
             match &value {
-                Value::String(s) if s.chars().count() > MAX_METADATA_VALUE_CHARS => self.err(
+                Json::String(s) if s.chars().count() > MAX_METADATA_VALUE_CHARS => self.err(
                     &path,
                     format!(
                         "is {} characters long; the limit is {MAX_METADATA_VALUE_CHARS}",
                         s.chars().count()
                     ),
                 ),
-                Value::Array(_) | Value::Object(_) => self.err(
+                Json::Array(_) | Json::Object(_) => self.err(
                     &path,
                     "must be a string, number, boolean or null; put nested data in `payload`",
                 ),
                 _ => {
-                    out.insert(key, value);
+                    out.insert(key.into_owned(), value.into_value());
                 }
             }
         }
@@ -703,7 +717,7 @@ impl Validator {
     }
 
     /// Reads `source`; the sender may name itself, the format is the server's.
-    fn source(&mut self, value: Option<Value>) -> Option<(Option<String>, Option<String>)> {
+    fn source(&mut self, value: Option<Json<'_>>) -> Option<(Option<String>, Option<String>)> {
         let mut map = self.object(&Path::Fixed("/source"), value)?;
         self.unknown_keys(&Path::Fixed("/source"), &map, &["name", "version"]);
         let name = self.opt_text(
@@ -841,7 +855,8 @@ mod tests {
 
     #[test]
     fn metadata_limits() {
-        let many: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
+        let many: serde_json::Map<String, Value> =
+            (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
         assert_eq!(
             paths(validate_event(
                 &json!({"action":"a.b","actor":{"id":"u"},"metadata":many}),
@@ -916,5 +931,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.context.ip.as_deref(), Some("2001:db8::1"));
+    }
+
+    /// Events read straight from request text (borrowed strings, duplicate and unsorted keys, escapes)
+    /// validate exactly as the same JSON read into `Value`s does: the same event, or the same errors
+    /// in the same order.
+    #[test]
+    fn events_read_from_text_validate_as_values_do() {
+        let texts = [
+            r#"{"action":" Doc.Update ","actor":{"type":"user","id":" u_1 ","name":"Ann","email":"a@x.io","roles":["admin"," "]},"targets":[{"type":"doc","id":"d1","name":"Q3"}],"scope":{"environment":"prod","workspace":"w"},"context":{"ip":"10.0.0.1","user_agent":"Mozilla/5.0 (X11)","request_id":"r1"},"changes":{"before":{"title":"a","tags":["x"]},"after":{"title":"b","tags":["x","y"]}},"payload":{"code":"line 1\nline 2","n":1.5},"metadata":{"k":"v","n":2,"b":true,"z":null},"source":{"name":"s","version":"1"},"occurred_at":"2023-11-14T22:13:20+02:00","duration_ms":12,"error":{"code":"E1","message":"boom"},"outcome":"failure","severity":"HIGH","category":"update","description":"d","idempotency_key":"k1"}"#,
+            r#"{"targets":[],"actor":{"id":42},"action":"b.c","action":"a.b","payload":{"z":1,"a":{"y":2,"x":3}}}"#,
+            r#"{"act\u0069on":"a.b","actor":{"id":"caf\u00e9"},"description":"tab\there","metadata":{"k\u00e9y":"\ud83d\ude00"}}"#,
+            r#"{"id":"x","seq":1,"nope":true,"action":"Bad Action","actor":{"id":"","email":"no-at","extra":1},"targets":[{"type":"t"},3],"scope":{"region":"eu"},"context":{"ip":"999.1.1.1","geo":{},"ua":{}},"changes":{"changed_fields":[]},"metadata":{"":1,"deep":{"a":1}},"source":{"format":"x"},"error":{"code":"E"},"occurred_at":"yesterday","duration_ms":-1,"outcome":"maybe","payload":[1]}"#,
+            r#"{"action":"a.b","actor":{"id":"u"},"roles":1,"targets":{"type":"t"},"error":7,"metadata":[],"occurred_at":1.5}"#,
+            r#"["not an object"]"#,
+        ];
+        for text in texts {
+            let borrowed: Json<'_> = serde_json::from_str(text).unwrap();
+            let value: Value = serde_json::from_str(text).unwrap();
+            let from_text = validate_json(borrowed, stamp());
+            assert_eq!(from_text, validate_event(&value, stamp()), "{text}");
+            assert_eq!(
+                from_text.is_ok(),
+                text.contains("Doc.Update") || text.contains("b.c") || text.contains("caf"),
+                "{text}"
+            );
+        }
     }
 }

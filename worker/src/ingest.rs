@@ -15,11 +15,11 @@ use evident_shared::body::{split_events, BodyError, Framing};
 use evident_shared::chain::unsealed;
 use evident_shared::enrich::{parse_user_agent, Geo, UserAgent};
 use evident_shared::ids::event_id;
+use evident_shared::json::Json;
 use evident_shared::redact::{redact, RedactionRules};
 use evident_shared::timestamp::Millis;
-use evident_shared::validate::{validate_owned, Stamp};
+use evident_shared::validate::{validate_json, Stamp};
 use evident_shared::{Event, FieldError};
-use serde_json::Value;
 
 use crate::error::ApiError;
 use crate::seal::{Pending, SealOutcome};
@@ -89,7 +89,10 @@ pub fn validate_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Valida
         .collect();
     let unreadable: Vec<_> = adapted.unreadable;
     let mut validated = validate_all(
-        adapted.records.into_iter().map(|r| (Some(r.line), r.event)),
+        adapted
+            .records
+            .into_iter()
+            .map(|r| (Some(r.line), Json::from(r.event))),
         total,
         skipped,
         arrival,
@@ -109,8 +112,8 @@ pub fn validate_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Valida
     Ok(validated)
 }
 
-fn validate_all(
-    values: impl Iterator<Item = (Option<usize>, Value)>,
+fn validate_all<'a>(
+    values: impl Iterator<Item = (Option<usize>, Json<'a>)>,
     total: usize,
     skipped: Vec<Skipped>,
     arrival: Arrival<'_>,
@@ -127,7 +130,7 @@ fn validate_all(
             received_at: arrival.received_at,
             format: arrival.format,
         };
-        match validate_owned(value, stamp) {
+        match validate_json(value, stamp) {
             Ok(mut event) => {
                 if event.idempotency_key.is_none() {
                     event.idempotency_key = arrival.idempotency_key.map(|key| match total {
@@ -364,6 +367,7 @@ fn body_error(err: BodyError) -> ApiError {
 mod tests {
     use super::*;
     use crate::seal::{plan, Head};
+    use serde_json::Value;
 
     const NOW: Millis = 1_700_000_000_000;
 
