@@ -582,6 +582,8 @@ impl Validator {
         }
         if let Some(ip) = self.opt_text(&Path::Fixed("/context/ip"), map.remove("ip"), 64) {
             match ip.parse::<IpAddr>() {
+                // The parser takes IPv4 only in its one printed form (no leading zeros): keep it.
+                Ok(IpAddr::V4(_)) => context.ip = Some(ip),
                 Ok(addr) => context.ip = Some(addr.to_string()),
                 Err(_) => self.err(
                     &Path::Fixed("/context/ip"),
@@ -931,6 +933,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(e.context.ip.as_deref(), Some("2001:db8::1"));
+        for (ip, kept) in [
+            ("10.0.0.1", true),
+            ("010.0.0.1", false),
+            ("1.2.3.04", false),
+        ] {
+            let e = validate_event(
+                &json!({"action":"a.b","actor":{"id":"u"},"context":{"ip":ip}}),
+                stamp(),
+            );
+            assert_eq!(e.ok().and_then(|e| e.context.ip).is_some(), kept, "{ip}");
+        }
     }
 
     /// Events read straight from request text (borrowed strings, duplicate and unsorted keys, escapes)
