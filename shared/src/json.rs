@@ -256,6 +256,8 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn both(text: &str) -> (Json<'_>, Value) {
@@ -302,6 +304,51 @@ mod tests {
         assert!(!object.contains_key("a"));
         assert_eq!(object.len(), 2);
         assert_eq!(json.into_value(), value);
+    }
+
+    /// JSON text as a sender might write it: keys from a small set (so duplicates are common), some
+    /// written with escapes, members in any order, whitespace between tokens.
+    fn text() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            Just("\"a\"".to_string()),
+            Just("\"b\"".to_string()),
+            Just("\"\\u0061\"".to_string()),
+            Just("\"k\\n\"".to_string()),
+            Just("\"\u{e9}t\u{e9}\"".to_string()),
+        ];
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            (-1e6f64..1e6).prop_map(|f| format!("{f:e}")),
+            "[a-z \u{e9}\u{1f600}]{0,6}".prop_map(|s| format!("{s:?}")),
+        ];
+        leaf.prop_recursive(4, 40, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6)
+                    .prop_map(|items| format!("[ {} ]", items.join(" , "))),
+                prop::collection::vec((key.clone(), inner), 0..6).prop_map(|members| {
+                    let members: Vec<String> = members
+                        .into_iter()
+                        .map(|(k, v)| format!("{k} :{v}"))
+                        .collect();
+                    format!("{{{}}}", members.join(","))
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn any_text_reads_as_serde_json_reads_it(text in text()) {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            let json: Json<'_> = serde_json::from_str(&text).unwrap();
+            prop_assert_eq!(json.clone().into_value(), value.clone());
+            prop_assert_eq!(Json::from(value), json);
+        }
     }
 
     #[test]
