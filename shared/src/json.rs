@@ -351,6 +351,34 @@ mod tests {
         }
     }
 
+    /// A payload of thousands of members in reverse order, each key twice: sorted once, not member
+    /// by member, and looked up by binary search.
+    #[test]
+    fn large_unsorted_objects_read_as_serde_json_reads_them() {
+        let members: Vec<String> = (0..4000)
+            .rev()
+            .flat_map(|i| {
+                [
+                    format!("\"k{i:05}\":{i}"),
+                    format!("\"k{i:05}\":\"last {i}\""),
+                ]
+            })
+            .collect();
+        let text = format!("{{{}}}", members.join(","));
+        let (json, value) = both(&text);
+        let Json::Object(object) = &json else {
+            panic!("an object")
+        };
+        assert_eq!(object.len(), 4000);
+        assert_eq!(object.keys().next(), Some("k00000"));
+        assert_eq!(
+            object.get("k03999").and_then(Json::as_str),
+            Some("last 3999")
+        );
+        assert!(object.get("k04000").is_none());
+        assert_eq!(json.into_value(), value);
+    }
+
     #[test]
     fn values_move_in_and_come_back_unchanged() {
         let value: Value = serde_json::from_str(r#"{"b":[1,{"c":null}],"a":"x","n":2.5}"#).unwrap();
