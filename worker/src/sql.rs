@@ -436,8 +436,9 @@ impl<'a> Reach<'a> {
         }
     }
 
-    /// Appends ` AND <table>.environment = ?` for a reach bound to an environment, and ` AND
-    /// <table>.actor_email = ?` for one bound to an actor; `table` is a fixed table name or alias.
+    /// Appends `AND <table>.environment = ?` for a reach bound to an environment, and
+    /// `AND <table>.actor_email = ?` for one bound to an actor; `table` is a fixed table name or
+    /// alias.
     pub fn push_conditions(&self, b: &mut Builder, table: &'static str) {
         for (column, value) in [
             (".environment = ", self.environment),

@@ -5,7 +5,7 @@
 //! occurred:>=2024-06-01 occurred:<-7d ip:192.168.1.* "sales report"
 //! ```
 //!
-//! [`parse`] turns the text into a typed [`Query`] and [`print`] turns a query back into canonical text.
+//! [`parse()`] turns the text into a typed [`Query`] and [`print()`] turns a query back into canonical text.
 //! Both sides use the same code: the dashboard to check and highlight what is typed, the worker to compile
 //! the terms to SQL with every value bound as a parameter. Parsing is pure (no clock: `-7d` stays
 //! relative until [`TimeValue::resolve`]) and hand-written, to stay small in the wasm bundle.
@@ -110,7 +110,7 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
     parse::parse_query(input)
 }
 
-/// The canonical text of a query; [`parse`] reads it back as the same query (spans aside).
+/// The canonical text of a query; [`parse()`] reads it back as the same query (spans aside).
 ///
 /// ```
 /// use evident_shared::query::{parse, print};
