@@ -8,11 +8,12 @@
 //! an export reads what a body has instead of failing on one written before a field existed.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+
+use crate::json::Str;
 
 /// A string field.
 pub(super) type Text<'a> = Option<Str<'a>>;
@@ -174,36 +175,6 @@ impl<'a> Stored<'a> {
     pub fn code(&self) -> Option<Cow<'a, str>> {
         let payload: Payload<'a> = serde_json::from_str(self.payload?.get()).ok()?;
         payload.code.map(|s| s.0)
-    }
-}
-
-/// A string that borrows from the body unless it holds escapes (serde's own `Cow<str>` always copies
-/// when wrapped in an `Option`).
-pub(super) struct Str<'a>(pub Cow<'a, str>);
-
-impl std::ops::Deref for Str<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StrVisitor;
-        impl<'de> Visitor<'de> for StrVisitor {
-            type Value = Str<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Borrowed(s)))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Owned(s.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(StrVisitor)
     }
 }
 
