@@ -15,106 +15,118 @@
 //! remembering where they go; [`seal`] runs in the per-tenant sequencer and only splices in `seq` and
 //! `prev_hash`, hashes, and splices in `hash`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::event::Event;
+use crate::event::{Changes, Event};
 
 /// The `prev_hash` of a tenant's first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Prints `value` as RFC 8785 canonical JSON.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::with_capacity(256);
+    let mut out = Vec::with_capacity(256);
     write_value(&mut out, value);
-    out
+    String::from_utf8(out).expect("JSON text is written from whole strings and ASCII")
 }
 
-fn write_value(out: &mut String, value: &Value) {
+fn write_value(out: &mut Vec<u8>, value: &Value) {
     match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Number(n) => write_number(out, n),
         Value::String(s) => write_string(out, s),
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_value(out, item);
             }
-            out.push(']');
+            out.push(b']');
         }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (key, item)) in sorted(map).into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(out, key);
-                out.push(':');
-                write_value(out, item);
-            }
-            out.push('}');
-        }
+        Value::Object(map) => write_object(out, map.iter()),
     }
 }
 
-/// Members in JCS order: by UTF-16 code units. That is byte order too, except when a character at or
-/// above U+E000 meets one above U+FFFF, so the slower comparison only runs when bytes would mislead.
-fn sorted(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
-    let mut members: Vec<_> = map.iter().collect();
-    if members.iter().any(|(k, _)| k.bytes().any(|b| b >= 0xEE)) {
-        members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+/// Writes an object's members in JCS order: by UTF-16 code units. That is byte order too, the
+/// order both `serde_json`'s map and `BTreeMap` keep, except when a character at or above U+E000
+/// meets one above U+FFFF; only then are the members sorted again.
+fn write_object<'a>(
+    out: &mut Vec<u8>,
+    members: impl Iterator<Item = (&'a String, &'a Value)> + Clone,
+) {
+    out.push(b'{');
+    let mut write = |i: usize, (key, item): (&String, &Value)| {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(out, key);
+        out.push(b':');
+        write_value(out, item);
+    };
+    if members
+        .clone()
+        .any(|(key, _)| key.bytes().any(|b| b >= 0xEE))
+    {
+        let mut sorted: Vec<_> = members.collect();
+        sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+        sorted
+            .into_iter()
+            .enumerate()
+            .for_each(|(i, m)| write(i, m));
+    } else {
+        members.enumerate().for_each(|(i, m)| write(i, m));
     }
-    // serde_json's map is a BTreeMap: already in byte order otherwise.
-    members
+    out.push(b'}');
 }
 
-/// JCS escapes only `"`, `\` and control characters (the short forms where JSON has them, `\u00xx` in
-/// lowercase hex otherwise); everything else is written as is.
-fn write_string(out: &mut String, s: &str) {
-    out.push('"');
+/// Writes a string with only the escapes JCS requires: `"`, `\\`, and control characters, which
+/// have a short form or else `\u00xx`. serde_json escapes exactly these, the same way.
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let short = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
+    for (i, &b) in bytes.iter().enumerate() {
+        let short: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        out.extend_from_slice(&bytes[start..i]);
         if short.is_empty() {
-            out.push_str("\\u00");
-            out.push_str(&hex(&[b]));
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.extend_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]);
         } else {
-            out.push_str(short);
+            out.extend_from_slice(short);
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
-    out.push('"');
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
 }
 
-fn write_number(out: &mut String, n: &serde_json::Number) {
-    if let Some(i) = n.as_i64() {
-        out.push_str(&i.to_string());
-    } else if let Some(u) = n.as_u64() {
-        out.push_str(&u.to_string());
+/// Writes a number as ECMAScript's `Number.prototype.toString` does, integers as they are.
+fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
+    if !n.is_f64() {
+        // An i64 or u64: serde_json prints its digits, without allocating.
+        serde_json::to_writer(out, n).expect("writing to memory cannot fail");
     } else if let Some(f) = n.as_f64() {
         // ECMAScript's Number::toString: integral values below 1e21 print without a fraction.
         if f == 0.0 {
-            out.push('0');
+            out.push(b'0');
         } else if f.fract() == 0.0 && f.abs() < 1e21 {
-            out.push_str(&format!("{f:.0}"));
+            out.extend_from_slice(format!("{f:.0}").as_bytes());
         } else {
-            out.push_str(ryu_js::Buffer::new().format(f));
+            out.extend_from_slice(ryu_js::Buffer::new().format(f).as_bytes());
         }
     }
 }
@@ -134,20 +146,20 @@ pub struct Unsealed {
 
 /// Prints an event (whose chain members are unset) for sealing.
 ///
-/// Every struct of the event declares its fields in canonical (sorted) order, so serde prints each
-/// member's value canonically already; only the top level is written here, to note where the chain
-/// members go. Values serde would print differently from JCS (non-integral or huge numbers, keys that
-/// sort differently in UTF-16) take the general path through [`canonical_json`]; a test keeps both
-/// paths equal.
+/// Every struct of the event declares its fields in canonical (sorted) order, so serde prints those
+/// canonically already; the JSON an event carries as it was sent (payload, changes, metadata) goes
+/// through the canonical writer, which sorts keys by UTF-16 and prints numbers as ECMAScript does.
+/// Only the top level is written here, to note where the chain members go. A test checks the result
+/// against the whole event printed as a generic JSON value.
 pub fn unsealed(event: &Event) -> Unsealed {
-    if needs_general_form(event) {
-        return unsealed_general(event);
-    }
     let mut m = Members::default();
     m.put("action", &event.action);
     m.put("actor", &event.actor);
     m.put("category", &event.category);
-    m.opt("changes", &event.changes);
+    if let Some(changes) = &event.changes {
+        m.name("changes");
+        write_changes(&mut m.out, changes);
+    }
     if !event.context.is_empty() {
         m.put("context", &event.context);
     }
@@ -159,12 +171,16 @@ pub fn unsealed(event: &Event) -> Unsealed {
     m.put("id", &event.id);
     m.opt("idempotency_key", &event.idempotency_key);
     if !event.metadata.is_empty() {
-        m.put("metadata", &event.metadata);
+        m.name("metadata");
+        write_object(&mut m.out, event.metadata.iter());
     }
     m.put("occurred_at", &event.occurred_at);
     m.put("outcome", &event.outcome);
     m.list("participants", &event.participants);
-    m.opt("payload", &event.payload);
+    if let Some(payload) = &event.payload {
+        m.name("payload");
+        write_value(&mut m.out, payload);
+    }
     let prev_hash_at = m.slot();
     m.put("received_at", &event.received_at);
     m.list("redacted", &event.redacted);
@@ -179,11 +195,34 @@ pub fn unsealed(event: &Event) -> Unsealed {
     m.put("tenant", &event.tenant);
     m.out.push(b'}');
     Unsealed {
-        text: String::from_utf8(m.out).expect("serde_json writes UTF-8"),
+        text: String::from_utf8(m.out).expect("JSON text is written from whole strings and ASCII"),
         hash_at,
         prev_hash_at,
         seq_at,
     }
+}
+
+/// `changes` as serde would print [`Changes`], with `after` and `before` printed canonically.
+fn write_changes(out: &mut Vec<u8>, changes: &Changes) {
+    out.push(b'{');
+    if let Some(after) = &changes.after {
+        out.extend_from_slice(b"\"after\":");
+        write_value(out, after);
+        out.push(b',');
+    }
+    if let Some(before) = &changes.before {
+        out.extend_from_slice(b"\"before\":");
+        write_value(out, before);
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"changed_fields\":[");
+    for (i, pointer) in changes.changed_fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(out, pointer);
+    }
+    out.extend_from_slice(b"]}");
 }
 
 /// The top level of an event being printed.
@@ -201,11 +240,16 @@ impl Default for Members {
 }
 
 impl Members {
-    fn put<T: serde::Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+    /// Starts a member: the separator and the name, for its value to follow.
+    fn name(&mut self, name: &str) {
         self.out.push(if self.out.is_empty() { b'{' } else { b',' });
         self.out.push(b'"');
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(b"\":");
+    }
+
+    fn put<T: serde::Serialize + ?Sized>(&mut self, name: &str, value: &T) {
+        self.name(name);
         serde_json::to_writer(&mut self.out, value)
             .expect("an event's strings, numbers and JSON values always serialise");
     }
@@ -225,65 +269,6 @@ impl Members {
     /// Where a chain member goes: after the comma that follows the previous member.
     fn slot(&self) -> usize {
         self.out.len() + 1
-    }
-}
-
-/// True when serde would print part of the event differently from JCS: a number that is not an
-/// integer, or an object key that sorts differently by UTF-16 code units than by bytes.
-fn needs_general_form(event: &Event) -> bool {
-    fn odd(value: &Value) -> bool {
-        match value {
-            Value::Number(n) => n.is_f64(),
-            Value::Array(items) => items.iter().any(odd),
-            Value::Object(map) => map.iter().any(|(k, v)| high(k) || odd(v)),
-            _ => false,
-        }
-    }
-    fn high(key: &str) -> bool {
-        key.bytes().any(|b| b >= 0xEE)
-    }
-    let changes = event.changes.as_ref();
-    event.metadata.iter().any(|(k, v)| high(k) || odd(v))
-        || event.payload.as_ref().is_some_and(odd)
-        || changes.and_then(|c| c.before.as_ref()).is_some_and(odd)
-        || changes.and_then(|c| c.after.as_ref()).is_some_and(odd)
-}
-
-/// [`unsealed`] through a generic JSON value: slower, exact for every input.
-pub fn unsealed_general(event: &Event) -> Unsealed {
-    let map = match serde_json::to_value(event) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    let mut out = String::with_capacity(1024);
-    let (mut hash_at, mut prev_hash_at, mut seq_at) = (None, None, None);
-    out.push('{');
-    for (i, (key, item)) in sorted(&map).into_iter().enumerate() {
-        // Chain members sort among the others; each is always followed by a required member
-        // (`id`, `received_at`, `severity`), so its text ends with a comma.
-        for (name, slot) in [
-            ("hash", &mut hash_at),
-            ("prev_hash", &mut prev_hash_at),
-            ("seq", &mut seq_at),
-        ] {
-            if slot.is_none() && name < key.as_str() {
-                *slot = Some(out.len() + usize::from(i > 0));
-            }
-        }
-        if i > 0 {
-            out.push(',');
-        }
-        write_string(&mut out, key);
-        out.push(':');
-        write_value(&mut out, item);
-    }
-    out.push('}');
-    let end = out.len() - 1;
-    Unsealed {
-        hash_at: hash_at.unwrap_or(end),
-        prev_hash_at: prev_hash_at.unwrap_or(end),
-        seq_at: seq_at.unwrap_or(end),
-        text: out,
     }
 }
 
@@ -351,15 +336,16 @@ pub fn seq_member(seq: u64) -> String {
     format!("\"seq\":{seq},")
 }
 
-/// Lowercase hex of `bytes`.
+/// Lowercase hex of `bytes`. Written pair by pair into a buffer of the final size: this hexes every
+/// stored body on its way to SQL, where pushing characters one by one showed in profiles.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
+    let mut out = vec![0; bytes.len() * 2];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 15)];
     }
-    out
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 /// What a stored body says about its place in the chain, and the hash its content really has.
@@ -512,8 +498,25 @@ mod tests {
         assert_eq!(recompute(&pretty).unwrap().actual_hash, sealed.hash);
     }
 
+    /// Checks `unsealed` against the whole event printed as a generic JSON value, and that sealing
+    /// puts each chain member where canonical order wants it.
+    fn assert_unsealed_is_canonical(e: &Event) {
+        let value = serde_json::to_value(e).unwrap();
+        let u = unsealed(e);
+        assert_eq!(u.text, canonical_json(&value));
+        let sealed = seal(&u, 42, GENESIS);
+        let mut parsed: Value = serde_json::from_str(&sealed.body).unwrap();
+        assert_eq!(canonical_json(&parsed), sealed.body, "members in order");
+        let map = parsed.as_object_mut().unwrap();
+        assert_eq!(map.remove("seq"), Some(json!(42)));
+        assert_eq!(map.remove("prev_hash"), Some(json!(GENESIS)));
+        assert_eq!(map.remove("hash"), Some(json!(sealed.hash)));
+        // Compared as text: read back, `100.0` is the integer 100.
+        assert_eq!(canonical_json(&parsed), u.text);
+    }
+
     #[test]
-    fn the_fast_and_general_printers_agree() {
+    fn events_print_as_their_canonical_json() {
         let full = json!({
             "action": "Permission.Update", "occurred_at": "2025-01-02T03:04:05.678+01:00",
             "category": "permission", "outcome": "failure", "severity": "high",
@@ -537,15 +540,29 @@ mod tests {
         e.context.ua = crate::enrich::parse_user_agent(
             "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
         );
-        assert!(!needs_general_form(&e));
-        assert_eq!(unsealed(&e), unsealed_general(&e));
-        let sparse = event(json!({"action": "a.b", "actor": {"id": "u"}}));
-        assert_eq!(unsealed(&sparse), unsealed_general(&sparse));
-        let floats = event(
-            json!({"action": "a.b", "actor": {"id": "u"}, "payload": {"x": 1e21, "y": 100.0}}),
+        assert_unsealed_is_canonical(&e);
+        assert_unsealed_is_canonical(&event(json!({"action": "a.b", "actor": {"id": "u"}})));
+
+        // What serde alone would print differently: numbers that are not integers, and keys whose
+        // UTF-16 order differs from their byte order (U+FB33 sorts after U+1F600 in UTF-16).
+        let odd = json!({"x": 1e21, "y": 100.0, "\u{fb33}": [0.5, -0.0], "\u{1f600}": {"\u{fb33}": 1, "\u{1f600}": 2}});
+        let floats = event(json!({
+            "action": "a.b", "actor": {"id": "u"}, "payload": odd,
+            "changes": {"before": odd, "after": {"x": 2.5}},
+            "metadata": {"\u{fb33}": 0.5, "\u{1f600}": 1e21, "a": 100.0},
+        }));
+        assert_unsealed_is_canonical(&floats);
+        let text = unsealed(&floats).text;
+        assert!(text.contains("\"payload\":{\"x\":1e+21,\"y\":100,\"\u{1f600}\":{\"\u{1f600}\":2,\"\u{fb33}\":1},\"\u{fb33}\":[0.5,0]}"), "{text}");
+        assert!(text.contains("\"after\":{\"x\":2.5}"), "{text}");
+        assert!(
+            text.contains("\"metadata\":{\"a\":100,\"\u{1f600}\":1e+21,\"\u{fb33}\":0.5}"),
+            "{text}"
         );
-        assert!(needs_general_form(&floats));
-        assert!(unsealed(&floats).text.contains("\"x\":1e+21,\"y\":100"));
+        let only_changed = event(json!({
+            "action": "a.b", "actor": {"id": "u"}, "changes": {"after": {"x": 1}},
+        }));
+        assert_unsealed_is_canonical(&only_changed);
     }
 
     #[test]
