@@ -134,6 +134,57 @@ pub fn split_events(body: &str, framing: Framing) -> Result<Vec<Json<'_>>, BodyE
     if body.len() > MAX_BODY_BYTES {
         return Err(BodyError::BodyTooLarge { bytes: body.len() });
     }
+    if framing == Framing::Json {
+        if let Some(events) = read_array(body) {
+            return Ok(events);
+        }
+    }
+    split_checked(body, framing)
+}
+
+/// Reads a JSON array of events in one pass, measuring each event's text as it goes. Returns `None`
+/// at the first thing that is not a well-formed array within every limit, for [`split_checked`] to
+/// name, so a body that fails gets the error it would have got anyway: the checks stay in one place,
+/// and only bodies that pass them skip the separate pass that measured every event first. Each
+/// event is read as a value of its own, so the array does not count towards serde_json's nesting
+/// limit: an event may nest as deeply in an array as when it is sent alone.
+fn read_array(body: &str) -> Option<Vec<Json<'_>>> {
+    let bytes = body.as_bytes();
+    let skip_whitespace = |mut at: usize| {
+        while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            at += 1;
+        }
+        at
+    };
+    let mut at = skip_whitespace(0);
+    if bytes.get(at) != Some(&b'[') {
+        return None;
+    }
+    at = skip_whitespace(at + 1);
+    let mut events = Vec::new();
+    loop {
+        if events.len() == MAX_EVENTS {
+            return None;
+        }
+        // A stream reads one value and tells where it ended (before any whitespace after it).
+        let mut stream = serde_json::Deserializer::from_str(&body[at..]).into_iter::<Json<'_>>();
+        let event = stream.next()?.ok()?;
+        let length = stream.byte_offset();
+        if length > MAX_EVENT_BYTES {
+            return None;
+        }
+        events.push(event);
+        at = skip_whitespace(at + length);
+        match bytes.get(at) {
+            Some(b',') => at = skip_whitespace(at + 1),
+            Some(b']') => return (skip_whitespace(at + 1) == bytes.len()).then_some(events),
+            _ => return None,
+        }
+    }
+}
+
+/// [`split_events`] by checking every limit over the whole body first, then reading the events.
+fn split_checked(body: &str, framing: Framing) -> Result<Vec<Json<'_>>, BodyError> {
     let raws: Vec<&str> = match framing {
         Framing::Json => split_json(body)?,
         Framing::NdJson => split_ndjson(body)?,
@@ -276,6 +327,62 @@ mod tests {
             split_events("42", Framing::Json),
             Err(BodyError::WrongShape)
         );
+    }
+
+    #[test]
+    fn the_one_pass_reader_reads_what_the_checked_path_reads() {
+        let big = |n: usize| format!("{{\"x\":\"{}\"}}", "a".repeat(n - 8));
+        let nested = |depth: usize| format!("[{}{}]", "[".repeat(depth), "]".repeat(depth));
+        let deep = |depth: usize| format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+        let valid = [
+            r#"[{"a":1}]"#.to_string(),
+            " \r\n\t[ {\"a\" : [1, 2.5e3, -0, \"\\u00e9\\n\"]} ,\n{\"a\":1,\"a\":{\"b\":null}} ] \n".into(),
+            r#"[1, "two", null, true, [], {}]"#.into(),
+            format!("[{},{}]", big(MAX_EVENT_BYTES), big(10)),
+            format!("[{}]", vec!["{}"; MAX_EVENTS].join(",")),
+            nested(100),
+        ];
+        for body in &valid {
+            assert!(read_array(body).is_some(), "{body:.80}");
+            assert_eq!(
+                split_events(body, Framing::Json),
+                split_checked(body, Framing::Json),
+                "{body:.80}"
+            );
+        }
+        let refused = [
+            "[]".to_string(),
+            " [ \n ] ".into(),
+            "[{},]".into(),
+            "[{} {}]".into(),
+            "[{}".into(),
+            "[{}]]".into(),
+            "[{}] x".into(),
+            "[{\"a\":}]".into(),
+            "[01]".into(),
+            "[1x]".into(),
+            "\u{a0}[{}]".into(),
+            format!("[{}]", big(MAX_EVENT_BYTES + 1)),
+            format!("[{}]", vec!["{}"; MAX_EVENTS + 1].join(",")),
+            nested(128),
+            nested(200),
+        ];
+        for body in &refused {
+            assert!(split_events(body, Framing::Json).is_err(), "{body:.80}");
+            assert_eq!(
+                split_events(body, Framing::Json),
+                split_checked(body, Framing::Json),
+                "{body:.80}"
+            );
+        }
+        // The one difference: the array no longer counts towards an event's nesting limit, so the
+        // deepest event that may be sent alone may also be sent in an array.
+        let deepest = (1..200).take_while(|d| split_events(&deep(*d), Framing::Json).is_ok());
+        let deepest = deep(deepest.last().unwrap());
+        let alone = split_events(&deepest, Framing::Json).unwrap();
+        let in_array = format!("[{deepest}]");
+        assert_eq!(split_events(&in_array, Framing::Json).unwrap(), alone);
+        assert!(split_checked(&in_array, Framing::Json).is_err());
     }
 
     #[test]
