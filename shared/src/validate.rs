@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write;
 use std::net::IpAddr;
 
 use serde_json::Value;
@@ -245,7 +246,7 @@ fn diff_into(before: &Value, after: &Value, path: &mut String, out: &mut Vec<Str
             for key in keys {
                 let len = path.len();
                 path.push('/');
-                path.push_str(&escape(key));
+                push_escaped(path, key);
                 match (a.get(key), b.get(key)) {
                     (Some(x), Some(y)) => diff_into(x, y, path, out),
                     _ => out.push(path.clone()),
@@ -256,8 +257,7 @@ fn diff_into(before: &Value, after: &Value, path: &mut String, out: &mut Vec<Str
         (Value::Array(a), Value::Array(b)) => {
             for i in 0..a.len().max(b.len()) {
                 let len = path.len();
-                path.push('/');
-                path.push_str(&i.to_string());
+                write!(path, "/{i}").expect("writing to a String cannot fail");
                 match (a.get(i), b.get(i)) {
                     (Some(x), Some(y)) => diff_into(x, y, path, out),
                     _ => out.push(path.clone()),
@@ -265,12 +265,23 @@ fn diff_into(before: &Value, after: &Value, path: &mut String, out: &mut Vec<Str
                 path.truncate(len);
             }
         }
-        (x, y) if x != y => out.push(if path.is_empty() {
-            String::new()
-        } else {
-            path.clone()
-        }),
+        (x, y) if x != y => out.push(path.clone()),
         _ => {}
+    }
+}
+
+/// Appends `segment` to a JSON pointer, escaped as [`escape`] does, without building a new string.
+fn push_escaped(path: &mut String, segment: &str) {
+    if !segment.contains(['~', '/']) {
+        path.push_str(segment);
+        return;
+    }
+    for c in segment.chars() {
+        match c {
+            '~' => path.push_str("~0"),
+            '/' => path.push_str("~1"),
+            c => path.push(c),
+        }
     }
 }
 
@@ -905,6 +916,62 @@ mod tests {
             changed_fields(&Value::Null, &json!({"status": "published"})),
             vec![""]
         );
+    }
+
+    /// The pointers `changed_fields` gives, worked out the plain way: every key of either side,
+    /// sorted, and pointers built by formatting.
+    fn changed_fields_reference(before: &Value, after: &Value, path: &str, out: &mut Vec<String>) {
+        match (before, after) {
+            (Value::Object(a), Value::Object(b)) => {
+                let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+                for key in keys {
+                    let path = format!("{path}/{}", escape(key));
+                    match (a.get(key), b.get(key)) {
+                        (Some(x), Some(y)) => changed_fields_reference(x, y, &path, out),
+                        _ => out.push(path),
+                    }
+                }
+            }
+            (Value::Array(a), Value::Array(b)) => {
+                for i in 0..a.len().max(b.len()) {
+                    let path = format!("{path}/{i}");
+                    match (a.get(i), b.get(i)) {
+                        (Some(x), Some(y)) => changed_fields_reference(x, y, &path, out),
+                        _ => out.push(path),
+                    }
+                }
+            }
+            (x, y) if x != y => out.push(path.to_string()),
+            _ => {}
+        }
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (0u8..3).prop_map(Value::from),
+            Just(Value::from("x")),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            let key = prop::sample::select(vec!["a", "b", "a/b", "~", "é", "c~1"]);
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(key.prop_map(String::from), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        #[test]
+        fn changed_fields_match_the_plain_reading(before in any_value(), after in any_value()) {
+            let mut expected = Vec::new();
+            changed_fields_reference(&before, &after, "", &mut expected);
+            proptest::prop_assert_eq!(changed_fields(&before, &after), expected);
+        }
     }
 
     #[test]
