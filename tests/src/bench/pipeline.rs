@@ -4,16 +4,24 @@
 //! compressed with a dictionary trained from the warm-up round, as the sequencer trains one from a
 //! tenant's first events) into rows for the insert. Only I/O is left out: the D1 geo query and the
 //! writes.
+//!
+//! The worker prepares what the statements store (the SQL columns, search text and targets of each
+//! event, the rows, the compressed body) in the same passes as SPEC 8's pipeline stages (parse,
+//! validate, enrich, redact, hash). Those parts are timed again on their own, after the run, and
+//! reported apart, so the stages SPEC names can be read off without them.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use evident_shared::body::Framing;
+use evident_shared::chain::{hex, link_hash, unsealed, Unsealed};
 use evident_shared::enrich::Geo;
+use evident_shared::event::Event;
 use evident_shared::redact::RedactionRules;
 use evident_worker::ingest::{validate_native, Arrival, Enrichment, RANDOM_BYTES_PER_EVENT};
 use evident_worker::seal::{plan, Head, Plan};
+use evident_worker::sql::{print_event_columns, print_event_search, print_event_targets};
 use evident_worker::stored_body::{
     decode, split_hashes, train, training_seqs, Dictionaries, Dictionary, Encoder, Split,
 };
@@ -29,6 +37,10 @@ pub struct Stages {
     pub seal: Duration,
     /// Of `seal`, compressing the bodies alone (timed again on their own).
     pub compress: Duration,
+    /// Of `seal`, the chain link: SHA-256 of the previous hash and the canonical JSON (timed again).
+    pub hash: Duration,
+    /// Of `finish`, printing each event's SQL columns, search text and targets (timed again).
+    pub store_prints: Duration,
     /// Average body, as canonical JSON and as stored.
     pub body_bytes: (f64, f64),
     /// Events timed.
@@ -44,6 +56,23 @@ impl Stages {
     /// Microseconds per event, all stages.
     pub fn total_per_event(&self) -> f64 {
         self.per_event(self.validate + self.finish + self.seal)
+    }
+
+    /// Redact, enrich and print canonical JSON: `finish` without the SQL prints.
+    pub fn redact_enrich_print(&self) -> Duration {
+        self.finish.saturating_sub(self.store_prints)
+    }
+
+    /// Everything done to store an event besides compressing its body: the SQL prints, and what
+    /// sealing does besides hashing (splicing `seq`, hex, the rows).
+    pub fn store_rows(&self) -> Duration {
+        self.store_prints + self.seal.saturating_sub(self.compress + self.hash)
+    }
+
+    /// Microseconds per event of the stages SPEC 8 names: parse, validate, enrich, redact, hash
+    /// (with the canonical print the hash is taken over).
+    pub fn pipeline_per_event(&self) -> f64 {
+        self.per_event(self.validate + self.redact_enrich_print() + self.hash)
     }
 }
 
@@ -113,6 +142,46 @@ pub fn run(bodies: &[String], rounds: usize) -> (Stages, Vec<Plan>) {
         .map(|s| encoder.encode(&s.text, s.hash_at, s.prev_hash_at).len())
         .sum();
     stages.compress = started.elapsed() * rounds as u32;
+
+    // The stored events, and each as the sequencer hashed it (canonical JSON without its chain
+    // members). Rebuilt here rather than kept from the run, which would change what memory the
+    // timed rounds allocate from.
+    let events: Vec<Event> = bodies
+        .iter()
+        .map(|b| serde_json::from_str(b).expect("a stored event"))
+        .collect();
+    let links: Vec<(Unsealed, u64, String)> = events
+        .iter()
+        .zip(&split)
+        .map(|(event, split)| {
+            let seq = event.seq.expect("a sealed event has its seq");
+            let prev = event.prev_hash.clone().expect("and its prev_hash");
+            let bare = Event {
+                seq: None,
+                prev_hash: None,
+                hash: None,
+                ..event.clone()
+            };
+            let u = unsealed(&bare);
+            assert_eq!(link_hash(&u, seq, &prev), hex(&split.hash), "the same link");
+            (u, seq, prev)
+        })
+        .collect();
+    let started = Instant::now();
+    for (u, seq, prev) in &links {
+        std::hint::black_box(link_hash(u, *seq, prev));
+    }
+    stages.hash = started.elapsed() * rounds as u32;
+
+    let started = Instant::now();
+    for event in &events {
+        std::hint::black_box((
+            print_event_columns(event),
+            print_event_search(event),
+            print_event_targets(event),
+        ));
+    }
+    stages.store_prints = started.elapsed() * rounds as u32;
     let n = bodies.len().max(1) as f64;
     let text: usize = bodies.iter().map(String::len).sum();
     stages.body_bytes = (text as f64 / n, stored as f64 / n);
