@@ -82,7 +82,7 @@ fn write_object<'a>(
     out.push(b'}');
 }
 
-/// Writes a string with only the escapes JCS requires: `"`, `\\`, and control characters, which
+/// Writes a string with only the escapes JCS requires: `"`, `\`, and control characters, which
 /// have a short form or else `\u00xx`. serde_json escapes exactly these, the same way.
 fn write_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
