@@ -227,7 +227,9 @@ const KNOWN_FIELDS: &[&str] = &[
 
 /// Escapes one JSON pointer segment (RFC 6901).
 pub fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+    let mut escaped = String::with_capacity(segment.len());
+    push_escaped(&mut escaped, segment);
+    escaped
 }
 
 /// Every JSON pointer at which `before` and `after` differ, descending into objects and arrays.
@@ -270,7 +272,7 @@ fn diff_into(before: &Value, after: &Value, path: &mut String, out: &mut Vec<Str
     }
 }
 
-/// Appends `segment` to a JSON pointer, escaped as [`escape`] does, without building a new string.
+/// Appends `segment` to a JSON pointer, escaped (`~` as `~0`, `/` as `~1`), without a string of its own.
 fn push_escaped(path: &mut String, segment: &str) {
     if !segment.contains(['~', '/']) {
         path.push_str(segment);
@@ -919,13 +921,14 @@ mod tests {
     }
 
     /// The pointers `changed_fields` gives, worked out the plain way: every key of either side,
-    /// sorted, and pointers built by formatting.
+    /// sorted, escaped with `replace`, and pointers built by formatting.
     fn changed_fields_reference(before: &Value, after: &Value, path: &str, out: &mut Vec<String>) {
         match (before, after) {
             (Value::Object(a), Value::Object(b)) => {
                 let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
                 for key in keys {
-                    let path = format!("{path}/{}", escape(key));
+                    let segment = key.replace('~', "~0").replace('/', "~1");
+                    let path = format!("{path}/{segment}");
                     match (a.get(key), b.get(key)) {
                         (Some(x), Some(y)) => changed_fields_reference(x, y, &path, out),
                         _ => out.push(path),
