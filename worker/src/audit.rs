@@ -10,8 +10,8 @@ use worker::{Env, Request};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Result};
-use crate::ingest::{validate_native, Arrival};
-use crate::routes::events::{random_bytes, seal_validated};
+use crate::ingest::{read_native, Arrival};
+use crate::routes::events::{random_bytes, seal_received};
 
 /// The adapter name self-audit events carry in `source.format`.
 pub const SOURCE_FORMAT: &str = "evident";
@@ -170,8 +170,9 @@ pub async fn record(event: Value, req: &Request, env: &Env, tenant: &str) -> Res
         idempotency_key: None,
         random: &random,
     };
-    let validated = validate_native(&event.to_string(), Framing::Json, arrival)?;
-    let prepared = seal_validated(validated, req, env, tenant).await?;
+    let body = event.to_string();
+    let received = read_native(&body, Framing::Json, arrival)?;
+    let prepared = seal_received(received, req, env, tenant).await?;
     match prepared.response.rejected.first() {
         None if prepared.response.accepted == 1 => Ok(()),
         // The events above are built here, so a rejection is a bug, not the caller's mistake.
@@ -230,9 +231,10 @@ mod tests {
             idempotency_key: None,
             random: &[1; 8],
         };
-        let validated = validate_native(&event.to_string(), Framing::Json, arrival).unwrap();
+        let body = event.to_string();
+        let received = read_native(&body, Framing::Json, arrival).unwrap();
         let rules = RedactionRules::default();
-        let prepared = validated.finish(Enrichment {
+        let prepared = received.finish(Enrichment {
             geo: &HashMap::new(),
             client: None,
             rules: &rules,

@@ -74,7 +74,7 @@ pub struct Caller {
     pub grant: Grant,
     /// The one environment this caller may send events for and read events of, or `None` for all.
     /// Ingestion rejects events of any other environment (or none), per event
-    /// ([`crate::ingest::Validated::keep_to_environment`]); every read of events keeps to it in its
+    /// ([`crate::ingest::Received::keep_to_environment`]); every read of events keeps to it in its
     /// SQL, through [`Caller::reach`].
     pub environment: Option<String>,
     /// The session token, when signed in with the cookie.

@@ -1,8 +1,8 @@
 //! The ingest pipeline, minus I/O, in the order SPEC 3 gives it: read the request's events (native
 //! body or an adapter's records), validate and normalise each, then redact, enrich and print them in
 //! canonical form for the sequencer, which seals and stores them ([`crate::seal`]). The geo lookup
-//! needs D1, so the pipeline stops after validation to let the caller collect the addresses
-//! ([`Validated::ips`]) and resumes with their countries ([`Validated::finish`]). Randomness and the
+//! needs D1, so the pipeline stops once the events are read to let the caller collect the addresses
+//! ([`Received::ips`]) and resumes with their countries ([`Received::finish`]). Randomness and the
 //! clock come in as values, so everything here runs, is tested and is benchmarked natively.
 
 use std::cell::RefCell;
@@ -46,113 +46,71 @@ pub struct Arrival<'a> {
     pub random: &'a [u8],
 }
 
-/// The request's events after validation.
+/// The request's events as read, each a JSON tree borrowing from the body, not yet validated.
+///
+/// Validation waits for [`Received::finish`], which takes each event from its tree to its printed
+/// form before starting the next: validating every event first kept a whole batch of events alive
+/// until the last was validated, and taking one event at a time through all its steps reuses the
+/// same memory for each (the native bench measured about 1.5 µs an event less).
 #[derive(Debug)]
-pub struct Validated {
-    /// Each valid event with its index in the request and, for adapters, its line.
-    events: Vec<(usize, Option<usize>, Event)>,
-    response: IngestResponse,
-    total: usize,
-    atomic: bool,
+pub struct Received<'a> {
+    /// Each readable event with, for adapters, its line.
+    records: Vec<(Option<usize>, Json<'a>)>,
+    /// Adapters' records that could not be read, with their line and why; they come after the
+    /// readable records in index order.
+    unreadable: Vec<(usize, String)>,
+    /// Lines that hold no audit event.
+    skipped: Vec<Skipped>,
+    arrival: Arrival<'a>,
+    /// The only `scope.environment` the sending key may write, if it is bound to one.
+    environment: Option<String>,
 }
 
-/// Reads and validates a native request body.
-pub fn validate_native(
-    body: &str,
+/// Reads a native request body.
+pub fn read_native<'a>(
+    body: &'a str,
     framing: Framing,
-    arrival: Arrival<'_>,
-) -> Result<Validated, ApiError> {
+    arrival: Arrival<'a>,
+) -> Result<Received<'a>, ApiError> {
     let values = split_events(body, framing).map_err(body_error)?;
-    let total = values.len();
-    Ok(validate_all(
-        values.into_iter().map(|v| (None, v)),
-        total,
-        Vec::new(),
+    Ok(Received {
+        records: values.into_iter().map(|v| (None, v)).collect(),
+        unreadable: Vec::new(),
+        skipped: Vec::new(),
         arrival,
-    ))
+        environment: None,
+    })
 }
 
-/// Validates what an adapter read. Records it could not read are rejected with their line; lines that
+/// Takes what an adapter read. Records it could not read are rejected with their line; lines that
 /// hold no audit event are listed as skipped.
-pub fn validate_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Validated, ApiError> {
+pub fn read_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Received<'_>, ApiError> {
     let total = adapted.records.len() + adapted.unreadable.len();
     if total > evident_shared::body::MAX_EVENTS {
         return Err(body_error(BodyError::TooManyEvents { count: total }));
     }
-    let skipped = adapted
-        .skipped
-        .into_iter()
-        .map(|p| Skipped {
-            line: p.line,
-            reason: p.reason,
-        })
-        .collect();
-    let unreadable: Vec<_> = adapted.unreadable;
-    let mut validated = validate_all(
-        adapted
+    Ok(Received {
+        records: adapted
             .records
             .into_iter()
-            .map(|r| (Some(r.line), Json::from(r.event))),
-        total,
-        skipped,
+            .map(|r| (Some(r.line), Json::from(r.event)))
+            .collect(),
+        unreadable: adapted
+            .unreadable
+            .into_iter()
+            .map(|p| (p.line, p.reason))
+            .collect(),
+        skipped: adapted
+            .skipped
+            .into_iter()
+            .map(|p| Skipped {
+                line: p.line,
+                reason: p.reason,
+            })
+            .collect(),
         arrival,
-    );
-    let offset = total - unreadable.len();
-    for (i, problem) in unreadable.into_iter().enumerate() {
-        validated.response.rejected.push(Rejected {
-            index: offset + i,
-            line: Some(problem.line),
-            errors: vec![FieldError::new("", problem.reason)],
-        });
-    }
-    validated
-        .response
-        .rejected
-        .sort_by_key(|r| (r.line, r.index));
-    Ok(validated)
-}
-
-fn validate_all<'a>(
-    values: impl Iterator<Item = (Option<usize>, Json<'a>)>,
-    total: usize,
-    skipped: Vec<Skipped>,
-    arrival: Arrival<'_>,
-) -> Validated {
-    let mut events = Vec::with_capacity(total);
-    let mut response = IngestResponse {
-        skipped,
-        ..IngestResponse::default()
-    };
-    for (index, (line, value)) in values.enumerate() {
-        let stamp = Stamp {
-            tenant: arrival.tenant,
-            id: new_id(arrival.received_at, index, arrival.random),
-            received_at: arrival.received_at,
-            format: arrival.format,
-        };
-        match validate_json(value, stamp) {
-            Ok(mut event) => {
-                if event.idempotency_key.is_none() {
-                    event.idempotency_key = arrival.idempotency_key.map(|key| match total {
-                        1 => key.to_string(),
-                        _ => format!("{key}#{index}"),
-                    });
-                }
-                events.push((index, line, event));
-            }
-            Err(errors) => response.rejected.push(Rejected {
-                index,
-                line,
-                errors,
-            }),
-        }
-    }
-    Validated {
-        events,
-        response,
-        total,
-        atomic: arrival.atomic,
-    }
+        environment: None,
+    })
 }
 
 /// What ingestion adds to events besides what the sender said.
@@ -176,13 +134,14 @@ pub struct Client {
     pub geo: Option<Geo>,
 }
 
-impl Validated {
-    /// The distinct addresses the events name, for the geo lookup.
+impl Received<'_> {
+    /// The distinct addresses the events name, for the geo lookup: `context.ip` as validation reads
+    /// it. An event that turns out invalid costs only a lookup nobody uses.
     pub fn ips(&self) -> Vec<IpAddr> {
         let mut ips: Vec<IpAddr> = self
-            .events
+            .records
             .iter()
-            .filter_map(|(_, _, e)| e.context.ip.as_deref()?.parse().ok())
+            .filter_map(|(_, event)| sent_ip(event))
             .collect();
         ips.sort();
         ips.dedup();
@@ -193,65 +152,74 @@ impl Validated {
     /// bound to that environment: each with an error at `/scope/environment`, like any invalid event,
     /// so the rest of the request is stored (or, with `atomic`, nothing is).
     pub fn keep_to_environment(&mut self, environment: &str) {
-        let events = std::mem::take(&mut self.events);
-        for (index, line, event) in events {
-            let message = match event.scope.environment.as_deref() {
-                Some(own) if own == environment => {
-                    self.events.push((index, line, event));
-                    continue;
-                }
-                Some(own) => format!(
-                    "is `{own}`, but this key may only send events of the environment `{environment}`"
-                ),
-                None => format!(
-                    "is required: this key may only send events of the environment `{environment}`"
-                ),
-            };
-            self.response.rejected.push(Rejected {
-                index,
-                line,
-                errors: vec![FieldError::new("/scope/environment", message)],
-            });
-        }
-        self.response.rejected.sort_by_key(|r| (r.line, r.index));
+        self.environment = Some(environment.to_string());
     }
 
-    /// Redacts, enriches and prints every valid event for sealing, and drafts the answer.
+    /// Validates, redacts, enriches and prints every event for sealing, one event at a time, and
+    /// drafts the answer. Nothing is left to store when an event is rejected and `atomic` was asked,
+    /// or when every event is rejected.
     pub fn finish(self, enrichment: Enrichment<'_>) -> Prepared {
-        let Validated {
-            events,
-            mut response,
-            total,
-            atomic,
+        let Received {
+            records,
+            unreadable,
+            skipped,
+            arrival,
+            environment,
         } = self;
-        let mut pending = Vec::with_capacity(events.len());
-        let mut indexes = Vec::with_capacity(events.len());
-        let store_nothing = !response.rejected.is_empty() && (atomic || events.is_empty());
+        let total = records.len() + unreadable.len();
+        let mut response = IngestResponse {
+            skipped,
+            ..IngestResponse::default()
+        };
+        let mut pending = Vec::with_capacity(records.len());
+        let mut indexes = Vec::with_capacity(records.len());
+        for (index, (line, value)) in records.into_iter().enumerate() {
+            let checked = validate_one(value, index, total, arrival)
+                .and_then(|event| within(event, environment.as_deref()));
+            match checked {
+                Ok(mut event) => {
+                    redact(&mut event, enrichment.rules);
+                    enrich(&mut event, enrichment);
+                    pending.push(Pending {
+                        id: event.id.clone(),
+                        columns: print_event_columns(&event),
+                        idempotency_key: event.idempotency_key.clone(),
+                        search: print_event_search(&event),
+                        targets: print_event_targets(&event),
+                        unsealed: unsealed(&event),
+                    });
+                    indexes.push(index);
+                }
+                Err(errors) => response.rejected.push(Rejected {
+                    index,
+                    line,
+                    errors,
+                }),
+            }
+        }
+        let offset = total - unreadable.len();
+        for (i, (line, reason)) in unreadable.into_iter().enumerate() {
+            response.rejected.push(Rejected {
+                index: offset + i,
+                line: Some(line),
+                errors: vec![FieldError::new("", reason)],
+            });
+        }
+        response.rejected.sort_by_key(|r| (r.line, r.index));
+        let store_nothing = !response.rejected.is_empty() && (arrival.atomic || pending.is_empty());
         if store_nothing {
+            pending.clear();
+            indexes.clear();
             let n = response.rejected.len();
             response.error = Some(ErrorDetail {
                 code: "invalid_events".into(),
-                message: if atomic {
+                message: if arrival.atomic {
                     format!("{n} of {total} events are invalid and `atomic=true` was asked: nothing was stored")
                 } else {
                     format!("all {n} events are invalid: nothing was stored")
                 },
                 errors: vec![],
             });
-        } else {
-            for (index, _, mut event) in events {
-                redact(&mut event, enrichment.rules);
-                enrich(&mut event, enrichment);
-                pending.push(Pending {
-                    id: event.id.clone(),
-                    columns: print_event_columns(&event),
-                    idempotency_key: event.idempotency_key.clone(),
-                    search: print_event_search(&event),
-                    targets: print_event_targets(&event),
-                    unsealed: unsealed(&event),
-                });
-                indexes.push(index);
-            }
         }
         Prepared {
             pending,
@@ -259,6 +227,58 @@ impl Validated {
             response,
         }
     }
+}
+
+/// Validates the event at `index` of a request of `total` events, with the header's idempotency key
+/// for an event that has none of its own.
+fn validate_one(
+    value: Json<'_>,
+    index: usize,
+    total: usize,
+    arrival: Arrival<'_>,
+) -> Result<Event, Vec<FieldError>> {
+    let stamp = Stamp {
+        tenant: arrival.tenant,
+        id: new_id(arrival.received_at, index, arrival.random),
+        received_at: arrival.received_at,
+        format: arrival.format,
+    };
+    let mut event = validate_json(value, stamp)?;
+    if event.idempotency_key.is_none() {
+        event.idempotency_key = arrival.idempotency_key.map(|key| match total {
+            1 => key.to_string(),
+            _ => format!("{key}#{index}"),
+        });
+    }
+    Ok(event)
+}
+
+/// The event, or the error that it is not of the environment its key is bound to.
+fn within(event: Event, environment: Option<&str>) -> Result<Event, Vec<FieldError>> {
+    let Some(environment) = environment else {
+        return Ok(event);
+    };
+    let message = match event.scope.environment.as_deref() {
+        Some(own) if own == environment => return Ok(event),
+        Some(own) => format!(
+            "is `{own}`, but this key may only send events of the environment `{environment}`"
+        ),
+        None => {
+            format!("is required: this key may only send events of the environment `{environment}`")
+        }
+    };
+    Err(vec![FieldError::new("/scope/environment", message)])
+}
+
+/// The address an event's `context.ip` names, read as validation reads it (trimmed, then parsed).
+fn sent_ip(event: &Json<'_>) -> Option<IpAddr> {
+    let Json::Object(event) = event else {
+        return None;
+    };
+    let Some(Json::Object(context)) = event.get("context") else {
+        return None;
+    };
+    context.get("ip")?.as_str()?.trim().parse().ok()
 }
 
 fn enrich(event: &mut Event, enrichment: Enrichment<'_>) {
@@ -388,9 +408,9 @@ mod tests {
         arrival: Arrival<'_>,
         geo: &HashMap<IpAddr, Geo>,
     ) -> Result<Prepared, ApiError> {
-        let validated = validate_native(body, Framing::Json, arrival)?;
+        let received = read_native(body, Framing::Json, arrival)?;
         let rules = RedactionRules::default();
-        let mut prepared = validated.finish(Enrichment {
+        let mut prepared = received.finish(Enrichment {
             geo,
             client: None,
             rules: &rules,
@@ -439,11 +459,10 @@ mod tests {
             {"action":"a.create","actor":{"id":"u1"}},
             {"action":"a.create","actor":{"id":"u1"},"scope":{"environment":" prod "}}]"#;
         let run_bound = |atomic: bool| {
-            let mut validated =
-                validate_native(body, Framing::Json, arrival(atomic, None)).unwrap();
-            validated.keep_to_environment("prod");
+            let mut received = read_native(body, Framing::Json, arrival(atomic, None)).unwrap();
+            received.keep_to_environment("prod");
             let rules = RedactionRules::default();
-            validated.finish(Enrichment {
+            received.finish(Enrichment {
                 geo: &HashMap::new(),
                 client: None,
                 rules: &rules,
@@ -546,5 +565,66 @@ mod tests {
         assert_eq!(columns[4], "auth");
         assert_eq!(columns[9], "a@b.c");
         assert_eq!(columns[12], "81.2.69.160");
+    }
+
+    #[test]
+    fn the_addresses_looked_up_are_those_the_validated_events_keep() {
+        let event = |context: &str| {
+            format!(r#"{{"action":"a.create","actor":{{"id":"u1"}},"context":{context}}}"#)
+        };
+        let contexts = [
+            r#"{"ip":" 81.2.69.160 "}"#,
+            r#"{"ip":"2001:DB8:0:0:0:0:0:1"}"#,
+            r#"{"ip":"2001:db8::1"}"#,
+            r#"{"ip":"not an address"}"#,
+            r#"{"ip":7}"#,
+            r#""web""#,
+            r#"{}"#,
+        ];
+        let body = format!("[{}]", contexts.map(event).join(","));
+        let received = read_native(&body, Framing::Json, arrival(false, None)).unwrap();
+        let ips = received.ips();
+        let (v4, v6): (IpAddr, IpAddr) = (
+            "81.2.69.160".parse().unwrap(),
+            "2001:db8::1".parse().unwrap(),
+        );
+        assert_eq!(
+            ips,
+            [v4, v6],
+            "trimmed, each once, unreadable ones left out"
+        );
+
+        let country = |code: &str| Geo {
+            country: code.into(),
+            region: None,
+            city: None,
+        };
+        let geo = HashMap::from([(v4, country("GB")), (v6, country("DE"))]);
+        let rules = RedactionRules::default();
+        let p = received.finish(Enrichment {
+            geo: &geo,
+            client: None,
+            rules: &rules,
+        });
+        let stored: Vec<Value> = p
+            .pending
+            .iter()
+            .map(|p| serde_json::from_str(&p.unsealed.text).unwrap())
+            .collect();
+        let countries: Vec<&Value> = stored
+            .iter()
+            .map(|e| &e["context"]["geo"]["country"])
+            .collect();
+        assert_eq!(countries[..3], ["GB", "DE", "DE"]);
+        assert_eq!(stored[1]["context"]["ip"], "2001:db8::1");
+        assert_eq!(
+            p.response
+                .rejected
+                .iter()
+                .map(|r| r.index)
+                .collect::<Vec<_>>(),
+            [3, 4, 5],
+            "the addresses validation refuses are rejected, not looked up"
+        );
     }
 }

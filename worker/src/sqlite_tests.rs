@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use evident_shared::redact::RedactionRules;
 
-use crate::ingest::{validate_native, Arrival, Enrichment};
+use crate::ingest::{read_native, Arrival, Enrichment};
 use crate::seal::{plan, Head, Plan};
 use crate::sql::{
     plan_statements, ActionMatch, ListQuery, Reach, SqlValue, SELECT_CHAIN_HEAD,
@@ -111,9 +111,9 @@ pub(crate) fn store(db: &Connection, tenant: &str, body: &str) -> Plan {
         idempotency_key: None,
         random: &[1; 8 * 1000],
     };
-    let validated = validate_native(body, Framing::Json, arrival).unwrap();
+    let received = read_native(body, Framing::Json, arrival).unwrap();
     let rules = RedactionRules::default();
-    let prepared = validated.finish(Enrichment {
+    let prepared = received.finish(Enrichment {
         geo: &HashMap::new(),
         client: None,
         rules: &rules,

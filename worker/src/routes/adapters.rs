@@ -7,8 +7,8 @@ use worker::{Env, Request, Response};
 
 use crate::auth::authorize;
 use crate::error::{ApiError, Result};
-use crate::ingest::validate_adapted;
-use crate::routes::events::{query_pairs, random_bytes, read_body, store_validated, IngestOptions};
+use crate::ingest::read_adapted;
+use crate::routes::events::{query_pairs, random_bytes, read_body, store_received, IngestOptions};
 use evident_shared::roles::Power;
 
 pub async fn ingest(mut req: Request, env: &Env, format: &str) -> Result<Response> {
@@ -33,11 +33,11 @@ pub async fn ingest(mut req: Request, env: &Env, format: &str) -> Result<Respons
     };
     let adapted = adapt(format, &body, hint).map_err(adapt_error)?;
     let random = random_bytes()?;
-    let validated = validate_adapted(
+    let received = read_adapted(
         adapted,
         options.arrival(&caller.tenant, format.as_str(), &random),
     )?;
-    store_validated(validated, &req, env, &caller).await
+    store_received(received, &req, env, &caller).await
 }
 
 fn adapt_error(err: AdaptError) -> ApiError {

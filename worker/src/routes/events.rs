@@ -8,7 +8,7 @@ use worker::{Context, Env, Request, Response};
 use crate::auth::{authorize, Caller};
 use crate::error::{ApiError, Result};
 use crate::ingest::{
-    validate_native, Arrival, Client, Enrichment, Prepared, Validated, RANDOM_BYTES_PER_EVENT,
+    read_native, Arrival, Client, Enrichment, Prepared, Received, RANDOM_BYTES_PER_EVENT,
 };
 use crate::routes::settings;
 use crate::{geo, params, reads, respond, sequencer, store};
@@ -27,8 +27,8 @@ pub async fn ingest(mut req: Request, env: &Env) -> Result<Response> {
     let body = read_body(&mut req).await?;
     let random = random_bytes()?;
     let arrival = options.arrival(&caller.tenant, "native", &random);
-    let validated = validate_native(&body, framing, arrival)?;
-    store_validated(validated, &req, env, &caller).await
+    let received = read_native(&body, framing, arrival)?;
+    store_received(received, &req, env, &caller).await
 }
 
 /// What every ingest endpoint reads besides the body: `?atomic=` and the `Idempotency-Key` header.
@@ -133,32 +133,32 @@ pub fn random_bytes() -> Result<Vec<u8>> {
     Ok(random)
 }
 
-/// The rest of ingestion once events are validated: the caller's environment, if its key is bound to
-/// one, then [`seal_validated`]. Answers only after the events are stored, so an acknowledged event
+/// The rest of ingestion once events are read: the caller's environment, if its key is bound to
+/// one, then [`seal_received`]. Answers only after the events are stored, so an acknowledged event
 /// is never lost.
-pub async fn store_validated(
-    mut validated: Validated,
+pub async fn store_received(
+    mut received: Received<'_>,
     req: &Request,
     env: &Env,
     caller: &Caller,
 ) -> Result<Response> {
     if let Some(environment) = &caller.environment {
-        validated.keep_to_environment(environment);
+        received.keep_to_environment(environment);
     }
-    let prepared = seal_validated(validated, req, env, &caller.tenant).await?;
+    let prepared = seal_received(received, req, env, &caller.tenant).await?;
     Ok(respond::json(prepared.status(), &prepared.response))
 }
 
 /// Geo and redaction rules from D1, redaction and enrichment, then sealing and storing through the
 /// tenant's sequencer: the answer, complete once the events are stored.
-pub async fn seal_validated(
-    validated: Validated,
+pub async fn seal_received(
+    received: Received<'_>,
     req: &Request,
     env: &Env,
     tenant: &str,
 ) -> Result<Prepared> {
     let db = env.d1("DB")?;
-    let geo = match geo::countries(&db, &validated.ips()).await {
+    let geo = match geo::countries(&db, &received.ips()).await {
         Ok(geo) => geo,
         Err(error) => {
             // Geo is an enrichment: without it the events are still worth storing.
@@ -168,7 +168,7 @@ pub async fn seal_validated(
     };
     let rules = settings::redaction_rules(&db, tenant).await?;
     let client = browser_client(req);
-    let mut prepared = validated.finish(Enrichment {
+    let mut prepared = received.finish(Enrichment {
         geo: &geo,
         client: client.as_ref(),
         rules: &rules,
