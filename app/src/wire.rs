@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use evident_shared::api::EventPage;
 use evident_shared::enrich::{Geo, UserAgent};
@@ -310,7 +311,7 @@ fn geo(value: Value) -> Result<Geo, WireError> {
     f.done(geo)
 }
 
-fn user_agent(value: Value) -> Result<UserAgent, WireError> {
+fn user_agent(value: Value) -> Result<Arc<UserAgent>, WireError> {
     let mut f = Fields::of(value)?;
     let ua = UserAgent {
         browser: f.string("browser"),
@@ -319,7 +320,7 @@ fn user_agent(value: Value) -> Result<UserAgent, WireError> {
         os: f.string("os"),
         os_version: f.optional_string("os_version"),
     };
-    f.done(ua)
+    f.done(Arc::new(ua))
 }
 
 fn error_info(value: Value) -> Result<ErrorInfo, WireError> {

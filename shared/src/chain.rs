@@ -539,7 +539,8 @@ mod tests {
         });
         e.context.ua = crate::enrich::parse_user_agent(
             "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
-        );
+        )
+        .map(std::sync::Arc::new);
         assert_unsealed_is_canonical(&e);
         assert_unsealed_is_canonical(&event(json!({"action": "a.b", "actor": {"id": "u"}})));
 

@@ -3,6 +3,7 @@
 //! result, so the worker, the dashboard and exports agree on field names and meaning.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -317,9 +318,10 @@ pub struct Context {
     /// Distributed trace identifier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
-    /// `user_agent` parsed by the server.
+    /// `user_agent` parsed by the server, shared with the worker's cache of parsed user agents
+    /// (senders repeat the same few), so enriching an event copies no strings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ua: Option<UserAgent>,
+    pub ua: Option<Arc<UserAgent>>,
     /// Raw User-Agent header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,

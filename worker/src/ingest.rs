@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use evident_shared::adapters::Adapted;
 use evident_shared::api::{Accepted, ErrorDetail, IngestResponse, Rejected, Skipped};
@@ -180,13 +181,17 @@ impl Received<'_> {
                 Ok(mut event) => {
                     redact(&mut event, enrichment.rules);
                     enrich(&mut event, enrichment);
+                    let columns = print_event_columns(&event);
+                    let search = print_event_search(&event);
+                    let targets = print_event_targets(&event);
+                    let unsealed = unsealed(&event);
                     pending.push(Pending {
-                        id: event.id.clone(),
-                        columns: print_event_columns(&event),
-                        idempotency_key: event.idempotency_key.clone(),
-                        search: print_event_search(&event),
-                        targets: print_event_targets(&event),
-                        unsealed: unsealed(&event),
+                        id: event.id,
+                        columns,
+                        idempotency_key: event.idempotency_key,
+                        search,
+                        targets,
+                        unsealed,
                     });
                     indexes.push(index);
                 }
@@ -305,16 +310,16 @@ fn enrich(event: &mut Event, enrichment: Enrichment<'_>) {
 const UA_CACHE_SIZE: usize = 10_000;
 
 thread_local! {
-    static UA_CACHE: RefCell<HashMap<String, Option<UserAgent>>> = RefCell::new(HashMap::new());
+    static UA_CACHE: RefCell<HashMap<String, Option<Arc<UserAgent>>>> = RefCell::new(HashMap::new());
 }
 
 /// Parses a user agent once per isolate: senders repeat the same few strings.
-fn cached_user_agent(ua: &str) -> Option<UserAgent> {
+fn cached_user_agent(ua: &str) -> Option<Arc<UserAgent>> {
     UA_CACHE.with(|cache| {
         if let Some(hit) = cache.borrow().get(ua) {
             return hit.clone();
         }
-        let parsed = parse_user_agent(ua);
+        let parsed = parse_user_agent(ua).map(Arc::new);
         let mut cache = cache.borrow_mut();
         if cache.len() >= UA_CACHE_SIZE {
             cache.clear();
