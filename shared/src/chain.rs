@@ -306,14 +306,21 @@ pub fn link_hash(unsealed: &Unsealed, seq: u64, prev_hash: &str) -> String {
     let t = &unsealed.text;
     let (h, p, s) = (unsealed.hash_at, unsealed.prev_hash_at, unsealed.seq_at);
     // The event without `hash`, in order.
+    // The spliced members go to the digest in pieces, as `prev_hash_member` and `seq_member` print
+    // them: hashing runs for every event, and the two printed strings were its only allocations.
+    let mut digits = itoa::Buffer::new();
     let mut digest = Sha256::new();
     digest.update(prev_hash.as_bytes());
     for piece in [
         &t[..h],
         &t[h..p],
-        &prev_hash_member(prev_hash),
+        "\"prev_hash\":\"",
+        prev_hash,
+        "\",",
         &t[p..s],
-        &seq_member(seq),
+        "\"seq\":",
+        digits.format(seq),
+        ",",
         &t[s..],
     ] {
         digest.update(piece.as_bytes());
