@@ -18,118 +18,12 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::event::{Changes, Event};
+pub use crate::canonical::canonical_json;
+use crate::canonical::{write_changes, write_number_u64, Obj};
+use crate::event::Event;
 
 /// The `prev_hash` of a tenant's first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Prints `value` as RFC 8785 canonical JSON.
-pub fn canonical_json(value: &Value) -> String {
-    let mut out = Vec::with_capacity(256);
-    write_value(&mut out, value);
-    String::from_utf8(out).expect("JSON text is written from whole strings and ASCII")
-}
-
-fn write_value(out: &mut Vec<u8>, value: &Value) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Number(n) => write_number(out, n),
-        Value::String(s) => write_string(out, s),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(out, item);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => write_object(out, map.iter()),
-    }
-}
-
-/// Writes an object's members in JCS order: by UTF-16 code units. That is byte order too, the
-/// order both `serde_json`'s map and `BTreeMap` keep, except when a character at or above U+E000
-/// meets one above U+FFFF; only then are the members sorted again.
-fn write_object<'a>(
-    out: &mut Vec<u8>,
-    members: impl Iterator<Item = (&'a String, &'a Value)> + Clone,
-) {
-    out.push(b'{');
-    let mut write = |i: usize, (key, item): (&String, &Value)| {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_string(out, key);
-        out.push(b':');
-        write_value(out, item);
-    };
-    if members
-        .clone()
-        .any(|(key, _)| key.bytes().any(|b| b >= 0xEE))
-    {
-        let mut sorted: Vec<_> = members.collect();
-        sorted.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-        sorted
-            .into_iter()
-            .enumerate()
-            .for_each(|(i, m)| write(i, m));
-    } else {
-        members.enumerate().for_each(|(i, m)| write(i, m));
-    }
-    out.push(b'}');
-}
-
-/// Writes a string with only the escapes JCS requires: `"`, `\`, and control characters, which
-/// have a short form or else `\u00xx`. serde_json escapes exactly these, the same way.
-fn write_string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let short: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if short.is_empty() {
-            const DIGITS: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.extend_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]]);
-        } else {
-            out.extend_from_slice(short);
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
-}
-
-/// Writes a number as ECMAScript's `Number.prototype.toString` does, integers as they are.
-fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
-    if !n.is_f64() {
-        // An i64 or u64: serde_json prints its digits, without allocating.
-        serde_json::to_writer(out, n).expect("writing to memory cannot fail");
-    } else if let Some(f) = n.as_f64() {
-        // ECMAScript's Number::toString: integral values below 1e21 print without a fraction.
-        if f == 0.0 {
-            out.push(b'0');
-        } else if f.fract() == 0.0 && f.abs() < 1e21 {
-            out.extend_from_slice(format!("{f:.0}").as_bytes());
-        } else {
-            out.extend_from_slice(ryu_js::Buffer::new().format(f).as_bytes());
-        }
-    }
-}
 
 /// An event's canonical JSON without its chain members, and where each goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -146,129 +40,81 @@ pub struct Unsealed {
 
 /// Prints an event (whose chain members are unset) for sealing.
 ///
-/// Every struct of the event declares its fields in canonical (sorted) order, so serde prints those
-/// canonically already; the JSON an event carries as it was sent (payload, changes, metadata) goes
-/// through the canonical writer, which sorts keys by UTF-16 and prints numbers as ECMAScript does.
-/// Only the top level is written here, to note where the chain members go. A test checks the result
-/// against the whole event printed as a generic JSON value.
+/// Written member by member in canonical (sorted) order by [`crate::canonical`], which prints the
+/// event's parts as serde would and the JSON an event carries as it was sent (payload, changes,
+/// metadata) canonically: keys sorted by UTF-16, numbers as ECMAScript prints them. Only the top
+/// level is written here, to note where the chain members go. A test checks the result against the
+/// whole event printed as a generic JSON value.
 pub fn unsealed(event: &Event) -> Unsealed {
-    let mut m = Members::default();
-    m.put("action", &event.action);
-    m.put("actor", &event.actor);
-    m.put("category", &event.category);
-    if let Some(changes) = &event.changes {
-        m.name("changes");
-        write_changes(&mut m.out, changes);
+    // Every field named, so that a field added to `Event` fails to compile until it is printed.
+    let Event {
+        action,
+        actor,
+        category,
+        changes,
+        context,
+        description,
+        duration_ms,
+        error,
+        flags,
+        hash: _,
+        id,
+        idempotency_key,
+        metadata,
+        occurred_at,
+        outcome,
+        participants,
+        payload,
+        prev_hash: _,
+        received_at,
+        redacted,
+        scope,
+        seq: _,
+        severity,
+        skew_ms,
+        source,
+        targets,
+        tenant,
+    } = event;
+    let mut out = Vec::with_capacity(1536);
+    let mut m = Obj::new(&mut out);
+    m.str("action", action);
+    m.actor("actor", actor);
+    m.str("category", category.as_str());
+    if let Some(changes) = changes {
+        write_changes(m.name("changes"), changes);
     }
-    if !event.context.is_empty() {
-        m.put("context", &event.context);
+    m.context("context", context);
+    m.opt("description", description.as_deref());
+    if let Some(ms) = duration_ms {
+        write_number_u64(m.name("duration_ms"), *ms);
     }
-    m.opt("description", &event.description);
-    m.opt("duration_ms", &event.duration_ms);
-    m.opt("error", &event.error);
-    m.list("flags", &event.flags);
+    m.error("error", error.as_ref());
+    m.strs("flags", flags);
     let hash_at = m.slot();
-    m.put("id", &event.id);
-    m.opt("idempotency_key", &event.idempotency_key);
-    if !event.metadata.is_empty() {
-        m.name("metadata");
-        write_object(&mut m.out, event.metadata.iter());
-    }
-    m.put("occurred_at", &event.occurred_at);
-    m.put("outcome", &event.outcome);
-    m.list("participants", &event.participants);
-    if let Some(payload) = &event.payload {
-        m.name("payload");
-        write_value(&mut m.out, payload);
-    }
+    m.str("id", id);
+    m.opt("idempotency_key", idempotency_key.as_deref());
+    m.map("metadata", metadata);
+    m.str("occurred_at", occurred_at);
+    m.str("outcome", outcome.as_str());
+    m.actors("participants", participants);
+    m.value("payload", payload.as_ref());
     let prev_hash_at = m.slot();
-    m.put("received_at", &event.received_at);
-    m.list("redacted", &event.redacted);
-    if !event.scope.is_empty() {
-        m.put("scope", &event.scope);
-    }
+    m.str("received_at", received_at);
+    m.strs("redacted", redacted);
+    m.scope("scope", scope);
     let seq_at = m.slot();
-    m.put("severity", &event.severity);
-    m.opt("skew_ms", &event.skew_ms);
-    m.put("source", &event.source);
-    m.list("targets", &event.targets);
-    m.put("tenant", &event.tenant);
-    m.out.push(b'}');
+    m.str("severity", severity.as_str());
+    m.int("skew_ms", *skew_ms);
+    m.source("source", source);
+    m.targets("targets", targets);
+    m.str("tenant", tenant);
+    m.end();
     Unsealed {
-        text: String::from_utf8(m.out).expect("JSON text is written from whole strings and ASCII"),
+        text: String::from_utf8(out).expect("JSON text is written from whole strings and ASCII"),
         hash_at,
         prev_hash_at,
         seq_at,
-    }
-}
-
-/// `changes` as serde would print [`Changes`], with `after` and `before` printed canonically.
-fn write_changes(out: &mut Vec<u8>, changes: &Changes) {
-    out.push(b'{');
-    if let Some(after) = &changes.after {
-        out.extend_from_slice(b"\"after\":");
-        write_value(out, after);
-        out.push(b',');
-    }
-    if let Some(before) = &changes.before {
-        out.extend_from_slice(b"\"before\":");
-        write_value(out, before);
-        out.push(b',');
-    }
-    out.extend_from_slice(b"\"changed_fields\":[");
-    for (i, pointer) in changes.changed_fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_string(out, pointer);
-    }
-    out.extend_from_slice(b"]}");
-}
-
-/// The top level of an event being printed.
-struct Members {
-    /// Bytes rather than a `String`, so serde writes each member's value straight into it.
-    out: Vec<u8>,
-}
-
-impl Default for Members {
-    fn default() -> Self {
-        Members {
-            out: Vec::with_capacity(1536),
-        }
-    }
-}
-
-impl Members {
-    /// Starts a member: the separator and the name, for its value to follow.
-    fn name(&mut self, name: &str) {
-        self.out.push(if self.out.is_empty() { b'{' } else { b',' });
-        self.out.push(b'"');
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.extend_from_slice(b"\":");
-    }
-
-    fn put<T: serde::Serialize + ?Sized>(&mut self, name: &str, value: &T) {
-        self.name(name);
-        serde_json::to_writer(&mut self.out, value)
-            .expect("an event's strings, numbers and JSON values always serialise");
-    }
-
-    fn opt<T: serde::Serialize>(&mut self, name: &str, value: &Option<T>) {
-        if let Some(value) = value {
-            self.put(name, value);
-        }
-    }
-
-    fn list<T: serde::Serialize>(&mut self, name: &str, items: &[T]) {
-        if !items.is_empty() {
-            self.put(name, items);
-        }
-    }
-
-    /// Where a chain member goes: after the comma that follows the previous member.
-    fn slot(&self) -> usize {
-        self.out.len() + 1
     }
 }
 

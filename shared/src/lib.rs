@@ -8,6 +8,7 @@ pub mod adapters;
 pub mod api;
 pub mod api_key;
 pub mod body;
+pub mod canonical;
 pub mod category;
 pub mod chain;
 pub mod cursor;
