@@ -108,21 +108,34 @@ pub(crate) fn write_string(out: &mut Vec<u8>, s: &str) {
 }
 
 /// How many bytes at the start of `bytes` need no escape. Most strings need none, so they are
-/// checked 16 bytes at a time without a branch inside each group, which compiles to vector compares.
+/// checked eight bytes at a time as one 64-bit word (the last word padded with spaces), natively and
+/// in wasm alike.
 fn clean_prefix(bytes: &[u8]) -> usize {
-    let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
     let mut clean = 0;
-    for chunk in bytes.chunks_exact(16) {
-        if chunk.iter().fold(false, |any, &b| any | needs_escape(b)) {
-            break;
+    while clean < bytes.len() {
+        let rest = &bytes[clean..];
+        let mut word = [b' '; 8];
+        let n = rest.len().min(8);
+        word[..n].copy_from_slice(&rest[..n]);
+        let flagged = escape_bytes(u64::from_le_bytes(word));
+        if flagged != 0 {
+            return clean + (flagged.trailing_zeros() / 8) as usize;
         }
-        clean += 16;
+        clean += n;
     }
-    clean
-        + bytes[clean..]
-            .iter()
-            .position(|&b| needs_escape(b))
-            .unwrap_or(bytes.len() - clean)
+    bytes.len()
+}
+
+/// The high bit of each byte of `word` that is `"`, `\` or a control character, exact for the
+/// lowest such byte (the classic "has a zero byte" test: a borrow can flag bytes above a flagged
+/// one, never below, and only the first is used).
+fn escape_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH;
+    below(word ^ (ONES * u64::from(b'"')), 1)
+        | below(word ^ (ONES * u64::from(b'\\')), 1)
+        | below(word, 0x20)
 }
 
 /// Writes a number as ECMAScript's `Number.prototype.toString` does, integers as they are.

@@ -73,24 +73,28 @@ pub fn validate_owned(input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<Field
 /// strings the event keeps are copied out of the body.
 pub fn validate_json(input: Json<'_>, stamp: Stamp<'_>) -> Result<Event, Vec<FieldError>> {
     let mut v = Validator::default();
-    let Json::Object(mut obj) = input else {
+    let Json::Object(members) = input else {
         return Err(vec![FieldError::new("", "an event must be a JSON object")]);
     };
-    for key in obj.keys() {
-        if SERVER_FIELDS.contains(&key) {
-            v.err(&ROOT.key(key), "is set by the server; leave it out");
-        } else if !KNOWN_FIELDS.contains(&key) {
+    // One pass over the members (in key order, so the errors are too) sorts them into their fields.
+    let mut sent = Sent::default();
+    for (key, value) in members {
+        if let Some(field) = sent.field(&key) {
+            *field = Some(value);
+        } else if SERVER_FIELDS.contains(&&*key) {
+            v.err(&ROOT.key(&key), "is set by the server; leave it out");
+        } else {
             v.err(
-                &ROOT.key(key),
+                &ROOT.key(&key),
                 format!("unknown field; expected one of {}", KNOWN_FIELDS.join(", ")),
             );
         }
     }
 
-    let action = v.action(obj.get("action"));
-    let payload = obj.remove("payload");
-    let changes = obj.remove("changes");
-    let sent_occurred_at = match obj.get("occurred_at") {
+    let action = v.action(sent.action.as_ref());
+    let payload = sent.payload.take();
+    let changes = sent.changes.take();
+    let sent_occurred_at = match sent.occurred_at.as_ref() {
         None | Some(Json::Null) => None,
         Some(value) => v.timestamp(&Path::Fixed("/occurred_at"), value),
     };
@@ -103,30 +107,30 @@ pub fn validate_json(input: Json<'_>, stamp: Stamp<'_>) -> Result<Event, Vec<Fie
     };
     let category = v.parse_enum(
         &Path::Fixed("/category"),
-        obj.get("category"),
+        sent.category.as_ref(),
         Category::parse,
         Category::expected,
     );
     let outcome = v.parse_enum(
         &Path::Fixed("/outcome"),
-        obj.get("outcome"),
+        sent.outcome.as_ref(),
         Outcome::parse,
         Outcome::expected,
     );
     let severity = v.parse_enum(
         &Path::Fixed("/severity"),
-        obj.get("severity"),
+        sent.severity.as_ref(),
         Severity::parse,
         Severity::expected,
     );
-    let error = v.error_info(obj.remove("error"));
+    let error = v.error_info(sent.error.take());
     let description = v.opt_text(
         &Path::Fixed("/description"),
-        obj.remove("description"),
+        sent.description.take(),
         MAX_DESCRIPTION_CHARS,
     );
-    let duration_ms = v.opt_u64(&Path::Fixed("/duration_ms"), obj.get("duration_ms"));
-    let actor = match obj.remove("actor") {
+    let duration_ms = v.opt_u64(&Path::Fixed("/duration_ms"), sent.duration_ms.as_ref());
+    let actor = match sent.actor.take() {
         None | Some(Json::Null) => {
             v.err(
                 &Path::Fixed("/actor"),
@@ -138,27 +142,25 @@ pub fn validate_json(input: Json<'_>, stamp: Stamp<'_>) -> Result<Event, Vec<Fie
     };
     let participants = v.list(
         &Path::Fixed("/participants"),
-        obj.remove("participants"),
+        sent.participants.take(),
         |v, p, x| v.actor(p, x),
     );
-    let targets = v.list(
-        &Path::Fixed("/targets"),
-        obj.remove("targets"),
-        |v, p, x| v.target(p, x),
-    );
-    let scope = v.scope(obj.remove("scope"));
-    let context = v.context(obj.remove("context"));
+    let targets = v.list(&Path::Fixed("/targets"), sent.targets.take(), |v, p, x| {
+        v.target(p, x)
+    });
+    let scope = v.scope(sent.scope.take());
+    let context = v.context(sent.context.take());
     let changes = v.changes(changes);
     let payload = match payload {
         None | Some(Json::Null) => None,
         Some(value @ Json::Object(_)) => Some(value.into_value()),
         Some(_) => v.bad(&Path::Fixed("/payload"), "must be a JSON object"),
     };
-    let metadata = v.metadata(obj.remove("metadata"));
-    let source_name = v.source(obj.remove("source"));
+    let metadata = v.metadata(sent.metadata.take());
+    let source_name = v.source(sent.source.take());
     let idempotency_key = v.opt_text(
         &Path::Fixed("/idempotency_key"),
-        obj.remove("idempotency_key"),
+        sent.idempotency_key.take(),
         255,
     );
 
@@ -202,6 +204,56 @@ pub fn validate_json(input: Json<'_>, stamp: Stamp<'_>) -> Result<Event, Vec<Fie
         prev_hash: None,
         hash: None,
     })
+}
+
+/// The members an event may have, each taken from the object once.
+#[derive(Default)]
+struct Sent<'a> {
+    action: Option<Json<'a>>,
+    occurred_at: Option<Json<'a>>,
+    category: Option<Json<'a>>,
+    outcome: Option<Json<'a>>,
+    error: Option<Json<'a>>,
+    severity: Option<Json<'a>>,
+    description: Option<Json<'a>>,
+    duration_ms: Option<Json<'a>>,
+    actor: Option<Json<'a>>,
+    participants: Option<Json<'a>>,
+    targets: Option<Json<'a>>,
+    scope: Option<Json<'a>>,
+    context: Option<Json<'a>>,
+    changes: Option<Json<'a>>,
+    payload: Option<Json<'a>>,
+    metadata: Option<Json<'a>>,
+    source: Option<Json<'a>>,
+    idempotency_key: Option<Json<'a>>,
+}
+
+impl<'a> Sent<'a> {
+    /// The field of member `key`, one of [`KNOWN_FIELDS`].
+    fn field(&mut self, key: &str) -> Option<&mut Option<Json<'a>>> {
+        Some(match key {
+            "action" => &mut self.action,
+            "occurred_at" => &mut self.occurred_at,
+            "category" => &mut self.category,
+            "outcome" => &mut self.outcome,
+            "error" => &mut self.error,
+            "severity" => &mut self.severity,
+            "description" => &mut self.description,
+            "duration_ms" => &mut self.duration_ms,
+            "actor" => &mut self.actor,
+            "participants" => &mut self.participants,
+            "targets" => &mut self.targets,
+            "scope" => &mut self.scope,
+            "context" => &mut self.context,
+            "changes" => &mut self.changes,
+            "payload" => &mut self.payload,
+            "metadata" => &mut self.metadata,
+            "source" => &mut self.source,
+            "idempotency_key" => &mut self.idempotency_key,
+            _ => return None,
+        })
+    }
 }
 
 const KNOWN_FIELDS: &[&str] = &[
@@ -414,8 +466,8 @@ impl Validator {
 
     /// `text` trimmed, or `None` when nothing is left; copied only when borrowed or trimmed.
     fn text(&mut self, path: &Path<'_>, text: Cow<'_, str>, max_chars: usize) -> Option<String> {
-        let chars = text.chars().count();
-        if chars > max_chars {
+        if longer_than(&text, max_chars) {
+            let chars = text.chars().count();
             return self.bad(
                 path,
                 format!("is {chars} characters long; the limit is {max_chars}"),
@@ -706,13 +758,13 @@ impl Validator {
         }
         for (key, value) in map {
             let path = Path::Fixed("/metadata").key(&key);
-            let key_chars = key.chars().count();
-            if key.trim().is_empty() || key_chars > MAX_METADATA_KEY_CHARS {
+            if key.trim().is_empty() || longer_than(&key, MAX_METADATA_KEY_CHARS) {
+                let key_chars = key.chars().count();
                 self.err(&path, format!("keys must be 1 to {MAX_METADATA_KEY_CHARS} characters; this one has {key_chars}"));
                 continue;
             }
             match &value {
-                Json::String(s) if s.chars().count() > MAX_METADATA_VALUE_CHARS => self.err(
+                Json::String(s) if longer_than(s, MAX_METADATA_VALUE_CHARS) => self.err(
                     &path,
                     format!(
                         "is {} characters long; the limit is {MAX_METADATA_VALUE_CHARS}",
@@ -747,6 +799,12 @@ impl Validator {
         );
         Some((name, version))
     }
+}
+
+/// True when `text` has more than `max_chars` characters. Text of at most `max_chars` bytes has at
+/// most as many characters, so most strings are not counted.
+fn longer_than(text: &str, max_chars: usize) -> bool {
+    text.len() > max_chars && text.chars().count() > max_chars
 }
 
 fn looks_like_email(text: &str) -> bool {
@@ -887,6 +945,53 @@ mod tests {
         assert_eq!(
             got,
             vec![format!("/metadata/{long_key}"), "/metadata/v".to_string()]
+        );
+    }
+
+    #[test]
+    fn every_known_field_has_its_place() {
+        let mut sent = Sent::default();
+        for name in KNOWN_FIELDS {
+            assert!(sent.field(name).is_some(), "{name}");
+        }
+        for name in SERVER_FIELDS {
+            assert!(sent.field(name).is_none(), "{name}");
+        }
+    }
+
+    #[test]
+    fn length_limits_count_characters_not_bytes() {
+        // Two bytes each: at the limit in characters, twice over it in bytes.
+        let name = "é".repeat(MAX_TEXT_CHARS);
+        let key = "é".repeat(MAX_METADATA_KEY_CHARS);
+        let value = "é".repeat(MAX_METADATA_VALUE_CHARS);
+        let event =
+            json!({"action":"a.b","actor":{"id":"u","name":name},"metadata":{key.clone(): value}});
+        let e = validate_event(&event, stamp()).unwrap();
+        assert_eq!(e.actor.name.as_deref(), Some(name.as_str()));
+        assert_eq!(e.metadata[&key], json!(value));
+
+        let over = json!({"action":"a.b","actor":{"id":"u","name":format!("{name}é")},
+            "metadata":{format!("{key}é"): 1, "v": format!("{value}é")}});
+        let errors = validate_event(&over, stamp()).unwrap_err();
+        let messages: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.path.as_str(), e.message.as_str()))
+            .collect();
+        assert!(
+            messages.contains(&("/actor/name", "is 513 characters long; the limit is 512")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.contains(&("/metadata/v", "is 501 characters long; the limit is 500")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|(path, message)| path.starts_with("/metadata/é")
+                    && message.ends_with("this one has 41")),
+            "{messages:?}"
         );
     }
 

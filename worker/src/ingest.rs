@@ -175,8 +175,14 @@ impl Received<'_> {
         let mut pending = Vec::with_capacity(records.len());
         let mut indexes = Vec::with_capacity(records.len());
         for (index, (line, value)) in records.into_iter().enumerate() {
-            let checked = validate_one(value, index, total, arrival)
-                .and_then(|event| within(event, environment.as_deref()));
+            // The environment is checked by reference: moving an event costs a copy of it.
+            let checked =
+                validate_one(value, index, total, arrival).and_then(|event| {
+                    match outside(&event, environment.as_deref()) {
+                        Some(error) => Err(vec![error]),
+                        None => Ok(event),
+                    }
+                });
             match checked {
                 Ok(mut event) => {
                     redact(&mut event, enrichment.rules);
@@ -258,13 +264,11 @@ fn validate_one(
     Ok(event)
 }
 
-/// The event, or the error that it is not of the environment its key is bound to.
-fn within(event: Event, environment: Option<&str>) -> Result<Event, Vec<FieldError>> {
-    let Some(environment) = environment else {
-        return Ok(event);
-    };
+/// The error, when the key is bound to an environment and the event is not of it.
+fn outside(event: &Event, environment: Option<&str>) -> Option<FieldError> {
+    let environment = environment?;
     let message = match event.scope.environment.as_deref() {
-        Some(own) if own == environment => return Ok(event),
+        Some(own) if own == environment => return None,
         Some(own) => format!(
             "is `{own}`, but this key may only send events of the environment `{environment}`"
         ),
@@ -272,7 +276,7 @@ fn within(event: Event, environment: Option<&str>) -> Result<Event, Vec<FieldErr
             format!("is required: this key may only send events of the environment `{environment}`")
         }
     };
-    Err(vec![FieldError::new("/scope/environment", message)])
+    Some(FieldError::new("/scope/environment", message))
 }
 
 /// The address an event's `context.ip` names, read as validation reads it (trimmed, then parsed).
