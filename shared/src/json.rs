@@ -118,9 +118,11 @@ impl<'a> Object<'a> {
         self.position(key).is_some()
     }
 
-    /// Takes `key`'s value out.
-    pub fn remove(&mut self, key: &str) -> Option<Json<'a>> {
-        self.position(key).map(|i| self.0.remove(i).1)
+    /// Takes `key`'s value out and leaves `null` in its place, for a reader that treats `null` as
+    /// absent (as validation does): removing the member would shift every member after it.
+    pub fn take(&mut self, key: &str) -> Option<Json<'a>> {
+        self.position(key)
+            .map(|i| std::mem::replace(&mut self.0[i].1, Json::Null))
     }
 
     /// The keys, in order.
@@ -302,9 +304,9 @@ mod tests {
         };
         assert_eq!(object.keys().collect::<Vec<_>>(), ["a", "m", "z"]);
         assert_eq!(object.get("z"), Some(&Json::Number(2.into())));
-        assert_eq!(object.remove("a"), Some(Json::Number(5.into())));
-        assert!(!object.contains_key("a"));
-        assert_eq!(object.len(), 2);
+        assert_eq!(object.take("a"), Some(Json::Number(5.into())));
+        assert_eq!(object.get("a"), Some(&Json::Null));
+        assert_eq!(object.len(), 3);
         assert_eq!(json.into_value(), value);
     }
 

@@ -569,9 +569,9 @@ impl Validator {
                 ActorType::expected,
             )
             .unwrap_or(ActorType::User);
-        let id = self.required_text(&path.key("id"), map.remove("id"), "\"u_123\"");
-        let name = self.opt_text(&path.key("name"), map.remove("name"), MAX_TEXT_CHARS);
-        let email = self.opt_text(&path.key("email"), map.remove("email"), MAX_TEXT_CHARS);
+        let id = self.required_text(&path.key("id"), map.take("id"), "\"u_123\"");
+        let name = self.opt_text(&path.key("name"), map.take("name"), MAX_TEXT_CHARS);
+        let email = self.opt_text(&path.key("email"), map.take("email"), MAX_TEXT_CHARS);
         if let Some(email) = &email {
             if !looks_like_email(email) {
                 self.err(
@@ -580,7 +580,7 @@ impl Validator {
                 );
             }
         }
-        let roles = self.list(&path.key("roles"), map.remove("roles"), |v, p, x| match x {
+        let roles = self.list(&path.key("roles"), map.take("roles"), |v, p, x| match x {
             Json::String(s) => v.text(p, s, MAX_TEXT_CHARS),
             _ => v.bad(p, "must be a string"),
         });
@@ -601,9 +601,9 @@ impl Validator {
             );
         };
         self.unknown_keys(path, &map, &["type", "id", "name"]);
-        let kind = self.required_text(&path.key("type"), map.remove("type"), "\"database\"");
-        let id = self.required_text(&path.key("id"), map.remove("id"), "\"sales_db\"");
-        let name = self.opt_text(&path.key("name"), map.remove("name"), MAX_TEXT_CHARS);
+        let kind = self.required_text(&path.key("type"), map.take("type"), "\"database\"");
+        let id = self.required_text(&path.key("id"), map.take("id"), "\"sales_db\"");
+        let name = self.opt_text(&path.key("name"), map.take("name"), MAX_TEXT_CHARS);
         Some(Target {
             kind: kind?,
             id: id?,
@@ -618,7 +618,7 @@ impl Validator {
             for name in Scope::FIELDS {
                 let text = self.opt_text(
                     &Path::Fixed("/scope").key(name),
-                    map.remove(name),
+                    map.take(name),
                     MAX_TEXT_CHARS,
                 );
                 if let Some(slot) = scope.field_mut(name) {
@@ -645,7 +645,7 @@ impl Validator {
                 );
             }
         }
-        if let Some(ip) = self.opt_text(&Path::Fixed("/context/ip"), map.remove("ip"), 64) {
+        if let Some(ip) = self.opt_text(&Path::Fixed("/context/ip"), map.take("ip"), 64) {
             match ip.parse::<IpAddr>() {
                 // The parser takes IPv4 only in its one printed form (no leading zeros): keep it.
                 Ok(IpAddr::V4(_)) => context.ip = Some(ip),
@@ -662,7 +662,7 @@ impl Validator {
             } else {
                 MAX_TEXT_CHARS
             };
-            let text = self.opt_text(&Path::Fixed("/context").key(name), map.remove(name), max);
+            let text = self.opt_text(&Path::Fixed("/context").key(name), map.take(name), max);
             if let Some(slot) = context.text_field_mut(name) {
                 *slot = text;
             }
@@ -684,12 +684,12 @@ impl Validator {
                 self.unknown_keys(&Path::Fixed("/error"), &map, &["code", "message"]);
                 let code = self.opt_text(
                     &Path::Fixed("/error/code"),
-                    map.remove("code"),
+                    map.take("code"),
                     MAX_TEXT_CHARS,
                 );
                 let message = self.opt_text(
                     &Path::Fixed("/error/message"),
-                    map.remove("message"),
+                    map.take("message"),
                     MAX_DESCRIPTION_CHARS,
                 );
                 match message {
@@ -725,11 +725,11 @@ impl Validator {
             );
         }
         let before = map
-            .remove("before")
+            .take("before")
             .filter(|v| !v.is_null())
             .map(Json::into_value);
         let after = map
-            .remove("after")
+            .take("after")
             .filter(|v| !v.is_null())
             .map(Json::into_value);
         let null = Value::Null;
@@ -789,12 +789,12 @@ impl Validator {
         self.unknown_keys(&Path::Fixed("/source"), &map, &["name", "version"]);
         let name = self.opt_text(
             &Path::Fixed("/source/name"),
-            map.remove("name"),
+            map.take("name"),
             MAX_TEXT_CHARS,
         );
         let version = self.opt_text(
             &Path::Fixed("/source/version"),
-            map.remove("version"),
+            map.take("version"),
             MAX_TEXT_CHARS,
         );
         Some((name, version))
