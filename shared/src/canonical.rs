@@ -111,19 +111,25 @@ pub(crate) fn write_string(out: &mut Vec<u8>, s: &str) {
 /// checked eight bytes at a time as one 64-bit word (the last word padded with spaces), natively and
 /// in wasm alike.
 fn clean_prefix(bytes: &[u8]) -> usize {
+    let mut words = bytes.chunks_exact(8);
     let mut clean = 0;
-    while clean < bytes.len() {
-        let rest = &bytes[clean..];
-        let mut word = [b' '; 8];
-        let n = rest.len().min(8);
-        word[..n].copy_from_slice(&rest[..n]);
+    for word in &mut words {
+        let word: [u8; 8] = word.try_into().expect("chunks of eight");
         let flagged = escape_bytes(u64::from_le_bytes(word));
         if flagged != 0 {
             return clean + (flagged.trailing_zeros() / 8) as usize;
         }
-        clean += n;
+        clean += 8;
     }
-    bytes.len()
+    // The last few bytes, shifted into a word of spaces (no call to copy them).
+    let mut last = u64::from_le_bytes([b' '; 8]);
+    for (i, &b) in words.remainder().iter().enumerate() {
+        last = (last & !(0xff << (8 * i))) | (u64::from(b) << (8 * i));
+    }
+    match escape_bytes(last) {
+        0 => bytes.len(),
+        flagged => clean + (flagged.trailing_zeros() / 8) as usize,
+    }
 }
 
 /// The high bit of each byte of `word` that is `"`, `\` or a control character, exact for the

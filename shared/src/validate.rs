@@ -339,6 +339,19 @@ fn push_escaped(path: &mut String, segment: &str) {
     }
 }
 
+/// The members `context` may have: the address, the text fields, and the two the server derives
+/// (refused with their own message).
+const CONTEXT_FIELDS: &[&str] = &[
+    "ip",
+    "geo",
+    "ua",
+    "user_agent",
+    "session_id",
+    "request_id",
+    "trace_id",
+    "interface",
+];
+
 /// The pointer of the whole event.
 const ROOT: Path<'static> = Path::Fixed("");
 
@@ -634,9 +647,7 @@ impl Validator {
         let Some(mut map) = self.object(&Path::Fixed("/context"), value) else {
             return context;
         };
-        let mut known = vec!["ip", "geo", "ua"];
-        known.extend_from_slice(Context::TEXT_FIELDS);
-        self.unknown_keys(&Path::Fixed("/context"), &map, &known);
+        self.unknown_keys(&Path::Fixed("/context"), &map, CONTEXT_FIELDS);
         for (name, from) in [("geo", "ip"), ("ua", "user_agent")] {
             if map.contains_key(name) {
                 self.err(
@@ -946,6 +957,13 @@ mod tests {
             got,
             vec![format!("/metadata/{long_key}"), "/metadata/v".to_string()]
         );
+    }
+
+    #[test]
+    fn context_fields_are_the_address_the_text_fields_and_the_derived_ones() {
+        let mut expected = vec!["ip", "geo", "ua"];
+        expected.extend_from_slice(Context::TEXT_FIELDS);
+        assert_eq!(CONTEXT_FIELDS, expected);
     }
 
     #[test]
