@@ -140,12 +140,14 @@ impl<'a> Object<'a> {
         self.0.is_empty()
     }
 
-    /// As a `serde_json` map.
+    /// As a `serde_json` map. Inserted one by one: collecting would first gather the members into
+    /// a vector to sort them, and they are sorted already.
     pub fn into_map(self) -> Map<String, Value> {
-        self.0
-            .into_iter()
-            .map(|(key, value)| (key.into_owned(), value.into_value()))
-            .collect()
+        let mut map = Map::new();
+        for (key, value) in self.0 {
+            map.insert(key.into_owned(), value.into_value());
+        }
+        map
     }
 }
 

@@ -456,7 +456,7 @@ impl Validator {
     ) -> Option<T> {
         match value {
             None | Some(Json::Null) => None,
-            Some(Json::String(text)) => match parse(&text.trim().to_ascii_lowercase()) {
+            Some(Json::String(text)) => match parse_lowercase(text.trim(), parse) {
                 Some(parsed) => Some(parsed),
                 None => self.bad(path, format!("`{text}` is not one of {}", expected())),
             },
@@ -812,6 +812,16 @@ impl Validator {
     }
 }
 
+/// `parse` of `text` in lowercase, copied only when it has an uppercase letter: enum values are
+/// nearly always sent as they are printed.
+fn parse_lowercase<T>(text: &str, parse: fn(&str) -> Option<T>) -> Option<T> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        parse(&text.to_ascii_lowercase())
+    } else {
+        parse(text)
+    }
+}
+
 /// True when `text` has more than `max_chars` characters. Text of at most `max_chars` bytes has at
 /// most as many characters, so most strings are not counted.
 fn longer_than(text: &str, max_chars: usize) -> bool {
@@ -964,6 +974,30 @@ mod tests {
         let mut expected = vec!["ip", "geo", "ua"];
         expected.extend_from_slice(Context::TEXT_FIELDS);
         assert_eq!(CONTEXT_FIELDS, expected);
+    }
+
+    #[test]
+    fn enum_values_are_read_in_any_case_around_spaces() {
+        let e = validate_event(
+            &json!({"action":"a.b","actor":{"id":"u","type":"Api_Key"},"outcome":" FAILURE ",
+                "severity":"High","category":"auth"}),
+            stamp(),
+        )
+        .unwrap();
+        assert_eq!(e.outcome, Outcome::Failure);
+        assert_eq!(e.severity, Severity::High);
+        assert_eq!(e.category, Category::Auth);
+        assert_eq!(e.actor.kind, ActorType::ApiKey);
+        let errors = validate_event(
+            &json!({"action":"a.b","actor":{"id":"u"},"outcome":"Maybe"}),
+            stamp(),
+        )
+        .unwrap_err();
+        assert_eq!(errors[0].path, "/outcome");
+        assert!(
+            errors[0].message.starts_with("`Maybe` is not one of"),
+            "{errors:?}"
+        );
     }
 
     #[test]
