@@ -175,7 +175,7 @@ impl Received<'_> {
         let mut pending = Vec::with_capacity(records.len());
         let mut indexes = Vec::with_capacity(records.len());
         for (index, (line, value)) in records.into_iter().enumerate() {
-            // The environment is checked by reference: moving an event costs a copy of it.
+            // `outside` borrows the event: passing it in and out by value would copy it twice.
             let checked =
                 validate_one(value, index, total, arrival).and_then(|event| {
                     match outside(&event, environment.as_deref()) {
