@@ -346,14 +346,24 @@ fn text(value: &Option<String>) -> Column<'_> {
 
 /// [`event_columns`] printed as the JSON array the insert reads.
 pub fn print_event_columns(event: &Event) -> String {
-    serde_json::to_string(&event_columns(event)).expect("strings and integers always serialise")
+    // A demo event's columns print to 270 to 570 bytes: one allocation rather than a growing one.
+    print_json(&event_columns(event), 640)
+}
+
+/// `value` as JSON text, into a buffer of `capacity` bytes to start with.
+fn print_json(value: &impl serde::Serialize, capacity: usize) -> String {
+    let mut out = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut out, value).expect("strings and integers always serialise");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// An event's searchable text ([`evident_shared::search::event_text`]) as a JSON string, for the
 /// full-text index ([`INDEX_SEARCH_TEXT`]). Printed at ingest, where the event is at hand, so the
 /// statements that store it never parse bodies.
 pub fn print_event_search(event: &Event) -> String {
-    serde_json::to_string(&event_text(event)).expect("strings always serialise")
+    let text = event_text(event);
+    // The quotes, and room for a few escapes.
+    print_json(&text, text.len() + 16)
 }
 
 /// An event's targets for resource histories ([`INSERT_TARGETS`]) as a JSON array, occurred_at (ms)
