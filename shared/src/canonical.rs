@@ -28,16 +28,7 @@ pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Value::Number(n) => write_number(out, n),
         Value::String(s) => write_string(out, s),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(out, item);
-            }
-            out.push(b']');
-        }
+        Value::Array(items) => write_list(out, items, write_value),
         Value::Object(map) => write_object(out, map.iter()),
     }
 }
