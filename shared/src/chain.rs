@@ -2,8 +2,8 @@
 //!
 //! **Canonical form.** An event's canonical JSON is RFC 8785 (JCS): object keys sorted by their UTF-16
 //! code units, no insignificant whitespace, strings with only the mandatory escapes, numbers printed as
-//! ECMAScript prints them. The stored body of every event *is* its canonical JSON, `hash` included, so
-//! what the API serves is exactly what was hashed.
+//! ECMAScript prints them ([`crate::canonical`] prints it). The stored body of every event *is* its
+//! canonical JSON, `hash` included, so what the API serves is exactly what was hashed.
 //!
 //! **Link.** `hash = SHA-256(prev_hash || canonical JSON of the event without its "hash" member)`,
 //! where `prev_hash` is the previous event's hash as 64 lowercase hex characters (ASCII) and the first
