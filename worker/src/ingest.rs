@@ -636,4 +636,66 @@ mod tests {
             "the addresses validation refuses are rejected, not looked up"
         );
     }
+
+    #[test]
+    fn adapted_records_keep_their_lines_and_unreadable_ones_are_rejected_in_line_order() {
+        use evident_shared::adapters::{Problem, Record};
+        let record = |line: usize, action: &str| Record {
+            line,
+            event: serde_json::json!({"action": action, "actor": {"id": "u1"}}),
+        };
+        let problem = |line: usize, reason: &str| Problem {
+            line,
+            reason: reason.into(),
+        };
+        let adapted = Adapted {
+            records: vec![
+                record(1, "a.create"),
+                record(4, "bad"),
+                record(6, "a.delete"),
+            ],
+            skipped: vec![problem(3, "not an audit event")],
+            unreadable: vec![problem(2, "cut short"), problem(7, "not JSON")],
+        };
+        let received = read_adapted(adapted, arrival(false, None)).unwrap();
+        let p = received.finish(Enrichment {
+            geo: &HashMap::new(),
+            client: None,
+            rules: &RedactionRules::default(),
+        });
+        assert_eq!(p.status(), 207);
+        assert_eq!(p.pending.len(), 2);
+        let rejected: Vec<(Option<usize>, usize)> = p
+            .response
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.index))
+            .collect();
+        // Records are numbered first, unreadable parts after them; the answer lists them by line.
+        assert_eq!(rejected, [(Some(2), 3), (Some(4), 1), (Some(7), 4)]);
+        assert_eq!(p.response.rejected[0].errors[0].message, "cut short");
+        assert_eq!(p.response.rejected[1].errors[0].path, "/action");
+        assert_eq!(p.response.skipped[0].line, 3);
+
+        let atomic = read_adapted(
+            Adapted {
+                records: vec![record(1, "a.create")],
+                skipped: vec![],
+                unreadable: vec![problem(2, "cut short")],
+            },
+            arrival(true, None),
+        )
+        .unwrap()
+        .finish(Enrichment {
+            geo: &HashMap::new(),
+            client: None,
+            rules: &RedactionRules::default(),
+        });
+        assert_eq!(
+            atomic.status(),
+            422,
+            "an unreadable line stops an atomic request"
+        );
+        assert!(atomic.pending.is_empty());
+    }
 }
