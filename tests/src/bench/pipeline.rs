@@ -1,9 +1,9 @@
 //! Times the per-event ingest pipeline natively, exactly as the worker runs it: split and parse the
-//! body; then, one event at a time, validate and normalise, redact, enrich (user agent parsed through
-//! the per-isolate cache, country from a lookup result) and print canonical JSON; and seal (seq, prev_hash, SHA-256, the body
-//! compressed with a dictionary trained from the warm-up round, as the sequencer trains one from a
-//! tenant's first events) into rows for the insert. Only I/O is left out: the D1 geo query and the
-//! writes.
+//! body; then, one event at a time, validate and normalise, redact, enrich (user agent parsed
+//! through the per-isolate cache, country from a lookup result) and print canonical JSON; and seal
+//! (seq, prev_hash, SHA-256, the body compressed with a dictionary trained from the warm-up round, as
+//! the sequencer trains one from a tenant's first events) into rows for the insert. Only I/O is left
+//! out: the D1 geo query and the writes.
 //!
 //! The worker prepares what the statements store (the SQL columns, search text and targets of each
 //! event, the rows, the compressed body) in the same passes as SPEC 8's pipeline stages (parse,
