@@ -152,11 +152,6 @@ fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
     }
 }
 
-/// Writes an unsigned integer as serde_json does.
-pub(crate) fn write_number_u64(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-}
-
 /// `changes` as serde would print [`Changes`], with `after` and `before` printed canonically.
 pub(crate) fn write_changes(out: &mut Vec<u8>, changes: &Changes) {
     let Changes {
@@ -265,7 +260,8 @@ impl<'o> Obj<'o> {
         }
     }
 
-    pub(crate) fn int(&mut self, name: &str, value: Option<i64>) {
+    /// An integer, printed as serde_json prints it.
+    pub(crate) fn int(&mut self, name: &str, value: Option<impl itoa::Integer>) {
         if let Some(n) = value {
             let out = self.name(name);
             out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());

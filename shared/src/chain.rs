@@ -19,7 +19,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use crate::canonical::canonical_json;
-use crate::canonical::{write_changes, write_number_u64, Obj};
+use crate::canonical::{write_changes, Obj};
 use crate::event::Event;
 
 /// The `prev_hash` of a tenant's first event.
@@ -86,9 +86,7 @@ pub fn unsealed(event: &Event) -> Unsealed {
     }
     m.context("context", context);
     m.opt("description", description.as_deref());
-    if let Some(ms) = duration_ms {
-        write_number_u64(m.name("duration_ms"), *ms);
-    }
+    m.int("duration_ms", *duration_ms);
     m.error("error", error.as_ref());
     m.strs("flags", flags);
     let hash_at = m.slot();
