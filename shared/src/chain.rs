@@ -149,24 +149,18 @@ pub fn seal(unsealed: &Unsealed, seq: u64, prev_hash: &str) -> Sealed {
 pub fn link_hash(unsealed: &Unsealed, seq: u64, prev_hash: &str) -> String {
     let t = &unsealed.text;
     let (h, p, s) = (unsealed.hash_at, unsealed.prev_hash_at, unsealed.seq_at);
-    // The event without `hash`, in order.
-    // The spliced members go to the digest in pieces, as `prev_hash_member` and `seq_member` print
-    // them: hashing runs for every event, and the two printed strings were its only allocations.
+    // The event without `hash`, in order. The spliced members go to the digest in pieces: hashing
+    // runs for every event, and printing the two members was its only allocation.
     let mut digits = itoa::Buffer::new();
+    let pieces = [&t[..h], &t[h..p]]
+        .into_iter()
+        .chain(prev_hash_pieces(prev_hash))
+        .chain([&t[p..s]])
+        .chain(seq_pieces(digits.format(seq)))
+        .chain([&t[s..]]);
     let mut digest = Sha256::new();
     digest.update(prev_hash.as_bytes());
-    for piece in [
-        &t[..h],
-        &t[h..p],
-        "\"prev_hash\":\"",
-        prev_hash,
-        "\",",
-        &t[p..s],
-        "\"seq\":",
-        digits.format(seq),
-        ",",
-        &t[s..],
-    ] {
+    for piece in pieces {
         digest.update(piece.as_bytes());
     }
     hex(&digest.finalize())
@@ -179,12 +173,22 @@ pub fn hash_member(hash: &str) -> String {
 
 /// The `prev_hash` member as it is spliced into a sealed body, comma included.
 pub fn prev_hash_member(prev_hash: &str) -> String {
-    format!("\"prev_hash\":\"{prev_hash}\",")
+    prev_hash_pieces(prev_hash).concat()
 }
 
 /// The `seq` member as it is spliced into a sealed body, comma included.
 pub fn seq_member(seq: u64) -> String {
-    format!("\"seq\":{seq},")
+    seq_pieces(itoa::Buffer::new().format(seq)).concat()
+}
+
+/// [`prev_hash_member`] in pieces, as [`link_hash`] hashes it.
+fn prev_hash_pieces(prev_hash: &str) -> [&str; 3] {
+    ["\"prev_hash\":\"", prev_hash, "\","]
+}
+
+/// [`seq_member`] in pieces, `digits` being the decimal `seq`, as [`link_hash`] hashes it.
+fn seq_pieces(digits: &str) -> [&str; 3] {
+    ["\"seq\":", digits, ","]
 }
 
 /// Lowercase hex of `bytes`. Written pair by pair into a buffer of the final size: this hexes every
