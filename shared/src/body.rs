@@ -6,7 +6,7 @@
 
 use serde_json::value::RawValue;
 
-use crate::json::Json;
+use crate::json::{Json, Reader};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
@@ -146,8 +146,8 @@ pub fn split_events(body: &str, framing: Framing) -> Result<Vec<Json<'_>>, BodyE
 /// at the first thing that is not a well-formed array within every limit, for [`split_checked`] to
 /// name, so a body that fails gets the error it would have got anyway: the checks stay in one place,
 /// and only bodies that pass them skip the separate pass that measured every event first. Each
-/// event is read as a value of its own, so the array does not count towards serde_json's nesting
-/// limit: an event may nest as deeply in an array as when it is sent alone.
+/// event is read as a value of its own, so the array does not count towards the nesting limit: an
+/// event may nest as deeply in an array as when it is sent alone.
 fn read_array(body: &str) -> Option<Vec<Json<'_>>> {
     let bytes = body.as_bytes();
     let skip_whitespace = |mut at: usize| {
@@ -162,19 +162,17 @@ fn read_array(body: &str) -> Option<Vec<Json<'_>>> {
     }
     at = skip_whitespace(at + 1);
     let mut events = Vec::new();
+    let mut reader = Reader::new(body);
     loop {
         if events.len() == MAX_EVENTS {
             return None;
         }
-        // A stream reads one value and tells where it ended (before any whitespace after it).
-        let mut stream = serde_json::Deserializer::from_str(&body[at..]).into_iter::<Json<'_>>();
-        let event = stream.next()?.ok()?;
-        let length = stream.byte_offset();
-        if length > MAX_EVENT_BYTES {
+        let (event, end) = reader.value_at(at)?;
+        if end - at > MAX_EVENT_BYTES {
             return None;
         }
         events.push(event);
-        at = skip_whitespace(at + length);
+        at = skip_whitespace(end);
         match bytes.get(at) {
             Some(b',') => at = skip_whitespace(at + 1),
             Some(b']') => return (skip_whitespace(at + 1) == bytes.len()).then_some(events),
@@ -210,18 +208,36 @@ fn split_checked(body: &str, framing: Framing) -> Result<Vec<Json<'_>>, BodyErro
         // that its error names a line and column in the body (a slice's columns would be its own).
         return serde_json::from_str(body).map_err(|e| malformed(&e, 0));
     }
+    let mut reader = Reader::new(body);
     raws.into_iter()
-        .map(|raw| {
-            serde_json::from_str::<Json<'_>>(raw)
-                .map_err(|e| malformed(&e, lines_before(body, raw)))
+        .map(|raw| match read_whole(&mut reader, body, raw) {
+            Some(event) => Ok(event),
+            // serde_json reads it again to say what is wrong, and where.
+            None => serde_json::from_str::<Json<'_>>(raw)
+                .map_err(|e| malformed(&e, lines_before(body, raw))),
         })
         .collect()
+}
+
+/// `raw`, a slice of `body`, read as one value with nothing but whitespace around it.
+fn read_whole<'a>(reader: &mut Reader<'a>, body: &'a str, raw: &'a str) -> Option<Json<'a>> {
+    let start = offset_in(body, raw);
+    let (value, after) = reader.value_at(start)?;
+    let rest = body.get(after..start + raw.len())?;
+    rest.bytes()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .then_some(value)
+}
+
+/// Where `raw`, a slice of `body`, starts in it.
+fn offset_in(body: &str, raw: &str) -> usize {
+    (raw.as_ptr() as usize).saturating_sub(body.as_ptr() as usize)
 }
 
 /// How many lines of `body` come before `raw`, a slice of it. Counted only for an error: counting for
 /// every event made splitting quadratic in the number of events.
 fn lines_before(body: &str, raw: &str) -> usize {
-    let start = (raw.as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
+    let start = offset_in(body, raw);
     body.as_bytes()[..start.min(body.len())]
         .iter()
         .filter(|b| **b == b'\n')

@@ -100,8 +100,9 @@ pub(crate) fn write_string(out: &mut Vec<u8>, s: &str) {
 
 /// How many bytes at the start of `bytes` need no escape. Most strings need none, so they are
 /// checked eight bytes at a time as one 64-bit word (the last word padded with spaces), natively and
-/// in wasm alike.
-fn clean_prefix(bytes: &[u8]) -> usize {
+/// in wasm alike. The same bytes end a run of plain text inside a JSON string, so the JSON reader
+/// ([`crate::json::Reader`]) scans strings with it too.
+pub(crate) fn clean_prefix(bytes: &[u8]) -> usize {
     let mut words = bytes.chunks_exact(8);
     let mut clean = 0;
     for word in &mut words {

@@ -13,6 +13,9 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+mod read;
+pub use read::Reader;
+
 /// One JSON value whose strings may borrow from the text it was read from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json<'a> {
