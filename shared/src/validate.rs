@@ -284,44 +284,84 @@ pub fn escape(segment: &str) -> String {
     escaped
 }
 
+/// How many bytes of pointers `changed_fields` may list. Every difference inside an array that was
+/// emptied or filled is a pointer of its own, each with the full path of long keys above it, so the
+/// list could grow to hundreds of megabytes from an event of 64 KiB; past this it is listed coarser.
+pub const MAX_CHANGED_FIELDS_BYTES: usize = 16 * 1024;
+
 /// Every JSON pointer at which `before` and `after` differ, descending into objects and arrays.
 /// A value present on one side only counts as changed; the pointer of a whole added or removed
 /// subtree is listed once, not each leaf under it.
+///
+/// When the pointers would take more than [`MAX_CHANGED_FIELDS_BYTES`], the list stops one level
+/// down (the top-level members or items that changed) and, if those are still too many, is the
+/// root pointer `""` alone: coarser, never wrong, and never larger than the limit.
 pub fn changed_fields(before: &Value, after: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    diff_into(before, after, &mut String::new(), &mut out);
-    out
+    for depth in [usize::MAX, 1] {
+        let mut out = Vec::new();
+        let mut budget = MAX_CHANGED_FIELDS_BYTES;
+        if diff_into(
+            before,
+            after,
+            depth,
+            &mut String::new(),
+            &mut budget,
+            &mut out,
+        )
+        .is_some()
+        {
+            return out;
+        }
+    }
+    vec![String::new()]
 }
 
-fn diff_into(before: &Value, after: &Value, path: &mut String, out: &mut Vec<String>) {
+/// Lists into `out` the pointers below `path` where `before` and `after` differ, descending at most
+/// `depth` levels; `None` once the pointers listed would take more than `budget` bytes.
+fn diff_into(
+    before: &Value,
+    after: &Value,
+    depth: usize,
+    path: &mut String,
+    budget: &mut usize,
+    out: &mut Vec<String>,
+) -> Option<()> {
     match (before, after) {
-        (Value::Object(a), Value::Object(b)) => {
+        (Value::Object(a), Value::Object(b)) if depth > 0 => {
             let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for key in keys {
                 let len = path.len();
                 path.push('/');
                 push_escaped(path, key);
                 match (a.get(key), b.get(key)) {
-                    (Some(x), Some(y)) => diff_into(x, y, path, out),
-                    _ => out.push(path.clone()),
+                    (Some(x), Some(y)) => diff_into(x, y, depth - 1, path, budget, out)?,
+                    _ => list_changed(path, budget, out)?,
                 }
                 path.truncate(len);
             }
         }
-        (Value::Array(a), Value::Array(b)) => {
+        (Value::Array(a), Value::Array(b)) if depth > 0 => {
             for i in 0..a.len().max(b.len()) {
                 let len = path.len();
                 write!(path, "/{i}").expect("writing to a String cannot fail");
                 match (a.get(i), b.get(i)) {
-                    (Some(x), Some(y)) => diff_into(x, y, path, out),
-                    _ => out.push(path.clone()),
+                    (Some(x), Some(y)) => diff_into(x, y, depth - 1, path, budget, out)?,
+                    _ => list_changed(path, budget, out)?,
                 }
                 path.truncate(len);
             }
         }
-        (x, y) if x != y => out.push(path.clone()),
+        (x, y) if x != y => list_changed(path, budget, out)?,
         _ => {}
     }
+    Some(())
+}
+
+/// Lists `path` as changed, if it fits in `budget` (the root pointer `""` counts as one byte).
+fn list_changed(path: &str, budget: &mut usize, out: &mut Vec<String>) -> Option<()> {
+    *budget = budget.checked_sub(path.len().max(1))?;
+    out.push(path.to_owned());
+    Some(())
 }
 
 /// Appends `segment` to a JSON pointer, escaped (`~` as `~0`, `/` as `~1`), without a string of its own.
@@ -1075,6 +1115,36 @@ mod tests {
             changed_fields(&Value::Null, &json!({"status": "published"})),
             vec![""]
         );
+    }
+
+    /// An emptied array under a long key would be a long pointer per item: the list stops at the
+    /// top-level member instead, and at the root when even those are too many.
+    #[test]
+    fn changed_fields_stay_within_their_limit() {
+        let key = "k".repeat(16_000);
+        let before = json!({ key.clone(): vec![0; 16_000], "title": "a" });
+        let after = json!({ key.clone(): [], "title": "b" });
+        assert_eq!(
+            changed_fields(&before, &after),
+            [format!("/{key}"), "/title".into()]
+        );
+        let many: serde_json::Map<String, Value> = (0..3_000)
+            .map(|i| (format!("field{i:05}"), json!(i)))
+            .collect();
+        let fits: serde_json::Map<String, Value> = many
+            .iter()
+            .take(1_000)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert_eq!(
+            changed_fields(&Value::Object(fits), &json!({})).len(),
+            1_000
+        );
+        assert_eq!(changed_fields(&Value::Object(many), &json!({})), [""]);
+        // Within the limit, nothing changes: every difference inside the array is listed.
+        let listed = changed_fields(&json!({"a": vec![0; 2_000]}), &json!({"a": []}));
+        assert_eq!(listed.len(), 2_000);
+        assert_eq!(listed[1_999], "/a/1999");
     }
 
     /// The pointers `changed_fields` gives, worked out the plain way: every key of either side,
