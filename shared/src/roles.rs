@@ -92,6 +92,15 @@ impl Power {
         Power::ManageOwners,
     ];
 
+    /// True for the powers over the whole tenant rather than over events: who has access, and the
+    /// settings every environment is stored under. A key bound to one environment has none of them.
+    pub fn reaches_whole_tenant(self) -> bool {
+        matches!(
+            self,
+            Power::ChangeSettings | Power::ManagePeople | Power::ManageOwners
+        )
+    }
+
     /// A short name, for errors and docs.
     pub fn as_str(self) -> &'static str {
         match self {

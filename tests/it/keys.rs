@@ -727,6 +727,52 @@ fn a_bound_admin_key_manages_only_its_environment(server: &Server) {
     assert_eq!(listed(server, &id(&foreign))["revoked_at"], Value::Null);
     let revoked = send_as(server, Some(&admin), "DELETE", &path(&made.json), None);
     assert_eq!(revoked.status, 200, "{}", revoked.text);
+    // People and settings are the whole tenant's: an invite would give someone every environment,
+    // and the redaction rules hold for all of them. Nothing is made.
+    let invites_before = send_as(
+        server,
+        Some(&server.admin_key),
+        "GET",
+        "/api/v1/invites",
+        None,
+    );
+    let whole_tenant = [
+        (
+            "POST",
+            "/api/v1/invites".to_string(),
+            Some(json!({"email": "keys-bound-escape@example.com", "role": "admin"})),
+        ),
+        (
+            "PATCH",
+            "/api/v1/people/p_nobody".to_string(),
+            Some(json!({"role": "admin"})),
+        ),
+        ("DELETE", "/api/v1/people/p_nobody".to_string(), None),
+        (
+            "PUT",
+            "/api/v1/settings/redaction".to_string(),
+            Some(json!({})),
+        ),
+    ];
+    for (method, path, body) in &whole_tenant {
+        let answer = send_as(server, Some(&admin), method, path, body.as_ref());
+        assert_eq!(answer.status, 403, "{method} {path}: {}", answer.text);
+        assert!(
+            answer
+                .error_message()
+                .contains(&format!("bound to the environment `{own}`")),
+            "{}",
+            answer.text
+        );
+    }
+    let invites_after = send_as(
+        server,
+        Some(&server.admin_key),
+        "GET",
+        "/api/v1/invites",
+        None,
+    );
+    assert_eq!(invites_after.json, invites_before.json);
     // Its reads keep to its environment like a bound read key's.
     let sent = ingest_as(
         server,

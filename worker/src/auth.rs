@@ -111,15 +111,28 @@ impl Caller {
         }
     }
 
-    /// Whether the caller has `power`.
+    /// Whether the caller has `power`. A key bound to one environment has none of the powers over
+    /// the whole tenant (people, settings), whatever its scope: with them it could give itself, or
+    /// someone it invites, what its binding keeps from it.
     pub fn may(&self, power: Power) -> bool {
-        self.grant.grants(power)
+        self.grant.grants(power) && !(self.environment.is_some() && power.reaches_whole_tenant())
     }
 
     /// The caller, when it has the power an endpoint needs; 403 otherwise.
     pub fn require(self, needed: Power) -> Result<Caller> {
         if self.may(needed) {
             return Ok(self);
+        }
+        if let Some(environment) = self
+            .environment
+            .as_deref()
+            .filter(|_| self.grant.grants(needed))
+        {
+            return Err(ApiError::Forbidden(format!(
+                "this key is bound to the environment `{environment}`, and people and settings are \
+                 the whole tenant's: it may not {}; use a key bound to no environment, or sign in",
+                needed.as_str()
+            )));
         }
         let who = match self.grant {
             Grant::Scope(scope) => format!("this key has the `{}` scope", scope.as_str()),
@@ -450,6 +463,40 @@ mod tests {
             ..config().caller("rd-secret").unwrap()
         };
         assert_eq!(caller.reach().environment, Some("prod"));
+    }
+
+    /// An admin key bound to an environment manages keys of that environment, but nothing of the
+    /// whole tenant: an invite or a role change would give someone every environment.
+    #[test]
+    fn a_bound_admin_key_has_no_power_over_the_whole_tenant() {
+        let admin = |environment: Option<&str>| Caller {
+            grant: Grant::Scope(KeyScope::Admin),
+            environment: environment.map(str::to_owned),
+            ..config().caller("rd-secret").unwrap()
+        };
+        for power in Power::ALL {
+            let tenant_wide = matches!(
+                power,
+                Power::ChangeSettings | Power::ManagePeople | Power::ManageOwners
+            );
+            assert_eq!(power.reaches_whole_tenant(), tenant_wide, "{power:?}");
+            assert_eq!(
+                admin(Some("dev")).may(power),
+                admin(None).may(power) && !tenant_wide,
+                "{power:?}"
+            );
+        }
+        let refused = admin(Some("dev")).require(Power::ManagePeople).unwrap_err();
+        assert_eq!(refused.status(), 403);
+        assert!(
+            refused.to_string().starts_with(
+                "this key is bound to the environment `dev`, and people and settings are the whole \
+                 tenant's: it may not"
+            ),
+            "{refused}"
+        );
+        assert!(admin(Some("dev")).require(Power::ManageKeys).is_ok());
+        assert!(admin(None).require(Power::ManagePeople).is_ok());
     }
 
     #[test]
