@@ -49,6 +49,10 @@ pub const TESTS: &[Test] = &[
         "people::searches_views_and_exports_are_in_the_log",
         searches_views_and_exports_are_in_the_log,
     ),
+    (
+        "people::every_way_to_read_events_is_recorded",
+        every_way_to_read_events_is_recorded,
+    ),
 ];
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -951,4 +955,59 @@ fn searches_views_and_exports_are_in_the_log(server: &Server) {
     let export = reads.iter().find(|e| e["action"] == "log.export").unwrap();
     assert_eq!(export["payload"]["format"], "csv");
     assert!(export["payload"]["up_to_seq"].as_u64().unwrap() > 0);
+}
+
+/// An empty `cursor=` is a first page; an actor's page and a resource's history are reads of the
+/// log like a search; a query as long as the list allows is recorded too (its description quotes
+/// only its start). A later page of an actor's timeline is not recorded again.
+fn every_way_to_read_events_is_recorded(server: &Server) {
+    let auditor = join(server, &email("readpaths", "auditor"), "auditor");
+    let id = auditor.person["id"].as_str().unwrap().to_string();
+    let stored = ingest(
+        server,
+        &json!([{"action": "people.readpaths", "actor": {"id": "people-readpaths-subject"},
+                 "targets": [{"type": "document", "id": "people-readpaths-doc"}]},
+                {"action": "people.readpaths", "actor": {"id": "people-readpaths-subject"}}]),
+    );
+    assert_eq!(stored.status, 201, "{}", stored.text);
+    let long = format!("\"{}\"", "readpaths ".repeat(195));
+    assert!(long.len() > 1_900 && long.len() <= 2_000);
+    let get = |path: &str| {
+        let answer = as_session(server, &auditor, "GET", path, None);
+        assert_eq!(answer.status, 200, "{path}: {}", answer.text);
+        answer
+    };
+    get("/api/v1/events?q=action:people.readpaths&cursor=");
+    get(&format!("/api/v1/events?q={}", encode(&long)));
+    let timeline = get("/api/v1/actors/people-readpaths-subject?limit=1");
+    let cursor = timeline.json["next_cursor"].as_str().unwrap();
+    get(&format!(
+        "/api/v1/actors/people-readpaths-subject?limit=1&cursor={cursor}"
+    ));
+    let history = get("/api/v1/resources/document/people-readpaths-doc");
+    assert_eq!(history.json["events"].as_array().unwrap().len(), 1);
+
+    let reads = reads_of(server, &id, 4);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let reads = match reads_of(server, &id, 4) {
+        later if later.len() > reads.len() => later,
+        _ => reads,
+    };
+    let described: Vec<&str> = reads
+        .iter()
+        .map(|e| e["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(reads.len(), 4, "{described:?}");
+    assert!(described.contains(&"searched the log for `action:people.readpaths`"));
+    assert!(described.contains(&"opened the page of the actor people-readpaths-subject"));
+    assert!(described.contains(&"opened the history of the document people-readpaths-doc"));
+    let long_search = reads
+        .iter()
+        .find(|e| e["payload"]["q"] == long.as_str())
+        .unwrap_or_else(|| panic!("the long search is not recorded: {described:?}"));
+    assert!(long_search["description"].as_str().unwrap().ends_with("…`"));
+    assert!(reads.iter().all(|e| e["action"] == "log.search"));
+    // The reads are not part of what they read: the resource's history is still its one event.
+    let again = get("/api/v1/resources/document/people-readpaths-doc");
+    assert_eq!(again.json["events"], history.json["events"]);
 }

@@ -1,6 +1,7 @@
-//! The log records who read it (SPEC 6): a search (the first page of a list), opening an event, and
-//! an export are each stored as an event in the reader's tenant's chain (`log.search`, `log.view`,
-//! `log.export`, category `read`), with the reader as actor, what they asked for, and from where.
+//! The log records who read it (SPEC 6): a search (the first page of a list), opening an event, an
+//! actor's page or a resource's history, and an export are each stored as an event in the reader's
+//! tenant's chain (`log.search`, `log.view`, `log.export`, category `read`), with the reader as actor,
+//! what they asked for, and from where.
 //!
 //! Searches and views are recorded after the answer is sent (`waitUntil`), so reading is never slower
 //! for being audited; a failure to record is logged. Exports are recorded before the file starts.
@@ -31,9 +32,17 @@ fn asked(pairs: &[(String, String)]) -> Map<String, Value> {
         .collect()
 }
 
+/// How much of a query a description quotes; the payload keeps all of it. A query may be as long as
+/// a description may, so quoting it whole would make the event invalid and the read unrecorded.
+const QUOTED_QUERY_CHARS: usize = 200;
+
 fn summary(asked: &Map<String, Value>) -> String {
-    match asked.get("q").and_then(Value::as_str) {
-        Some(q) if !q.trim().is_empty() => format!("for `{}`", q.trim()),
+    match asked.get("q").and_then(Value::as_str).map(str::trim) {
+        Some(q) if q.chars().count() > QUOTED_QUERY_CHARS => {
+            let quoted: String = q.chars().take(QUOTED_QUERY_CHARS).collect();
+            format!("for `{quoted}…`")
+        }
+        Some(q) if !q.is_empty() => format!("for `{q}`"),
         _ => "with no query".to_string(),
     }
 }
@@ -69,6 +78,44 @@ pub fn view(caller: &Caller, id: &str) -> AccessEvent<'static> {
     }
 }
 
+/// Opening an actor's page (their timeline and top actions).
+pub fn actor_page(caller: &Caller, actor: &str, returned: usize) -> AccessEvent<'static> {
+    AccessEvent {
+        action: "log.search",
+        outcome: "success",
+        actor: audit::actor(caller),
+        // In the payload, not a target: as a target, every look at a resource's history would
+        // become part of that history.
+        targets: vec![],
+        description: format!("opened the page of the actor {actor}"),
+        payload: Map::from_iter([
+            ("actor".to_string(), actor.into()),
+            ("returned".to_string(), returned.into()),
+        ]),
+    }
+}
+
+/// Opening a resource's history.
+pub fn resource_page(
+    caller: &Caller,
+    kind: &str,
+    id: &str,
+    returned: usize,
+) -> AccessEvent<'static> {
+    AccessEvent {
+        action: "log.search",
+        outcome: "success",
+        actor: audit::actor(caller),
+        targets: vec![],
+        description: format!("opened the history of the {kind} {id}"),
+        payload: Map::from_iter([
+            ("resource_type".to_string(), kind.into()),
+            ("resource_id".to_string(), id.into()),
+            ("returned".to_string(), returned.into()),
+        ]),
+    }
+}
+
 /// Starting an export, up to the chain's `up_to_seq`.
 pub fn export(caller: &Caller, pairs: &[(String, String)], up_to_seq: u64) -> AccessEvent<'static> {
     let mut payload = asked(pairs);
@@ -91,16 +138,18 @@ pub fn export(caller: &Caller, pairs: &[(String, String)], up_to_seq: u64) -> Ac
     }
 }
 
-/// Whether a list request is a search to record: a first page, and not a live tail poll of recent
-/// events.
-pub fn is_new_search(pairs: &[(String, String)], from: Option<i64>, now: i64) -> bool {
-    let has = |name: &str, value: Option<&str>| {
-        pairs
-            .iter()
-            .any(|(n, v)| n == name && value.is_none_or(|want| v == want))
-    };
-    let tail_of_recent = has("tail", Some("1")) && from.is_some_and(|f| f >= now - TAIL_WINDOW_MS);
-    !has("cursor", None) && !tail_of_recent
+/// Whether a list request is a search to record: a first page (one the list read without a cursor,
+/// whatever the parameters say: an empty `cursor=` is a first page), and not a live tail poll of
+/// recent events.
+pub fn is_new_search(
+    pairs: &[(String, String)],
+    later_page: bool,
+    from: Option<i64>,
+    now: i64,
+) -> bool {
+    let tail = pairs.iter().any(|(n, v)| n == "tail" && v == "1");
+    let tail_of_recent = tail && from.is_some_and(|f| f >= now - TAIL_WINDOW_MS);
+    !later_page && !tail_of_recent
 }
 
 /// Records an event once the answer is on its way: a read, or a failed sign-in (which must not take
@@ -135,14 +184,55 @@ mod tests {
     #[test]
     fn first_pages_are_searches_but_later_pages_and_recent_tail_polls_are_not() {
         let now = 10 * TAIL_WINDOW_MS;
-        assert!(is_new_search(&pairs(&[("q", "x")]), None, now));
-        assert!(!is_new_search(&pairs(&[("cursor", "c")]), None, now));
+        assert!(is_new_search(&pairs(&[("q", "x")]), false, None, now));
+        assert!(!is_new_search(&pairs(&[("cursor", "c")]), true, None, now));
         let tail = pairs(&[("tail", "1")]);
-        assert!(!is_new_search(&tail, Some(now - 60_000), now));
+        assert!(!is_new_search(&tail, false, Some(now - 60_000), now));
         // A "tail" reaching further back than the window is a search like any other.
-        assert!(is_new_search(&tail, Some(now - TAIL_WINDOW_MS - 1), now));
-        assert!(is_new_search(&tail, None, now));
-        assert!(is_new_search(&pairs(&[("tail", "0")]), Some(now), now));
+        assert!(is_new_search(
+            &tail,
+            false,
+            Some(now - TAIL_WINDOW_MS - 1),
+            now
+        ));
+        assert!(is_new_search(&tail, false, None, now));
+        assert!(is_new_search(
+            &pairs(&[("tail", "0")]),
+            false,
+            Some(now),
+            now
+        ));
+    }
+
+    /// A query as long as the list allows still makes a valid event: the description quotes its
+    /// start, the payload keeps it whole.
+    #[test]
+    fn long_queries_are_quoted_in_part() {
+        let q = format!("\"{}\"", "é".repeat(1_990));
+        let event = search(&caller(), &pairs(&[("q", &q)]), 3);
+        assert_eq!(event.payload["q"], q.as_str());
+        let quoted: String = q.chars().take(QUOTED_QUERY_CHARS).collect();
+        assert_eq!(
+            event.description,
+            format!("searched the log for `{quoted}…`")
+        );
+        let short = search(&caller(), &pairs(&[("q", " env:prod ")]), 3);
+        assert_eq!(short.description, "searched the log for `env:prod`");
+    }
+
+    fn caller() -> Caller {
+        Caller {
+            tenant: "acme".into(),
+            actor: crate::auth::Actor {
+                kind: "user",
+                id: "p1".into(),
+                name: "Ada".into(),
+                email: Some("ada@acme.org".into()),
+            },
+            grant: crate::auth::Grant::Role(evident_shared::roles::Role::Auditor),
+            environment: None,
+            session: None,
+        }
     }
 
     #[test]

@@ -201,7 +201,7 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
     let pairs = query_pairs(req)?;
     let query = params::list_query(&pairs, now)?;
     let (bodies, next) = store::list_events(&env.d1("DB")?, caller.reach(), &query).await?;
-    if reads::is_new_search(&pairs, query.from, now) {
+    if reads::is_new_search(&pairs, query.cursor.is_some(), query.from, now) {
         let event = reads::search(&caller, &pairs, bodies.len());
         reads::record_later(ctx, event, req.clone()?, env, &caller.tenant);
     }

@@ -1,13 +1,14 @@
 //! The two drill-down pages of SPEC 4.2: `GET /api/v1/actors/{id}` (an actor's timeline, newest
 //! first, with their most frequent actions) and `GET /api/v1/resources/{type}/{id}` (every event that
 //! touched one resource, oldest first: what changed and who changed it, before/after included).
+//! The first page of each is recorded as a read of the log ([`crate::reads`]).
 
 use evident_shared::cursor::Cursor;
 use evident_shared::query::{Field, Query, Span, Term, TermKind, Value};
 use evident_shared::timestamp::MAX_MILLIS;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use worker::{Env, Request, Response};
+use worker::{Context, Env, Request, Response};
 
 use crate::auth::authorize;
 use crate::counts::{facet_sql, FACET_SAMPLE};
@@ -15,7 +16,7 @@ use crate::error::{ApiError, Result};
 use crate::params::{self, invalid, MAX_LIMIT};
 use crate::routes::events::query_pairs;
 use crate::sql::{ListQuery, DEFAULT_LIMIT};
-use crate::{respond, store};
+use crate::{reads, respond, store};
 use evident_shared::roles::Power;
 
 /// Most frequent actions listed on an actor's page.
@@ -64,7 +65,7 @@ struct ActorPage {
     next_cursor: Option<String>,
 }
 
-pub async fn actor(req: &Request, env: &Env, actor: &str) -> Result<Response> {
+pub async fn actor(req: &Request, env: &Env, ctx: &Context, actor: &str) -> Result<Response> {
     let caller = authorize(req, env, Power::ReadEvents).await?;
     let (cursor, limit) = page(req)?;
     // `actor:<id or e-mail>`, built as the parser would build it, so the page and a search agree.
@@ -110,7 +111,12 @@ pub async fn actor(req: &Request, env: &Env, actor: &str) -> Result<Response> {
         limit,
         ..ListQuery::default()
     };
+    let first_page = query.cursor.is_none();
     let (bodies, next) = store::list_events(&db, caller.reach(), &query).await?;
+    if first_page {
+        let event = reads::actor_page(&caller, actor, bodies.len());
+        reads::record_later(ctx, event, req.clone()?, env, &caller.tenant);
+    }
     Ok(respond::json(
         200,
         &ActorPage {
@@ -131,9 +137,16 @@ struct ResourcePage<'a> {
     next_cursor: Option<String>,
 }
 
-pub async fn resource(req: &Request, env: &Env, kind: &str, id: &str) -> Result<Response> {
+pub async fn resource(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    kind: &str,
+    id: &str,
+) -> Result<Response> {
     let caller = authorize(req, env, Power::ReadEvents).await?;
     let (cursor, limit) = page(req)?;
+    let first_page = cursor.is_none();
     let (bodies, next) = store::resource_history(
         &env.d1("DB")?,
         caller.reach(),
@@ -142,6 +155,10 @@ pub async fn resource(req: &Request, env: &Env, kind: &str, id: &str) -> Result<
         limit,
     )
     .await?;
+    if first_page {
+        let event = reads::resource_page(&caller, kind, id, bodies.len());
+        reads::record_later(ctx, event, req.clone()?, env, &caller.tenant);
+    }
     Ok(respond::json(
         200,
         &ResourcePage {

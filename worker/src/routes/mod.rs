@@ -41,9 +41,11 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
         (Method::Get, ["api", "v1", "verify"]) => verify::get(&req, &env).await,
         (Method::Get, ["api", "v1", "facets"]) => stats::facets(&req, &env).await,
         (Method::Get, ["api", "v1", "export"]) => export::get(&req, &env).await,
-        (Method::Get, ["api", "v1", "actors", id]) => history::actor(&req, &env, &decode(id)).await,
+        (Method::Get, ["api", "v1", "actors", id]) => {
+            history::actor(&req, &env, &ctx, &decode(id)).await
+        }
         (Method::Get, ["api", "v1", "resources", kind, id]) => {
-            history::resource(&req, &env, &decode(kind), &decode(id)).await
+            history::resource(&req, &env, &ctx, &decode(kind), &decode(id)).await
         }
         (Method::Get, ["api", "v1", "histogram"]) => stats::histogram(&req, &env).await,
         (Method::Get, ["api", "v1", "settings", "redaction"]) => {
