@@ -70,6 +70,33 @@ fn owners_need_owner(caller: &Caller, roles: &[Role]) -> Result<()> {
     Ok(())
 }
 
+fn last_owner(email: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "last_owner",
+        message: format!("{email} is the tenant's last owner; make someone else an owner first"),
+        errors: vec![],
+    }
+}
+
+/// 409 when `person` is the tenant's last owner and would be one no more (`new_role` `None`: removed).
+/// Checked before the change is recorded, so the log holds no change that was refused; the statement
+/// that makes it checks again, for two changes at once.
+async fn keep_an_owner(
+    db: &worker::D1Database,
+    tenant: &str,
+    person: &Person,
+    new_role: Option<Role>,
+) -> Result<()> {
+    if person.role != Role::Owner || new_role == Some(Role::Owner) {
+        return Ok(());
+    }
+    let people = people::list(db, tenant).await?;
+    match people.iter().filter(|p| p.role == Role::Owner).count() {
+        0 | 1 => Err(last_owner(&person.email)),
+        _ => Ok(()),
+    }
+}
+
 async fn record(event: AccessEvent<'_>, req: &Request, env: &Env, tenant: &str) -> Result<()> {
     audit::record(event.into_event(&Origin::request(req)), req, env, tenant).await
 }
@@ -102,6 +129,7 @@ pub async fn change_role(mut req: Request, env: &Env, id: &str) -> Result<Respon
     if before.role == input.role {
         return Ok(respond::json(200, &before));
     }
+    keep_an_owner(&db, &caller.tenant, &before, Some(input.role)).await?;
     let mut payload = Map::new();
     payload.insert("before".into(), json!({"role": before.role.as_str()}));
     payload.insert("after".into(), json!({"role": input.role.as_str()}));
@@ -126,14 +154,7 @@ pub async fn change_role(mut req: Request, env: &Env, id: &str) -> Result<Respon
     .await?;
     let after = people::set_role(&db, &caller.tenant, id, input.role)
         .await?
-        .ok_or_else(|| ApiError::Conflict {
-            code: "last_owner",
-            message: format!(
-                "{} is the tenant's last owner; make someone else an owner first",
-                before.email
-            ),
-            errors: vec![],
-        })?;
+        .ok_or_else(|| last_owner(&before.email))?;
     Ok(respond::json(200, &after))
 }
 
@@ -146,6 +167,7 @@ pub async fn remove(req: &Request, env: &Env, id: &str) -> Result<Response> {
     }
     .ok_or_else(|| no_person(id))?;
     owners_need_owner(&caller, &[person.role])?;
+    keep_an_owner(&db, &caller.tenant, &person, None).await?;
     record(
         AccessEvent {
             action: "person.remove",
@@ -162,14 +184,7 @@ pub async fn remove(req: &Request, env: &Env, id: &str) -> Result<Response> {
     .await?;
     let removed = people::remove(&db, &caller.tenant, id)
         .await?
-        .ok_or_else(|| ApiError::Conflict {
-            code: "last_owner",
-            message: format!(
-                "{} is the tenant's last owner; make someone else an owner first",
-                person.email
-            ),
-            errors: vec![],
-        })?;
+        .ok_or_else(|| last_owner(&person.email))?;
     Ok(respond::json(200, &removed))
 }
 
