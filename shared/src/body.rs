@@ -76,6 +76,14 @@ pub enum BodyError {
         /// Its size as sent.
         bytes: usize,
     },
+    /// An event an adapter read from a source system's record is larger than [`MAX_EVENT_BYTES`] as
+    /// JSON: a request in a seed format answers the limit by line, as the source has no event index.
+    RecordTooLarge {
+        /// The 1-based line its record starts on.
+        line: usize,
+        /// The event's size as JSON.
+        bytes: usize,
+    },
 }
 
 impl BodyError {
@@ -86,6 +94,7 @@ impl BodyError {
             BodyError::BodyTooLarge { .. }
                 | BodyError::TooManyEvents { .. }
                 | BodyError::EventTooLarge { .. }
+                | BodyError::RecordTooLarge { .. }
         )
     }
 
@@ -97,7 +106,7 @@ impl BodyError {
             BodyError::WrongShape => "invalid_body",
             BodyError::BodyTooLarge { .. } => "body_too_large",
             BodyError::TooManyEvents { .. } => "too_many_events",
-            BodyError::EventTooLarge { .. } => "event_too_large",
+            BodyError::EventTooLarge { .. } | BodyError::RecordTooLarge { .. } => "event_too_large",
         }
     }
 }
@@ -123,6 +132,11 @@ impl std::fmt::Display for BodyError {
             BodyError::EventTooLarge { index, bytes } => write!(
                 f,
                 "event {index} is {bytes} bytes; the limit is {MAX_EVENT_BYTES} bytes (64 KiB) per event"
+            ),
+            BodyError::RecordTooLarge { line, bytes } => write!(
+                f,
+                "the event read from line {line} is {bytes} bytes as JSON; the limit is \
+                 {MAX_EVENT_BYTES} bytes (64 KiB) per event"
             ),
         }
     }

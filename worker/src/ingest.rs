@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use evident_shared::adapters::Adapted;
 use evident_shared::api::{Accepted, ErrorDetail, IngestResponse, Rejected, Skipped};
-use evident_shared::body::{split_events, BodyError, Framing};
+use evident_shared::body::{split_events, BodyError, Framing, MAX_EVENT_BYTES};
 use evident_shared::chain::unsealed;
 use evident_shared::enrich::{parse_user_agent, Geo, UserAgent};
 use evident_shared::ids::event_id;
@@ -84,11 +84,19 @@ pub fn read_native<'a>(
 }
 
 /// Takes what an adapter read. Records it could not read are rejected with their line; lines that
-/// hold no audit event are listed as skipped.
+/// hold no audit event are listed as skipped. An event larger than a native one may be is a 413
+/// naming its line, as a native event's is: a source line may hold megabytes of code.
 pub fn read_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Received<'_>, ApiError> {
     let total = adapted.records.len() + adapted.unreadable.len();
     if total > evident_shared::body::MAX_EVENTS {
         return Err(body_error(BodyError::TooManyEvents { count: total }));
+    }
+    for record in &adapted.records {
+        let bytes = json_len(&record.event);
+        if bytes > MAX_EVENT_BYTES {
+            let line = record.line;
+            return Err(body_error(BodyError::RecordTooLarge { line, bytes }));
+        }
     }
     Ok(Received {
         records: adapted
@@ -386,6 +394,23 @@ fn new_id(received_at: Millis, index: usize, random: &[u8]) -> String {
         bytes[2..].copy_from_slice(chunk);
     }
     event_id(received_at, bytes)
+}
+
+/// The size of `value` printed as compact JSON, counted without keeping the text.
+fn json_len(value: &serde_json::Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).expect("counting cannot fail");
+    count.0
 }
 
 fn body_error(err: BodyError) -> ApiError {
@@ -697,5 +722,42 @@ mod tests {
             "an unreadable line stops an atomic request"
         );
         assert!(atomic.pending.is_empty());
+    }
+
+    /// A Livebook line can carry megabytes of executed code: the event it makes is held to the limit
+    /// of a native event, with a 413 that names its line, and nothing of the request is stored.
+    #[test]
+    fn an_adapted_event_larger_than_the_limit_is_refused_by_line() {
+        let line = |n: usize, code: &str| {
+            serde_json::json!({"message": "Evaluating code", "time": "2025-10-06T21:19:19.851+02:00",
+                "severity": "info", "metadata": {"code": code, "event": "code.evaluate",
+                "users": [{"id": format!("u{n}"), "name": "Zoë"}]}})
+            .to_string()
+        };
+        let limit = evident_shared::body::MAX_EVENT_BYTES;
+        let body = [line(1, "1 + 1"), line(2, &"x".repeat(limit)), line(3, "2")].join("\n");
+        let adapted = evident_shared::adapters::adapt(
+            evident_shared::adapters::Format::Livebook,
+            &body,
+            Default::default(),
+        )
+        .unwrap();
+        assert_eq!(adapted.records.len(), 3, "{adapted:?}");
+        let refused = read_adapted(adapted, arrival(false, None)).err().unwrap();
+        assert_eq!(refused.status(), 413);
+        let message = refused.to_string();
+        assert!(
+            message.starts_with("the event read from line 2 is ") && message.contains("(64 KiB)"),
+            "{message}"
+        );
+        // Just within the limit, it is read.
+        let body = [line(1, "1 + 1"), line(2, &"x".repeat(limit - 1_000))].join("\n");
+        let adapted = evident_shared::adapters::adapt(
+            evident_shared::adapters::Format::Livebook,
+            &body,
+            Default::default(),
+        )
+        .unwrap();
+        assert!(read_adapted(adapted, arrival(false, None)).is_ok());
     }
 }
