@@ -624,7 +624,14 @@ impl Validator {
             .unwrap_or(ActorType::User);
         let id = self.required_text(&path.key("id"), map.take("id"), "\"u_123\"");
         let name = self.opt_text(&path.key("name"), map.take("name"), MAX_TEXT_CHARS);
-        let email = self.opt_text(&path.key("email"), map.take("email"), MAX_TEXT_CHARS);
+        // Lowercased: people's e-mails are stored so, and a member reads the events whose actor has
+        // theirs; `Ada@Acme.org` and `ada@acme.org` are one mailbox in practice.
+        let email = self
+            .opt_text(&path.key("email"), map.take("email"), MAX_TEXT_CHARS)
+            .map(|email| match email.chars().any(char::is_uppercase) {
+                true => email.to_lowercase(),
+                false => email,
+            });
         if let Some(email) = &email {
             if !looks_like_email(email) {
                 self.err(
@@ -897,6 +904,16 @@ mod tests {
 
     fn paths(result: Result<Event, Vec<FieldError>>) -> Vec<String> {
         result.unwrap_err().into_iter().map(|e| e.path).collect()
+    }
+
+    #[test]
+    fn actor_emails_are_lowercased() {
+        let event = validate_event(
+            &json!({"action": "a.b", "actor": {"id": "u1", "email": " Ada@Acme.ORG "}}),
+            stamp(),
+        )
+        .unwrap();
+        assert_eq!(event.actor.email.as_deref(), Some("ada@acme.org"));
     }
 
     #[test]

@@ -145,12 +145,13 @@ fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
                 Value::Exact(text) | Value::Prefix(text) => text.contains('@'),
                 Value::Compare { .. } => false,
             };
-            let column = if email {
-                "events.actor_email"
+            // E-mails are stored lowercased (ingest lowercases them).
+            let (column, case) = if email {
+                ("events.actor_email", Lower)
             } else {
-                "events.actor_id"
+                ("events.actor_id", Kept)
             };
-            push_column(b, column, Kept, value, now);
+            push_column(b, column, case, value, now);
         }
         Field::ActorType => push_column(b, "events.actor_type", Lower, value, now),
         Field::ActorId => push_column(b, "events.actor_id", Kept, value, now),

@@ -88,6 +88,8 @@ fn each_field_selects_exactly_its_events() {
         ("", 30),
         ("actor:u1", expected(|i, _| i % 5 == 1)),
         ("actor:user2@corp.com", expected(|i, _| i % 5 == 2)),
+        // E-mails are stored lowercased, and asked for in any case.
+        ("actor:User2@CORP.com", expected(|i, _| i % 5 == 2)),
         ("actor.id:u3,u4", expected(|i, _| i % 5 >= 3)),
         ("actor.type:service", expected(|i, _| i % 7 == 0)),
         ("action:app.*", expected(|i, _| i % 3 != 0)),

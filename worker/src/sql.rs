@@ -610,7 +610,8 @@ impl ListQuery {
         if let Some(actor) = &self.actor {
             // One placeholder twice would read better, but D1 binds positionally; two values are clearer.
             if actor.contains('@') {
-                b.push_bound(" AND actor_email = {}", vec![Text(actor.clone())]);
+                // E-mails are stored lowercased (ingest lowercases them).
+                b.push_bound(" AND actor_email = {}", vec![Text(actor.to_lowercase())]);
             } else {
                 b.push_bound(" AND actor_id = {}", vec![Text(actor.clone())]);
             }

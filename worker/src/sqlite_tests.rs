@@ -220,6 +220,12 @@ fn filters_select_exactly_the_matching_events() {
         ..all()
     };
     let rows = list(&db, "acme", &q);
+    // E-mails are stored lowercased, and asked for in any case.
+    let shouted = ListQuery {
+        actor: Some("USER1@Corp.com".into()),
+        ..q.clone()
+    };
+    assert_eq!(list(&db, "acme", &shouted), rows);
     assert_eq!(
         rows.len(),
         10,
