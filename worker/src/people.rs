@@ -109,12 +109,14 @@ pub const USE_INVITE: &str = concat!(
 );
 
 /// Adds the person an invite was for, only if this batch used the invite just now (`used_at = now`),
-/// so a second acceptance racing the first adds no one. `?1` tenant, `?2` id, `?3` e-mail, `?4`
-/// name, `?5` role, `?6` password hash, `?7` now, `?8` by, `?9` invite id.
+/// so a second acceptance racing the first adds no one, and only if the e-mail is no one's yet (two
+/// invites for one e-mail, both accepted). `?1` tenant, `?2` id, `?3` e-mail, `?4` name, `?5` role,
+/// `?6` password hash, `?7` now, `?8` by, `?9` invite id.
 pub const INSERT_INVITED_PERSON: &str = concat!(
     "INSERT INTO people (tenant, id, email, name, role, password, created_at, created_by) \
      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM invites \
-     WHERE tenant = ?1 AND id = ?9 AND used_at = ?7) RETURNING ",
+     WHERE tenant = ?1 AND id = ?9 AND used_at = ?7) \
+     AND NOT EXISTS (SELECT 1 FROM people WHERE tenant = ?1 AND email = ?3) RETURNING ",
     person_columns!()
 );
 
@@ -351,9 +353,15 @@ pub async fn accept(
     let people: Vec<PersonRow> = results[1].results()?;
     match people.into_iter().next() {
         Some(row) => Ok(Some((found.tenant, row.into_wire()?))),
-        None => Err(ApiError::Internal(
-            "the invite was used but its person was not added".into(),
-        )),
+        // The batch used the invite, so the e-mail was someone's already.
+        None => Err(ApiError::Conflict {
+            code: "already_a_member",
+            message: format!(
+                "{} already has access to this tenant; sign in instead",
+                invite.email
+            ),
+            errors: vec![],
+        }),
     }
 }
 
@@ -462,5 +470,59 @@ mod tests {
             "another tenant's"
         );
         assert_eq!(changed(&db, DELETE_INVITE, params!["b", "i2"]), 1);
+    }
+
+    /// Two invites for one e-mail, both accepted: the second adds no one (the route answers 409)
+    /// rather than failing on the e-mail's unique index.
+    #[test]
+    fn a_second_invite_for_an_email_adds_no_one() {
+        let db = database();
+        add(&db, "a", "o1", "o1@x.org", "owner");
+        for (id, hash) in [("i1", "h1"), ("i2", "h2")] {
+            let made = changed(
+                &db,
+                INSERT_INVITE,
+                params![
+                    "a",
+                    id,
+                    "twice@x.org",
+                    "member",
+                    hash,
+                    1_000,
+                    "o1",
+                    9_000,
+                    10
+                ],
+            );
+            assert_eq!(made, 1);
+        }
+        let accept = |invite: &str, hash: &str, person: &str, now: i64| {
+            assert_eq!(changed(&db, USE_INVITE, params![hash, now]), 1);
+            changed(
+                &db,
+                INSERT_INVITED_PERSON,
+                params![
+                    "a",
+                    person,
+                    "twice@x.org",
+                    "N",
+                    "member",
+                    "pw",
+                    now,
+                    "o1",
+                    invite
+                ],
+            )
+        };
+        assert_eq!(accept("i1", "h1", "p1", 2_000), 1);
+        assert_eq!(accept("i2", "h2", "p2", 2_001), 0);
+        let people: i64 = db
+            .query_row(
+                "SELECT count(*) FROM people WHERE email = 'twice@x.org'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(people, 1);
     }
 }
