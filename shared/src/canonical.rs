@@ -136,17 +136,18 @@ fn escape_bytes(word: u64) -> u64 {
         | below(word, 0x20)
 }
 
-/// Writes a number as ECMAScript's `Number.prototype.toString` does, integers as they are.
+/// Writes a number: a decimal (any number sent with a fraction or an exponent, or too large for 64
+/// bits) as ECMAScript's `Number.prototype.toString` prints it, as JCS asks (`10.0` is `10`,
+/// `123456789012345678901` is `123456789012345680000`, `-0.0` is `0`); an integer with all its digits.
+/// JCS reads every number as a double and would round integers past 2^53, but an event's integers are
+/// often ids, so they are kept exact (the one departure from RFC 8785, documented in the README).
 fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
     if !n.is_f64() {
         // An i64 or u64: serde_json prints its digits, without allocating.
         serde_json::to_writer(out, n).expect("writing to memory cannot fail");
     } else if let Some(f) = n.as_f64() {
-        // ECMAScript's Number::toString: integral values below 1e21 print without a fraction.
         if f == 0.0 {
             out.push(b'0');
-        } else if f.fract() == 0.0 && f.abs() < 1e21 {
-            out.extend_from_slice(format!("{f:.0}").as_bytes());
         } else {
             out.extend_from_slice(ryu_js::Buffer::new().format(f).as_bytes());
         }

@@ -278,6 +278,22 @@ mod tests {
         );
     }
 
+    /// A decimal prints as ECMAScript prints the double it reads as, even when it is a whole number
+    /// too long for `{:.0}` to print that way; an integer keeps every digit.
+    #[test]
+    fn decimals_print_as_ecmascript_and_integers_keep_their_digits() {
+        let value: Value = serde_json::from_str(
+            "[10.0, 2e3, 123456789012345678901, 9007199254740993.0, 9007199254740993, -1.5e300, \
+             1e20, 5e-324, -0.0]",
+        )
+        .unwrap();
+        assert_eq!(
+            canonical_json(&value),
+            "[10,2000,123456789012345680000,9007199254740992,9007199254740993,-1.5e+300,\
+             100000000000000000000,5e-324,0]"
+        );
+    }
+
     #[test]
     fn keys_sort_by_utf16_code_units() {
         // U+FB33 sorts after U+1F600 in UTF-16 (surrogates are D800-DFFF) but before it in UTF-8.
