@@ -40,6 +40,10 @@ pub const TESTS: &[Test] = &[
         verify_checks_ranges_and_refuses_bad_ones,
     ),
     (
+        "chain::numbers_of_any_form_verify",
+        numbers_of_any_form_verify,
+    ),
+    (
         "chain::an_edited_body_is_detected",
         an_edited_body_is_detected,
     ),
@@ -62,6 +66,10 @@ pub const TESTS: &[Test] = &[
     (
         "chain::deleting_the_newest_event_is_detected",
         deleting_the_newest_event_is_detected,
+    ),
+    (
+        "chain::a_deleted_or_rewound_head_is_detected",
+        a_deleted_or_rewound_head_is_detected,
     ),
 ];
 
@@ -243,6 +251,48 @@ fn verify_checks_ranges_and_refuses_bad_ones(server: &Server) {
     }
     let ingest_key = http::get(&server.url("/api/v1/verify"), Some(&server.ingest_key));
     assert_eq!(ingest_key.status, 403);
+}
+
+/// Numbers sent in forms the canonical JSON writes differently (`10.0` is `10`, `2e3` is `2000`,
+/// a float past 2^53 has ECMAScript's digits) are stored as the sealed body says, in the queried
+/// columns too, so an untouched chain verifies; and their event reads back in canonical form.
+fn numbers_of_any_form_verify(server: &Server) {
+    let sent = format!(
+        r#"[{{"action": "chain.numbers", "actor": {{"id": "chain-numbers"}},
+             "metadata": {{"amount": 10.0, "kilo": 2e3, "tiny": 2e-7, "zero": -0.0, "big": 1e20,
+                          "long": 123456789012345678901, "exact": 9007199254740993}},
+             "payload": {{"amount": 10.0, "long": 123456789012345678901}}}}]"#
+    );
+    let answer = http::post(
+        &server.url("/api/v1/events"),
+        Some(&server.ingest_key),
+        "application/json",
+        &sent,
+    );
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let id = answer.json["events"][0]["id"].as_str().unwrap().to_string();
+    let report = verify(server, "");
+    assert_eq!(report["ok"], true, "{report}");
+    let event = http::get(
+        &server.url(&format!("/api/v1/events/{id}")),
+        Some(&server.read_key),
+    );
+    assert_eq!(event.status, 200, "{}", event.text);
+    for (key, printed) in [
+        ("amount", "10"),
+        ("kilo", "2000"),
+        ("tiny", "2e-7"),
+        ("zero", "0"),
+        ("big", "100000000000000000000"),
+        ("long", "123456789012345680000"),
+        ("exact", "9007199254740993"),
+    ] {
+        assert!(
+            event.text.contains(&format!("\"{key}\":{printed}")),
+            "{key} as {printed}: {}",
+            event.text
+        );
+    }
 }
 
 /// The local D1 database, opened beside the running server.
@@ -456,4 +506,40 @@ fn deleting_the_newest_event_is_detected(server: &Server) {
         db.execute("DELETE FROM events WHERE seq = ?1", [seq])
             .unwrap();
     });
+}
+
+/// The chain head row is what a walk runs up to: deleting it (or moving it back) would leave the
+/// events after it unchecked. They count as outside the chain, so verify is not ok.
+fn a_deleted_or_rewound_head_is_detected(server: &Server) {
+    let db = database(server);
+    let head_seq = head_seq(server);
+    let (tenant, seq, hash): (String, i64, String) = db
+        .query_row(
+            "SELECT tenant, seq, hash FROM chain_heads WHERE seq = ?1",
+            [head_seq],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let count = |report: &Value| report["unsealed"].as_u64().unwrap();
+    db.execute("DELETE FROM chain_heads WHERE tenant = ?1", [&tenant])
+        .unwrap();
+    let deleted = verify(server, "");
+    assert_eq!(deleted["ok"], false, "{deleted}");
+    assert_eq!(count(&deleted), head_seq, "{deleted}");
+    db.execute(
+        "INSERT INTO chain_heads (tenant, seq, hash) VALUES (?1, ?2, ?3)",
+        rusqlite::params![tenant, seq - 2, "0".repeat(64)],
+    )
+    .unwrap();
+    let rewound = verify(server, "");
+    assert_eq!(rewound["ok"], false, "{rewound}");
+    assert_eq!(count(&rewound), 2, "{rewound}");
+    db.execute(
+        "UPDATE chain_heads SET seq = ?2, hash = ?3 WHERE tenant = ?1",
+        rusqlite::params![tenant, seq, hash],
+    )
+    .unwrap();
+    let restored = verify(server, "");
+    assert_eq!(restored["ok"], true, "restored: {restored}");
+    assert_eq!(count(&restored), 0);
 }

@@ -5,6 +5,7 @@
 //! end of the chain the last hash must equal the recorded head, so removing the newest events shows too.
 
 use evident_shared::api::{ChainBreak, VerifyReport};
+use evident_shared::canonical::canonical_json;
 use evident_shared::chain::{recompute, GENESIS};
 use evident_shared::Event;
 use serde::Deserialize;
@@ -153,11 +154,14 @@ impl Verifier {
             Ok(event) => {
                 let sealed = event_columns(&event);
                 for (name, column) in EVENT_COLUMN_NAMES.iter().zip(sealed) {
-                    let sealed = serde_json::to_value(column).unwrap_or_default();
-                    let stored = match name {
+                    let mut sealed = serde_json::to_value(column).unwrap_or_default();
+                    let mut stored = match name {
                         &"id" => Value::String(row.id.clone()),
                         _ => row.columns.get(*name).cloned().unwrap_or_default(),
                     };
+                    if *name == "metadata" {
+                        (sealed, stored) = (as_canonical(&sealed), as_canonical(&stored));
+                    }
                     if sealed != stored {
                         return self.fail(
                             row.seq,
@@ -211,5 +215,15 @@ impl Verifier {
             unsealed,
             next_from_seq: None,
         }
+    }
+}
+
+/// A JSON column's text in canonical form, so that it compares by what it holds: the metadata
+/// column is printed from the event as sent (`10.0`), read back through SQLite's `json()` (`1e+20`),
+/// and the sealed body holds its canonical form (`10`, `100000000000000000000`).
+fn as_canonical(column: &Value) -> Value {
+    match column.as_str().map(serde_json::from_str::<Value>) {
+        Some(Ok(json)) => Value::String(canonical_json(&json)),
+        _ => column.clone(),
     }
 }
