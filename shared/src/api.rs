@@ -138,7 +138,8 @@ pub struct VerifyReport {
     /// The first broken link, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_break: Option<ChainBreak>,
-    /// Stored events of the tenant that are outside the chain (no `seq`).
+    /// Stored events of the tenant that are outside the chain: no `seq`, or one the recorded head
+    /// does not reach (a deleted or rewound head). Any makes `ok` false.
     pub unsealed: u64,
     /// Where to continue when the range was longer than one request checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]

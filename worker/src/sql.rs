@@ -139,9 +139,11 @@ pub const SELECT_BODY_AT: &str = concat!(
     " FROM events WHERE tenant = ?1 AND seq = ?2"
 );
 
-/// Rows of a tenant that are not in its chain.
-pub const COUNT_UNSEALED: &str =
-    "SELECT count(*) AS n FROM events WHERE tenant = ?1 AND seq IS NULL";
+/// Rows of a tenant that are not in its chain: without a `seq`, or with one outside 1 to the
+/// recorded head (`?2`), which a walk up to the head never reads. A deleted or rewound head leaves
+/// every event after it here.
+pub const COUNT_UNSEALED: &str = "SELECT count(*) AS n FROM events WHERE tenant = ?1 \
+     AND (seq IS NULL OR seq < 1 OR seq > ?2)";
 
 /// A tenant's redaction rules (JSON), when it has its own.
 pub const SELECT_REDACTION: &str = "SELECT redaction FROM tenant_settings WHERE tenant = ?1";

@@ -261,13 +261,15 @@ pub async fn hash_at(db: &D1Database, tenant: &str, seq: u64) -> Result<Option<S
 }
 
 /// How many of a tenant's events are outside its chain.
-pub async fn count_unsealed(db: &D1Database, tenant: &str) -> Result<u64> {
-    Ok(
-        statement(db, COUNT_UNSEALED, &[SqlValue::Text(tenant.into())])?
-            .first::<u64>(Some("n"))
-            .await?
-            .unwrap_or(0),
-    )
+pub async fn count_unsealed(db: &D1Database, tenant: &str, head_seq: u64) -> Result<u64> {
+    let params = [
+        SqlValue::Text(tenant.into()),
+        SqlValue::Int(head_seq as i64),
+    ];
+    Ok(statement(db, COUNT_UNSEALED, &params)?
+        .first::<u64>(Some("n"))
+        .await?
+        .unwrap_or(0))
 }
 
 /// A tenant's own redaction rules as stored (JSON), if it has set any.

@@ -82,7 +82,7 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response> {
             verifier.check(row);
         }
     }
-    let unsealed = store::count_unsealed(&db, tenant).await?;
+    let unsealed = store::count_unsealed(&db, tenant, head.seq).await?;
     let mut report = verifier.finish(last, &head, unsealed);
     if last < to && report.first_break.is_none() {
         report.next_from_seq = Some(last + 1);
