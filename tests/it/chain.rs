@@ -257,17 +257,15 @@ fn verify_checks_ranges_and_refuses_bad_ones(server: &Server) {
 /// a float past 2^53 has ECMAScript's digits) are stored as the sealed body says, in the queried
 /// columns too, so an untouched chain verifies; and their event reads back in canonical form.
 fn numbers_of_any_form_verify(server: &Server) {
-    let sent = format!(
-        r#"[{{"action": "chain.numbers", "actor": {{"id": "chain-numbers"}},
-             "metadata": {{"amount": 10.0, "kilo": 2e3, "tiny": 2e-7, "zero": -0.0, "big": 1e20,
-                          "long": 123456789012345678901, "exact": 9007199254740993}},
-             "payload": {{"amount": 10.0, "long": 123456789012345678901}}}}]"#
-    );
+    let sent = r#"[{"action": "chain.numbers", "actor": {"id": "chain-numbers"},
+             "metadata": {"amount": 10.0, "kilo": 2e3, "tiny": 2e-7, "zero": -0.0, "big": 1e20,
+                          "long": 123456789012345678901, "exact": 9007199254740993},
+             "payload": {"amount": 10.0, "long": 123456789012345678901}}]"#;
     let answer = http::post(
         &server.url("/api/v1/events"),
         Some(&server.ingest_key),
         "application/json",
-        &sent,
+        sent,
     );
     assert_eq!(answer.status, 201, "{}", answer.text);
     let id = answer.json["events"][0]["id"].as_str().unwrap().to_string();
