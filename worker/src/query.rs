@@ -76,10 +76,8 @@ pub fn push_conditions(
                 if !text.chars().any(char::is_alphanumeric) {
                     return Err(QueryError {
                         span: term.span,
-                        message: format!(
-                            "`{text}` has no letters or digits to search for (at {}..{})",
-                            term.span.start, term.span.end
-                        ),
+                        // The span is added where the error is shown.
+                        message: format!("`{text}` has no letters or digits to search for"),
                         expected: vec!["a word or a quoted phrase".into()],
                     });
                 }

@@ -223,6 +223,11 @@ fn text_without_letters_or_digits_is_an_error_at_its_span() {
     let err = query.to_sql(Reach::whole_tenant("acme")).unwrap_err();
     assert_eq!((err.span.start, err.span.end), (9, 14));
     assert!(err.message.contains("no letters or digits"), "{err}");
+    // The span is shown once, where the error is printed.
+    assert_eq!(
+        err.to_string(),
+        "`+++` has no letters or digits to search for (at 9..14); expected a word or a quoted phrase"
+    );
 }
 
 fn plan_of(db: &Connection, q: &str) -> String {

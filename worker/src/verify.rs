@@ -136,7 +136,9 @@ impl Verifier {
                 id,
                 "altered",
                 format!(
-                    "its content hashes to {} but it was sealed as {}: the event was changed after it was stored",
+                    "its content hashes to {} but it was sealed as {}: the event was changed after it was stored, \
+                     or the one before it was changed and its stored hash rewritten to match (a stored body's \
+                     prev_hash is the previous row's hash)",
                     recomputed.actual_hash,
                     recomputed.claimed_hash.unwrap_or_default()
                 ),

@@ -107,7 +107,7 @@ pub fn QueryBar(
                 </button>
             </div>
             <p id="ev-query-help" class="ev-query__status" role="status" aria-live="polite">
-                {move || error.with(|e| e.as_ref().map(explain))}
+                {move || error.with(|e| e.as_ref().map(|e| draft.with(|text| explain(e, text))))}
             </p>
             // Static markup as one string: a view per element is compiled code, a string is data.
             <details class="ev-query__help" inner_html=SYNTAX_HELP></details>
@@ -115,8 +115,9 @@ pub fn QueryBar(
     }
 }
 
-/// The line under the bar for an error: the parser's message, the column, and what would fit.
-fn explain(error: &QueryError) -> impl IntoView {
+/// The line under the bar for an error in `text`: the parser's message, the column (in characters:
+/// the span is in bytes), and what would fit.
+fn explain(error: &QueryError, text: &str) -> impl IntoView {
     let expected = match error.expected.as_slice() {
         [] => String::new(),
         [one] => format!(" Expected {one}."),
@@ -124,7 +125,27 @@ fn explain(error: &QueryError) -> impl IntoView {
     };
     view! {
         <span class="ev-query__error" data-testid="query-error">
-            {format!("{} (column {}).{expected}", error.message, error.span.start + 1)}
+            {format!("{} (column {}).{expected}", error.message, column(text, error.span.start))}
         </span>
+    }
+}
+
+/// The 1-based column, in characters, of byte `at` of `text`.
+fn column(text: &str, at: usize) -> usize {
+    let before = text.get(..at).unwrap_or(text);
+    before.chars().count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::column;
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        assert_eq!(column("env:prod", 0), 1);
+        assert_eq!(column("env:prod x:", 9), 10);
+        // `é` is two bytes: byte 6, the `x`, is the sixth character.
+        assert_eq!(column("café x:", 6), 6);
+        assert_eq!(column("ab", 99), 3);
     }
 }
