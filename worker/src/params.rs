@@ -106,8 +106,8 @@ pub fn export_query(pairs: &[(String, String)], now: Millis) -> Result<(ExportFo
     Ok((format, query))
 }
 
-/// Rows an export reads per D1 query: big enough that per-query overhead is small, small enough that a
-/// page (about 1 KB per event) stays far below D1's result size limits.
+/// Most rows an export reads per D1 query: enough that per-query overhead is small. Pages of large
+/// events hold fewer ([`crate::store::next_page_rows`]), so a page stays a few megabytes.
 pub const EXPORT_PAGE: u32 = 1000;
 
 /// Reads a `limit` parameter: a whole number from 1 to `max`.

@@ -26,6 +26,21 @@ use crate::verify::ChainRow;
 /// Largest JSON text bound to one insert. D1 limits a bound value to 2 MB; half leaves headroom.
 pub const MAX_CHUNK_BYTES: usize = 1_000_000;
 
+/// What the pages of a long read (an export, a verify) aim to hold in event bodies. A demo event is
+/// about 1.5 KB, but an event may be 64 KiB and compress badly: a page of 1,000 such rows, their
+/// stored hex and their text, would not fit in a Worker's 128 MB.
+pub const PAGE_BODY_BYTES: usize = 4 << 20;
+
+/// The rows a long read asks for first: [`PAGE_BODY_BYTES`] of the largest events there may be.
+pub const FIRST_PAGE_ROWS: u32 = 64;
+
+/// The rows to ask for next, after a page whose largest body was `largest` bytes: as many such bodies
+/// as [`PAGE_BODY_BYTES`] holds, from [`FIRST_PAGE_ROWS`] to `max`.
+pub fn next_page_rows(largest: usize, max: u32) -> u32 {
+    let rows = PAGE_BODY_BYTES / largest.max(1);
+    rows.clamp(FIRST_PAGE_ROWS as usize, max as usize) as u32
+}
+
 fn js(value: &SqlValue) -> JsValue {
     match value {
         SqlValue::Text(text) => JsValue::from_str(text),
@@ -397,4 +412,21 @@ pub async fn resource_history(
         .results()?;
     let (bodies, next) = page(rows, limit);
     Ok((decode_bodies(db, reach.tenant, bodies).await?, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_hold_a_bounded_size_of_bodies() {
+        // Demo-sized events: the whole page the caller allows.
+        assert_eq!(next_page_rows(1_600, 1_000), 1_000);
+        // Events at the 64 KiB limit (or their hex): as many as fit, never fewer than the first page.
+        assert_eq!(next_page_rows(64 * 1024, 1_000), FIRST_PAGE_ROWS);
+        assert_eq!(next_page_rows(128 * 1024, 1_000), FIRST_PAGE_ROWS);
+        assert_eq!(next_page_rows(16 * 1024, 1_000), 256);
+        assert!(FIRST_PAGE_ROWS as usize * 128 * 1024 <= 2 * PAGE_BODY_BYTES);
+        assert_eq!(next_page_rows(0, 1_000), 1_000);
+    }
 }

@@ -1,9 +1,10 @@
 //! `GET /api/v1/export?format=csv|json|ndjson` plus the list's filters (`q`, `from`, `to`, `actor`,
 //! `action`, `outcome`): every matching event, newest first, as a download.
 //!
-//! The file is streamed: the worker reads [`EXPORT_PAGE`] events at a time by keyset (the list's own
-//! index path) and sends each page as soon as it is formatted, so neither side holds the export in
-//! memory and there is no cap on its size. Two things make it trustworthy:
+//! The file is streamed: the worker reads up to [`EXPORT_PAGE`] events at a time by keyset (the list's
+//! own index path; fewer while the events are large, so a page stays a few megabytes) and sends each
+//! page as soon as it is formatted, so neither side holds the export in memory and there is no cap on
+//! its size. Two things make it trustworthy:
 //! - **A fixed snapshot.** The chain head's `seq` is read first and every page keeps to events sealed
 //!   at or before it (sent back as `X-Evident-Up-To-Seq`), so events stored while the file streams,
 //!   even back-dated ones that would sort into pages not yet read, neither appear nor shift it.
@@ -36,6 +37,8 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response> {
     let db = env.d1("DB")?;
     let head = store::chain_head(&db, &caller.tenant).await?;
     query.up_to_seq = Some(head.seq);
+    // Pages grow from a few rows to EXPORT_PAGE while the events are small (store::next_page_rows).
+    query.limit = store::FIRST_PAGE_ROWS;
     let first = store::list_events(&db, caller.reach(), &query).await?;
     // Recorded before the first byte, after the snapshot's head: the record is not in the file.
     let event = reads::export(&caller, &pairs, head.seq);
@@ -101,6 +104,8 @@ impl Export {
                     .map_err(|e| stream_error(format!("reading the next page failed: {e}")))?
             }
         };
+        let largest = bodies.iter().map(String::len).max().unwrap_or(0);
+        self.query.limit = store::next_page_rows(largest, EXPORT_PAGE);
         let mut chunk = self.writer.start();
         for body in &bodies {
             let row = self

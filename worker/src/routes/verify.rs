@@ -12,8 +12,8 @@ use crate::verify::{Verifier, MAX_RANGE};
 use crate::{respond, store};
 use evident_shared::roles::Power;
 
-/// Rows read per D1 query.
-const PAGE: u64 = 1_000;
+/// Most rows read per D1 query; fewer while the events are large ([`store::next_page_rows`]).
+const PAGE: u32 = 1_000;
 
 pub async fn get(req: &Request, env: &Env) -> Result<Response> {
     let caller = authorize(req, env, Power::ReadAllEvents).await?;
@@ -73,14 +73,18 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response> {
         // The link before the range is gone: the walk starts at it, so it is reported missing.
         None => Verifier::new(from - 1, GENESIS.to_string()),
     };
+    let mut page = store::FIRST_PAGE_ROWS;
     while !verifier.broken() && verifier.next_seq() <= last {
-        let rows = store::chain_range(&db, tenant, verifier.next_seq(), last, PAGE).await?;
+        let rows =
+            store::chain_range(&db, tenant, verifier.next_seq(), last, u64::from(page)).await?;
         if rows.is_empty() {
             break;
         }
         for row in &rows {
             verifier.check(row);
         }
+        let largest = rows.iter().map(|row| row.body.len()).max().unwrap_or(0);
+        page = store::next_page_rows(largest, PAGE);
     }
     let unsealed = store::count_unsealed(&db, tenant, head.seq).await?;
     let mut report = verifier.finish(last, &head, unsealed);
