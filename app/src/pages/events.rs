@@ -12,7 +12,9 @@
 //! The table builds only the rows near the viewport (see `rows`), so it scrolls smoothly through
 //! tens of thousands of loaded rows.
 //!
-//! Live tail polls every 2.5 s for events at or after the newest one shown and puts the new ones on top.
+//! Live tail polls every 2.5 s for events at or after the newest one shown (a minute back at least)
+//! and puts each new one in its place in the order; when more arrived than one answer holds, the view
+//! is loaded again rather than shown with a gap. Its timer stops when the page goes away.
 //! Keys: `/` focuses the search, `j`/`k` move the focus down and up the rows, `→`/`←` open and close
 //! the focused row's details (its payload, in place), `Enter` opens the focused row's page, `Esc`
 //! leaves the search.
@@ -80,6 +82,21 @@ struct List {
     error: Option<String>,
 }
 
+/// What live tail's answer did to the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tailed {
+    /// This many events were new.
+    Added(usize),
+    /// More arrived than one answer holds: the view is loaded again rather than shown with a gap.
+    Gap,
+}
+
+/// Where an event sorts in the list: by time, then by `seq` (the list's own order, newest first).
+fn order_key(event: &Event) -> (i64, u64) {
+    let at = parse_wire_millis(&event.occurred_at).unwrap_or(i64::MIN);
+    (at, event.seq.unwrap_or(0))
+}
+
 impl List {
     /// Notes that a request was sent.
     fn start(&mut self, request: ListRequest) {
@@ -132,22 +149,33 @@ impl List {
         Some((shown, bounds))
     }
 
-    /// Puts live tail's answer for `request` above the rows: the events not shown yet, newest first.
-    /// Returns how many were new; an answer for a view no longer shown changes nothing.
-    fn prepend(&mut self, request: &ListRequest, page: EventPage) -> usize {
+    /// Takes in live tail's answer for `request`: each event not shown yet goes where it belongs in
+    /// the rows' order (newest first, by time then `seq`), so one that arrived late for the last
+    /// minute's polls lands below newer rows, not on top. An answer that is one page of more (it has
+    /// a next page, and its oldest event is not shown yet) would leave a gap under it: that is
+    /// [`Tailed::Gap`], and the rows are left for the caller to load again. An answer for a view no
+    /// longer shown changes nothing.
+    fn merge_tail(&mut self, request: &ListRequest, page: EventPage) -> Tailed {
         if self.shown.as_ref() != Some(request) || self.wanted.as_ref() != Some(request) {
-            return 0;
+            return Tailed::Added(0);
         }
-        let new: Vec<Arc<Event>> = page
-            .events
-            .into_iter()
-            .filter(|e| !self.events.iter().any(|shown| shown.id == e.id))
-            .map(Arc::new)
-            .collect();
-        let added = new.len();
-        self.fresh.extend(new.iter().map(|e| e.id.clone()));
-        self.events.splice(0..0, new);
-        added
+        let is_shown = |list: &List, id: &str| list.events.iter().any(|shown| shown.id == id);
+        let reaches_shown = page.events.last().is_some_and(|e| is_shown(self, &e.id));
+        if page.next_cursor.is_some() && !reaches_shown {
+            return Tailed::Gap;
+        }
+        let mut added = 0;
+        for event in page.events {
+            if is_shown(self, &event.id) {
+                continue;
+            }
+            let key = order_key(&event);
+            let at = self.events.partition_point(|shown| order_key(shown) > key);
+            self.fresh.push(event.id.clone());
+            self.events.insert(at, Arc::new(event));
+            added += 1;
+        }
+        Tailed::Added(added)
     }
 
     /// The notice above the table, if any.
@@ -329,9 +357,15 @@ pub fn EventsPage() -> impl IntoView {
     // Live tail: a timer while it is on; each tick asks for what is newer, unless a request is out.
     let live = RwSignal::new(false);
     let tailing = StoredValue::new(false);
-    let tail_possible = move || filters.with(|f| f.range != Range::Custom || f.to_ms.is_none());
+    // A custom range with an end is history: nothing new can arrive in it.
+    let tail_possible = move || {
+        filters
+            .try_with(|f| f.range != Range::Custom || f.to_ms.is_none())
+            .unwrap_or(false)
+    };
     let tick = move || {
-        if tailing.get_value() || !tail_possible() {
+        // try_: a tick already queued may run after the page was left.
+        if tailing.try_get_value().unwrap_or(true) || !tail_possible() {
             return;
         }
         let Some((request, bounds)) = list.with_untracked(|l| l.tail_request(now_ms())) else {
@@ -342,21 +376,37 @@ pub fn EventsPage() -> impl IntoView {
             let key = auth.key_untracked();
             let page = api::list_events(&key, &request.filters, bounds, None, true).await;
             if let Ok(page) = auth.guard(page) {
-                list.try_update(|l| l.prepend(&request, page));
+                if list.try_update(|l| l.merge_tail(&request, page)) == Some(Tailed::Gap) {
+                    fetch(request, None);
+                }
             }
             tailing.try_set_value(false);
         });
     };
-    Effect::new(move |handle: Option<Option<IntervalHandle>>| {
-        if let Some(Some(handle)) = handle {
-            handle.clear();
+    // The timer's handle: cleared when live tail is turned off, and when the page goes away (a timer
+    // left running would read this page's disposed signals).
+    let timer = Arc::new(std::sync::Mutex::new(None::<IntervalHandle>));
+    let stop = {
+        let timer = Arc::clone(&timer);
+        move || {
+            if let Some(handle) = timer.lock().ok().and_then(|mut handle| handle.take()) {
+                handle.clear();
+            }
         }
-        live.get()
-            .then(|| {
-                set_interval_with_handle(tick, std::time::Duration::from_millis(TAIL_EVERY_MS)).ok()
-            })
-            .flatten()
+    };
+    Effect::new({
+        let stop = stop.clone();
+        move |_| {
+            stop();
+            if live.get() {
+                let every = std::time::Duration::from_millis(TAIL_EVERY_MS);
+                if let Ok(mut handle) = timer.lock() {
+                    *handle = set_interval_with_handle(tick, every).ok();
+                }
+            }
+        }
     });
+    on_cleanup(stop);
 
     // Keyboard: `/`, `j`, `k` anywhere but in a field (Enter on a row is the row's own).
     let keys = window_event_listener(leptos::ev::keydown, move |e| {
@@ -618,7 +668,9 @@ mod tests {
                     "id": id, "tenant": "t", "occurred_at": "2024-06-12T14:30:22.000Z",
                     "received_at": "2024-06-12T14:30:22.000Z", "action": "app.create",
                     "category": "create", "outcome": "success", "severity": "info",
-                    "actor": {"type": "user", "id": "u1"}, "source": {"format": "native"}
+                    "actor": {"type": "user", "id": "u1"}, "source": {"format": "native"},
+                    // Later letters are newer.
+                    "seq": u64::from(id.as_bytes()[0])
                 }))
                 .unwrap()
             })
@@ -627,6 +679,21 @@ mod tests {
             events,
             next_cursor: next.map(String::from),
         }
+    }
+
+    /// An event arriving late, older than the newest rows, goes in its place, not on top.
+    #[test]
+    fn live_tail_puts_late_events_in_their_place() {
+        let mut list = List::default();
+        list.start(request(Range::Week));
+        list.apply(request(Range::Week), true, Ok(page(&["d", "b"], None)));
+        let (shown, _) = list.tail_request(1_718_202_622_000).unwrap();
+        assert_eq!(
+            list.merge_tail(&shown, page(&["e", "c"], None)),
+            Tailed::Added(2)
+        );
+        assert_eq!(ids(&list), ["e", "d", "c", "b"]);
+        assert_eq!(list.fresh, ["e", "c"]);
     }
 
     fn ids(list: &List) -> Vec<&str> {
@@ -714,15 +781,36 @@ mod tests {
             Bounds(Some(early - 60_000), None)
         );
 
-        assert_eq!(list.prepend(&shown, page(&["d", "c", "b"], None)), 2);
+        assert_eq!(
+            list.merge_tail(&shown, page(&["d", "c", "b"], None)),
+            Tailed::Added(2)
+        );
         assert_eq!(ids(&list), ["d", "c", "b", "a"]);
         assert_eq!(list.fresh, ["d", "c"]);
-        assert_eq!(list.prepend(&shown, page(&["d"], None)), 0);
+        assert_eq!(
+            list.merge_tail(&shown, page(&["d"], None)),
+            Tailed::Added(0)
+        );
+        // More than one answer holds, down to rows not shown: loaded again, nothing merged.
+        assert_eq!(
+            list.merge_tail(&shown, page(&["h", "g"], Some("next"))),
+            Tailed::Gap
+        );
+        assert_eq!(ids(&list), ["d", "c", "b", "a"]);
+        // A full answer that reaches the shown rows leaves no gap.
+        assert_eq!(
+            list.merge_tail(&shown, page(&["f", "e", "d"], Some("next"))),
+            Tailed::Added(2)
+        );
+        assert_eq!(ids(&list), ["f", "e", "d", "c", "b", "a"]);
 
         // While another view loads, and for answers about an old view, tail does nothing.
         list.start(request(Range::Today));
         assert_eq!(list.tail_request(now), None);
-        assert_eq!(list.prepend(&shown, page(&["e"], None)), 0);
+        assert_eq!(
+            list.merge_tail(&shown, page(&["x"], None)),
+            Tailed::Added(0)
+        );
         list.apply(request(Range::Today), true, Ok(page(&[], None)));
         assert!(list.fresh.is_empty());
         assert_eq!(
