@@ -54,7 +54,8 @@ pub fn App() -> impl IntoView {
     };
     view! {
         <AppHeader/>
-        <main class="ev-main">
+        // Focusable by script only: it takes the focus when the page changes (router::Location).
+        <main class="ev-main" tabindex="-1">
             {move || {
                 if signed_in.get() {
                     page()

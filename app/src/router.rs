@@ -4,7 +4,8 @@
 //! Written by hand for size: `leptos_router` cost the dashboard 41 KB of its gzip wasm (168 KB before,
 //! 127 KB after: nested and async route machinery, its own URL parsing, view transitions) for a handful
 //! of fixed paths. Matching paths and decoding query strings are pure and tested natively;
-//! [`Location`] wires them to the browser. A new page is a [`Page`] variant and a line in `App`.
+//! [`Location`] wires them to the browser (and `Esc`, which goes back to the list from the pages
+//! that have a back link). A new page is a [`Page`] variant and a line in `App`.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -125,8 +126,11 @@ impl Location {
             query: Memo::new(move |_| url.with(|(_, query)| Query::parse(query))),
         };
         // Dropping the handles keeps the listeners, for as long as the page lives.
-        _ = window_event_listener(leptos::ev::popstate, move |_| url.set(browser_url()));
+        _ = window_event_listener(leptos::ev::popstate, move |_| {
+            location.arrive(browser_url())
+        });
         _ = window_event_listener(leptos::ev::click, move |e| location.follow_link(&e));
+        _ = window_event_listener(leptos::ev::keydown, move |e| location.escape_back(&e));
         provide_context(location);
         location
     }
@@ -149,10 +153,55 @@ impl Location {
             history.push_state_with_url(&state, "", Some(href))
         };
         if done.is_ok() {
-            self.url.set(browser_url());
+            self.arrive(browser_url());
             if scroll {
                 window().scroll_to_with_x_and_y(0.0, 0.0);
             }
+        }
+    }
+
+    /// Shows `url`. When that is another page, the focus moves to the main region (it would be left
+    /// on a link that is gone, which puts a keyboard or screen reader user back at the top of the
+    /// document with nothing said).
+    fn arrive(&self, url: (String, String)) {
+        let new_page = self.page.with_untracked(|page| *page != Page::of(&url.0));
+        self.url.set(url);
+        if new_page {
+            if let Some(main) = document()
+                .query_selector("main")
+                .ok()
+                .flatten()
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                _ = main.focus();
+            }
+        }
+    }
+
+    /// `Esc` outside a field goes back from an event's, an actor's or a resource's page to the list
+    /// it came from, as the page's own back link does.
+    fn escape_back(&self, e: &web_sys::KeyboardEvent) {
+        if e.key() != "Escape"
+            || e.default_prevented()
+            || e.ctrl_key()
+            || e.meta_key()
+            || e.alt_key()
+            || e.shift_key()
+        {
+            return;
+        }
+        let document = document();
+        let in_field = document
+            .active_element()
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        let back = document
+            .query_selector("[data-testid=back-link]")
+            .ok()
+            .flatten()
+            .and_then(|el| el.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+        if let (false, Some(back)) = (in_field, back) {
+            e.prevent_default();
+            self.navigate(&(back.pathname() + &back.search()), false, true);
         }
     }
 

@@ -383,6 +383,11 @@ test("the keyboard: / searches, Esc leaves, j and k move, Enter opens", async ()
   await page.keyboard.press("Enter");
   await page.waitForURL(/\/events\/[0-9a-f-]{36}$/);
   await page.getByTestId("event-detail").waitFor();
+  // The new page has the focus (not the row that is gone), and Esc goes back to the list.
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), "MAIN");
+  await page.keyboard.press("Escape");
+  await page.getByTestId("event-row").first().waitFor();
+  assert.ok(!/\/events\/[0-9a-f-]{36}$/.test(page.url()), page.url());
 });
 
 test("a row's details open in place, payload as text, by its button or by → and ←", async () => {
