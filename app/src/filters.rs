@@ -137,14 +137,16 @@ impl Filters {
         query.0
     }
 
-    /// The time bounds `(from, to)` in epoch ms for a view loaded at `now_ms` in a zone `offset_minutes`
-    /// east of UTC (for "today"); `None` is unbounded.
-    pub fn bounds(&self, now_ms: i64, offset_minutes: i32) -> Bounds {
+    /// The time bounds `(from, to)` in epoch ms for a view loaded at `now_ms`, in a zone whose offset
+    /// east of UTC (minutes) at an instant `offset_at` gives (for "today": local midnight, at the
+    /// offset in force then, which differs from now's on a day the clocks change); `None` is unbounded.
+    pub fn bounds(&self, now_ms: i64, offset_at: impl Fn(i64) -> i32) -> Bounds {
         let back = |days: i64| Some((now_ms - days * DAY).max(0));
         match self.range {
             Range::Today => {
-                let local = now_ms + i64::from(offset_minutes) * 60_000;
-                Bounds(Some(now_ms - local.rem_euclid(DAY)), None)
+                let wall = now_ms + i64::from(offset_at(now_ms)) * 60_000;
+                let midnight = wall - wall.rem_euclid(DAY);
+                Bounds(Some(instant_of_wall(midnight, offset_at)), None)
             }
             Range::Week => Bounds(back(7), None),
             Range::Month => Bounds(back(30), None),
@@ -208,9 +210,10 @@ pub fn local_input_value(ms: i64, offset_minutes: i32) -> String {
     text
 }
 
-/// Reads a `datetime-local` or `date` input's value as epoch ms, given the zone's offset (minutes east
-/// of UTC); a date alone is its midnight.
-pub fn parse_local_input(value: &str, offset_minutes: i32) -> Option<i64> {
+/// Reads a `datetime-local` or `date` input's value as epoch ms, in a zone whose offset east of UTC
+/// (minutes) at an instant `offset_at` gives: the offset of the time typed, not of now (January in
+/// Berlin is +01:00 even when read in July). A date alone is its midnight.
+pub fn parse_local_input(value: &str, offset_at: impl Fn(i64) -> i32) -> Option<i64> {
     let value = value.trim();
     let utc = match value.len() {
         10 => format!("{value}T00:00:00Z"),
@@ -218,7 +221,15 @@ pub fn parse_local_input(value: &str, offset_minutes: i32) -> Option<i64> {
         19 => format!("{value}Z"),
         _ => return None,
     };
-    parse_wire_millis(&utc).map(|ms| ms - i64::from(offset_minutes) * 60_000)
+    parse_wire_millis(&utc).map(|wall| instant_of_wall(wall, offset_at))
+}
+
+/// The instant at which a zone's clocks read `wall` (epoch ms as if the wall time were UTC). The
+/// offset is looked up at a first guess, then at the instant that gives; across a change of offset
+/// that settles on the side the change leads to.
+pub fn instant_of_wall(wall: i64, offset_at: impl Fn(i64) -> i32) -> i64 {
+    let guess = wall - i64::from(offset_at(wall)) * 60_000;
+    wall - i64::from(offset_at(guess)) * 60_000
 }
 
 /// A query string built from fixed names and encoded values.
@@ -345,28 +356,28 @@ mod tests {
             ..Filters::default()
         };
         assert_eq!(
-            f(Range::Week).bounds(now, 0),
+            f(Range::Week).bounds(now, |_| 0),
             Bounds(Some(now - 7 * DAY), None)
         );
         assert_eq!(
-            f(Range::Quarter).bounds(now, 0),
+            f(Range::Quarter).bounds(now, |_| 0),
             Bounds(Some(now - 90 * DAY), None)
         );
-        assert_eq!(f(Range::All).bounds(now, 0), Bounds(None, None));
-        assert_eq!(f(Range::Month).bounds(5, 0), Bounds(Some(0), None));
+        assert_eq!(f(Range::All).bounds(now, |_| 0), Bounds(None, None));
+        assert_eq!(f(Range::Month).bounds(5, |_| 0), Bounds(Some(0), None));
         // Today starts at local midnight: 00:00Z in UTC; at +02:00 it is 16:30 on the 12th, so since
         // 22:00Z on the 11th.
         let midnight_utc = 1_718_150_400_000;
         assert_eq!(
-            f(Range::Today).bounds(now, 0),
+            f(Range::Today).bounds(now, |_| 0),
             Bounds(Some(midnight_utc), None)
         );
         assert_eq!(
-            f(Range::Today).bounds(now, 120),
+            f(Range::Today).bounds(now, |_| 120),
             Bounds(Some(midnight_utc - 2 * HOUR), None)
         );
         assert_eq!(
-            f(Range::Today).bounds(now, -600),
+            f(Range::Today).bounds(now, |_| -600),
             Bounds(Some(midnight_utc + 10 * HOUR), None),
             "04:30 local on the 12th at -10:00"
         );
@@ -396,13 +407,43 @@ mod tests {
         let ms = 1_718_202_622_000; // 14:30:22Z
         assert_eq!(local_input_value(ms, 120), "2024-06-12T16:30");
         assert_eq!(
-            parse_local_input("2024-06-12T16:30", 120),
+            parse_local_input("2024-06-12T16:30", |_| 120),
             Some(ms - 22_000)
         );
-        assert_eq!(parse_local_input("2024-06-12", 0), Some(1_718_150_400_000));
-        assert_eq!(parse_local_input("2024-06-12T16:30:22", 120), Some(ms));
-        assert_eq!(parse_local_input("", 0), None);
-        assert_eq!(parse_local_input("2024-13-12", 0), None);
+        assert_eq!(
+            parse_local_input("2024-06-12", |_| 0),
+            Some(1_718_150_400_000)
+        );
+        assert_eq!(parse_local_input("2024-06-12T16:30:22", |_| 120), Some(ms));
+        assert_eq!(parse_local_input("", |_| 0), None);
+        assert_eq!(parse_local_input("2024-13-12", |_| 0), None);
+    }
+
+    /// Berlin in 2024: +01:00, and +02:00 from 01:00Z on 31 March.
+    fn berlin(ms: i64) -> i32 {
+        if ms >= 1_711_846_800_000 {
+            120
+        } else {
+            60
+        }
+    }
+
+    #[test]
+    fn local_times_take_the_offset_of_their_own_day() {
+        // Today, at 12:00Z on the day the clocks go forward: local midnight was at +01:00.
+        let noon = 1_711_886_400_000; // 2024-03-31T12:00Z
+        let midnight = 1_711_839_600_000; // 2024-03-30T23:00Z
+        let today = Filters {
+            range: Range::Today,
+            ..Filters::default()
+        };
+        assert_eq!(today.bounds(noon, berlin), Bounds(Some(midnight), None));
+        // A January time typed in summer is read at January's offset, and shown back as typed.
+        let typed = parse_local_input("2024-01-10T00:00", berlin).unwrap();
+        assert_eq!(typed, 1_704_841_200_000); // 2024-01-09T23:00Z
+        assert_eq!(local_input_value(typed, berlin(typed)), "2024-01-10T00:00");
+        let july = parse_local_input("2024-07-10T00:00", berlin).unwrap();
+        assert_eq!(local_input_value(july, berlin(july)), "2024-07-10T00:00");
     }
 
     #[test]

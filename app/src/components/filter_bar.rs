@@ -51,7 +51,7 @@ pub fn FilterBar(
                     let f = filters.get_untracked();
                     let next = if range == Range::Custom {
                         // Start from what is shown: the preset's bounds, up to now.
-                        let b = f.bounds(now, local_offset_minutes(now));
+                        let b = f.bounds(now, local_offset_minutes);
                         f.with_custom(b.0.or(Some(now - 30 * 86_400_000)), b.1.or(Some(now)))
                     } else {
                         Filters {
@@ -113,9 +113,9 @@ pub fn FilterBar(
         let change = move |e: leptos::ev::Event| {
             let text = event_target_value(&e);
             let now = now_ms();
-            let ms = parse_local_input(&text, local_offset_minutes(now));
+            let ms = parse_local_input(&text, local_offset_minutes);
             let f = filters.get_untracked();
-            let b = f.bounds(now, local_offset_minutes(now));
+            let b = f.bounds(now, local_offset_minutes);
             let next = if is_from {
                 f.with_custom(ms, b.1)
             } else {

@@ -324,7 +324,7 @@ pub fn EventsPage() -> impl IntoView {
             let query = filters.to_query_string();
             last_list.0.set(format!("{list_path}?{query}"));
             let request = ListRequest {
-                bounds: filters.bounds(now, local_offset_minutes(now)),
+                bounds: filters.bounds(now, local_offset_minutes),
                 filters,
             };
             fetch(request, None);
