@@ -43,7 +43,13 @@ pub fn with_choice(q: &str, field: &Field, values: &[String]) -> Option<String> 
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(&field.name());
+        // The user picker's values are actor ids, and `actor:` reads a value with an `@` as an
+        // e-mail: such ids are written as `actor.id:`.
+        let written = match field {
+            Field::Actor if values.iter().any(|v| v.contains('@')) => &Field::ActorId,
+            _ => field,
+        };
+        out.push_str(&written.name());
         out.push(':');
         for (i, value) in values.iter().enumerate() {
             if i > 0 {
@@ -77,9 +83,15 @@ fn push_value(out: &mut String, value: &str) {
 
 fn picker_values<'a>(term: &'a Term, field: &Field) -> Option<&'a [Value]> {
     match &term.kind {
-        TermKind::Field { field: f, values } if f == field && !term.negated => Some(values),
+        TermKind::Field { field: f, values } if picks(field, f) && !term.negated => Some(values),
         _ => None,
     }
+}
+
+/// Whether a term of `term_field` is the choice of the picker for `picker`: its own field, and for
+/// the user picker `actor.id:` too, which it writes for ids with an `@`.
+fn picks(picker: &Field, term_field: &Field) -> bool {
+    term_field == picker || (*picker == Field::Actor && *term_field == Field::ActorId)
 }
 
 #[cfg(test)]
@@ -168,5 +180,21 @@ mod tests {
                 "{q}"
             );
         }
+    }
+
+    /// The user picker counts actor ids; `actor:` would read an id with an `@` as an e-mail and
+    /// match nothing, so such ids are written as `actor.id:`, which the picker reads back and
+    /// replaces like its own.
+    #[test]
+    fn ids_that_look_like_emails_are_chosen_by_id() {
+        let q = set("env:prod", Field::Actor, &["alice@corp.com"]).unwrap();
+        assert_eq!(q, "env:prod actor.id:alice@corp.com");
+        assert_eq!(
+            chosen(&q, &Field::Actor),
+            Some(vec!["alice@corp.com".into()])
+        );
+        assert_eq!(set(&q, Field::Actor, &["u1"]).unwrap(), "env:prod actor:u1");
+        assert_eq!(set(&q, Field::Actor, &[]).unwrap(), "env:prod");
+        assert_eq!(chosen("actor:u1", &Field::Actor), Some(vec!["u1".into()]));
     }
 }
