@@ -204,7 +204,9 @@ pub fn ExportButton(
                 disabled=disabled on:click=move |_| start(ExportFormat::Csv)>"CSV"</button>
             <button type="button" class="ev-button ev-button--small" data-testid="export-json"
                 disabled=disabled on:click=move |_| start(ExportFormat::Json)>"JSON"</button>
-            <span class="ev-export__status" role="status" data-testid="export-status">
+            // Busy while rows stream in, so the count is announced once, when the file is done.
+            <span class="ev-export__status" role="status" aria-busy=move || running().to_string()
+                data-testid="export-status">
                 {move || match progress.get() {
                     Progress::Idle => ().into_any(),
                     Progress::Running(rows) => format!("Exporting… {}", rows_label(rows)).into_any(),

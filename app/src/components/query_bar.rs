@@ -106,7 +106,9 @@ pub fn QueryBar(
                     "Search"
                 </button>
             </div>
-            <p id="ev-query-help" class="ev-query__status" role="status" aria-live="polite">
+            // Not a live region: it changes with nearly every keystroke. The input names it as its
+            // description and says it is invalid, which is how a field's error is announced.
+            <p id="ev-query-help" class="ev-query__status">
                 {move || error.with(|e| e.as_ref().map(|e| draft.with(|text| explain(e, text))))}
             </p>
             // Static markup as one string: a view per element is compiled code, a string is data.
