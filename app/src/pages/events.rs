@@ -60,6 +60,21 @@ struct ListRequest {
     filters: Filters,
     /// The range's bounds, fixed when the first page is requested.
     bounds: Bounds,
+    /// When the first page was requested: a range open at its end shows what had happened by then.
+    at: i64,
+}
+
+impl ListRequest {
+    /// The export's query for exactly these rows: their filters and bounds, and a range open at its
+    /// end closed when the rows were read (unless live tail keeps adding to them), so events that
+    /// arrived later, which the list does not show, are not in the file either.
+    fn export_query(&self, live: bool) -> String {
+        let to = match self.bounds.1 {
+            None if !live => Some(self.at),
+            to => to,
+        };
+        self.filters.api_query(Bounds(self.bounds.0, to), 1, None)
+    }
 }
 
 /// Everything the list shows.
@@ -326,6 +341,7 @@ pub fn EventsPage() -> impl IntoView {
             let request = ListRequest {
                 bounds: filters.bounds(now, local_offset_minutes),
                 filters,
+                at: now,
             };
             fetch(request, None);
         }
@@ -577,9 +593,13 @@ pub fn EventsPage() -> impl IntoView {
                 }}
                 <ColumnChooser hidden=hidden_columns/>
             </div>
-            // Exactly the shown list's request: its filters and the bounds it was loaded with.
+            // Exactly the rows shown (ListRequest::export_query); nothing while another view loads.
             <ExportButton query=Signal::derive(move || {
-                list.with(|l| l.shown.as_ref().map(|r| r.filters.api_query(r.bounds, 1, None)))
+                let live = live.get();
+                list.with(|l| match (&l.shown, &l.wanted) {
+                    (Some(shown), Some(wanted)) if shown == wanted => Some(shown.export_query(live)),
+                    _ => None,
+                })
             })/>
             <div class="ev-table-wrap" hidden=move || count() == 0>
                 <table
@@ -657,7 +677,22 @@ mod tests {
                 ..Filters::default()
             },
             bounds: Bounds(Some(1), None),
+            at: 5_000,
         }
+    }
+
+    /// The export asks for the rows shown: a range open at its end ends when they were read, unless
+    /// live tail is adding to them; a custom range keeps its own end.
+    #[test]
+    fn the_export_asks_for_the_rows_shown() {
+        let shown = request(Range::Week);
+        assert_eq!(shown.export_query(false), "from=1&to=5000&limit=1");
+        assert_eq!(shown.export_query(true), "from=1&limit=1");
+        let custom = ListRequest {
+            bounds: Bounds(Some(1), Some(3_000)),
+            ..request(Range::Custom)
+        };
+        assert_eq!(custom.export_query(false), "from=1&to=3000&limit=1");
     }
 
     fn page(ids: &[&str], next: Option<&str>) -> EventPage {
