@@ -137,7 +137,11 @@ pub fn bars(histogram: &Histogram, axis: &Axis) -> Vec<Bar> {
 }
 
 /// The x axis labels as (x of the bucket's centre, text): at most `most`, evenly spaced by buckets.
-pub fn x_ticks(histogram: &Histogram, offset_minutes: i32, most: usize) -> Vec<(f64, String)> {
+pub fn x_ticks(
+    histogram: &Histogram,
+    offset_at: fn(i64) -> i32,
+    most: usize,
+) -> Vec<(f64, String)> {
     let n = histogram.buckets.len();
     if n == 0 {
         return Vec::new();
@@ -154,16 +158,18 @@ pub fn x_ticks(histogram: &Histogram, offset_minutes: i32, most: usize) -> Vec<(
             let x = LEFT + band * (i as f64 + 0.5);
             (
                 x,
-                time_label(b.start_ms, histogram.interval_ms, span, offset_minutes),
+                time_label(b.start_ms, histogram.interval_ms, span, offset_at),
             )
         })
         .collect()
 }
 
 /// A bucket start for an axis label: the day (`Jun 12`) for buckets of a day or more, the time
-/// (`14:30`) when the whole range lies within two days, else both (`Jun 12 14:30`).
-pub fn time_label(ms: i64, interval_ms: i64, span_ms: i64, offset_minutes: i32) -> String {
-    let text = datetime_at_offset(ms, offset_minutes);
+/// (`14:30`) when the whole range lies within two days, else both (`Jun 12 14:30`). `offset_at` gives
+/// the zone's offset (minutes east of UTC) at an instant: each time is shown at its own, so labels
+/// and tooltips across a change of the clocks stay right.
+pub fn time_label(ms: i64, interval_ms: i64, span_ms: i64, offset_at: fn(i64) -> i32) -> String {
+    let text = datetime_at_offset(ms, offset_at(ms));
     let month = text[5..7].parse::<usize>().unwrap_or(1).clamp(1, 12);
     let day = text[8..10].trim_start_matches('0');
     let date = format!("{} {day}", MONTHS[month - 1]);
@@ -179,9 +185,9 @@ pub fn time_label(ms: i64, interval_ms: i64, span_ms: i64, offset_minutes: i32) 
 
 /// A bar's tooltip: its local time span, total and the count of each group, e.g.
 /// `2024-06-12 14:00 – 15:00: 5 events (success 3, failure 2)`.
-pub fn bar_title(bucket: &Bucket, interval_ms: i64, offset_minutes: i32) -> String {
-    let start = datetime_at_offset(bucket.start_ms, offset_minutes);
-    let end = datetime_at_offset(bucket.start_ms + interval_ms, offset_minutes);
+pub fn bar_title(bucket: &Bucket, interval_ms: i64, offset_at: fn(i64) -> i32) -> String {
+    let local = |ms: i64| datetime_at_offset(ms, offset_at(ms));
+    let (start, end) = (local(bucket.start_ms), local(bucket.start_ms + interval_ms));
     // The end's date only when it differs from the start's.
     let end = if end[..10] == start[..10] {
         &end[11..16]
@@ -228,7 +234,7 @@ pub fn zoom_range(histogram: &Histogram, a: usize, b: usize) -> Option<(i64, i64
 /// The chart's SVG content (everything inside `<svg>`): grid lines and y labels, the x axis with its
 /// labels, a `<g data-i="…">` per bucket with a tooltip, a full-height hit area and the stacked parts,
 /// and a message when there are no events.
-pub fn svg(histogram: &Histogram, offset_minutes: i32) -> String {
+pub fn svg(histogram: &Histogram, offset_at: fn(i64) -> i32) -> String {
     let largest = histogram.buckets.iter().map(|b| b.total).max().unwrap_or(0);
     let axis = y_axis(largest);
     let mut out = String::new();
@@ -249,7 +255,7 @@ pub fn svg(histogram: &Histogram, offset_minutes: i32) -> String {
         num(RIGHT),
         b = num(BOTTOM)
     );
-    for (x, text) in x_ticks(histogram, offset_minutes, 8) {
+    for (x, text) in x_ticks(histogram, offset_at, 8) {
         let x = num(x);
         out += &format!(
             r#"<line class="ev-chart__tick" x1="{x}" x2="{x}" y1="{}" y2="{}"/><text class="ev-chart__xlabel" x="{x}" y="{}">{}</text>"#,
@@ -268,7 +274,7 @@ pub fn svg(histogram: &Histogram, offset_minutes: i32) -> String {
             r#"<g class="ev-chart__column" data-testid="chart-bar" data-i="{i}" data-count="{}" data-start="{}"><title>{}</title>{}"#,
             bucket.total,
             bucket.start_ms,
-            escape(&bar_title(bucket, histogram.interval_ms, offset_minutes)),
+            escape(&bar_title(bucket, histogram.interval_ms, offset_at)),
             rect("ev-chart__hit", &bar.column)
         );
         for (group, r) in &bar.parts {
@@ -436,29 +442,51 @@ mod tests {
     #[test]
     fn labels_show_what_the_interval_needs() {
         let ms = 1_718_202_600_000; // 2024-06-12T14:30:00Z
-        assert_eq!(time_label(ms, DAY, 30 * DAY, 0), "Jun 12");
-        assert_eq!(time_label(ms, 15 * MINUTE, DAY, 0), "14:30");
-        assert_eq!(time_label(ms, 60 * MINUTE, 7 * DAY, 120), "Jun 12 16:30");
-        assert_eq!(time_label(ms, 60 * MINUTE, 7 * DAY, -900), "Jun 11 23:30");
+        assert_eq!(time_label(ms, DAY, 30 * DAY, |_| 0), "Jun 12");
+        assert_eq!(time_label(ms, 15 * MINUTE, DAY, |_| 0), "14:30");
+        assert_eq!(
+            time_label(ms, 60 * MINUTE, 7 * DAY, |_| 120),
+            "Jun 12 16:30"
+        );
+        assert_eq!(
+            time_label(ms, 60 * MINUTE, 7 * DAY, |_| -900),
+            "Jun 11 23:30"
+        );
         let h = Histogram {
             interval_ms: 60 * MINUTE,
             buckets: (0..24).map(|i| bucket(ms + i * 3_600_000, &[])).collect(),
         };
-        let ticks = x_ticks(&h, 0, 8);
+        let ticks = x_ticks(&h, |_| 0, 8);
         assert_eq!(ticks.len(), 8);
         assert_eq!(ticks[1].1, "17:30");
-        assert!(x_ticks(&Histogram::default(), 0, 8).is_empty());
+        assert!(x_ticks(&Histogram::default(), |_| 0, 8).is_empty());
+    }
+
+    /// Across the night the clocks go forward in Berlin (01:00Z on 31 March 2024), each end of a
+    /// bar is shown at its own offset.
+    #[test]
+    fn times_are_shown_at_their_own_offset() {
+        let berlin: fn(i64) -> i32 = |ms| if ms >= 1_711_846_800_000 { 120 } else { 60 };
+        let b = bucket(1_711_843_200_000, &[("success", 1)]); // 2024-03-31T00:00Z
+        assert_eq!(
+            bar_title(&b, 2 * 3_600_000, berlin),
+            "2024-03-31 01:00 – 04:00: 1 event (success 1)"
+        );
+        assert_eq!(
+            time_label(1_711_850_400_000, 60 * MINUTE, DAY, berlin),
+            "04:00"
+        );
     }
 
     #[test]
     fn tooltips_and_zoom_ranges_cover_whole_buckets() {
         let b = bucket(1_718_200_800_000, &[("failure", 2), ("success", 1_234)]);
         assert_eq!(
-            bar_title(&b, 3_600_000, 0),
+            bar_title(&b, 3_600_000, |_| 0),
             "2024-06-12 14:00 – 15:00: 1,236 events (success 1,234, failure 2)"
         );
         assert_eq!(
-            bar_title(&bucket(0, &[("unknown", 1)]), DAY, 0),
+            bar_title(&bucket(0, &[("unknown", 1)]), DAY, |_| 0),
             "1970-01-01 00:00 – 1970-01-02 00:00: 1 event (unknown 1)"
         );
         let h = Histogram {
@@ -485,7 +513,7 @@ mod tests {
     fn the_loading_line_sits_where_the_empty_message_does() {
         let middle = format!(r#"x="{}" y="{}""#, num(WIDTH / 2.0), num(HEIGHT / 2.0));
         assert!(LOADING_SVG.contains(&middle), "{LOADING_SVG}");
-        let empty = svg(&Histogram::default(), 0);
+        let empty = svg(&Histogram::default(), |_| 0);
         assert!(
             empty.contains(&middle) && empty.contains("chart-empty"),
             "{empty}"
@@ -501,7 +529,7 @@ mod tests {
                 bucket(3_600_000, &[]),
             ],
         };
-        let markup = svg(&h, 0);
+        let markup = svg(&h, |_| 0);
         assert_eq!(markup.matches(r#"data-testid="chart-bar""#).count(), 2);
         assert!(markup.contains(r#"data-i="1" data-count="0" data-start="3600000""#));
         assert!(markup.contains("ev-chart__bar--failure"));
@@ -514,7 +542,7 @@ mod tests {
             interval_ms: 1,
             buckets: vec![bucket(0, &[])],
         };
-        assert!(svg(&empty, 0).contains("No events in this range"));
+        assert!(svg(&empty, |_| 0).contains("No events in this range"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::chart::{self, thousands};
-use crate::format::{local_offset_minutes, now_ms};
+use crate::format::local_offset_minutes;
 use crate::stats::Histogram;
 
 /// The legend, in [`chart::GROUPS`] order, as static markup.
@@ -63,7 +63,7 @@ pub fn VolumeChart(
             let Some(h) = h else {
                 return chart::LOADING_SVG.to_owned();
             };
-            let svg = chart::svg(h, local_offset_minutes(now_ms()));
+            let svg = chart::svg(h, local_offset_minutes);
             if current.get() {
                 svg
             } else {
