@@ -645,6 +645,14 @@ test("a long list builds only the rows near the viewport, and scrolling reaches 
   const box = await last.boundingBox();
   assert.ok(box.y >= 0 && box.y + box.height <= 1000, JSON.stringify(box));
   await shot("long-list-bottom");
+  // Halfway down with no row focused, `j` focuses a row on screen (rows are built above it too).
+  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, document.documentElement.scrollHeight / 2); });
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  const scrolled = await page.evaluate(() => window.scrollY);
+  await page.keyboard.press("j");
+  const focused = await page.evaluate(() => document.activeElement.getBoundingClientRect().top);
+  assert.ok(focused >= 0 && focused < 1000, `the focused row is on screen: ${focused}`);
+  assert.ok(Math.abs(await page.evaluate(() => window.scrollY) - scrolled) < 100, "the page did not jump");
   await page.evaluate(() => window.scrollTo(0, 0));
 });
 

@@ -654,9 +654,17 @@ fn move_row_focus(by: i32) {
                 .is_some_and(|r| r == a.as_ref() as &web_sys::Node)
         })
     });
+    // Without a focused row, the first one on screen: the rows built reach above the viewport.
+    let on_screen = || {
+        (0..len).find(|&i| {
+            rows.item(i as u32)
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|row| row.get_bounding_client_rect().top() >= 0.0)
+        })
+    };
     let next = match current {
         Some(i) => (i + by).clamp(0, len - 1),
-        None => 0,
+        None => on_screen().unwrap_or(0),
     };
     if let Some(row) = rows
         .item(next as u32)
