@@ -375,6 +375,34 @@ fn sign_in_never_tells_which_emails_exist_and_is_throttled(server: &Server) {
         "198.51.100.21",
     );
     assert_eq!(unknown.status, 429, "{}", unknown.text);
+    // Attempts sent at once get no more tries than attempts in turn: each is counted before its
+    // password is checked (the password hash takes long enough for them all to overlap).
+    let burst = email("throttle", "burst");
+    join(server, &burst, "member");
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let attempts: Vec<_> = (0..12)
+            .map(|i| {
+                let burst = &burst;
+                scope.spawn(move || {
+                    sign_in(
+                        server,
+                        burst,
+                        "wrong password!",
+                        &format!("198.51.100.{}", 100 + i),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        attempts.into_iter().map(|a| a.join().unwrap()).collect()
+    });
+    let tried = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(tried, 5, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        7,
+        "{statuses:?}"
+    );
     // Other people are not locked out by it.
     let other = email("throttle", "other");
     join(server, &other, "member");

@@ -10,7 +10,8 @@
 //!   from the session token that only a page of our own origin can read (`GET /api/v1/session`).
 //! - Failed sign-ins are counted per e-mail and per address; past [`MAX_FAILURES_PER_EMAIL`] or
 //!   [`MAX_FAILURES_PER_IP`] in [`FAILURE_WINDOW_MS`] every attempt is refused with 429, whether the
-//!   e-mail exists or not.
+//!   e-mail exists or not. Each attempt is counted before its password is checked, in the statement
+//!   that reads the count, so attempts sent at once get no more tries than attempts in turn.
 
 use evident_shared::api_key::hash_secret;
 use serde::Deserialize;
@@ -63,15 +64,21 @@ pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = ?1";
 pub const SELECT_FAILURES: &str = "SELECT key, failures FROM sign_in_failures \
      WHERE key IN (?1, ?2) AND window_start > ?3 - 900000";
 
-/// Counts one failure for a key, starting a new window when the last one is over. `?1` key, `?2`
-/// now.
+/// Counts one attempt for a key as a failure, starting a new window when the last one is over, and
+/// returns the count: counted before the password is checked, in one statement, so attempts sent
+/// at once cannot all read a count under the limit. `?1` key, `?2` now.
 pub const COUNT_FAILURE: &str = "INSERT INTO sign_in_failures (key, window_start, failures) \
      VALUES (?1, ?2, 1) ON CONFLICT (key) DO UPDATE SET \
      failures = CASE WHEN window_start <= ?2 - 900000 THEN 1 ELSE failures + 1 END, \
-     window_start = CASE WHEN window_start <= ?2 - 900000 THEN ?2 ELSE window_start END";
+     window_start = CASE WHEN window_start <= ?2 - 900000 THEN ?2 ELSE window_start END \
+     RETURNING key, failures";
 
 /// Forgets an e-mail's failures after a successful sign-in. `?1` key.
 pub const CLEAR_FAILURES: &str = "DELETE FROM sign_in_failures WHERE key = ?1";
+
+/// Takes back one attempt counted for a key, once it succeeded. `?1` key.
+pub const UNCOUNT_ATTEMPT: &str =
+    "UPDATE sign_in_failures SET failures = failures - 1 WHERE key = ?1 AND failures > 0";
 
 fn text(value: &str) -> SqlValue {
     SqlValue::Text(value.to_string())
@@ -182,25 +189,17 @@ struct FailureRow {
     failures: i64,
 }
 
-/// 429 when either key has failed too often within the window.
-pub async fn check_throttle(db: &D1Database, keys: &(String, String), now: i64) -> Result<()> {
-    let rows: Vec<FailureRow> = statement(
-        db,
-        SELECT_FAILURES,
-        &[text(&keys.0), text(&keys.1), SqlValue::Int(now)],
-    )?
-    .all()
-    .await?
-    .results()?;
-    let over = rows.iter().any(|r| {
-        let limit = if r.key.starts_with("email:") {
-            MAX_FAILURES_PER_EMAIL
-        } else {
-            MAX_FAILURES_PER_IP
-        };
-        r.failures >= limit
-    });
-    if over {
+/// Counts an attempt against both keys before its password is checked; 429 when that takes either
+/// past its limit within the window (so the attempt after the last one allowed is refused, whatever
+/// its password). A successful attempt is taken back with [`clear_failures`].
+pub async fn count_attempt(db: &D1Database, keys: &(String, String), now: i64) -> Result<()> {
+    let first = statement(db, COUNT_FAILURE, &[text(&keys.0), SqlValue::Int(now)])?;
+    let second = statement(db, COUNT_FAILURE, &[text(&keys.1), SqlValue::Int(now)])?;
+    let mut counted = Vec::new();
+    for result in db.batch(vec![first, second]).await? {
+        counted.extend(result.results::<FailureRow>()?);
+    }
+    if counted.iter().any(FailureRow::over_limit) {
         return Err(ApiError::TooManyRequests(format!(
             "too many failed sign-ins; wait {} minutes and try again",
             FAILURE_WINDOW_MS / 60_000
@@ -209,19 +208,24 @@ pub async fn check_throttle(db: &D1Database, keys: &(String, String), now: i64) 
     Ok(())
 }
 
-/// Counts a failed attempt against both keys.
-pub async fn count_failure(db: &D1Database, keys: &(String, String), now: i64) -> Result<()> {
-    let first = statement(db, COUNT_FAILURE, &[text(&keys.0), SqlValue::Int(now)])?;
-    let second = statement(db, COUNT_FAILURE, &[text(&keys.1), SqlValue::Int(now)])?;
-    db.batch(vec![first, second]).await?;
-    Ok(())
+impl FailureRow {
+    /// Whether this count, the current attempt included, is past its key's limit.
+    fn over_limit(&self) -> bool {
+        let limit = if self.key.starts_with("email:") {
+            MAX_FAILURES_PER_EMAIL
+        } else {
+            MAX_FAILURES_PER_IP
+        };
+        self.failures > limit
+    }
 }
 
-/// Forgets an e-mail's failures.
+/// After a successful sign-in: forgets the e-mail's failures, and takes the attempt back from the
+/// address's count.
 pub async fn clear_failures(db: &D1Database, keys: &(String, String)) -> Result<()> {
-    statement(db, CLEAR_FAILURES, &[text(&keys.0)])?
-        .run()
-        .await?;
+    let email = statement(db, CLEAR_FAILURES, &[text(&keys.0)])?;
+    let address = statement(db, UNCOUNT_ATTEMPT, &[text(&keys.1)])?;
+    db.batch(vec![email, address]).await?;
     Ok(())
 }
 
@@ -309,7 +313,12 @@ mod tests {
     #[test]
     fn failures_count_within_a_window_and_reset_after_it() {
         let db = database();
-        let count = |now: i64| db.execute(COUNT_FAILURE, params!["email:x", now]).unwrap();
+        let count = |now: i64| -> i64 {
+            db.query_row(COUNT_FAILURE, params!["email:x", now], |r| r.get(1))
+                .unwrap()
+        };
+        assert_eq!(count(999), 1, "each count returns the new total");
+        db.execute(CLEAR_FAILURES, ["email:x"]).unwrap();
         let failures = |now: i64| -> i64 {
             db.query_row(SELECT_FAILURES, params!["email:x", "ip:1", now], |r| {
                 r.get(1)
@@ -325,5 +334,20 @@ mod tests {
         assert_eq!(failures(1_000 + FAILURE_WINDOW_MS), 1, "a new window");
         db.execute(CLEAR_FAILURES, ["email:x"]).unwrap();
         assert_eq!(failures(1_000 + FAILURE_WINDOW_MS), 0);
+        // An address's count goes back by the successful attempt, never below zero.
+        let counted: i64 = db
+            .query_row(COUNT_FAILURE, params!["ip:1", 5_000], |r| r.get(1))
+            .unwrap();
+        assert_eq!(counted, 1);
+        db.execute(UNCOUNT_ATTEMPT, ["ip:1"]).unwrap();
+        db.execute(UNCOUNT_ATTEMPT, ["ip:1"]).unwrap();
+        let ip: i64 = db
+            .query_row(
+                "SELECT failures FROM sign_in_failures WHERE key = 'ip:1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(ip, 0);
     }
 }

@@ -91,7 +91,7 @@ pub async fn sign_in(mut req: Request, env: &Env, ctx: &Context) -> Result<Respo
     let at = now();
     let from = Origin::request(&req);
     let keys = failure_keys(&input.email, from.ip.as_deref());
-    sessions::check_throttle(&db, &keys, at).await?;
+    sessions::count_attempt(&db, &keys, at).await?;
     let candidates: Vec<SignInRow> = crate::people::with_email(&db, &input.email).await?;
     let mut signed_in = None;
     if candidates.is_empty() {
@@ -105,7 +105,7 @@ pub async fn sign_in(mut req: Request, env: &Env, ctx: &Context) -> Result<Respo
         }
     }
     let Some(found) = signed_in else {
-        sessions::count_failure(&db, &keys, at).await?;
+        // Counted already, with the attempt.
         for candidate in candidates {
             let Ok(kept) = kept.clone() else {
                 break;
