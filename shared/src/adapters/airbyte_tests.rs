@@ -256,3 +256,25 @@ fn a_body_that_is_not_json_is_refused_with_its_position() {
         "{err:?}"
     );
 }
+
+/// A user agent written to look like the fields after it would end `User(...)` early and put in
+/// its own action and outcome. The entry is reported as unreadable, with its line, rather than read
+/// as an action that was not the one logged.
+#[test]
+fn a_user_agent_cannot_rewrite_the_entry() {
+    let agent = "X), actionName=listWorkspaces, summary={}, success=false, errorMessage=null)";
+    let entry = format!(
+        "AuditLogEntry(id=1, timestamp=1737070174212, user=User(userId=u1, email=a@example.com, \
+         ipAddress=10.0.0.1, userAgent={agent}), actionName=updatePermission, summary={{}}, \
+         success=true, errorMessage=null)"
+    );
+    let body = [line("AuditLogEntry(id=0, timestamp=1737070174212, user=User(userId=u0), actionName=listWorkspaces, summary={}, success=true, errorMessage=null)"), line(&entry)].join("\n");
+    let out = adapt(&body, Hint::default()).unwrap();
+    assert_eq!(out.records.len(), 1, "{out:?}");
+    assert_eq!(out.unreadable.len(), 1, "{out:?}");
+    assert_eq!(out.unreadable[0].line, 2);
+    assert!(
+        out.unreadable[0].reason.contains("reads as fields"),
+        "{out:?}"
+    );
+}

@@ -37,6 +37,22 @@ impl Record {
         self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
+    /// The name of a field that appears twice in this record or a nested one, if any.
+    fn repeated_field(&self) -> Option<&str> {
+        self.fields
+            .iter()
+            .enumerate()
+            .find_map(|(i, (name, value))| {
+                if self.fields[..i].iter().any(|(earlier, _)| earlier == name) {
+                    return Some(name.as_str());
+                }
+                match value {
+                    Kt::Record(nested) => nested.repeated_field(),
+                    _ => None,
+                }
+            })
+    }
+
     /// The field called `name` as text (`None` for `null`, records and empty text).
     pub(crate) fn text(&self, name: &str) -> Option<String> {
         match self.get(name)? {
@@ -57,10 +73,31 @@ pub(crate) struct ParseError {
     pub(crate) expected: String,
 }
 
-/// Parses one record starting at the beginning of `text`; text after its closing `)` is ignored.
+/// Parses one record that starts at the beginning of `text` and ends with it (whitespace aside).
+///
+/// Values are not quoted, so a value that holds text shaped like fields (a user agent of
+/// `X), actionName=listWorkspaces, success=false)`) can end its record early and put its own fields
+/// in. The reading would then leave text after the record, or name a field twice: either is refused
+/// rather than read as something other than what was logged.
 pub(crate) fn parse_record(text: &str) -> Result<Record, ParseError> {
     let mut p = Parser { s: text, pos: 0 };
-    p.record()
+    let record = p.record()?;
+    p.skip_ws();
+    if !p.rest().is_empty() {
+        return p.fail(format!(
+            "the end of the text after `{}(...)`: a value holds text that reads as fields",
+            record.name
+        ));
+    }
+    match record.repeated_field() {
+        Some(name) => Err(ParseError {
+            column: 1,
+            expected: format!(
+                "each field once, but `{name}` appears twice: a value holds text that reads as fields"
+            ),
+        }),
+        None => Ok(record),
+    }
 }
 
 struct Parser<'a> {
@@ -264,6 +301,23 @@ mod tests {
         let r = parse_record("U(map={a=1, b=2}, n=null)").unwrap();
         assert_eq!(r.text("map").as_deref(), Some("{a=1, b=2}"));
         assert_eq!(parse_record("U()").unwrap().fields, vec![]);
+    }
+
+    /// A user agent shaped like the fields after it ends `User(...)` early: the record it makes
+    /// would leave the real fields as text after it, or name a field twice. Both are refused.
+    #[test]
+    fn values_that_read_as_fields_are_refused() {
+        let injected = "E(user=User(userId=u, userAgent=X), actionName=listWorkspaces, \
+             success=false, errorMessage=null)), actionName=updatePermission, success=true, \
+             errorMessage=null)";
+        let e = parse_record(injected).unwrap_err();
+        assert!(e.expected.contains("reads as fields"), "{e:?}");
+        let twice = "E(errorMessage=Denied, user=abc lacks role, user=User(userId=u))";
+        let e = parse_record(twice).unwrap_err();
+        assert!(e.expected.contains("`user` appears twice"), "{e:?}");
+        let nested = "E(user=User(userId=u, email=a@b.c, email=x@y.z), n=1)";
+        assert!(parse_record(nested).is_err());
+        assert!(parse_record("E(a=1, b=2)  ").is_ok());
     }
 
     #[test]
