@@ -200,6 +200,9 @@ pub fn adapt(format: Format, body: &str, hint: Hint<'_>) -> Result<Adapted, Adap
     if body.len() > MAX_BODY_BYTES {
         return Err(AdaptError::TooLarge { bytes: body.len() });
     }
+    // Files saved by spreadsheet programs and some editors start with a byte-order mark; it is not
+    // part of the first line.
+    let body = body.strip_prefix('\u{feff}').unwrap_or(body);
     if body.trim().is_empty() {
         return Err(AdaptError::Empty { format });
     }
@@ -240,5 +243,28 @@ mod tests {
         let err = adapt(Format::Livebook, &big, Hint::default()).unwrap_err();
         assert!(err.is_too_large());
         assert!(err.to_string().contains("5 MiB"), "{err}");
+    }
+
+    /// A byte-order mark before the first line is not part of it, in every format.
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_body() {
+        let livebook = r#"{"message":"Evaluating code","time":"2025-10-06T21:19:19.851+02:00","severity":"info","metadata":{"code":"1","event":"code.evaluate","users":[{"id":"7"}]}}"#;
+        let lowcoder = r#"[{"eventType":"APPLICATION_VIEW","userId":"u1","createTime":"2024-06-12T14:30:22Z"}]"#;
+        let csv = "timestamp,user,action,resource,status,ip_address\n\
+                   2024-06-12T14:30:22Z,ann@example.com,login,app,success,10.0.0.1\n";
+        for (format, body, content_type) in [
+            (Format::Livebook, livebook, ""),
+            (Format::Lowcoder, lowcoder, "application/json"),
+            (Format::Activity, csv, ""),
+        ] {
+            let hint = Hint {
+                content_type,
+                file_name: None,
+            };
+            let plain = adapt(format, body, hint).unwrap();
+            let marked = adapt(format, &format!("\u{feff}{body}"), hint).unwrap();
+            assert_eq!(plain.records.len(), 1, "{format}: {plain:?}");
+            assert_eq!(marked, plain, "{format}");
+        }
     }
 }
