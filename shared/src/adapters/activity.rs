@@ -72,7 +72,7 @@ pub(super) fn adapt(body: &str, hint: Hint<'_>) -> Result<Adapted, AdaptError> {
     }
     let mut out = Adapted::default();
     let mut keys = DerivedKeys::default();
-    for (line, item) in json_records(body, &["events", "data"], EXPECTED)? {
+    for (line, item) in json_records(body, &["events", "data"], &["event", "action"], EXPECTED)? {
         match item {
             Ok(Value::Object(map)) => match webhook(&map, &mut keys) {
                 Ok(ev) => out.record(line, ev),

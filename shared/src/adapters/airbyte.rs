@@ -43,20 +43,22 @@ pub(super) fn adapt(body: &str, hint: Hint<'_>) -> Result<Adapted, AdaptError> {
     let items = if body.trim_start().starts_with("\"events\"") {
         // The documented sample: the object's content without its braces. Wrapping keeps line numbers;
         // columns on the first line move by one, which errors undo.
-        json_records(&format!("{{{body}}}"), &["events"], EXPECTED).map_err(|e| match e {
-            AdaptError::Malformed {
-                line: 1,
-                column,
-                reason,
-            } => AdaptError::Malformed {
-                line: 1,
-                column: column.saturating_sub(1).max(1),
-                reason,
-            },
-            other => other,
+        json_records(&format!("{{{body}}}"), &["events"], &["message"], EXPECTED).map_err(|e| {
+            match e {
+                AdaptError::Malformed {
+                    line: 1,
+                    column,
+                    reason,
+                } => AdaptError::Malformed {
+                    line: 1,
+                    column: column.saturating_sub(1).max(1),
+                    reason,
+                },
+                other => other,
+            }
         })?
     } else {
-        json_records(body, &["events"], EXPECTED)?
+        json_records(body, &["events"], &["message"], EXPECTED)?
     };
     let file = hint.file_name.map(file_metadata).unwrap_or_default();
     let mut out = Adapted::default();

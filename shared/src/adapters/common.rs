@@ -72,9 +72,12 @@ pub(crate) fn reason_of(e: &serde_json::Error) -> String {
 /// Splits a JSON body into records. Accepted shapes: an array of records; one object, which is either a
 /// record or a wrapper holding the records in an array under one of `wrappers` (e.g. `{"events": [...]}`);
 /// or NDJSON, one record per line, where a broken line is reported on its own and the others still count.
+/// An object with any of `record_keys` (the fields a record of the format has) is a record even when
+/// it also holds an array under a wrapper's name, such as an event's own `"data": []`.
 pub(crate) fn json_records(
     body: &str,
     wrappers: &[&str],
+    record_keys: &[&str],
     expected: &str,
 ) -> Result<Vec<JsonItem>, AdaptError> {
     let mut lines = Lines::new(body);
@@ -88,7 +91,8 @@ pub(crate) fn json_records(
             } else if text.starts_with('{') {
                 let map: HashMap<String, &RawValue> =
                     serde_json::from_str(text).map_err(|e| malformed(&e, 0))?;
-                for key in wrappers {
+                let is_record = record_keys.iter().any(|key| map.contains_key(*key));
+                for key in wrappers.iter().filter(|_| !is_record) {
                     if let Some(inner) = map.get(*key).filter(|r| r.get().starts_with('[')) {
                         let items: Vec<&RawValue> =
                             serde_json::from_str(inner.get()).map_err(|e| malformed(&e, 0))?;
@@ -465,26 +469,34 @@ mod tests {
     #[test]
     fn json_bodies_split_with_real_line_numbers() {
         let array = "[\n {\"a\": 1},\n\n {\"a\": 2}\n]";
-        let items = json_records(array, &[], "x").unwrap();
+        let items = json_records(array, &[], &[], "x").unwrap();
         assert_eq!(
             items.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
             vec![2, 4]
         );
         let wrapped = "{\"data\": [\n{\"a\": 1}]}";
-        assert_eq!(json_records(wrapped, &["data"], "x").unwrap()[0].0, 2);
+        assert_eq!(
+            json_records(wrapped, &["data"], &["event"], "x").unwrap()[0].0,
+            2
+        );
+        // A record with its own `data` array is one record, not a wrapper of none.
+        let record = "{\"event\": \"x\", \"data\": []}";
+        let items = json_records(record, &["data"], &["event"], "x").unwrap();
+        assert_eq!(items.len(), 1);
+        assert!(items[0].1.as_ref().unwrap()["event"] == "x");
         let nd = "{\"a\": 1}\n{broken\n\n{\"a\": 3}\n";
-        let items = json_records(nd, &[], "x").unwrap();
+        let items = json_records(nd, &[], &[], "x").unwrap();
         assert_eq!(items.len(), 3);
         assert_eq!(items[1].0, 2);
         assert!(items[1].1.as_ref().unwrap_err().contains("column 2"));
         assert_eq!(items[2].0, 4);
         let pretty_broken = "{\n  \"a\": 1,\n  \"b\": \n}";
         assert!(matches!(
-            json_records(pretty_broken, &[], "x"),
+            json_records(pretty_broken, &[], &[], "x"),
             Err(AdaptError::Malformed { line: 4, .. })
         ));
         assert!(matches!(
-            json_records("42", &[], "records"),
+            json_records("42", &[], &[], "records"),
             Err(AdaptError::WrongShape { line: 1, .. })
         ));
     }

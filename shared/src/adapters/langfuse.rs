@@ -33,7 +33,12 @@ const EXPECTED: &str =
 
 pub(super) fn adapt(body: &str) -> Result<Adapted, AdaptError> {
     let mut out = Adapted::default();
-    for (line, item) in json_records(body, &["data", "auditLogs", "records"], EXPECTED)? {
+    for (line, item) in json_records(
+        body,
+        &["data", "auditLogs", "records"],
+        &["action", "resourceType", "resource_type"],
+        EXPECTED,
+    )? {
         match item {
             Ok(Value::Object(record)) => match event(&record) {
                 Ok(ev) => out.record(line, ev),

@@ -196,7 +196,12 @@ const DETAIL_TARGETS: &[(&str, &str, &str)] = &[
 pub(super) fn adapt(body: &str) -> Result<Adapted, AdaptError> {
     let mut out = Adapted::default();
     let mut keys = DerivedKeys::default();
-    for (line, item) in json_records(body, &["data", "events", "auditLogs"], EXPECTED)? {
+    for (line, item) in json_records(
+        body,
+        &["data", "events", "auditLogs"],
+        &["eventType", "event_type", "type", "Event Type"],
+        EXPECTED,
+    )? {
         match item {
             Ok(Value::Object(record)) => match event(&record, &mut keys) {
                 Ok(ev) => out.record(line, ev),
