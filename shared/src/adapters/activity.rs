@@ -22,7 +22,7 @@
 //! - `ip_address` -> `context.ip`; webhook extras: `user_agent`, `session_id`, `request_id` -> `context`,
 //!   `duration` (`245ms`, `1.2 seconds`, or ms) -> `duration_ms`, `details` -> `description`,
 //!   `before`/`after` -> `changes`, other scalars -> `metadata`, other objects -> `payload`.
-//! - `id` -> `idempotency_key` `activity:<id>`; without one, `activity:h<hash of the record>`.
+//! - `id` -> `idempotency_key` `activity:<id>`; without one, `activity#<hash of the record>`.
 
 use serde_json::{Map, Value};
 

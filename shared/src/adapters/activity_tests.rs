@@ -51,7 +51,7 @@ fn the_seed_webhook() {
     assert_eq!(e.targets[0].name.as_deref(), Some("Q2 Sales Report"));
     assert_eq!(e.outcome, Outcome::Unknown);
     assert_eq!(e.source.name.as_deref(), Some("activity"));
-    assert!(e.idempotency_key.unwrap().starts_with("activity:h"));
+    assert!(e.idempotency_key.unwrap().starts_with("activity#"));
     // Without a content type the JSON is recognised too, and gives the same key.
     assert_eq!(adapt(SEED_WEBHOOK, Hint::default()).unwrap(), out);
 }

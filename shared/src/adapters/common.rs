@@ -371,30 +371,28 @@ pub(crate) fn target(kind: &str, id: &str, name: Option<String>) -> Value {
     Value::Object(map)
 }
 
-/// Idempotency keys for systems whose events carry no id: a hash of the record's own text, numbered when
-/// the same text occurs again in one body.
+/// Idempotency keys for systems whose events carry no id: `<format>#<hash>`, a SHA-256 of the record's
+/// own text (128 bits, in hex), numbered when the same text occurs again in one body.
+///
+/// Two records with one key are one event to the sequencer: the second is answered as a duplicate and
+/// not stored. The text is the sender's (a notebook's code, a CSV row), so the hash must be one no
+/// one can make collide on purpose; and `#` keeps these keys apart from `<format>:<id>`, the keys of
+/// systems that give ids, whatever an id holds.
 #[derive(Default)]
-pub(crate) struct DerivedKeys(HashMap<u64, u32>);
+pub(crate) struct DerivedKeys(HashMap<String, u32>);
 
 impl DerivedKeys {
     pub(crate) fn key(&mut self, format: &str, content: &str) -> String {
-        let hash = fnv1a(content.as_bytes());
-        let n = self.0.entry(hash).or_insert(0);
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(content.as_bytes());
+        let hash = crate::chain::hex(&digest[..16]);
+        let n = self.0.entry(hash.clone()).or_insert(0);
         *n += 1;
-        if *n == 1 {
-            format!("{format}:h{hash:016x}")
-        } else {
-            format!("{format}:h{hash:016x}-{n}")
+        match *n {
+            1 => format!("{format}#{hash}"),
+            n => format!("{format}#{hash}-{n}"),
         }
     }
-}
-
-/// FNV-1a, 64 bits: stable across platforms and releases, which `std`'s hasher does not promise. Not a
-/// security measure: a collision only makes two events share a dedup key.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
@@ -505,6 +503,8 @@ mod tests {
     fn derived_keys_number_repeats() {
         let mut keys = DerivedKeys::default();
         let a = keys.key("activity", "row");
+        // SHA-256("row"), its first 128 bits.
+        assert_eq!(a, "activity#634768dae1474506e4bf7d341890542b");
         assert_eq!(keys.key("activity", "row"), format!("{a}-2"));
         assert_ne!(keys.key("activity", "other"), a);
         assert_eq!(DerivedKeys::default().key("activity", "row"), a);

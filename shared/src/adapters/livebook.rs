@@ -17,7 +17,7 @@
 //! - the log line's `severity` is a log level, not an audit severity: it goes to `metadata.log_level`;
 //! - other scalar `metadata` keys the operator configured are kept in `metadata`, others in
 //!   `payload.log_metadata`;
-//! - `idempotency_key` = `livebook:h<hash of the line>`: Livebook events carry no id.
+//! - `idempotency_key` = `livebook#<hash of the line>`: Livebook events carry no id.
 //!
 //! Other JSON lines are skipped (with their `metadata.event`), so are plain-text lines; JSON lines that do
 //! not parse are unreadable.
@@ -206,7 +206,7 @@ mod tests {
         assert_eq!(e.metadata["session_mode"], json!("default"));
         assert_eq!(e.metadata["log_level"], json!("info"));
         assert_eq!(e.source.name.as_deref(), Some("livebook"));
-        assert!(e.idempotency_key.unwrap().starts_with("livebook:h"));
+        assert!(e.idempotency_key.unwrap().starts_with("livebook#"));
         for r in &out.records {
             valid(&r.event, "livebook");
         }

@@ -224,7 +224,7 @@ fn lowcoders_api_page_with_constants() {
     assert_eq!(e.action, "lowcoder.something_new");
     assert_eq!(e.category, Category::Other);
     assert_eq!(e.actor.email.as_deref(), Some("ana@corp.example"));
-    assert!(e.idempotency_key.unwrap().starts_with("lowcoder:h"));
+    assert!(e.idempotency_key.unwrap().starts_with("lowcoder#"));
     let problems: Vec<(usize, &str)> = out
         .unreadable
         .iter()

@@ -17,7 +17,7 @@
 //! where the row starts, which differs from the row number when quoted fields hold newlines).
 //!
 //! Idempotency: where the source system gives its events an id, the event's `idempotency_key` is
-//! `<format>:<id>`. Where it gives none (Livebook, Activity Logs), the key is `<format>:h<hash>` over the
+//! `<format>:<id>`. Where it gives none (Livebook, Activity Logs), the key is `<format>#<hash>` (SHA-256) over the
 //! record's own text, with `-<n>` appended for the n-th identical record in the same body, so that re-sending
 //! the same file stores nothing twice while two identical rows in one file are both kept.
 
