@@ -104,7 +104,11 @@ fn csv(body: &str) -> Result<Adapted, AdaptError> {
     let mut keys = DerivedKeys::default();
     let mut columns: Option<Vec<String>> = None;
     let mut lines = Lines::new(body);
-    for result in reader.records() {
+    // Well-formed CSV has an even number of quotes. With an odd number, a quote left open takes every
+    // line after it into one cell of the last row (csv reads to the end of the file without an error).
+    let quote_left_open = body.bytes().filter(|b| *b == b'"').count() % 2 == 1;
+    let mut records = reader.records().peekable();
+    while let Some(result) = records.next() {
         let row = match result {
             Ok(row) => row,
             Err(e) => {
@@ -121,6 +125,19 @@ fn csv(body: &str) -> Result<Adapted, AdaptError> {
             .map_or(0, |p| lines.at(start_of(body, p.byte())));
         if row.iter().all(|cell| cell.trim().is_empty()) {
             continue;
+        }
+        if let Some(taken) = row.iter().map(|cell| cell.matches('\n').count()).max() {
+            if quote_left_open && taken > 0 && records.peek().is_none() {
+                out.unreadable(
+                    line,
+                    format!(
+                        "a quoted cell opened on this line is never closed, so the {taken} line(s) \
+                         after it were read into it; close the quote (a quote inside a cell is \
+                         written twice)"
+                    ),
+                );
+                continue;
+            }
         }
         if columns.is_none() {
             let cells: Vec<String> = row.iter().map(|c| c.trim().to_ascii_lowercase()).collect();

@@ -303,3 +303,29 @@ fn text_that_is_neither_json_nor_csv_is_refused() {
         }
     );
 }
+
+/// A quote left open takes every line after it into one cell: the row is reported with what
+/// happened, not read with the rest of the file as its IP address.
+#[test]
+fn csv_with_a_quote_left_open_reports_its_row() {
+    let body = format!(
+        "{SEED_CSV}\n2024-06-12 14:40:00,carol@company.com,deleted,sales_db,success,\"192.168.1.102\n\
+         2024-06-12 14:41:00,dave@company.com,created,orders,success,10.0.0.1\n\
+         2024-06-12 14:42:00,erin@company.com,created,orders,success,10.0.0.2\n"
+    );
+    let out = adapt(&body, csv_hint()).unwrap();
+    assert_eq!(out.records.len(), 2, "the seed's two rows: {out:?}");
+    assert_eq!(out.unreadable.len(), 1, "{out:?}");
+    assert_eq!(out.unreadable[0].line, 4);
+    assert!(
+        out.unreadable[0]
+            .reason
+            .contains("never closed, so the 3 line(s)"),
+        "{out:?}"
+    );
+    // A stray quote inside a cell, with nothing taken, is read as before.
+    let stray = format!(
+        "{SEED_CSV}\n2024-06-12 14:40:00,carol@company.com,said 5\" tall,x,success,10.0.0.3\n"
+    );
+    assert_eq!(adapt(&stray, csv_hint()).unwrap().records.len(), 3);
+}
