@@ -2,8 +2,10 @@
 //! `LIVEBOOK_LOG_METADATA="users,code,session_mode,event"`:
 //! `{"message", "time", "metadata": {"code", "event", "users": [{id, name, email}], "session_mode"}, "severity"}`.
 //!
-//! The body is read line by line (NDJSON, as a log aggregator ships it). Mapping of a line whose
-//! `metadata.event` is `code.evaluate`:
+//! The body is read line by line (NDJSON, as a log aggregator ships it); a line may carry a prefix
+//! before its JSON (`2025-10-06T19:19:19Z stdout F {...}`, as container runtimes write). A body that
+//! is JSON as a whole, a pretty-printed line as the seed shows one or an array of lines, is read as
+//! such. Mapping of a line whose `metadata.event` is `code.evaluate`:
 //! - `action` = `code.evaluate` (category `execute`); `outcome` stays `unknown`, because Livebook logs the
 //!   evaluation as it starts, not how it ended;
 //! - `occurred_at` = `time`; `description` = `message`;
@@ -17,7 +19,8 @@
 //! - the log line's `severity` is a log level, not an audit severity: it goes to `metadata.log_level`;
 //! - other scalar `metadata` keys the operator configured are kept in `metadata`, others in
 //!   `payload.log_metadata`;
-//! - `idempotency_key` = `livebook#<hash of the line>`: Livebook events carry no id.
+//! - `idempotency_key` = `livebook#<hash of the line's JSON>` (compact, so the same line keys alike
+//!   however it was spaced or prefixed): Livebook events carry no id.
 //!
 //! Other JSON lines are skipped (with their `metadata.event`), so are plain-text lines; JSON lines that do
 //! not parse are unreadable.
@@ -36,6 +39,16 @@ const MAPPED: &[&str] = &["code", "event", "users", "session_mode"];
 pub(super) fn adapt(body: &str) -> Adapted {
     let mut out = Adapted::default();
     let mut keys = DerivedKeys::default();
+    if let Some(items) = whole_json(body) {
+        for (n, item) in items {
+            match item {
+                Ok(Value::Object(log)) => read_log(&mut out, &mut keys, n, log),
+                Ok(_) => out.unreadable(n, "a JSON log line must be an object"),
+                Err(reason) => out.unreadable(n, reason),
+            }
+        }
+        return out;
+    }
     for (i, line) in body.lines().enumerate() {
         let n = i + 1;
         let text = line.trim();
@@ -43,47 +56,63 @@ pub(super) fn adapt(body: &str) -> Adapted {
             continue;
         }
         if !text.starts_with('{') {
-            out.skip(n, "not a JSON log line (plain text)");
+            // A prefix before the JSON, or plain text (which may hold braces of its own).
+            match text
+                .find('{')
+                .map(|at| serde_json::from_str::<Value>(&text[at..]))
+            {
+                Some(Ok(Value::Object(log))) => read_log(&mut out, &mut keys, n, log),
+                _ => out.skip(n, "not a JSON log line (plain text)"),
+            }
             continue;
         }
-        let log = match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(log)) => log,
-            Ok(_) => {
-                out.unreadable(n, "a JSON log line must be an object");
-                continue;
-            }
-            Err(e) => {
-                out.unreadable(
-                    n,
-                    format!("malformed JSON at column {}: {}", e.column(), reason_of(&e)),
-                );
-                continue;
-            }
-        };
-        let meta = log.get("metadata").and_then(Value::as_object);
-        match meta.and_then(|m| m.get("event")).and_then(Value::as_str) {
-            Some(EVENT) => {}
-            Some(other) => {
-                out.skip(n, format!("metadata.event is `{other}`, not `{EVENT}`"));
-                continue;
-            }
-            None => {
-                let message = field(&log, &["message", "msg"]).unwrap_or_default();
-                let message: String = message.chars().take(80).collect();
-                out.skip(n, format!("log line without metadata.event: `{message}`"));
-                continue;
-            }
-        }
-        let empty = Map::new();
-        match event(&log, meta.unwrap_or(&empty)) {
-            Ok(mut ev) => {
-                ev.insert("idempotency_key".into(), keys.key("livebook", text).into());
-                out.record(n, ev);
-            }
-            Err(reason) => out.unreadable(n, reason),
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(log)) => read_log(&mut out, &mut keys, n, log),
+            Ok(_) => out.unreadable(n, "a JSON log line must be an object"),
+            Err(e) => out.unreadable(
+                n,
+                format!("malformed JSON at column {}: {}", e.column(), reason_of(&e)),
+            ),
         }
     }
     out
+}
+
+/// The log lines of a body that is JSON as a whole but not one object per line: a pretty-printed
+/// line, or an array of them, each with the line it starts on.
+fn whole_json(body: &str) -> Option<Vec<super::common::JsonItem>> {
+    let trimmed = body.trim_start();
+    let one_per_line = trimmed
+        .lines()
+        .next()
+        .is_some_and(|first| serde_json::from_str::<Value>(first).is_ok());
+    let whole = trimmed.starts_with(['{', '['])
+        && !one_per_line
+        && serde_json::from_str::<&serde_json::value::RawValue>(body).is_ok();
+    whole.then(|| super::common::json_records(body, &[], &[], "JSON log lines").ok())?
+}
+
+/// Reads one log line's JSON: an event when it is a code evaluation, skipped otherwise.
+fn read_log(out: &mut Adapted, keys: &mut DerivedKeys, n: usize, log: Map<String, Value>) {
+    let meta = log.get("metadata").and_then(Value::as_object);
+    match meta.and_then(|m| m.get("event")).and_then(Value::as_str) {
+        Some(EVENT) => {}
+        Some(other) => return out.skip(n, format!("metadata.event is `{other}`, not `{EVENT}`")),
+        None => {
+            let message = field(&log, &["message", "msg"]).unwrap_or_default();
+            let message: String = message.chars().take(80).collect();
+            return out.skip(n, format!("log line without metadata.event: `{message}`"));
+        }
+    }
+    let empty = Map::new();
+    match event(&log, meta.unwrap_or(&empty)) {
+        Ok(mut ev) => {
+            let key = keys.key("livebook", &Value::Object(log).to_string());
+            ev.insert("idempotency_key".into(), key.into());
+            out.record(n, ev);
+        }
+        Err(reason) => out.unreadable(n, reason),
+    }
 }
 
 fn event(
@@ -301,5 +330,56 @@ mod tests {
             .map(|r| r.event["idempotency_key"].as_str().unwrap().to_string())
             .collect();
         assert_eq!(keys[1], format!("{}-2", keys[0]));
+    }
+
+    /// The seed's entry "formatted for readability", verbatim; an array of lines; and lines with a
+    /// container runtime's prefix: each read as the one-line form is, with the same key.
+    #[test]
+    fn pretty_printed_arrays_and_prefixed_lines_are_read() {
+        let pretty = r#"{
+  "message": "Evaluating code",
+  "time": "2025-10-06T19:19:40.131Z",
+  "metadata": {
+    "code": "query = from u in User, select: u.name\nRepo.all(query)",
+    "event": "code.evaluate",
+    "users": [
+      {
+        "id": "1",
+        "name": "Hugo Baraúna",
+        "email": "alice@email.com"
+      }
+    ],
+    "session_mode": "default"
+  },
+  "severity": "info"
+}"#;
+        let compact: String = serde_json::from_str::<Value>(pretty).unwrap().to_string();
+        let one_line = adapt(&compact);
+        assert_eq!(one_line.records.len(), 1, "{one_line:?}");
+        let key = &one_line.records[0].event["idempotency_key"];
+        let read = adapt(pretty);
+        assert!(
+            read.unreadable.is_empty() && read.skipped.is_empty(),
+            "{read:?}"
+        );
+        assert_eq!(read.records.len(), 1);
+        assert_eq!(read.records[0].line, 1);
+        assert_eq!(&read.records[0].event["idempotency_key"], key);
+        let e = valid(&read.records[0].event, "livebook");
+        assert_eq!(e.actor.name.as_deref(), Some("Hugo Baraúna"));
+
+        let array = format!("[\n{pretty},\n{compact}\n]");
+        let read = adapt(&array);
+        assert_eq!(
+            read.records.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [2, 19]
+        );
+
+        let prefixed =
+            format!("2025-10-06T19:19:40.131Z stdout F {compact}\nplain text with {{braces}}\n");
+        let read = adapt(&prefixed);
+        assert_eq!(read.records.len(), 1, "{read:?}");
+        assert_eq!(&read.records[0].event["idempotency_key"], key);
+        assert_eq!(read.skipped.len(), 1);
     }
 }
