@@ -317,6 +317,29 @@ fn webhook(map: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<Strin
         }
     }
     set_obj(&mut ev, "changes", changes);
+    // Mapped fields sent as objects or arrays are read as far as they can be and never dropped: a
+    // resource as `{type, id, name}` is the target; anything else goes to the payload as sent.
+    if let Some(Value::Object(resource)) = map.get("resource") {
+        let text = |key: &str| common::text(resource.get(key));
+        match text("id").or_else(|| text("name")) {
+            Some(id) => {
+                let kind = text("type").map_or_else(|| "resource".into(), |k| common::snake(&k));
+                let target = common::target(&kind, &id, text("name"));
+                ev.insert("targets".into(), Value::Array(vec![target]));
+            }
+            None => {
+                payload.insert("resource".into(), Value::Object(resource.clone()));
+            }
+        }
+    }
+    for key in MAPPED
+        .iter()
+        .filter(|k| !matches!(**k, "user" | "resource" | "before" | "after"))
+    {
+        if let Some(value @ (Value::Object(_) | Value::Array(_))) = map.get(*key) {
+            payload.insert((*key).to_string(), value.clone());
+        }
+    }
     set_obj(&mut ev, "payload", payload);
     let key = match field(map, &["id"]) {
         Some(id) => format!("activity:{id}"),

@@ -329,3 +329,28 @@ fn csv_with_a_quote_left_open_reports_its_row() {
     );
     assert_eq!(adapt(&stray, csv_hint()).unwrap().records.len(), 3);
 }
+
+/// Mapped fields sent as objects are not dropped: a resource object is the target, details as an
+/// object go to the payload.
+#[test]
+fn webhook_fields_sent_as_objects_are_kept() {
+    let body = r#"{"event": "report.viewed", "user": "ann@example.com", "timestamp": "2024-06-12T14:30:22Z",
+        "resource": {"type": "Report", "id": "r1", "name": "Q2"},
+        "details": {"page": 3, "filters": ["region"]}}"#;
+    let out = adapt(body, Hint::default()).unwrap();
+    assert_eq!(out.records.len(), 1, "{out:?}");
+    let e = valid(&out.records[0].event, "activity");
+    assert_eq!(e.targets.len(), 1);
+    assert_eq!(
+        (
+            e.targets[0].kind.as_str(),
+            e.targets[0].id.as_str(),
+            e.targets[0].name.as_deref()
+        ),
+        ("report", "r1", Some("Q2"))
+    );
+    assert_eq!(
+        e.payload.unwrap()["details"],
+        json!({"page": 3, "filters": ["region"]})
+    );
+}
