@@ -35,7 +35,8 @@
 //! `environmentId` -> `scope.environment`; ids in `details` (`groupId`, `datasourceId`, `libraryQueryId`,
 //! `queryId`, `folderId`, `memberId`, with their names) -> targets; `oldX`/`newX` pairs and
 //! `before`/`after` in `details` -> `changes`; `details`, `geolocationData`, `userAgentData` -> `payload`;
-//! `ipAddress`, `userAgent` -> `context`; `eventTime` -> `occurred_at`; `eventId` -> `idempotency_key`
+//! `ipAddress` (kept in `metadata.ip_address` when it is no IP), `userAgent` -> `context`;
+//! `eventTime` -> `occurred_at`; `eventId` -> `idempotency_key`
 //! `lowcoder:<id>`; `outcome` = `success` (Lowcoder records an operation after it succeeded); the raw
 //! type -> `metadata.event_type`.
 
@@ -311,11 +312,16 @@ fn event(r: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, V
     set_obj(&mut ev, "changes", changes(d));
 
     let mut context = Map::new();
-    if let Some(ip) =
-        field(r, &["ipAddress", "ip_address", "ip", "clientIp"]).and_then(|t| common::ip(&t))
-    {
-        context.insert("ip".into(), ip.into());
-    }
+    // An address that is no IP (`/10.0.0.1:5432`) is kept in metadata, as the other adapters do.
+    let address = field(r, &["ipAddress", "ip_address", "ip", "clientIp"]);
+    let unparsed_address = match address.as_deref().map(|a| (a, common::ip(a))) {
+        Some((_, Some(ip))) => {
+            context.insert("ip".into(), ip.into());
+            None
+        }
+        Some((text, None)) => Some(text.to_string()),
+        None => None,
+    };
     set(
         &mut context,
         "user_agent",
@@ -351,6 +357,7 @@ fn event(r: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, V
 
     let mut meta = Meta::default();
     meta.put("event_type", kind);
+    meta.put_opt("ip_address", unparsed_address);
     meta.into_event(&mut ev);
     ev.insert(
         "source".into(),

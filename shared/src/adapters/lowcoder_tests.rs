@@ -261,3 +261,18 @@ fn camel_case_constants_and_ndjson() {
         out.unreadable
     );
 }
+
+/// An address that is no IP is kept in metadata, not dropped.
+#[test]
+fn an_address_that_is_no_ip_is_kept() {
+    let body = r#"[{"eventType": "APPLICATION_VIEW", "userId": "u1", "eventTime": "2024-06-12T14:30:22Z", "ipAddress": "/10.0.0.1:5432"},
+                   {"eventType": "APPLICATION_VIEW", "userId": "u1", "eventTime": "2024-06-12T14:30:22Z", "ipAddress": "10.0.0.1"}]"#;
+    let out = adapt(body).unwrap();
+    assert_eq!(out.records.len(), 2, "{out:?}");
+    let kept = valid(&out.records[0].event, "lowcoder");
+    assert_eq!(kept.context.ip, None);
+    assert_eq!(kept.metadata["ip_address"], "/10.0.0.1:5432");
+    let read = valid(&out.records[1].event, "lowcoder");
+    assert_eq!(read.context.ip.as_deref(), Some("10.0.0.1"));
+    assert!(!read.metadata.contains_key("ip_address"));
+}
