@@ -76,6 +76,10 @@ pub const COUNT_FAILURE: &str = "INSERT INTO sign_in_failures (key, window_start
 /// Forgets an e-mail's failures after a successful sign-in. `?1` key.
 pub const CLEAR_FAILURES: &str = "DELETE FROM sign_in_failures WHERE key = ?1";
 
+/// Forgets the counts whose window is over. `?1` now.
+pub const FORGET_OLD_FAILURES: &str =
+    "DELETE FROM sign_in_failures WHERE window_start <= ?1 - 900000";
+
 /// Takes back one attempt counted for a key, once it succeeded. `?1` key.
 pub const UNCOUNT_ATTEMPT: &str =
     "UPDATE sign_in_failures SET failures = failures - 1 WHERE key = ?1 AND failures > 0";
@@ -193,10 +197,18 @@ struct FailureRow {
 /// past its limit within the window (so the attempt after the last one allowed is refused, whatever
 /// its password). A successful attempt is taken back with [`clear_failures`].
 pub async fn count_attempt(db: &D1Database, keys: &(String, String), now: i64) -> Result<()> {
+    // Counts whose window is over go first: they would be restarted anyway, and addresses and
+    // e-mails tried once would otherwise stay for good.
+    let forget = statement(db, FORGET_OLD_FAILURES, &[SqlValue::Int(now)])?;
     let first = statement(db, COUNT_FAILURE, &[text(&keys.0), SqlValue::Int(now)])?;
     let second = statement(db, COUNT_FAILURE, &[text(&keys.1), SqlValue::Int(now)])?;
     let mut counted = Vec::new();
-    for result in db.batch(vec![first, second]).await? {
+    for result in db
+        .batch(vec![forget, first, second])
+        .await?
+        .into_iter()
+        .skip(1)
+    {
         counted.extend(result.results::<FailureRow>()?);
     }
     if counted.iter().any(FailureRow::over_limit) {
@@ -349,5 +361,12 @@ mod tests {
             )
             .unwrap();
         assert_eq!(ip, 0);
+        // Counts whose window is over are forgotten.
+        db.execute(FORGET_OLD_FAILURES, [5_000 + FAILURE_WINDOW_MS])
+            .unwrap();
+        let left: i64 = db
+            .query_row("SELECT count(*) FROM sign_in_failures", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 0);
     }
 }
