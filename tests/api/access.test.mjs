@@ -41,7 +41,7 @@ async function call(method, path, { jwt, headers = {}, body } = {}) {
   const text = await res.text();
   let json = null;
   try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: res.status, json, text };
+  return { status: res.status, json, text, setCookie: res.headers.get("set-cookie") };
 }
 
 async function join(email, role) {
@@ -49,6 +49,8 @@ async function join(email, role) {
   assert.equal(invite.status, 201, invite.text);
   const accepted = await call("POST", "/api/v1/invites/accept", { body: { token: invite.json.token, name: email.split("@")[0], password: "correct horse battery staple" } });
   assert.equal(accepted.status, 201, accepted.text);
+  // Behind Access, joining starts no session of our own: they sign in through Access.
+  assert.equal(accepted.setCookie, null, `no session cookie: ${accepted.setCookie}`);
 }
 
 before(async () => {
@@ -102,6 +104,11 @@ test("an e-mail that is no one's here is refused, and password sign-in is off", 
   const password = await call("POST", "/api/v1/session", { body: { email: "ada.auditor@example.com", password: "correct horse battery staple" } });
   assert.equal(password.status, 403, password.text);
   assert.match(password.json.error.message, /Cloudflare Access/);
+  // Without an Access token, a session cookie is no credential here (one made before Access was
+  // switched on, or planted): the worker answers as to anyone who did not come through Access.
+  const cookie = await call("GET", "/api/v1/events?limit=1", { headers: { cookie: "evident_session=" + "a".repeat(43) } });
+  assert.equal(cookie.status, 401, cookie.text);
+  assert.match(cookie.json.error.message, /Cloudflare Access/);
 });
 
 test("a change through Access needs our own Origin", async () => {

@@ -267,9 +267,16 @@ pub async fn authenticate(req: &Request, env: &Env) -> Result<Caller> {
         };
     }
     if let Some(config) = AccessConfig::from_env(env) {
-        if let Some(jwt) = req.headers().get(access::HEADER).ok().flatten() {
-            return access_caller(req, env, &config, &jwt, now).await;
-        }
+        // Behind Access, people come through Access only: a cookie session would let someone who
+        // reaches the worker another way (its workers.dev address) past Access's own checks.
+        return match req.headers().get(access::HEADER).ok().flatten() {
+            Some(jwt) => access_caller(req, env, &config, &jwt, now).await,
+            None => Err(ApiError::Unauthorized(
+                "missing credentials: this deployment signs people in through Cloudflare Access, \
+                 or send `Authorization: Bearer <key>`"
+                    .into(),
+            )),
+        };
     }
     let cookies = req
         .headers()

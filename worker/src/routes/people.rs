@@ -9,7 +9,8 @@
 //!   link path `/invite#<token>`, shown once (only the token's hash is kept); an e-mail that is
 //!   someone's already is a 409. `DELETE /api/v1/invites/{id}` revokes an unused one.
 //! - `POST /api/v1/invites/accept` with `{"token", "name", "password"}`, no credential: 201, the new
-//!   person signed in (the session cookie set). An unknown token is a 404; a used or expired one a
+//!   person signed in (the session cookie set; behind Cloudflare Access, no cookie: they sign in
+//!   through Access). An unknown token is a 404; a used or expired one a
 //!   410. The link works once, even when two requests race.
 //!
 //! Every change is recorded in the tenant's chain before it is answered.
@@ -350,10 +351,13 @@ pub async fn accept(mut req: Request, env: &Env) -> Result<Response> {
         people::remove(&db, &tenant, &person.id).await?;
         return Err(error);
     }
-    let token = sessions::start(&db, &tenant, &person.id, at).await?;
     let mut response = respond::json(201, &person);
-    response
-        .headers_mut()
-        .set("set-cookie", &sessions::set_cookie(&token))?;
+    // Behind Cloudflare Access the new person signs in through Access; no session of our own.
+    if crate::access::AccessConfig::from_env(env).is_none() {
+        let token = sessions::start(&db, &tenant, &person.id, at).await?;
+        response
+            .headers_mut()
+            .set("set-cookie", &sessions::set_cookie(&token))?;
+    }
     Ok(response)
 }
