@@ -4,8 +4,9 @@
 //! verifies it itself rather than trusting that the request came through Access:
 //!
 //! - the header names `RS256` and a `kid` found in the team's keys (`<team>/cdn-cgi/access/certs`,
-//!   fetched and kept for ten minutes, or `ACCESS_JWKS` inline, which the tests and offline setups
-//!   use), and the RSA signature verifies with WebCrypto;
+//!   fetched and kept for ten minutes, fetched again sooner for a `kid` not among them (keys
+//!   rotate), the kept ones used if a fetch fails; or `ACCESS_JWKS` inline, which the tests and
+//!   offline setups use), and the RSA signature verifies with WebCrypto;
 //! - `iss` is the team domain, `aud` holds the audience tag, `exp` is in the future and `nbf` (if
 //!   any) in the past, with a minute of leeway for clocks;
 //! - the `email` claim is a person of a tenant (`people`), whose role then applies as for a session.
@@ -25,6 +26,20 @@ pub const HEADER: &str = "cf-access-jwt-assertion";
 pub const LEEWAY_S: i64 = 60;
 /// How long fetched keys are kept, in milliseconds.
 pub const KEYS_TTL_MS: i64 = 600_000;
+/// How old kept keys must be before a token signed with a key not among them fetches them again:
+/// Cloudflare rotates the team's keys, and a new one must not wait out [`KEYS_TTL_MS`]; a forged
+/// `kid` must not make every request a fetch.
+pub const KEYS_REFETCH_AFTER_MS: i64 = 30_000;
+
+/// Whether keys fetched at `fetched_at` serve at `now`: within their time, or, when a token named a
+/// key not among them (`kid_unknown`), only until they are [`KEYS_REFETCH_AFTER_MS`] old.
+pub fn keys_still_serve(fetched_at: i64, now: i64, kid_unknown: bool) -> bool {
+    let age = now - fetched_at;
+    match kid_unknown {
+        false => age < KEYS_TTL_MS,
+        true => age < KEYS_REFETCH_AFTER_MS,
+    }
+}
 
 /// The Access settings of a deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,7 +206,7 @@ mod webcrypto {
     use worker::wasm_bindgen::{JsCast, JsValue};
     use worker::wasm_bindgen_futures::JsFuture;
 
-    use super::{AccessConfig, KEYS_TTL_MS};
+    use super::{keys_still_serve, AccessConfig};
     use crate::error::{ApiError, Result};
 
     fn js_error(what: &'static str) -> impl Fn(JsValue) -> ApiError {
@@ -243,17 +258,35 @@ mod webcrypto {
         static KEYS: RefCell<Option<(String, i64)>> = const { RefCell::new(None) };
     }
 
-    /// The team's key set: the configured one, or the fetched one, kept for [`KEYS_TTL_MS`].
-    pub async fn key_set(config: &AccessConfig, now: i64) -> Result<String> {
+    /// The team's key set: the configured one, or the fetched one while it serves
+    /// ([`keys_still_serve`]; `kid_unknown` when a token named a key the kept set lacks). When a
+    /// fetch fails, the kept set is used rather than refusing everyone.
+    pub async fn key_set(config: &AccessConfig, now: i64, kid_unknown: bool) -> Result<String> {
         if let Some(jwks) = &config.jwks {
             return Ok(jwks.clone());
         }
         let cached = KEYS.with(|k| k.borrow().clone());
-        if let Some((keys, at)) = cached {
-            if now - at < KEYS_TTL_MS {
-                return Ok(keys);
+        if let Some((keys, at)) = &cached {
+            if keys_still_serve(*at, now, kid_unknown) {
+                return Ok(keys.clone());
             }
         }
+        match fetch_keys(config).await {
+            Ok(keys) => {
+                KEYS.with(|k| *k.borrow_mut() = Some((keys.clone(), now)));
+                Ok(keys)
+            }
+            Err(error) => match cached {
+                Some((keys, _)) => {
+                    worker::console_error!("{error}; using the Access keys fetched before");
+                    Ok(keys)
+                }
+                None => Err(error),
+            },
+        }
+    }
+
+    async fn fetch_keys(config: &AccessConfig) -> Result<String> {
         let url = format!("{}/cdn-cgi/access/certs", config.team_domain);
         let mut response = worker::Fetch::Url(
             url.parse()
@@ -267,9 +300,7 @@ mod webcrypto {
                 response.status_code()
             )));
         }
-        let keys = response.text().await?;
-        KEYS.with(|k| *k.borrow_mut() = Some((keys.clone(), now)));
-        Ok(keys)
+        Ok(response.text().await?)
     }
 }
 
@@ -278,6 +309,14 @@ pub use webcrypto::{key_set, verify};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_keys_serve_their_time_and_an_unknown_kid_fetches_sooner() {
+        assert!(keys_still_serve(0, KEYS_TTL_MS - 1, false));
+        assert!(!keys_still_serve(0, KEYS_TTL_MS, false));
+        assert!(keys_still_serve(0, KEYS_REFETCH_AFTER_MS - 1, true));
+        assert!(!keys_still_serve(0, KEYS_REFETCH_AFTER_MS, true));
+    }
 
     fn b64(value: &Value) -> String {
         URL_SAFE_NO_PAD.encode(value.to_string())

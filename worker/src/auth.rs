@@ -319,8 +319,15 @@ async fn access_caller(
     };
     let token = access::parse(jwt).map_err(invalid)?;
     let email = access::check_claims(&token.claims, config, now / 1000).map_err(invalid)?;
-    let keys = access::key_set(config, now).await?;
-    let jwk = access::find_key(&keys, &token.kid).map_err(invalid)?;
+    let keys = access::key_set(config, now, false).await?;
+    let jwk = match access::find_key(&keys, &token.kid) {
+        Ok(jwk) => jwk,
+        // Perhaps a key the team rotated in since the keys were fetched.
+        Err(_) => {
+            let keys = access::key_set(config, now, true).await?;
+            access::find_key(&keys, &token.kid).map_err(invalid)?
+        }
+    };
     if !access::verify(&jwk, &token.signed, &token.signature).await? {
         return Err(invalid("its signature does not verify".into()));
     }
