@@ -160,12 +160,32 @@ pub(super) fn builtin_kind(key: &[u8]) -> KeyKind {
     }
     if candidate
         && kind == KeyKind::Plain
-        && key.len() <= 12
-        && EXACT_SECRET_KEYS.iter().any(|w| eq_normalized(key, w))
+        && (key.len() <= 12 && EXACT_SECRET_KEYS.iter().any(|w| eq_normalized(key, w))
+            || SECRET_LAST_SEGMENTS
+                .iter()
+                .any(|w| last_segment(key).eq_ignore_ascii_case(w.as_bytes())))
     {
         return KeyKind::Secret;
     }
     kind
+}
+
+/// Secret as the last segment of a key (`smtp_pass`, `DB_PASS`, `MYSQL_PWD`, `redisPass`), where as
+/// a bare substring they would hit `compass` and `bypass`.
+const SECRET_LAST_SEGMENTS: &[&str] = &["pass", "pwd"];
+
+/// The key's last segment: after its last separator, or its last capital in camelCase.
+fn last_segment(key: &[u8]) -> &[u8] {
+    let start = key
+        .iter()
+        .rposition(|c| is_separator(*c))
+        .map_or(0, |at| at + 1);
+    let segment = &key[start..];
+    let lower = segment.iter().any(u8::is_ascii_lowercase);
+    match segment.iter().rposition(u8::is_ascii_uppercase) {
+        Some(at) if lower && at > 0 => &segment[at..],
+        _ => segment,
+    }
 }
 
 /// Matches a lowercase `word` at `key[i..]`, ignoring case and separators in the key; returns its end.

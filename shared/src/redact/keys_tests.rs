@@ -60,16 +60,44 @@ fn every_built_in_word_is_secret_in_any_spelling() {
         let upper = word.to_ascii_uppercase();
         let prefixed = format!("x_{word}");
         for key in [*word, upper.as_str(), prefixed.as_str()] {
-            let expected = if EXACT_SECRET_KEYS.contains(word) && key == prefixed {
-                KeyKind::Plain
-            } else {
-                KeyKind::Secret
-            };
+            let last_segment_secret = SECRET_LAST_SEGMENTS.contains(word);
+            let expected =
+                if EXACT_SECRET_KEYS.contains(word) && key == prefixed && !last_segment_secret {
+                    KeyKind::Plain
+                } else {
+                    KeyKind::Secret
+                };
             assert_eq!(builtin_kind(key.as_bytes()), expected, "{key}");
         }
     }
     assert_eq!(builtin_kind(b"Private-Key"), KeyKind::Secret);
     assert_eq!(builtin_kind(b"pass_word"), KeyKind::Secret);
+}
+
+/// `pass` and `pwd` as a key's last segment name a password (standard variable names); inside a
+/// word or followed by more they do not.
+#[test]
+fn pass_and_pwd_end_secret_keys() {
+    for key in [
+        "smtp_pass",
+        "DB_PASS",
+        "MYSQL_PWD",
+        "redisPass",
+        "REDIS.PASS",
+        "x-pwd",
+    ] {
+        assert_eq!(builtin_kind(key.as_bytes()), KeyKind::Secret, "{key}");
+    }
+    for key in [
+        "compass",
+        "bypass",
+        "pass_count",
+        "passenger",
+        "pwd_rotated_at",
+        "Compass",
+    ] {
+        assert_eq!(builtin_kind(key.as_bytes()), KeyKind::Plain, "{key}");
+    }
 }
 
 #[test]
