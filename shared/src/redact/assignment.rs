@@ -86,6 +86,9 @@ impl Redactor<'_> {
         if b.get(v).is_some_and(|c| is_quote(*c)) {
             return quoted_value(b, v, kind);
         }
+        if b.get(v) == Some(&b'\\') && b.get(v + 1).is_some_and(|c| is_quote(*c)) {
+            return escaped_quoted_value(b, v, kind);
+        }
         if op == b',' {
             return None;
         }
@@ -99,6 +102,9 @@ impl Redactor<'_> {
         unquoted_value(b, v, kind, query || env)
     }
 }
+
+/// Auth schemes a header's value may start with, kept readable before the credential.
+const AUTH_SCHEMES: [&[u8]; 5] = [b"bearer ", b"basic ", b"token ", b"digest ", b"apikey "];
 
 /// The key just before the operator at `i`: `key`, `"key"`, `'key'` or `["key"]`.
 struct KeyBefore<'b> {
@@ -133,8 +139,11 @@ fn key_before(b: &[u8], i: usize) -> Option<KeyBefore<'_>> {
         if k == 0 || k == close {
             return None;
         }
+        // JSON inside a string escapes its quotes: `\"password\":`, the key then ends in `\`.
+        let name = &b[k..close];
+        let name = name.strip_suffix(b"\\").unwrap_or(name);
         return Some(KeyBefore {
-            name: &b[k..close],
+            name,
             start: k - 1,
             end: key_end,
             quoted: true,
@@ -159,7 +168,7 @@ fn key_before(b: &[u8], i: usize) -> Option<KeyBefore<'_>> {
 fn quoted_value(b: &[u8], v: usize, kind: KeyKind) -> Option<(usize, usize)> {
     let quote = b[v];
     let triple = [quote; 3];
-    let (mut start, end) = if b[v..].starts_with(&triple) {
+    let (start, end) = if b[v..].starts_with(&triple) {
         let start = v + 3;
         (
             start,
@@ -172,7 +181,18 @@ fn quoted_value(b: &[u8], v: usize, kind: KeyKind) -> Option<(usize, usize)> {
         }
         (v + 1, j.min(b.len()))
     };
-    for scheme in [&b"bearer "[..], b"basic ", b"token ", b"digest "] {
+    quoted_contents(b, start, end, kind)
+}
+
+/// `b[start..end]`, a string's contents, minus a leading auth scheme; `None` when nothing is left to
+/// redact.
+fn quoted_contents(
+    b: &[u8],
+    mut start: usize,
+    end: usize,
+    kind: KeyKind,
+) -> Option<(usize, usize)> {
+    for scheme in AUTH_SCHEMES {
         if starts_with_ci(&b[start..end], scheme) {
             start = skip_blanks(b, start + scheme.len()).min(end);
             break;
@@ -188,9 +208,42 @@ fn quoted_value(b: &[u8], v: usize, kind: KeyKind) -> Option<(usize, usize)> {
     Some((start, end))
 }
 
+/// The contents of a string literal whose quotes are escaped, opening at `b[v]` with `\"` (JSON
+/// written inside a string: `"{\"password\":\"hunter2\"}"`), up to the next `\"` or the line's end.
+fn escaped_quoted_value(b: &[u8], v: usize, kind: KeyKind) -> Option<(usize, usize)> {
+    let quote = b[v + 1];
+    let start = v + 2;
+    let mut end = start;
+    while end < b.len() && b[end] != b'\n' {
+        match (b[end], b.get(end + 1)) {
+            (b'\\', Some(c)) if *c == quote => break,
+            // `\\` is the inner string's backslash, which escapes the inner character after it
+            // (`\\\"` is an escaped quote of the inner string, not its end).
+            (b'\\', Some(b'\\')) => {
+                end += 2;
+                end += if b.get(end) == Some(&b'\\') { 2 } else { 1 };
+            }
+            (b'\\', _) => end += 2,
+            _ => end += 1,
+        }
+    }
+    let end = end.min(b.len());
+    quoted_contents(b, start, end, kind)
+}
+
 /// An unquoted value at `b[v]`, up to a blank or a closing delimiter. Calls, indexing and references to
 /// other names are code, not secrets, unless `always` (environment lines, query strings).
-fn unquoted_value(b: &[u8], v: usize, kind: KeyKind, always: bool) -> Option<(usize, usize)> {
+fn unquoted_value(b: &[u8], mut v: usize, kind: KeyKind, always: bool) -> Option<(usize, usize)> {
+    // `Authorization: Token 9944b0…`: the credential follows the scheme, after a blank.
+    for scheme in AUTH_SCHEMES {
+        if starts_with_ci(&b[v..], scheme) {
+            let credential = skip_blanks(b, v + scheme.len());
+            if credential < b.len() && !b[credential].is_ascii_whitespace() {
+                v = credential;
+            }
+            break;
+        }
+    }
     let mut end = v;
     while end < b.len() {
         match b[end] {

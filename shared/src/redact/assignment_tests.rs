@@ -102,3 +102,31 @@ fn python_code_with_several_secrets() {
          secret = '[REDACTED]'"
     );
 }
+
+/// JSON written inside a string escapes its quotes (curl bodies, logged request errors): the value
+/// between the escaped quotes is redacted, and nothing around it is lost.
+#[test]
+fn escaped_json_inside_strings() {
+    assert_eq!(
+        text(r#"curl -d "{\"user\":\"bob\",\"password\":\"hunter2\"}" https://x"#),
+        r#"curl -d "{\"user\":\"bob\",\"password\":\"[REDACTED]\"}" https://x"#
+    );
+    assert_eq!(
+        text(r#"body: {\"api_key\": \"abc\\\"def\"}"#),
+        r#"body: {\"api_key\": \"[REDACTED]\"}"#
+    );
+}
+
+/// An unquoted header's credential follows its scheme, whatever the scheme.
+#[test]
+fn unquoted_authorization_headers_keep_only_the_scheme() {
+    assert_eq!(
+        text("curl -H 'Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b' https://api"),
+        "curl -H 'Authorization: Token [REDACTED]' https://api"
+    );
+    assert_eq!(
+        text("Authorization: ApiKey xyz123\n"),
+        "Authorization: ApiKey [REDACTED]\n"
+    );
+    assert_eq!(text("DB_PASS=hunter2"), "DB_PASS=[REDACTED]");
+}

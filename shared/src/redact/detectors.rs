@@ -68,25 +68,31 @@ impl Redactor<'_> {
         Some((i - 5, end))
     }
 
-    pub(super) fn jwt(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
+    /// A JWT whose header starts at `b[i - 2..]` (`eyJ`), and where to resume. A header that is
+    /// not followed by a payload and a signature fails for every later `eyJ` of the same run too,
+    /// so the scan resumes after the run rather than reading it again from each (`eyJ-eyJ-…` would
+    /// otherwise be quadratic).
+    pub(super) fn jwt(&self, b: &[u8], i: usize) -> (Option<(usize, usize)>, usize) {
         if !self.on(Detector::Jwt) || i < 2 || &b[i - 2..i] != b"ey" || !word_start(b, i - 2) {
-            return None;
+            return (None, i + 1);
         }
         let start = i - 2;
         let header_end = run(b, start, is_base64url);
         if header_end - start < 10 || b.get(header_end) != Some(&b'.') {
-            return None;
+            return (None, header_end);
         }
         let payload_end = run(b, header_end + 1, is_base64url);
         if payload_end - header_end - 1 < 10 || b.get(payload_end) != Some(&b'.') {
-            return None;
+            return (None, header_end);
         }
-        Some((start, run(b, payload_end + 1, is_base64url)))
+        let end = run(b, payload_end + 1, is_base64url);
+        (Some((start, end)), end)
     }
 
-    pub(super) fn aws_or_gcp(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
+    /// An AWS access key id or a Google API key at `b[i]`, and where to resume.
+    pub(super) fn aws_or_gcp(&self, b: &[u8], i: usize) -> (Option<(usize, usize)>, usize) {
         if !word_start(b, i) {
-            return None;
+            return (None, i + 1);
         }
         let rest = &b[i..];
         if self.on(Detector::AwsAccessKey)
@@ -94,16 +100,20 @@ impl Redactor<'_> {
         {
             let end = run(b, i + 4, |c| c.is_ascii_uppercase() || c.is_ascii_digit());
             if end - i == 20 && !b.get(end).is_some_and(|c| is_word(*c)) {
-                return Some((i, end));
+                return (Some((i, end)), end);
             }
         }
         if self.on(Detector::GcpApiKey) && rest.starts_with(b"AIza") {
+            // A key is the last 39 bytes of its run: the one place in this run where it can start,
+            // so the run is read once however many `AIza` it holds.
             let end = run(b, i + 4, is_base64url);
-            if end - i == 39 {
-                return Some((i, end));
+            let at = end.saturating_sub(39);
+            if end - i >= 39 && b[at..].starts_with(b"AIza") && word_start(b, at) {
+                return (Some((at, end)), end);
             }
+            return (None, end);
         }
-        None
+        (None, i + 1)
     }
 
     /// Tokens whose prefix ends in `_`: GitHub (`ghp_`, `github_pat_`) and Stripe (`sk_live_`).
@@ -194,27 +204,39 @@ impl Redactor<'_> {
         (card.then_some((i, end)), end)
     }
 
-    /// `scheme://user:password@host`: the password.
+    /// `scheme://user:password@host`: the password, which may itself hold `@` and `/`
+    /// (`postgres://app:p@ss/w0rd@db/x`): the credentials run from `://` to the last `@` before
+    /// the host, and the password from the first `:` after the user.
     pub(super) fn url_credentials(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
         if !self.on(Detector::UrlCredentials) {
             return None;
         }
+        // Back to the scheme's `://` on this token.
         let mut j = i;
-        let mut colon = None;
-        while j > 0 && b[j - 1] != b'/' {
-            let c = b[j - 1];
-            if c.is_ascii_whitespace() || b"\"'`<>@".contains(&c) || i - j > 256 {
+        loop {
+            if j < 3 || i - j > 256 {
                 return None;
             }
-            if c == b':' {
-                colon = Some(j - 1);
+            let c = b[j - 1];
+            if c.is_ascii_whitespace() || b"\"'`<>".contains(&c) {
+                return None;
+            }
+            if &b[j - 3..j] == b"://" {
+                break;
             }
             j -= 1;
         }
-        if j < 3 || &b[j - 3..j] != b"://" {
+        // Only from the last `@` of the credentials: an earlier one belongs to the password.
+        let last_at = run(b, i + 1, |c| {
+            !c.is_ascii_whitespace() && !b"\"'`<>/@".contains(&c)
+        });
+        if b.get(last_at) == Some(&b'@') {
             return None;
         }
-        let colon = colon?;
+        let colon = j + b[j..i].iter().position(|c| *c == b':')?;
+        if b[j..colon].contains(&b'/') {
+            return None;
+        }
         (colon + 1 < i).then_some((colon + 1, i))
     }
 }

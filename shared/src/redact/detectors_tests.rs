@@ -137,3 +137,33 @@ fn url_passwords() {
     kept("mail bob@example.com");
     kept("https://example.com/@handle");
 }
+
+/// A URL's password may hold `@` and `/`: it runs from the user's `:` to the last `@` before the
+/// host. A path's `:` and `@` are not credentials.
+#[test]
+fn url_passwords_with_at_and_slash() {
+    assert_eq!(
+        text("DATABASE=postgres://app:p@ssw0rd@db/x"),
+        "DATABASE=postgres://app:[REDACTED]@db/x"
+    );
+    assert_eq!(
+        text("postgres://u:ab/cd@h:5432/db"),
+        "postgres://u:[REDACTED]@h:5432/db"
+    );
+    kept("see https://example.com/path/a:b@c for details");
+    kept("mailto:ann@example.com");
+}
+
+/// Runs of candidate prefixes are read once, not once per candidate (`eyJ-eyJ-…` read to its end
+/// from each `eyJ` is quadratic: billions of steps for one 64 KiB string), and a key at the end of
+/// such a run is still found.
+#[test]
+fn runs_of_candidates_are_read_once() {
+    kept(&"eyJ-".repeat(16_384));
+    kept(&"AIza-".repeat(13_000));
+    let key = "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe";
+    assert_eq!(
+        text(&format!("x {}-{key} y", "AIza".repeat(3))),
+        format!("x AIzaAIzaAIza-{REDACTED} y")
+    );
+}

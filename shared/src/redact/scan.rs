@@ -48,8 +48,8 @@ impl Redactor<'_> {
                 .bearer(b, i)
                 .or_else(|| self.basic(b, i))
                 .or_else(|| self.private_key(b, i)),
-            b'J' => self.jwt(b, i),
-            b'A' => self.aws_or_gcp(b, i),
+            b'J' => return self.jwt(b, i),
+            b'A' => return self.aws_or_gcp(b, i),
             b'_' => self.underscore_token(b, i),
             b'x' => self.slack(b, i),
             b'0'..=b'9' => return self.card(b, i),
