@@ -94,6 +94,9 @@ pub fn geo_key(ip: IpAddr) -> Option<GeoKey> {
                 || top16 & 0xfe00 == 0xfc00 // unique local fc00::/7
                 || top16 & 0xffc0 == 0xfe80 // link-local fe80::/10
                 || n >> 96 == 0x2001_0db8 // documentation 2001:db8::/32
+                || n >> 80 == 0x2001_0002_0000 // benchmarking 2001:2::/48
+                || n >> 100 == 0x2001_001 // ORCHID 2001:10::/28
+                || n >> 100 == 0x2001_002 // ORCHIDv2 2001:20::/28
                 || top16 & 0xe000 != 0x2000; // outside global unicast 2000::/3
             (!special).then_some(GeoKey::V6(n))
         }
@@ -163,11 +166,18 @@ const DESKTOP_OS: [&str; 11] = [
 /// `Mobile` token, Kindle), then phones, then desktop systems.
 fn device_class(ua: &str, browser: &str, os: &str) -> &'static str {
     let lower = ua.to_ascii_lowercase();
+    // `bot` inside a phone brand's name (CUBOT) is no crawler.
+    let named_bot = |text: &str| text.replace("cubot", "").contains("bot");
     if browser.contains("Spider")
-        || BOT_TOKENS.iter().any(|t| lower.contains(t))
-        || browser.to_ascii_lowercase().contains("bot")
+        || BOT_TOKENS
+            .iter()
+            .any(|t| lower.contains(t) && (*t != "bot" || named_bot(&lower)))
+        || named_bot(&browser.to_ascii_lowercase())
     {
         "bot"
+    } else if lower.contains("dalvik/") {
+        // Android's own HTTP client, used by apps: a phone far more often than a tablet.
+        "mobile"
     } else if lower.contains("ipad")
         || lower.contains("tablet")
         || lower.contains("kindle")
@@ -432,11 +442,31 @@ mod tests {
             "fc00::1",
             "fd12:3456::1",
             "2001:db8::1",
+            "2001:2::1",
+            "2001:10::1",
+            "2001:2f:ffff::1",
             "ff02::1",
             "::ffff:10.0.0.1",
             "::ffff:192.168.0.1",
         ] {
             assert_eq!(key(ip), None, "{ip}");
         }
+    }
+
+    /// A phone brand holding `bot` is a phone, and Android's HTTP client a phone; crawlers stay bots.
+    #[test]
+    fn device_classes_of_awkward_agents() {
+        let device = |text: &str| parse_user_agent(text).map(|u| u.device.clone());
+        let cubot =
+            "Mozilla/5.0 (Linux; Android 10; CUBOT_X30) AppleWebKit/537.36 (KHTML, like Gecko) \
+                     Chrome/96.0.4664.45 Mobile Safari/537.36";
+        assert_eq!(device(cubot).as_deref(), Some("mobile"));
+        let dalvik = "Dalvik/2.1.0 (Linux; U; Android 12; SM-G991B Build/SP1A.210812.016)";
+        assert_eq!(device(dalvik).as_deref(), Some("mobile"));
+        let google = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
+        assert_eq!(device(google).as_deref(), Some("bot"));
+        // Still looked up: global addresses around the reserved blocks.
+        assert!(geo_key("2001:3::1".parse().unwrap()).is_some());
+        assert!(geo_key("2001:30::1".parse().unwrap()).is_some());
     }
 }

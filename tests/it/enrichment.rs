@@ -84,22 +84,32 @@ fn countries_and_user_agents(server: &Server) {
 
 fn browser_events_get_the_client_geo(server: &Server) {
     let body = json!({"action": "page.view", "actor": {"id": "browser-1"}}).to_string();
-    let answer = http::send(
-        "POST",
-        &server.url("/api/v1/events"),
-        Some(&server.ingest_key),
-        &[("origin", "https://app.example.com")],
-        Some(("application/json", &body)),
-    );
-    let event = stored(server, &answer, 0);
-    assert!(
-        event["context"]["ip"].is_string(),
-        "the client's address is recorded: {event}"
-    );
+    let send = |headers: &[(&str, &str)]| {
+        let answer = http::send(
+            "POST",
+            &server.url("/api/v1/events"),
+            Some(&server.ingest_key),
+            headers,
+            Some(("application/json", &body)),
+        );
+        stored(server, &answer, 0)
+    };
+    // A browser at a global address (wrangler dev passes the header on): its address and
+    // request.cf's geo (wrangler dev's stand-in for Cloudflare's) are recorded.
+    let event = send(&[
+        ("origin", "https://app.example.com"),
+        ("cf-connecting-ip", "81.2.69.142"),
+    ]);
+    assert_eq!(event["context"]["ip"], "81.2.69.142", "{event}");
     assert!(
         event["context"]["geo"]["country"].is_string(),
         "request.cf geo is recorded: {event}"
     );
+    // From this machine (127.0.0.1) the address is recorded, but a loopback address has no country,
+    // whatever geo the request carries.
+    let event = send(&[("origin", "https://app.example.com")]);
+    assert_eq!(event["context"]["ip"], "127.0.0.1", "{event}");
+    assert!(event["context"].get("geo").is_none(), "{event}");
     // Without an Origin the request comes from a server, whose address says nothing about the actor.
     let answer = ingest(
         server,

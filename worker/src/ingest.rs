@@ -143,6 +143,21 @@ pub struct Client {
     pub geo: Option<Geo>,
 }
 
+impl Client {
+    /// The client as the request names it, keeping Cloudflare's geo only where it is a country: not
+    /// for an address that has none (loopback and private ones, which local `wrangler dev` gives
+    /// with made-up geo), nor Cloudflare's own codes for unknown (`XX`) and Tor (`T1`).
+    pub fn new(ip: Option<String>, geo: Option<Geo>) -> Client {
+        let global = ip
+            .as_deref()
+            .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
+            .and_then(evident_shared::enrich::geo_key)
+            .is_some();
+        let geo = geo.filter(|g| global && !matches!(g.country.as_str(), "XX" | "T1"));
+        Client { ip, geo }
+    }
+}
+
 impl Received<'_> {
     /// The distinct addresses the events name, for the geo lookup: `context.ip` as validation reads
     /// it. An event that turns out invalid costs only a lookup nobody uses.
@@ -722,6 +737,30 @@ mod tests {
             "an unreadable line stops an atomic request"
         );
         assert!(atomic.pending.is_empty());
+    }
+
+    #[test]
+    fn a_browser_clients_geo_is_kept_only_for_a_country_of_a_global_address() {
+        let geo = |country: &str| {
+            Some(Geo {
+                country: country.into(),
+                region: None,
+                city: None,
+            })
+        };
+        let client = |ip: &str, country: &str| Client::new(Some(ip.into()), geo(country));
+        assert_eq!(client("203.0.113.7", "DE").geo, None, "documentation range");
+        assert_eq!(client("8.8.8.8", "DE").geo, geo("DE"));
+        assert_eq!(
+            client("127.0.0.1", "US").geo,
+            None,
+            "wrangler dev's stand-in"
+        );
+        assert_eq!(client("10.1.2.3", "US").geo, None);
+        assert_eq!(client("8.8.8.8", "XX").geo, None);
+        assert_eq!(client("8.8.8.8", "T1").geo, None);
+        assert_eq!(Client::new(None, geo("DE")).geo, None);
+        assert_eq!(client("8.8.8.8", "DE").ip.as_deref(), Some("8.8.8.8"));
     }
 
     /// A Livebook line can carry megabytes of executed code: the event it makes is held to the limit

@@ -192,7 +192,7 @@ fn browser_client(req: &Request) -> Option<Client> {
             city: cf.city(),
         })
     });
-    Some(Client { ip, geo })
+    Some(Client::new(ip, geo))
 }
 
 pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
