@@ -95,8 +95,8 @@ pub fn geo_key(ip: IpAddr) -> Option<GeoKey> {
                 || top16 & 0xffc0 == 0xfe80 // link-local fe80::/10
                 || n >> 96 == 0x2001_0db8 // documentation 2001:db8::/32
                 || n >> 80 == 0x2001_0002_0000 // benchmarking 2001:2::/48
-                || n >> 100 == 0x2001_001 // ORCHID 2001:10::/28
-                || n >> 100 == 0x2001_002 // ORCHIDv2 2001:20::/28
+                || n >> 100 == 0x0200_1001 // ORCHID 2001:10::/28
+                || n >> 100 == 0x0200_1002 // ORCHIDv2 2001:20::/28
                 || top16 & 0xe000 != 0x2000; // outside global unicast 2000::/3
             (!special).then_some(GeoKey::V6(n))
         }
