@@ -223,12 +223,17 @@ pub fn selection_css(n: usize, a: usize, b: usize) -> (String, String) {
 }
 
 /// The time range from bucket `a` to bucket `b` (either order), both included, as `(from, to)` epoch
-/// ms with `to` exclusive; `None` when an index is out of range.
+/// ms with `to` exclusive, within the range the histogram counted (its end buckets reach past it);
+/// `None` when an index is out of range.
 pub fn zoom_range(histogram: &Histogram, a: usize, b: usize) -> Option<(i64, i64)> {
     let (lo, hi) = (a.min(b), a.max(b));
     let first = histogram.buckets.get(lo)?;
     let last = histogram.buckets.get(hi)?;
-    Some((first.start_ms, last.start_ms + histogram.interval_ms))
+    let (from, to) = (first.start_ms, last.start_ms + histogram.interval_ms);
+    Some(match histogram.range {
+        Some((counted_from, counted_to)) => (from.max(counted_from), to.min(counted_to)),
+        None => (from, to),
+    })
 }
 
 /// The chart's SVG content (everything inside `<svg>`): grid lines and y labels, the x axis with its
@@ -419,6 +424,7 @@ mod tests {
                 bucket(0, &[("failure", 2), ("success", 6)]),
                 bucket(60_000, &[]),
             ],
+            ..Histogram::default()
         };
         let axis = y_axis(8);
         let bars = bars(&h, &axis);
@@ -455,6 +461,7 @@ mod tests {
         let h = Histogram {
             interval_ms: 60 * MINUTE,
             buckets: (0..24).map(|i| bucket(ms + i * 3_600_000, &[])).collect(),
+            ..Histogram::default()
         };
         let ticks = x_ticks(&h, |_| 0, 8);
         assert_eq!(ticks.len(), 8);
@@ -492,10 +499,19 @@ mod tests {
         let h = Histogram {
             interval_ms: 10,
             buckets: vec![bucket(100, &[]), bucket(110, &[]), bucket(120, &[])],
+            ..Histogram::default()
         };
         assert_eq!(zoom_range(&h, 1, 1), Some((110, 120)));
         assert_eq!(zoom_range(&h, 2, 0), Some((100, 130)));
         assert_eq!(zoom_range(&h, 0, 3), None);
+        // The end buckets reach past the range counted: a zoom stays inside it.
+        let counted = Histogram {
+            range: Some((104, 127)),
+            ..h
+        };
+        assert_eq!(zoom_range(&counted, 0, 0), Some((104, 110)));
+        assert_eq!(zoom_range(&counted, 0, 2), Some((104, 127)));
+        assert_eq!(zoom_range(&counted, 1, 1), Some((110, 120)));
     }
 
     #[test]
@@ -528,6 +544,7 @@ mod tests {
                 bucket(0, &[("failure", 2), ("success", 6)]),
                 bucket(3_600_000, &[]),
             ],
+            ..Histogram::default()
         };
         let markup = svg(&h, |_| 0);
         assert_eq!(markup.matches(r#"data-testid="chart-bar""#).count(), 2);
@@ -541,6 +558,7 @@ mod tests {
         let empty = Histogram {
             interval_ms: 1,
             buckets: vec![bucket(0, &[])],
+            ..Histogram::default()
         };
         assert!(svg(&empty, |_| 0).contains("No events in this range"));
     }

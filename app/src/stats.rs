@@ -50,6 +50,9 @@ pub struct Histogram {
     pub interval_ms: i64,
     /// Every bucket of the range, empty ones included.
     pub buckets: Vec<Bucket>,
+    /// The range counted, epoch ms, `to` exclusive: the first and last buckets reach past it (they
+    /// are aligned to the interval) but count only what is inside.
+    pub range: Option<(i64, i64)>,
 }
 
 /// One bucket: its start, its total and the total split by the grouping field (outcome).
@@ -143,9 +146,16 @@ pub fn histogram(value: Value) -> Result<Histogram, WireError> {
             })
         })
         .collect::<Result<_, WireError>>()?;
+    let instant = |name: &str| {
+        value
+            .get(name)
+            .and_then(Value::as_str)
+            .and_then(crate::format::parse_wire_millis)
+    };
     Ok(Histogram {
         interval_ms: int(value.get("interval_ms"))?.max(1),
         buckets,
+        range: instant("from").zip(instant("to")),
     })
 }
 
@@ -183,7 +193,7 @@ mod tests {
 
     #[test]
     fn histograms_read_in_the_workers_shape() {
-        let text = r#"{"from":"x","to":"y","interval_ms":3600000,"group":"outcome","from_rollups":true,
+        let text = r#"{"from":"1970-01-01T00:20:00.000Z","to":"1970-01-01T01:30:00.000Z","interval_ms":3600000,"group":"outcome","from_rollups":true,
             "buckets":[{"start":"s","start_ms":0,"total":0},
                        {"start":"s","start_ms":3600000,"total":5,"counts":{"failure":2,"success":3}}]}"#;
         let h = histogram(parse(text).unwrap()).unwrap();
@@ -192,6 +202,7 @@ mod tests {
         assert_eq!(h.buckets[0].counts, []);
         assert_eq!(h.buckets[1].count("failure"), 2);
         assert_eq!(h.buckets[1].count("denied"), 0);
+        assert_eq!(h.range, Some((1_200_000, 5_400_000)));
         assert!(histogram(parse(r#"{"buckets":[{"total":1}]}"#).unwrap()).is_err());
     }
 }
