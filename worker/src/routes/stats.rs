@@ -311,7 +311,11 @@ fn auto_interval(range: Millis) -> Millis {
     AUTO_INTERVALS
         .into_iter()
         .find(|i| range / i <= AUTO_BUCKETS)
-        .unwrap_or(AUTO_INTERVALS[AUTO_INTERVALS.len() - 1])
+        // Longer ranges (years): whole weeks, as many as keep to the aim.
+        .unwrap_or_else(|| {
+            let week = 7 * DAY;
+            (range / AUTO_BUCKETS + week - 1) / week * week
+        })
 }
 
 /// `15m`, `1h`, `1d`, `7d`: whole minutes, hours or days (or `auto`).
@@ -334,5 +338,27 @@ fn parse_interval(text: &str) -> Result<Millis> {
     match n.checked_mul(unit) {
         Some(ms) if n > 0 && ms <= 366 * DAY => Ok(ms),
         _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The automatic interval keeps to about [`AUTO_BUCKETS`] however long the range: a custom
+    /// range over decades stays a chart, not a refusal.
+    #[test]
+    fn automatic_intervals_keep_to_their_aim_for_any_range() {
+        assert_eq!(auto_interval(DAY), 15 * 60_000);
+        assert_eq!(auto_interval(90 * DAY), DAY);
+        for range in [800 * DAY, 3 * 365 * DAY, 57 * 365 * DAY, MAX_MILLIS] {
+            let interval = auto_interval(range);
+            assert_eq!(interval % (7 * DAY), 0, "{range}");
+            assert!(
+                range / interval <= AUTO_BUCKETS,
+                "{range}: {}",
+                range / interval
+            );
+        }
     }
 }
