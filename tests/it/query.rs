@@ -21,7 +21,40 @@ pub const TESTS: &[Test] = &[
         "query::unknown_and_malformed_ids_are_404",
         unknown_and_malformed_ids_are_404,
     ),
+    (
+        "query::a_histogram_by_resource_type_totals_events",
+        a_histogram_by_resource_type_totals_events,
+    ),
 ];
+
+/// Grouped by resource type, an event with targets of two types is in both groups and one without
+/// targets in none, but each bucket's total is its events, as the list counts them.
+fn a_histogram_by_resource_type_totals_events(server: &Server) {
+    let at = "2026-02-03T10:15:00Z";
+    let answer = ingest(
+        server,
+        &json!([
+            {"action": "query.histo", "occurred_at": at, "actor": {"id": "u1"},
+             "targets": [{"type": "doc", "id": "d1"}, {"type": "folder", "id": "f1"}]},
+            {"action": "query.histo", "occurred_at": at, "actor": {"id": "u1"}},
+            {"action": "query.histo", "occurred_at": at, "actor": {"id": "u2"}}
+        ]),
+    );
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    let histogram = http::get(
+        &server.url(
+            "/api/v1/histogram?q=action:query.histo&group=target.type&interval=1h\
+             &from=2026-02-03T00:00:00Z&to=2026-02-04T00:00:00Z",
+        ),
+        Some(&server.read_key),
+    );
+    assert_eq!(histogram.status, 200, "{}", histogram.text);
+    let buckets = histogram.json["buckets"].as_array().unwrap();
+    let busy: Vec<&Value> = buckets.iter().filter(|b| b["total"] != 0).collect();
+    assert_eq!(busy.len(), 1, "{}", histogram.text);
+    assert_eq!(busy[0]["total"], 3, "{}", histogram.text);
+    assert_eq!(busy[0]["counts"], json!({"doc": 1, "folder": 1}));
+}
 
 fn actions(events: &[Value]) -> Vec<&str> {
     events

@@ -268,7 +268,24 @@ pub async fn histogram(req: &Request, env: &Env) -> Result<Response> {
         0,
     )
     .map_err(ApiError::query)?;
-    let rows = store::counts(&env.d1("DB")?, &sql, &params).await?;
+    let db = env.d1("DB")?;
+    let rows = store::counts(&db, &sql, &params).await?;
+    // By resource type an event with two types is in two groups, so the groups do not add up to
+    // the bucket's events: those are counted apart.
+    let totals = match &group {
+        Some((_, Field::TargetType)) => {
+            let key = Key::Buckets {
+                interval,
+                group: None,
+            };
+            let range = (from, to);
+            let (sql, params) =
+                count_sql(caller.reach(), &common.query, common.now, range, &key, 0)
+                    .map_err(ApiError::query)?;
+            Some(store::counts(&db, &sql, &params).await?)
+        }
+        _ => None,
+    };
     let mut dense: Vec<Bucket> = (0..buckets)
         .map(|i| {
             let start_ms = first + i * interval;
@@ -280,17 +297,22 @@ pub async fn histogram(req: &Request, env: &Env) -> Result<Response> {
             }
         })
         .collect();
+    let index = |bucket: Millis| usize::try_from((bucket - first) / interval).ok();
     for row in rows {
-        let Some(bucket) = usize::try_from((row.bucket - first) / interval)
-            .ok()
-            .and_then(|i| dense.get_mut(i))
-        else {
+        let Some(bucket) = index(row.bucket).and_then(|i| dense.get_mut(i)) else {
             continue;
         };
-        bucket.total += row.n;
+        if totals.is_none() {
+            bucket.total += row.n;
+        }
         if group.is_some() {
             let value = row.value.unwrap_or_else(|| NONE.to_string());
             *bucket.counts.entry(value).or_default() += row.n;
+        }
+    }
+    for row in totals.into_iter().flatten() {
+        if let Some(bucket) = index(row.bucket).and_then(|i| dense.get_mut(i)) {
+            bucket.total += row.n;
         }
     }
     Ok(respond::json(
