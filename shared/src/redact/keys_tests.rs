@@ -185,3 +185,23 @@ fn tenant_keys_extend_and_allow_list_the_built_in_names() {
     );
     assert_eq!(text_with("ssn = \"123\"", &tenant), "ssn = \"[REDACTED]\"");
 }
+
+/// A secret used as a key under a value redacted whole is not kept in `changed_fields`, which was
+/// computed from the originals: its pointer stops at the redacted value.
+#[test]
+fn changed_fields_name_no_key_under_a_redacted_value() {
+    use crate::redact::{redact, RedactionRules};
+    use crate::validate::changed_fields;
+    let before =
+        json!({"api_keys": {"sk_live_4eC39HqLyjWDarjtT1zdp7dc": {"label": "ci"}}, "title": "a"});
+    let after = json!({"api_keys": {}, "title": "b"});
+    let changed = changed_fields(&before, &after);
+    let mut e = crate::redact::testing::event(json!({
+        "changes": {"before": before, "after": after, "changed_fields": changed}
+    }));
+    redact(&mut e, &RedactionRules::default());
+    let changes = e.changes.unwrap();
+    assert_eq!(changes.changed_fields, ["/api_keys", "/title"]);
+    let stored = serde_json::to_string(&changes).unwrap();
+    assert!(!stored.contains("sk_live"), "{stored}");
+}

@@ -45,12 +45,44 @@ pub fn redact(event: &mut Event, rules: &RedactionRules) {
     if let Some(description) = event.description.as_mut() {
         cx.text(description, &Path::root("description"), &mut found);
     }
+    if let Some(changes) = event.changes.as_mut() {
+        hide_redacted_keys(&mut changes.changed_fields, &found);
+    }
     if !found.is_empty() {
         event.redacted.append(&mut found);
     }
     if !event.redacted.is_empty() {
         event.redacted.sort_unstable();
         event.redacted.dedup();
+    }
+}
+
+/// `changed_fields` was computed from the originals, and a pointer under a value redacted whole
+/// names that value's keys: `/api_keys/sk_live_…` under a redacted `api_keys` would store the very
+/// secret. Such pointers stop at the redacted value (`/api_keys`), which did change.
+fn hide_redacted_keys(changed_fields: &mut Vec<String>, redacted: &[String]) {
+    let sides = ["/changes/before", "/changes/after"];
+    let whole: Vec<&str> = redacted
+        .iter()
+        .filter_map(|p| sides.iter().find_map(|side| p.strip_prefix(side)))
+        .filter(|p| !p.is_empty())
+        .collect();
+    if whole.is_empty() {
+        return;
+    }
+    let mut touched = false;
+    for field in changed_fields.iter_mut() {
+        let under = whole.iter().find(|w| {
+            field.len() > w.len() && field.starts_with(**w) && field.as_bytes()[w.len()] == b'/'
+        });
+        if let Some(w) = under {
+            *field = (*w).to_string();
+            touched = true;
+        }
+    }
+    if touched {
+        changed_fields.sort_unstable();
+        changed_fields.dedup();
     }
 }
 
