@@ -58,8 +58,10 @@ impl Redactor<'_> {
                 }
             }
             _ => {
-                // A comma only pairs a quoted key with a quoted value inside `{` or `(`.
-                if !is_quote(prev_non_blank(b, i)) {
+                // A comma only pairs a key with a quoted value: a quoted key inside `{` or `(`, or
+                // an Elixir atom (`{:password, "x"}`, `put_env(:ex_aws, :secret_access_key, "x")`).
+                let before = prev_non_blank(b, i);
+                if !is_quote(before) && !is_word(before) {
                     return None;
                 }
             }
@@ -69,7 +71,13 @@ impl Redactor<'_> {
         if key.name.len() < 3 {
             return None;
         }
-        if op == b',' && !(key.quoted && matches!(prev_non_blank(b, key.start), b'{' | b'(')) {
+        let atom = !key.quoted
+            && key.start > 0
+            && b[key.start - 1] == b':'
+            && (key.start < 2 || b[key.start - 2] != b':');
+        if op == b','
+            && !(key.quoted && matches!(prev_non_blank(b, key.start), b'{' | b'(') || atom)
+        {
             return None;
         }
         let kind = self.classify(key.name);

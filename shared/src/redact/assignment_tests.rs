@@ -130,3 +130,22 @@ fn unquoted_authorization_headers_keep_only_the_scheme() {
     );
     assert_eq!(text("DB_PASS=hunter2"), "DB_PASS=[REDACTED]");
 }
+
+/// Elixir atoms as keys, paired with their value by a comma.
+#[test]
+fn elixir_atom_keys_before_a_comma() {
+    assert_eq!(
+        text(r#"Application.put_env(:ex_aws, :secret_access_key, "wJalrXUtnFEMI")"#),
+        r#"Application.put_env(:ex_aws, :secret_access_key, "[REDACTED]")"#
+    );
+    assert_eq!(
+        text(r#"opts = [{:password, "hunter2"}, {:user, "bob"}]"#),
+        r#"opts = [{:password, "[REDACTED]"}, {:user, "bob"}]"#
+    );
+    assert_eq!(
+        text(r#"Keyword.put(o, :password, "x1")"#),
+        r#"Keyword.put(o, :password, "[REDACTED]")"#
+    );
+    kept(r#"Enum.map(list, :name, "x")"#);
+    kept(r#"f(password, "not a pair")"#);
+}
