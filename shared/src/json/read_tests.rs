@@ -95,15 +95,8 @@ fn strings_read_as_serde_json_reads_them() {
 
 #[test]
 fn escaped_strings_are_owned_and_plain_ones_borrowed() {
-    let text = r#"{"plain":"text","esc":"a\"b"}"#;
-    let Some(Json::Object(object)) = read(text) else {
-        panic!("an object")
-    };
-    assert!(matches!(
-        object.get("plain"),
-        Some(Json::String(Cow::Borrowed("text")))
-    ));
-    assert!(matches!(object.get("esc"), Some(Json::String(Cow::Owned(s))) if s == "a\"b"));
+    use crate::json::tests::{borrows_only_plain_strings, BORROWING};
+    borrows_only_plain_strings(read(BORROWING).unwrap());
 }
 
 #[test]
