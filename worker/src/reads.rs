@@ -38,12 +38,16 @@ const QUOTED_QUERY_CHARS: usize = 200;
 
 fn summary(asked: &Map<String, Value>) -> String {
     match asked.get("q").and_then(Value::as_str).map(str::trim) {
-        Some(q) if q.chars().count() > QUOTED_QUERY_CHARS => {
-            let quoted: String = q.chars().take(QUOTED_QUERY_CHARS).collect();
-            format!("for `{quoted}…`")
-        }
-        Some(q) if !q.is_empty() => format!("for `{q}`"),
+        Some(q) if !q.is_empty() => format!("for `{}`", clip(q)),
         _ => "with no query".to_string(),
+    }
+}
+
+/// `text` as a description quotes it: its first [`QUOTED_QUERY_CHARS`] characters, `…` after them.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_QUERY_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
     }
 }
 
@@ -87,7 +91,7 @@ pub fn actor_page(caller: &Caller, actor: &str, returned: usize) -> AccessEvent<
         // In the payload, not a target: as a target, every look at a resource's history would
         // become part of that history.
         targets: vec![],
-        description: format!("opened the page of the actor {actor}"),
+        description: format!("opened the page of the actor {}", clip(actor)),
         payload: Map::from_iter([
             ("actor".to_string(), actor.into()),
             ("returned".to_string(), returned.into()),
@@ -107,7 +111,7 @@ pub fn resource_page(
         outcome: "success",
         actor: audit::actor(caller),
         targets: vec![],
-        description: format!("opened the history of the {kind} {id}"),
+        description: format!("opened the history of the {} {}", clip(kind), clip(id)),
         payload: Map::from_iter([
             ("resource_type".to_string(), kind.into()),
             ("resource_id".to_string(), id.into()),
@@ -218,6 +222,17 @@ mod tests {
         );
         let short = search(&caller(), &pairs(&[("q", " env:prod ")]), 3);
         assert_eq!(short.description, "searched the log for `env:prod`");
+        // A path may be as long: the pages' reads quote its start too.
+        let long = "é".repeat(3_000);
+        let actor = actor_page(&caller(), &long, 0);
+        assert!(
+            actor.description.chars().count() < 300,
+            "{}",
+            actor.description
+        );
+        assert_eq!(actor.payload["actor"], long.as_str());
+        let history = resource_page(&caller(), &long, &long, 0);
+        assert!(history.description.chars().count() < 500);
     }
 
     fn caller() -> Caller {
