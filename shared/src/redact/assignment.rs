@@ -27,6 +27,39 @@ impl Redactor<'_> {
         }
     }
 
+    /// SQL's `PASSWORD 'x'` (`CREATE USER`, `ALTER ROLE ... WITH PASSWORD`) and `IDENTIFIED BY 'x'`,
+    /// with `b[i]` the opening quote: the quoted value.
+    pub(super) fn sql_password(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
+        if !self.on(Detector::CodeAssignment) || b[i] != b'\'' {
+            return None;
+        }
+        let word_before = |end: usize| {
+            let end = {
+                let mut j = end;
+                while j > 0 && matches!(b[j - 1], b' ' | b'\t' | b'\n') {
+                    j -= 1;
+                }
+                j
+            };
+            let start = {
+                let mut k = end;
+                while k > 0 && b[k - 1].is_ascii_alphabetic() {
+                    k -= 1;
+                }
+                k
+            };
+            (start < end && end < i && word_start(b, start)).then_some((start, &b[start..end]))
+        };
+        let (start, word) = word_before(i)?;
+        let sql = word.eq_ignore_ascii_case(b"password")
+            || word.eq_ignore_ascii_case(b"by")
+                && word_before(start).is_some_and(|(_, w)| w.eq_ignore_ascii_case(b"identified"));
+        if !sql || start + word.len() == i {
+            return None;
+        }
+        quoted_value(b, i, KeyKind::Secret)
+    }
+
     /// `key = value`, `key: value`, `key := value`, `key => value`, `key == value` and the tuple
     /// `{"key", "value"}`, with `b[i]` the `=`, `:` or `,`.
     pub(super) fn assignment(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {

@@ -149,3 +149,18 @@ fn elixir_atom_keys_before_a_comma() {
     kept(r#"Enum.map(list, :name, "x")"#);
     kept(r#"f(password, "not a pair")"#);
 }
+
+/// SQL sets passwords with a keyword, not an operator.
+#[test]
+fn sql_passwords() {
+    assert_eq!(
+        text("ALTER ROLE app WITH PASSWORD 'Winter2024'"),
+        "ALTER ROLE app WITH PASSWORD '[REDACTED]'"
+    );
+    assert_eq!(
+        text("create user 'bob'@'%' identified by 's3cr3t';"),
+        "create user 'bob'@'%' identified by '[REDACTED]';"
+    );
+    kept("SELECT 'password' FROM t WHERE by = 'x'");
+    kept("it's a passwordless 'login'");
+}

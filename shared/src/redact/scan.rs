@@ -54,6 +54,7 @@ impl Redactor<'_> {
             b'x' => self.slack(b, i),
             b'0'..=b'9' => return self.card(b, i),
             b'@' => self.url_credentials(b, i).or_else(|| self.attribute(b, i)),
+            b'\'' => self.sql_password(b, i),
             _ => self.assignment(b, i),
         };
         (hit, i + 1)
@@ -82,7 +83,7 @@ impl Redactor<'_> {
 /// Bytes at which some detector may start or be anchored.
 static TRIGGER: [bool; 256] = {
     let mut table = [false; 256];
-    let bytes = b"BbJA_x@=:,0123456789";
+    let bytes = b"BbJA_x@=:,'0123456789";
     let mut i = 0;
     while i < bytes.len() {
         table[bytes[i] as usize] = true;
