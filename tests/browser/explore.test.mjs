@@ -249,6 +249,11 @@ test("a bad query shows the error at its span and sends nothing", async () => {
   assert.equal(page.url(), before);
   await shot("bad-query");
   page.off("request", listen);
+  // A new time range keeps what is being typed (the URL's query did not change).
+  const range = page.url().includes("range=30d") ? "range-7d" : "range-30d";
+  await page.getByTestId(range).click();
+  await page.waitForURL(new RegExp(range.replace("-", "=")));
+  assert.equal(await page.getByTestId("query-input").inputValue(), "outcome:failure actr:alice");
   await page.getByTestId("query-input").fill("");
   await page.getByTestId("query-input").press("Enter");
   await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]').textContent === "Showing 100 events", null, { timeout: 15_000 });

@@ -33,7 +33,15 @@ pub fn QueryBar(
     on_submit: Callback<String>,
 ) -> impl IntoView {
     let draft = RwSignal::new(q.get_untracked());
-    Effect::new(move |_| draft.set(q.get()));
+    // The draft follows the URL's query when that query changes, not whenever the URL does: a new
+    // time range or a chart zoom keeps what is being typed.
+    Effect::new(move |last: Option<String>| {
+        let now = q.get();
+        if last.as_ref().is_some_and(|last| *last != now) {
+            draft.set(now.clone());
+        }
+        now
+    });
     let error = Memo::new(move |_| draft.with(|text| parse(text).err()));
 
     let submit = move |e: ev::SubmitEvent| {
