@@ -25,7 +25,35 @@ pub const TESTS: &[Test] = &[
         "query::a_histogram_by_resource_type_totals_events",
         a_histogram_by_resource_type_totals_events,
     ),
+    (
+        "query::an_actor_page_finds_an_id_that_looks_like_an_email",
+        an_actor_page_finds_an_id_that_looks_like_an_email,
+    ),
 ];
+
+/// An actor's page reads its id as an e-mail first; an id holding an `@` that is no one's e-mail is
+/// found as an id, and a real e-mail still as an e-mail.
+fn an_actor_page_finds_an_id_that_looks_like_an_email(server: &Server) {
+    let answer = ingest(
+        server,
+        &json!([
+            {"action": "query.actorpage", "actor": {"type": "service", "id": "deploy@ci"}},
+            {"action": "query.actorpage", "actor": {"id": "u-pager", "email": "pager@example.com"}}
+        ]),
+    );
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    for (path, actor) in [
+        ("/api/v1/actors/deploy%40ci", "deploy@ci"),
+        ("/api/v1/actors/pager%40example.com", "u-pager"),
+    ] {
+        let page = http::get(&server.url(path), Some(&server.read_key));
+        assert_eq!(page.status, 200, "{}", page.text);
+        let events = page.json["events"].as_array().unwrap();
+        assert_eq!(events.len(), 1, "{path}: {}", page.text);
+        assert_eq!(events[0]["actor"]["id"], actor);
+        assert_eq!(page.json["top_actions"][0]["value"], "query.actorpage");
+    }
+}
 
 /// Grouped by resource type, an event with targets of two types is in both groups and one without
 /// targets in none, but each bucket's total is its events, as the list counts them.

@@ -68,24 +68,28 @@ struct ActorPage {
 pub async fn actor(req: &Request, env: &Env, ctx: &Context, actor: &str) -> Result<Response> {
     let caller = authorize(req, env, Power::ReadEvents).await?;
     let (cursor, limit) = page(req)?;
-    // `actor:<id or e-mail>`, built as the parser would build it, so the page and a search agree.
-    let filter = Query {
-        terms: vec![Term {
-            negated: false,
-            span: Span::default(),
-            kind: TermKind::Field {
-                field: Field::Actor,
-                values: vec![Value::Exact(actor.to_string())],
-            },
-        }],
-    };
     let now = worker::js_sys::Date::now() as i64;
     let db = env.d1("DB")?;
-    let top_actions = if cursor.is_none() {
+    // `actor:<id or e-mail>`, built as the parser would build it, so the page and a search agree.
+    // An id may hold an `@` too: when nothing has it as an e-mail, it is read as an id.
+    let mut query = ListQuery {
+        filter: actor_filter(Field::Actor, actor),
+        now,
+        cursor,
+        limit,
+        ..ListQuery::default()
+    };
+    let mut listed = store::list_events(&db, caller.reach(), &query).await?;
+    if listed.0.is_empty() && actor.contains('@') {
+        query.filter = actor_filter(Field::ActorId, actor);
+        listed = store::list_events(&db, caller.reach(), &query).await?;
+    }
+    let (bodies, next) = listed;
+    let top_actions = if query.cursor.is_none() {
         // Among their newest events, so a prolific actor's page costs no more than anyone's.
         let (sql, params) = facet_sql(
             caller.reach(),
-            &filter,
+            &query.filter,
             now,
             (0, MAX_MILLIS),
             &Field::Action,
@@ -104,16 +108,7 @@ pub async fn actor(req: &Request, env: &Env, ctx: &Context, actor: &str) -> Resu
     } else {
         Vec::new()
     };
-    let query = ListQuery {
-        filter,
-        now,
-        cursor,
-        limit,
-        ..ListQuery::default()
-    };
-    let first_page = query.cursor.is_none();
-    let (bodies, next) = store::list_events(&db, caller.reach(), &query).await?;
-    if first_page {
+    if query.cursor.is_none() {
         let event = reads::actor_page(&caller, actor, bodies.len());
         reads::record_later(ctx, event, req.clone()?, env, &caller.tenant);
     }
@@ -126,6 +121,20 @@ pub async fn actor(req: &Request, env: &Env, ctx: &Context, actor: &str) -> Resu
             next_cursor: next.map(|c| c.encode()),
         },
     ))
+}
+
+/// The one-term query `field:value`.
+fn actor_filter(field: Field, value: &str) -> Query {
+    Query {
+        terms: vec![Term {
+            negated: false,
+            span: Span::default(),
+            kind: TermKind::Field {
+                field,
+                values: vec![Value::Exact(value.to_string())],
+            },
+        }],
+    }
 }
 
 #[derive(Serialize)]
