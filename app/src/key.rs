@@ -1,5 +1,5 @@
 //! Who the dashboard reads as: a person signed in with the session cookie (`/sign-in`, the worker's
-//! `evident_session`, which script cannot read), or else a read key: asked for once, kept in the tab's
+//! `__Host-evident_session`, which script cannot read), or else a read key: asked for once, kept in the tab's
 //! sessionStorage (gone when the tab closes, never sent anywhere but this origin's API), and forgotten
 //! when the API rejects it.
 //!

@@ -106,7 +106,7 @@ test("an e-mail that is no one's here is refused, and password sign-in is off", 
   assert.match(password.json.error.message, /Cloudflare Access/);
   // Without an Access token, a session cookie is no credential here (one made before Access was
   // switched on, or planted): the worker answers as to anyone who did not come through Access.
-  const cookie = await call("GET", "/api/v1/events?limit=1", { headers: { cookie: "evident_session=" + "a".repeat(43) } });
+  const cookie = await call("GET", "/api/v1/events?limit=1", { headers: { cookie: "__Host-evident_session=" + "a".repeat(43) } });
   assert.equal(cookie.status, 401, cookie.text);
   assert.match(cookie.json.error.message, /Cloudflare Access/);
 });

@@ -1,7 +1,7 @@
 //! Sign-in sessions (SPEC 6): the cookie, the session rows, CSRF tokens and the throttling of failed
 //! sign-ins.
 //!
-//! - The cookie `evident_session` holds a random token: `HttpOnly` (no script reads it), `Secure`,
+//! - The cookie `__Host-evident_session` holds a random token: `HttpOnly` (no script reads it), `Secure`,
 //!   `SameSite=Strict` (no other site's page sends it), `Path=/`. Only the SHA-256 of the token is
 //!   stored, so a copy of the database signs no one in.
 //! - A session ends [`LIFETIME_MS`] after sign-in, after [`IDLE_MS`] without a request, at sign-out,
@@ -23,7 +23,7 @@ use crate::sql::SqlValue;
 use crate::store::statement;
 
 /// The cookie's name.
-pub const COOKIE: &str = "evident_session";
+pub const COOKIE: &str = "__Host-evident_session";
 /// The header that carries the CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The longest a session lasts.
@@ -250,9 +250,14 @@ mod tests {
 
     #[test]
     fn the_cookie_is_found_among_others_and_is_strict() {
-        assert_eq!(cookie_token("a=1; evident_session=abc; b=2"), Some("abc"));
-        assert_eq!(cookie_token("evident_session="), None);
-        assert_eq!(cookie_token("xevident_session=abc"), None);
+        assert_eq!(
+            cookie_token("a=1; __Host-evident_session=abc; b=2"),
+            Some("abc")
+        );
+        // Without the prefix, a cookie a sibling subdomain could have planted: not ours.
+        assert_eq!(cookie_token("evident_session=abc"), None);
+        assert_eq!(cookie_token("__Host-evident_session="), None);
+        assert_eq!(cookie_token("x__Host-evident_session=abc"), None);
         let set = set_cookie("abc");
         for part in [
             "HttpOnly",

@@ -1,7 +1,7 @@
 //! `/api/v1/session` (SPEC 6): signing in with e-mail and password, who is signed in, signing out.
 //!
 //! - `POST /api/v1/session` with `{"email", "password"}`: 200, the session ([`SessionInfo`]) and the
-//!   `evident_session` cookie. A wrong password and an unknown e-mail get the same 401 after the same
+//!   `__Host-evident_session` cookie. A wrong password and an unknown e-mail get the same 401 after the same
 //!   work, so the answer never tells which e-mails exist. Failures are throttled per e-mail and per
 //!   address (429, [`crate::sessions`]), and recorded in the person's tenant's chain when the e-mail
 //!   is someone's, after the answer, so that answer takes no longer for a real e-mail.
