@@ -100,6 +100,10 @@ impl Redactor<'_> {
             }
         }
         let key = key_before(b, i)?;
+        if op == b':' && user_option_before(b, key.start) {
+            // `curl -u user:password`, `--user user:password`: the part after the colon.
+            return unquoted_value(b, i + 1, KeyKind::Secret, true);
+        }
         // The shortest secret key names (`pwd`, `otp`) have three letters.
         if key.name.len() < 3 {
             return None;
@@ -146,6 +150,24 @@ impl Redactor<'_> {
 
 /// Auth schemes a header's value may start with, kept readable before the credential.
 const AUTH_SCHEMES: [&[u8]; 5] = [b"bearer ", b"basic ", b"token ", b"digest ", b"apikey "];
+
+/// Whether the word starting at `start` follows a `-u` or `--user` option (and a blank): curl's,
+/// wget's and others' `user:password`.
+fn user_option_before(b: &[u8], start: usize) -> bool {
+    let mut end = start;
+    while end > 0 && matches!(b[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    if end == start {
+        return false;
+    }
+    let before = &b[..end];
+    [&b"-u"[..], b"--user"].iter().any(|option| {
+        before.ends_with(option)
+            && (before.len() == option.len()
+                || before[before.len() - option.len() - 1].is_ascii_whitespace())
+    })
+}
 
 /// The key just before the operator at `i`: `key`, `"key"`, `'key'` or `["key"]`.
 struct KeyBefore<'b> {

@@ -164,3 +164,25 @@ fn sql_passwords() {
     kept("SELECT 'password' FROM t WHERE by = 'x'");
     kept("it's a passwordless 'login'");
 }
+
+/// `user:password` after curl's `-u` or `--user`.
+#[test]
+fn user_options_with_a_password() {
+    assert_eq!(
+        text("curl -u bob:hunter2 https://api.example.com"),
+        "curl -u bob:[REDACTED] https://api.example.com"
+    );
+    assert_eq!(
+        text("wget --user admin:s3cret! http://x"),
+        "wget --user admin:[REDACTED] http://x"
+    );
+    kept("ls -u bob");
+    kept("run --user bob");
+    kept("time 10:30 -u");
+}
+
+#[test]
+fn user_options_at_the_start_and_inside_words() {
+    assert_eq!(text("--user a:b1"), "--user a:[REDACTED]");
+    kept("make-u x:y");
+}
