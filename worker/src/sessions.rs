@@ -60,10 +60,6 @@ pub const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_at = ?2 \
 /// Ends a session. `?1` token hash.
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = ?1";
 
-/// The failures counted for keys within the window. `?1`, `?2` keys, `?3` now.
-pub const SELECT_FAILURES: &str = "SELECT key, failures FROM sign_in_failures \
-     WHERE key IN (?1, ?2) AND window_start > ?3 - 900000";
-
 /// Counts one attempt for a key as a failure, starting a new window when the last one is over, and
 /// returns the count: counted before the password is checked, in one statement, so attempts sent
 /// at once cannot all read a count under the limit. `?1` key, `?2` now.
@@ -326,6 +322,11 @@ mod tests {
         session(&db, "h3", "nobody", 10);
         assert_eq!(live(&db, "h3", 11), None);
     }
+
+    /// The failures counted for keys within the window, as the tests read them (the worker reads
+    /// them from [`COUNT_FAILURE`], with the attempt). `?1`, `?2` keys, `?3` now.
+    const SELECT_FAILURES: &str = "SELECT key, failures FROM sign_in_failures \
+         WHERE key IN (?1, ?2) AND window_start > ?3 - 900000";
 
     #[test]
     fn failures_count_within_a_window_and_reset_after_it() {
