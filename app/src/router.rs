@@ -190,11 +190,8 @@ impl Location {
         {
             return;
         }
-        let document = document();
-        let in_field = document
-            .active_element()
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        let back = document
+        let in_field = typing_in_a_field();
+        let back = document()
             .query_selector("[data-testid=back-link]")
             .ok()
             .flatten()
@@ -239,6 +236,13 @@ impl Location {
         e.prevent_default();
         self.navigate(&(link.pathname() + &link.search()), false, true);
     }
+}
+
+/// Whether the focus is in a field, where keys are text rather than commands.
+pub fn typing_in_a_field() -> bool {
+    document()
+        .active_element()
+        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"))
 }
 
 /// The browser's current path and query (without `?`).

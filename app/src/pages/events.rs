@@ -429,13 +429,10 @@ pub fn EventsPage() -> impl IntoView {
         if e.ctrl_key() || e.meta_key() || e.alt_key() || e.default_prevented() {
             return;
         }
-        let document = document();
-        let in_field = document
-            .active_element()
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-        if in_field {
+        if crate::router::typing_in_a_field() {
             return;
         }
+        let document = document();
         match e.key().as_str() {
             "/" => {
                 if let Some(input) = document
