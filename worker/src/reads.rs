@@ -57,8 +57,19 @@ pub fn search(
     pairs: &[(String, String)],
     returned: usize,
 ) -> AccessEvent<'static> {
-    let mut payload = asked(pairs);
+    let payload = asked(pairs);
     let description = format!("searched the log {}", summary(&payload));
+    search_event(caller, description, payload, returned)
+}
+
+/// A `log.search` event: what was read is in the payload, not a target (as a target, every look at
+/// a resource's history would become part of that history), with how many events it returned.
+fn search_event(
+    caller: &Caller,
+    description: String,
+    mut payload: Map<String, Value>,
+    returned: usize,
+) -> AccessEvent<'static> {
     payload.insert("returned".into(), returned.into());
     AccessEvent {
         action: "log.search",
@@ -84,19 +95,9 @@ pub fn view(caller: &Caller, id: &str) -> AccessEvent<'static> {
 
 /// Opening an actor's page (their timeline and top actions).
 pub fn actor_page(caller: &Caller, actor: &str, returned: usize) -> AccessEvent<'static> {
-    AccessEvent {
-        action: "log.search",
-        outcome: "success",
-        actor: audit::actor(caller),
-        // In the payload, not a target: as a target, every look at a resource's history would
-        // become part of that history.
-        targets: vec![],
-        description: format!("opened the page of the actor {}", clip(actor)),
-        payload: Map::from_iter([
-            ("actor".to_string(), actor.into()),
-            ("returned".to_string(), returned.into()),
-        ]),
-    }
+    let description = format!("opened the page of the actor {}", clip(actor));
+    let payload = Map::from_iter([("actor".to_string(), actor.into())]);
+    search_event(caller, description, payload, returned)
 }
 
 /// Opening a resource's history.
@@ -106,18 +107,12 @@ pub fn resource_page(
     id: &str,
     returned: usize,
 ) -> AccessEvent<'static> {
-    AccessEvent {
-        action: "log.search",
-        outcome: "success",
-        actor: audit::actor(caller),
-        targets: vec![],
-        description: format!("opened the history of the {} {}", clip(kind), clip(id)),
-        payload: Map::from_iter([
-            ("resource_type".to_string(), kind.into()),
-            ("resource_id".to_string(), id.into()),
-            ("returned".to_string(), returned.into()),
-        ]),
-    }
+    let description = format!("opened the history of the {} {}", clip(kind), clip(id));
+    let payload = Map::from_iter([
+        ("resource_type".to_string(), kind.into()),
+        ("resource_id".to_string(), id.into()),
+    ]);
+    search_event(caller, description, payload, returned)
 }
 
 /// Starting an export, up to the chain's `up_to_seq`.
