@@ -50,11 +50,13 @@ const headers = `# Written by scripts/write-headers.mjs after each dashboard bui
   Cross-Origin-Opener-Policy: same-origin
   Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=(), usb=()
 `;
-// Files whose names Trunk derived from their content (`name-<16 hex digits>.ext`) never change under
-// their name, so browsers may keep them without asking again (a repeat visit then reads the wasm from
-// its cache); index.html and the plain pages keep the default: revalidated on every load.
+// Files whose names Trunk derived from their content (`name-<hash>.ext`, the hash a 64-bit number in
+// hex without leading zeros, so up to 16 digits: `evident-app-e84a8687a5e65a5.js` has 15) never change
+// under their name, so browsers may keep them without asking again (a repeat visit then reads the wasm
+// from its cache); index.html and the plain pages (no hash in their names) keep the default:
+// revalidated on every load.
 const immutable = readdirSync(dist)
-  .filter((name) => /-[0-9a-f]{16}(_bg)?\.(js|wasm|css)$/.test(name))
+  .filter((name) => /-[0-9a-f]{1,16}(_bg)?\.(js|wasm|css)$/.test(name))
   .sort()
   .map((name) => `/${name}\n  Cache-Control: public, max-age=31536000, immutable\n`)
   .join("");
