@@ -27,6 +27,28 @@ impl Redactor<'_> {
         }
     }
 
+    /// A command-line option holding a secret, `--password value` or `--api-key "value"`, with `b[i]` the
+    /// first `-`: the value. (`--password=value` is an assignment.) A value starting with `-` is the next
+    /// option, so `--password --verbose` keeps both.
+    pub(super) fn cli_option(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
+        if !self.on(Detector::CodeAssignment)
+            || b.get(i + 1) != Some(&b'-')
+            || (i > 0 && !matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'`' | b'('))
+        {
+            return None;
+        }
+        let name_end = run(b, i + 2, |c| is_word(c) || c == b'-');
+        let v = skip_blanks(b, name_end);
+        if name_end - i - 2 < 3 || v == name_end || v == b.len() || b[v] == b'-' {
+            return None;
+        }
+        match self.classify(&b[i + 2..name_end]) {
+            KeyKind::Plain => None,
+            kind if is_quote(b[v]) => quoted_value(b, v, kind),
+            kind => unquoted_value(b, v, kind, true),
+        }
+    }
+
     /// SQL's `PASSWORD 'x'` (`CREATE USER`, `ALTER ROLE ... WITH PASSWORD`) and `IDENTIFIED BY 'x'`,
     /// with `b[i]` the opening quote: the quoted value.
     pub(super) fn sql_password(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
@@ -112,8 +134,12 @@ impl Redactor<'_> {
             && key.start > 0
             && b[key.start - 1] == b':'
             && (key.start < 2 || b[key.start - 2] != b':');
+        // An argument list's option: `["--password", "x"]` (`System.cmd`, `subprocess.run`).
+        let option = key.quoted && key.name.starts_with(b"--");
         if op == b','
-            && !(key.quoted && matches!(prev_non_blank(b, key.start), b'{' | b'(') || atom)
+            && !(key.quoted && matches!(prev_non_blank(b, key.start), b'{' | b'(')
+                || atom
+                || option)
         {
             return None;
         }

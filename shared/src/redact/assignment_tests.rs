@@ -131,6 +131,57 @@ fn unquoted_authorization_headers_keep_only_the_scheme() {
     assert_eq!(text("DB_PASS=hunter2"), "DB_PASS=[REDACTED]");
 }
 
+/// Presigned URLs carry a signature that grants access until it expires: S3's, Google Cloud
+/// Storage's and CloudFront's, and an Azure shared access signature's `sig`.
+#[test]
+fn presigned_url_signatures() {
+    assert_eq!(
+        text("GET https://b.s3.amazonaws.com/r.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20240501T100000Z&X-Amz-Signature=9f2c4e1d7a&x=1"),
+        "GET https://b.s3.amazonaws.com/r.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20240501T100000Z&X-Amz-Signature=[REDACTED]&x=1"
+    );
+    assert_eq!(
+        text("https://a.blob.core.windows.net/c/f?sv=2022-11-02&sp=r&sig=Ab%2Bcd%3D"),
+        "https://a.blob.core.windows.net/c/f?sv=2022-11-02&sp=r&sig=[REDACTED]"
+    );
+    assert_eq!(
+        text("https://d111.cloudfront.net/v.mp4?Expires=1714557600&Signature=Zx9~ab-Cd&Key-Pair-Id=K2J"),
+        "https://d111.cloudfront.net/v.mp4?Expires=1714557600&Signature=[REDACTED]&Key-Pair-Id=K2J"
+    );
+    let (stored, pointers) =
+        payload(json!({"signature": "Zx9ab", "signature_method": "HMAC-SHA1", "signal": "go"}));
+    assert_eq!(
+        stored,
+        json!({"signature": "[REDACTED]", "signature_method": "HMAC-SHA1", "signal": "go"})
+    );
+    assert_eq!(pointers, ["/payload/signature"]);
+}
+
+/// Command-line options holding a secret: the value after a blank, every value counting, as in
+/// environment lines; the next option is not a value.
+#[test]
+fn command_line_options() {
+    assert_eq!(
+        text("mysql --user root --password hunter --host db"),
+        "mysql --user root --password [REDACTED] --host db"
+    );
+    assert_eq!(
+        text("cli login --api-key \"abc def\" --token=x1"),
+        "cli login --api-key \"[REDACTED]\" --token=[REDACTED]"
+    );
+    assert_eq!(
+        text("System.cmd(\"psql\", [\"-h\", \"db\", \"--password\", \"pw\"])"),
+        "System.cmd(\"psql\", [\"-h\", \"db\", \"--password\", \"[REDACTED]\"])"
+    );
+    assert_eq!(
+        text("subprocess.run(['mysql', '--user', 'root', '--password', 'hunter2'])"),
+        "subprocess.run(['mysql', '--user', 'root', '--password', '[REDACTED]'])"
+    );
+    kept("pg_dump --password --verbose db");
+    kept("pg_dump --password\n");
+    kept("run --timeout 30 --name job");
+    kept("a--password b");
+}
+
 /// Elixir atoms as keys, paired with their value by a comma.
 #[test]
 fn elixir_atom_keys_before_a_comma() {

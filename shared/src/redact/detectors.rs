@@ -155,6 +155,25 @@ impl Redactor<'_> {
         None
     }
 
+    /// `sk-` and a key, with `b[i]` the `k`: OpenAI's and Anthropic's API keys. Random keys mix upper
+    /// and lower case and digits; `sk-learn` or `sk-2024-05-01` do not, and are kept.
+    pub(super) fn llm_api_key(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
+        if !self.on(Detector::LlmApiKey)
+            || i == 0
+            || b[i - 1] != b's'
+            || b.get(i + 1) != Some(&b'-')
+            || !word_start(b, i - 1)
+        {
+            return None;
+        }
+        let key = &b[i + 2..run(b, i + 2, is_base64url)];
+        let random = key.len() >= 20
+            && key.iter().any(u8::is_ascii_uppercase)
+            && key.iter().any(u8::is_ascii_lowercase)
+            && key.iter().any(u8::is_ascii_digit);
+        random.then_some((i - 1, i + 2 + key.len()))
+    }
+
     pub(super) fn slack(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
         let rest = &b[i..];
         if !self.on(Detector::SlackToken)

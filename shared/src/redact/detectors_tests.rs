@@ -96,6 +96,19 @@ fn stripe_keys() {
 }
 
 #[test]
+fn llm_provider_keys() {
+    assert_eq!(
+        text("OpenAI(api_key=sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv and sk-ant-api03-Xy7zAb4cDe1fGh8iJk-_Q2)"),
+        "OpenAI(api_key=[REDACTED] and [REDACTED])"
+    );
+    assert_eq!(text("key sk-T3BlbkFJ9xYzAbCdEfGhIjKl."), "key [REDACTED].");
+    kept("pip install scikit-learn sk-learn-tutorial-examples-2024");
+    kept("batch sk-2024-05-01-12-00-00-000001");
+    kept("task-T3BlbkFJ9xYzAbCdEfGhIjKl");
+    kept("sk-Ab3dEf6hIj9kLm2");
+}
+
+#[test]
 fn private_key_blocks_span_lines() {
     assert_eq!(
         text("key:\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\nabc+/=\n-----END RSA PRIVATE KEY-----\nafter"),

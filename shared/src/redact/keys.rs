@@ -33,11 +33,18 @@ pub const SECRET_WORDS: &[&str] = &[
     "jwt",
     "encryptionkey",
     "masterkey",
+    // Presigned URLs' signatures (`X-Amz-Signature`, `X-Goog-Signature`, CloudFront's `Signature`)
+    // grant access until they expire.
+    "signature",
 ];
 
 /// Secret only as the whole key: as substrings these would hit `session_mode`, `author`, `compass`,
-/// `footprint`. `session_id` is an identifier the event model itself stores in the clear.
-pub const EXACT_SECRET_KEYS: &[&str] = &["session", "pass", "pwd", "auth", "otp", "cvv", "cvc"];
+/// `footprint`, `signal`. `session_id` is an identifier the event model itself stores in the clear.
+pub const EXACT_SECRET_KEYS: &[&str] = &[
+    "session", "pass", "pwd", "auth", "otp", "cvv", "cvc",
+    // An Azure shared access signature's `sig=`.
+    "sig",
+];
 
 /// What may follow a secret word in a key that describes a secret without holding it: counts and limits,
 /// times, ids and names, settings, and words that merely start alike (`tokenizer`, `secretary`,
@@ -90,6 +97,7 @@ pub const HARMLESS_SUFFIXES: &[&str] = &[
     "provider",
     "scope",
     "alg",
+    "method",
     "detail",
     "per",
     "cache",

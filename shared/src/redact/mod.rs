@@ -17,7 +17,7 @@
 //!
 //! Speed: the pipeline budget is 10 µs per event, so nothing here allocates unless it redacts. Strings are
 //! scanned once, byte by byte, and a detector only looks closer at a byte that can start or mark its
-//! pattern (`B`, `b`, `J`, `A`, `_`, `x`, digits, `@`, `=`, `:`, `,`), eight bytes per branch elsewhere; the
+//! pattern (`B`, `b`, `J`, `A`, `_`, `x`, `k`, `-`, digits, `@`, `=`, `:`, `,`, `'`), eight bytes per branch elsewhere; the
 //! `regex` crate is not used, which also keeps the wasm bundle small. Key names are matched in place: one
 //! table look-up per byte rules out most keys without building a normalised copy.
 //!

@@ -58,6 +58,9 @@ pub enum Detector {
     SlackToken,
     /// Stripe secret and restricted keys: `sk_live_`, `rk_live_`, `sk_test_`, `rk_test_`.
     StripeKey,
+    /// LLM providers' API keys, `sk-` then 20+ token characters mixing upper and lower case and digits:
+    /// OpenAI's `sk-...`, `sk-proj-...`, `sk-svcacct-...` and Anthropic's `sk-ant-api03-...`.
+    LlmApiKey,
     /// PEM private key blocks, `-----BEGIN ... PRIVATE KEY-----` to the matching `END` line (or the end of
     /// the string when it was cut off).
     PrivateKey,
@@ -69,10 +72,10 @@ pub enum Detector {
     UrlCredentials,
     /// Secrets assigned in code, config, query strings and headers: `password = "hunter2"`,
     /// `api_key: 'abc'`, `TOKEN=abc123`, `headers["Authorization"] = "..."`, `{"x-api-key", "..."}`,
-    /// `@secret "..."`, `?access_token=...`. The key is judged like an object key; the value is redacted
+    /// `@secret "..."`, `?access_token=...`, `--password value`. The key is judged like an object key; the value is redacted
     /// when quoted, and when unquoted unless it reads as a reference to something else (`password: password`,
     /// `token = config.token`, `nil`): unquoted values need a digit or a symbol, except in `KEY=value`
-    /// environment lines and query strings, where every value counts.
+    /// environment lines, query strings and command-line options, where every value counts.
     CodeAssignment,
 }
 
@@ -87,6 +90,7 @@ impl Detector {
         Detector::GithubToken,
         Detector::SlackToken,
         Detector::StripeKey,
+        Detector::LlmApiKey,
         Detector::PrivateKey,
         Detector::CardNumber,
         Detector::UrlCredentials,
@@ -104,6 +108,7 @@ impl Detector {
             Detector::GithubToken => "github_token",
             Detector::SlackToken => "slack_token",
             Detector::StripeKey => "stripe_key",
+            Detector::LlmApiKey => "llm_api_key",
             Detector::PrivateKey => "private_key",
             Detector::CardNumber => "card_number",
             Detector::UrlCredentials => "url_credentials",

@@ -52,6 +52,8 @@ impl Redactor<'_> {
             b'A' => return self.aws_or_gcp(b, i),
             b'_' => self.underscore_token(b, i),
             b'x' => self.slack(b, i),
+            b'k' => self.llm_api_key(b, i),
+            b'-' => self.cli_option(b, i),
             b'0'..=b'9' => return self.card(b, i),
             b'@' => self.url_credentials(b, i).or_else(|| self.attribute(b, i)),
             b'\'' => self.sql_password(b, i),
@@ -83,7 +85,7 @@ impl Redactor<'_> {
 /// Bytes at which some detector may start or be anchored.
 static TRIGGER: [bool; 256] = {
     let mut table = [false; 256];
-    let bytes = b"BbJA_x@=:,'0123456789";
+    let bytes = b"BbJA_xk-@=:,'0123456789";
     let mut i = 0;
     while i < bytes.len() {
         table[bytes[i] as usize] = true;
