@@ -143,11 +143,13 @@ impl std::fmt::Display for BodyError {
 }
 
 /// Splits `body` into one parsed value per event, checking every request-level limit. The values
-/// borrow their strings from `body` ([`Json`]).
+/// borrow their strings from `body` ([`Json`]). A leading byte-order mark, which Windows tools write,
+/// is dropped, as the adapters drop it.
 pub fn split_events(body: &str, framing: Framing) -> Result<Vec<Json<'_>>, BodyError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(BodyError::BodyTooLarge { bytes: body.len() });
     }
+    let body = body.strip_prefix('\u{feff}').unwrap_or(body);
     if framing == Framing::Json {
         if let Some(events) = read_array(body) {
             return Ok(events);
@@ -318,6 +320,13 @@ mod tests {
         );
         let nd = "{\"a\":1}\r\n\n{\"a\":2}\n";
         assert_eq!(split_events(nd, Framing::NdJson).unwrap().len(), 2);
+        for (body, framing) in [
+            ("\u{feff}{\"a\":1}", Framing::Json),
+            ("\u{feff}[{\"a\":1}]", Framing::Json),
+            ("\u{feff}{\"a\":1}\n", Framing::NdJson),
+        ] {
+            assert_eq!(split_events(body, framing).unwrap().len(), 1, "{body}");
+        }
     }
 
     #[test]

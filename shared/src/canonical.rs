@@ -22,6 +22,13 @@ pub fn canonical_json(value: &Value) -> String {
     String::from_utf8(out).expect("JSON text is written from whole strings and ASCII")
 }
 
+/// Prints a map of JSON values (an event's `metadata`) as RFC 8785 canonical JSON.
+pub fn canonical_map(map: &BTreeMap<String, Value>) -> String {
+    let mut out = Vec::with_capacity(64);
+    write_object(&mut out, map.iter());
+    String::from_utf8(out).expect("JSON text is written from whole strings and ASCII")
+}
+
 pub(crate) fn write_value(out: &mut Vec<u8>, value: &Value) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),

@@ -216,6 +216,32 @@ fn bad_query_parameters_are_named(server: &Server) {
         "{}",
     );
     assert_eq!(answer.status, 400, "{}", answer.text);
+    // A misspelt option is refused, not ignored: `Atomic=true` must not store half a batch.
+    for (path, name) in [
+        ("/api/v1/events?Atomic=true", "Atomic"),
+        ("/api/v1/ingest/lowcoder?atomicity=true", "atomicity"),
+    ] {
+        let answer = http::post(
+            &server.url(path),
+            Some(&server.ingest_key),
+            "application/json",
+            r#"[{"action":"a.b","actor":{"id":"u"}},{"action":""}]"#,
+        );
+        assert_eq!(
+            (answer.status, answer.error_code()),
+            (400, "invalid_query"),
+            "{path}: {}",
+            answer.text
+        );
+        assert!(
+            answer
+                .error_message()
+                .contains(&format!("unknown parameter `{name}`"))
+                && answer.error_message().contains("`atomic`"),
+            "{path}: {}",
+            answer.error_message()
+        );
+    }
 }
 
 fn unknown_paths_and_methods(server: &Server) {

@@ -179,6 +179,10 @@ fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
                 b.push(")");
             }
         },
+        // `target:""`: no targets, as for `target.type:""` (no target has an empty id).
+        Field::Target | Field::TargetId if matches!(value, Value::Exact(text) if text.is_empty()) => {
+            b.push("events.target_types IS NULL")
+        }
         Field::Target | Field::TargetId => {
             b.push(
                 "events.seq IN (SELECT seq FROM event_targets WHERE tenant = events.tenant AND ",
@@ -206,7 +210,7 @@ fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
 enum Expr<'a> {
     /// A column.
     Column(&'static str),
-    /// A metadata value as text, from the `metadata` column. The key is checked by the parser
+    /// A metadata value as text (`true`, `10`, `c2`), from the `metadata` column. The key is checked by the parser
     /// (letters, digits, `_`, `.`, `-`) and bound anyway.
     Metadata(&'a str),
 }
@@ -215,10 +219,16 @@ impl Expr<'_> {
     fn push(&self, b: &mut Builder) {
         match self {
             Expr::Column(column) => b.push(column),
+            // `json_extract` gives 1 and 0 for `true` and `false`; a query names them as words.
+            // Numbers are stored in canonical form (`10`, not `10.0`), as the API shows them.
             Expr::Metadata(key) => {
-                b.push("CAST(json_extract(events.metadata, ");
-                b.bind_push(SqlValue::Text(format!("$.\"{key}\"")));
-                b.push(") AS TEXT)");
+                let path = format!("$.\"{key}\"");
+                b.push("CASE json_type(events.metadata, ");
+                b.bind_push(SqlValue::Text(path.clone()));
+                b.push(") WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ");
+                b.push("ELSE CAST(json_extract(events.metadata, ");
+                b.bind_push(SqlValue::Text(path));
+                b.push(") AS TEXT) END");
             }
         }
     }

@@ -31,7 +31,8 @@ fn events() -> Vec<Value> {
                 "context": {"ip": format!("10.0.{}.{}", i % 2, i), "session_id": format!("s{}", i % 6),
                             "request_id": format!("r{i}")},
                 "duration_ms": i * 10,
-                "metadata": {"cell": format!("c{}", i % 3), "attempt": i % 2},
+                "metadata": {"cell": format!("c{}", i % 3), "attempt": i % 2,
+                             "dry_run": i % 2 == 0, "ratio": if i % 3 == 0 { 1.0 } else { 0.5 }},
                 "source": {"name": if i % 2 == 0 { "livebook" } else { "airbyte" }},
             });
             if i % 4 == 0 {
@@ -81,6 +82,27 @@ fn expected(keep: impl Fn(usize, &Value) -> bool) -> usize {
         .count()
 }
 
+/// `field:""` means the field is empty: for targets, an event without any.
+#[test]
+fn an_empty_target_term_selects_events_without_targets() {
+    let db = database();
+    let events = json!([
+        {"action": "user.sign_in", "actor": {"id": "u1"}},
+        {"action": "app.delete", "actor": {"id": "u1"}, "targets": [{"type": "app", "id": "a1"}]},
+        {"action": "user.sign_out", "actor": {"id": "u1"}},
+    ]);
+    store(&db, "acme", &events.to_string());
+    for (q, count) in [
+        ("target:\"\"", 2),
+        ("target.id:\"\"", 2),
+        ("target.type:\"\"", 2),
+        ("-target:\"\"", 1),
+        ("-target.id:\"\"", 1),
+    ] {
+        assert_eq!(search(&db, q).len(), count, "{q}");
+    }
+}
+
 #[test]
 fn each_field_selects_exactly_its_events() {
     let db = loaded();
@@ -121,6 +143,12 @@ fn each_field_selects_exactly_its_events() {
         ("metadata.cell:c2", expected(|i, _| i % 3 == 2)),
         ("metadata.attempt:1", expected(|i, _| i % 2 == 1)),
         ("metadata.cell:c*", 30),
+        // Booleans by their words, and a whole number sent as `1.0` as the API shows it, `1`.
+        ("metadata.dry_run:true", expected(|i, _| i % 2 == 0)),
+        ("metadata.dry_run:false", expected(|i, _| i % 2 == 1)),
+        ("metadata.dry_run:1", 0),
+        ("metadata.ratio:1", expected(|i, _| i % 3 == 0)),
+        ("metadata.ratio:0.5", expected(|i, _| i % 3 != 0)),
         ("duration:>=200ms", expected(|i, _| i * 10 >= 200)),
         ("duration:<1s", 30),
         ("occurred:>=-50m", 0),

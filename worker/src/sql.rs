@@ -2,6 +2,7 @@
 //! that assembles the list query from fixed fragments. No input is ever spliced into SQL text: values go
 //! to [`SqlValue`] parameters. Pure Rust, so it is tested natively against the real migrations.
 
+use evident_shared::canonical::canonical_map;
 use evident_shared::cursor::Cursor;
 use evident_shared::event::Outcome;
 use evident_shared::search::event_text;
@@ -272,11 +273,9 @@ pub fn event_columns(event: &Event) -> [Column<'_>; EVENT_COLUMNS] {
         )),
         Column::Int(event.duration_ms.and_then(|ms| i64::try_from(ms).ok())),
         text(&event.actor.name),
-        Column::Owned(
-            (!event.metadata.is_empty()).then(|| {
-                serde_json::to_string(&event.metadata).expect("metadata always serialises")
-            }),
-        ),
+        // Canonical, as in the body: numbers as the API shows them (`10`, not `10.0`), so that
+        // `metadata.<key>:` terms match what people see.
+        Column::Owned((!event.metadata.is_empty()).then(|| canonical_map(&event.metadata))),
         Column::Owned(target_types(event)),
     ]
 }

@@ -4,8 +4,8 @@
 //!
 //! The body is read line by line (NDJSON, as a log aggregator ships it); a line may carry a prefix
 //! before its JSON (`2025-10-06T19:19:19Z stdout F {...}`, as container runtimes write). A body that
-//! is JSON as a whole, a pretty-printed line as the seed shows one or an array of lines, is read as
-//! such. Mapping of a line whose `metadata.event` is `code.evaluate`:
+//! is JSON as a whole, a pretty-printed line as the seed shows one or an array of lines (on one line
+//! or many), is read as such, and so is a line holding an array of log lines. Mapping of a line whose `metadata.event` is `code.evaluate`:
 //! - `action` = `code.evaluate` (category `execute`); `outcome` stays `unknown`, because Livebook logs the
 //!   evaluation as it starts, not how it ended;
 //! - `occurred_at` = `time`; `description` = `message`;
@@ -55,6 +55,18 @@ pub(super) fn adapt(body: &str) -> Adapted {
         if text.is_empty() {
             continue;
         }
+        if text.starts_with('[') {
+            // A batch of log lines as one array line, among other lines.
+            if let Ok(Value::Array(logs)) = serde_json::from_str::<Value>(text) {
+                for log in logs {
+                    match log {
+                        Value::Object(log) => read_log(&mut out, &mut keys, n, log),
+                        _ => out.unreadable(n, "a JSON log line must be an object"),
+                    }
+                }
+                continue;
+            }
+        }
         if !text.starts_with('{') {
             // A prefix before the JSON, or plain text (which may hold braces of its own).
             match text
@@ -82,10 +94,11 @@ pub(super) fn adapt(body: &str) -> Adapted {
 /// line, or an array of them, each with the line it starts on.
 fn whole_json(body: &str) -> Option<Vec<super::common::JsonItem>> {
     let trimmed = body.trim_start();
+    // NDJSON: the first line is a whole object. A one-line array (`jq -c -s .`) is JSON as a whole.
     let one_per_line = trimmed
         .lines()
         .next()
-        .is_some_and(|first| serde_json::from_str::<Value>(first).is_ok());
+        .is_some_and(|first| serde_json::from_str::<Value>(first).is_ok_and(|v| v.is_object()));
     let whole = trimmed.starts_with(['{', '['])
         && !one_per_line
         && serde_json::from_str::<&serde_json::value::RawValue>(body).is_ok();
@@ -381,5 +394,39 @@ mod tests {
         assert_eq!(read.records.len(), 1, "{read:?}");
         assert_eq!(&read.records[0].event["idempotency_key"], key);
         assert_eq!(read.skipped.len(), 1);
+    }
+
+    /// The seed's lines as one array on one line (`jq -c -s .`), and such an array among NDJSON
+    /// lines: every entry is an event, keyed as when sent line by line.
+    #[test]
+    fn arrays_on_one_line_are_read() {
+        let lines: Vec<&str> = SEED.lines().collect();
+        let by_line = adapt(SEED);
+        let keys = |out: &Adapted| -> Vec<Value> {
+            out.records
+                .iter()
+                .map(|r| r.event["idempotency_key"].clone())
+                .collect()
+        };
+        let array = format!("[{}]", lines.join(","));
+        let read = adapt(&array);
+        assert!(
+            read.unreadable.is_empty() && read.skipped.is_empty(),
+            "{read:?}"
+        );
+        assert_eq!(keys(&read), keys(&by_line));
+        assert!(read.records.iter().all(|r| r.line == 1));
+
+        let mixed = format!("{}\n[{}]\n", lines[0], lines[1..].join(","));
+        let read = adapt(&mixed);
+        assert!(
+            read.unreadable.is_empty() && read.skipped.is_empty(),
+            "{read:?}"
+        );
+        assert_eq!(keys(&read), keys(&by_line));
+        assert_eq!(
+            read.records.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [1, 2, 2]
+        );
     }
 }

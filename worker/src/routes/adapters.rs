@@ -20,7 +20,7 @@ pub async fn ingest(mut req: Request, env: &Env, format: &str) -> Result<Respons
             known.join(", ")
         ))
     })?;
-    let options = IngestOptions::read(&req)?;
+    let options = IngestOptions::read(&req, &["atomic", "file_name"])?;
     let content_type = req.headers().get("content-type")?.unwrap_or_default();
     let file_name = query_pairs(&req)?
         .into_iter()

@@ -23,7 +23,7 @@ pub async fn ingest(mut req: Request, env: &Env) -> Result<Response> {
             "`Content-Type` must be `application/json` or `application/x-ndjson`, not `{content_type}`"
         ))
     })?;
-    let options = IngestOptions::read(&req)?;
+    let options = IngestOptions::read(&req, &["atomic"])?;
     let body = read_body(&mut req).await?;
     let random = random_bytes()?;
     let arrival = options.arrival(&caller.tenant, "native", &random);
@@ -39,9 +39,21 @@ pub struct IngestOptions {
 }
 
 impl IngestOptions {
-    /// Reads and checks the options of an ingest request.
-    pub fn read(req: &Request) -> Result<IngestOptions> {
-        let atomic = match query_pairs(req)?
+    /// Reads and checks the options of an ingest request, whose query string may name only `known`
+    /// parameters: a misspelt `atomic` must not store half a batch the sender wanted whole.
+    pub fn read(req: &Request, known: &[&str]) -> Result<IngestOptions> {
+        let pairs = query_pairs(req)?;
+        if let Some((name, _)) = pairs.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            let known: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+            return Err(ApiError::BadRequest {
+                code: "invalid_query",
+                message: format!(
+                    "unknown parameter `{name}`; this endpoint takes {}",
+                    known.join(" and ")
+                ),
+            });
+        }
+        let atomic = match pairs
             .iter()
             .find(|(k, _)| k == "atomic")
             .map(|(_, v)| v.as_str())
