@@ -29,7 +29,7 @@ pub const RANDOM_BYTES: usize = 64;
 pub const DISPLAY_CHARS: usize = 4;
 /// Longest environment name a key may be bound to (as long as an event's `scope.environment`).
 pub const MAX_ENVIRONMENT_CHARS: usize = crate::validate::MAX_TEXT_CHARS;
-/// Most keys, revoked ones included, one tenant may keep.
+/// Most keys in force (not revoked) one tenant may keep.
 pub const MAX_PER_TENANT: usize = 1000;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

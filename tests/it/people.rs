@@ -547,7 +547,7 @@ fn every_role_and_scope_gets_the_matrix_status(server: &Server) {
         ),
         ("GET", "/api/v1/actors/people-matrix".into(), None, read),
         ("GET", "/api/v1/resources/x/y".into(), None, read),
-        ("GET", "/api/v1/saved-searches".into(), None, read),
+        ("GET", "/api/v1/saved-searches".into(), None, read_all),
         ("GET", "/api/v1/verify".into(), None, read_all),
         ("GET", "/api/v1/settings/redaction".into(), None, read_all),
         (
@@ -722,9 +722,10 @@ fn a_member_reads_only_their_own_events_everywhere(server: &Server) {
         resource.text
     );
 
-    // Saved searches: a member runs the tenant's, but cannot change them.
+    // Saved searches: a member neither sees the tenant's (their names and queries tell of other
+    // people) nor changes them.
     let save = get("/api/v1/saved-searches");
-    assert_eq!(save.status, 200, "{}", save.text);
+    assert_eq!(save.status, 403, "{}", save.text);
     let saved = as_session(
         server,
         &member,
@@ -788,6 +789,31 @@ fn admins_cannot_touch_owners_and_removal_ends_sessions(server: &Server) {
         None,
     );
     assert_eq!(gone.status, 404);
+    // The admin hands out a key and an invite; the owner hands out a key.
+    let make_key = |session: &Session, name: &str| {
+        let made = as_session(
+            server,
+            session,
+            "POST",
+            "/api/v1/keys",
+            Some(&json!({"name": name, "scope": "read"})),
+        );
+        assert_eq!(made.status, 201, "{}", made.text);
+        made.json["secret"].as_str().unwrap().to_string()
+    };
+    let admins_key = make_key(&admin, "admin's key");
+    let owners_key = make_key(&owner, "owner's key");
+    let invited = as_session(
+        server,
+        &admin,
+        "POST",
+        "/api/v1/invites",
+        Some(&json!({"email": email("owners", "friend"), "role": "admin"})),
+    );
+    assert_eq!(invited.status, 201, "{}", invited.text);
+    let friends_token = invited.json["token"].as_str().unwrap().to_string();
+    let reads = |key: &str| http::get(&server.url("/api/v1/events?limit=1"), Some(key)).status;
+    assert_eq!((reads(&admins_key), reads(&owners_key)), (200, 200));
     // A role change applies to a live session at once.
     let admin_id = admin.person["id"].as_str().unwrap();
     let demote = as_session(
@@ -808,6 +834,46 @@ fn admins_cannot_touch_owners_and_removal_ends_sessions(server: &Server) {
     );
     assert_eq!(refused.status, 403, "{}", refused.text);
     assert!(refused.error_message().contains("your role is auditor"));
+    // The access the admin handed out ended with their power to hand it out; the owner's key works.
+    assert_eq!((reads(&admins_key), reads(&owners_key)), (401, 200));
+    let accept = send_json(
+        server,
+        None,
+        "POST",
+        "/api/v1/invites/accept",
+        Some(&json!({"token": friends_token, "name": "Fr", "password": PASSWORD})),
+        &[],
+    );
+    assert_eq!(accept.status, 404, "{}", accept.text);
+    // The role change's event names what it ended.
+    let q = encode(&format!(
+        "action:person.role_change \"{}\"",
+        email("owners", "admin")
+    ));
+    let log = http::get(
+        &server.url(&format!("/api/v1/events?q={q}&limit=5")),
+        Some(&server.read_key),
+    );
+    let change = &log.json["events"][0];
+    assert_eq!(
+        change["description"].as_str().unwrap_or_default(),
+        format!(
+            "changed {}'s role from admin to auditor; ended 1 API key and 1 invite they made",
+            email("owners", "admin")
+        ),
+        "{}",
+        log.text
+    );
+    assert_eq!(
+        change["payload"]["withdrawn_invite_ids"][0],
+        invited.json["id"]
+    );
+    assert_eq!(
+        change["payload"]["revoked_api_key_ids"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
 }
 
 fn changes_to_people_are_in_the_log(server: &Server) {

@@ -156,13 +156,15 @@ pub async fn count(db: &D1Database, tenant: &str) -> Result<u64> {
         .unwrap_or(0))
 }
 
-/// Every key of a tenant, newest first.
+/// Every key of a tenant in force, newest first, then as many revoked ones.
 pub async fn list(db: &D1Database, tenant: &str) -> Result<Vec<ApiKey>> {
     let params = [text(tenant), SqlValue::Int(MAX_PER_TENANT as i64)];
-    let rows: Vec<Row> = statement(db, SELECT_KEYS, &params)?
+    let mut rows: Vec<Row> = statement(db, SELECT_KEYS, &params)?
         .all()
         .await?
         .results()?;
+    // Stable: each part keeps its own order.
+    rows.sort_by_key(|row| row.revoked_at.is_some());
     rows.into_iter().map(Row::into_wire).collect()
 }
 

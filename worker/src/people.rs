@@ -70,13 +70,29 @@ pub const DELETE_PERSON: &str = concat!(
 /// Ends every session of a person. `?1` tenant, `?2` person id.
 pub const DELETE_SESSIONS_OF: &str = "DELETE FROM sessions WHERE tenant = ?1 AND person_id = ?2";
 
-/// Makes an invite unless the tenant has too many, or the e-mail is someone's already. Returns it, or
-/// nothing. `?1` tenant, `?2` id, `?3` e-mail, `?4` role, `?5` token hash, `?6` now, `?7` by,
+/// What a person's access leaves behind that still works without them: the API keys they made that
+/// are in force, and their invites still waiting. `?1` tenant, `?2` person id, `?3` now.
+pub const SELECT_GRANTS_OF: &str = "SELECT 'api_key' AS kind, id FROM api_keys \
+     WHERE tenant = ?1 AND created_by = ?2 AND revoked_at IS NULL \
+     UNION ALL SELECT 'invite' AS kind, id FROM invites \
+     WHERE tenant = ?1 AND created_by = ?2 AND used_at IS NULL AND expires_at > ?3 ORDER BY 1, 2";
+
+/// Revokes the keys a person made. `?1` tenant, `?2` person id, `?3` now.
+pub const REVOKE_KEYS_OF: &str = "UPDATE api_keys SET revoked_at = ?3 \
+     WHERE tenant = ?1 AND created_by = ?2 AND revoked_at IS NULL";
+
+/// Withdraws a person's unused invites. `?1` tenant, `?2` person id.
+pub const DELETE_INVITES_OF: &str =
+    "DELETE FROM invites WHERE tenant = ?1 AND created_by = ?2 AND used_at IS NULL";
+
+/// Makes an invite unless the tenant has too many waiting (used and expired ones do not count), or
+/// the e-mail is someone's already. Returns it, or nothing. `?1` tenant, `?2` id, `?3` e-mail, `?4` role, `?5` token hash, `?6` now, `?7` by,
 /// `?8` expires, `?9` limit.
 pub const INSERT_INVITE: &str = concat!(
     "INSERT INTO invites (tenant, id, email, role, token_hash, created_at, created_by, expires_at) \
      SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 \
-     WHERE (SELECT count(*) FROM invites WHERE tenant = ?1) < ?9 \
+     WHERE (SELECT count(*) FROM invites WHERE tenant = ?1 AND used_at IS NULL AND expires_at > ?6) \
+     < ?9 \
      AND NOT EXISTS (SELECT 1 FROM people WHERE tenant = ?1 AND email = ?3) RETURNING ",
     invite_columns!()
 );
@@ -255,6 +271,56 @@ pub async fn remove(db: &D1Database, tenant: &str, id: &str) -> Result<Option<Pe
     row.map(PersonRow::into_wire).transpose()
 }
 
+/// The keys and invites a person made that still work ([`SELECT_GRANTS_OF`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Grants {
+    /// Ids of API keys in force.
+    pub keys: Vec<String>,
+    /// Ids of invites still waiting.
+    pub invites: Vec<String>,
+}
+
+impl Grants {
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.invites.is_empty()
+    }
+}
+
+/// What [`end_grants`] would end for a person now.
+pub async fn grants_of(db: &D1Database, tenant: &str, id: &str, now: i64) -> Result<Grants> {
+    #[derive(Deserialize)]
+    struct Row {
+        kind: String,
+        id: String,
+    }
+    let params = [text(tenant), text(id), SqlValue::Int(now)];
+    let rows: Vec<Row> = statement(db, SELECT_GRANTS_OF, &params)?
+        .all()
+        .await?
+        .results()?;
+    let mut grants = Grants::default();
+    for row in rows {
+        match row.kind.as_str() {
+            "api_key" => grants.keys.push(row.id),
+            _ => grants.invites.push(row.id),
+        }
+    }
+    Ok(grants)
+}
+
+/// Revokes the keys a person made and withdraws their invites, in one transaction: a person who
+/// loses the power to manage keys and people, or leaves, takes with them the access they handed out.
+pub async fn end_grants(db: &D1Database, tenant: &str, id: &str, now: i64) -> Result<()> {
+    let revoke = statement(
+        db,
+        REVOKE_KEYS_OF,
+        &[text(tenant), text(id), SqlValue::Int(now)],
+    )?;
+    let withdraw = statement(db, DELETE_INVITES_OF, &[text(tenant), text(id)])?;
+    db.batch(vec![revoke, withdraw]).await?;
+    Ok(())
+}
+
 /// What an invite is made of.
 pub struct NewInvite<'a> {
     /// Its tenant.
@@ -425,6 +491,137 @@ mod tests {
             .query(params!["a", "o1", "root"])
             .and_then(|mut rows| rows.next().map(|_| ()))
             .is_err());
+    }
+
+    /// A person's keys in force and waiting invites are found and ended; other people's, other
+    /// tenants', revoked keys and used invites are left as they are.
+    #[test]
+    fn the_access_a_person_handed_out_ends_with_theirs() {
+        let db = database();
+        let key = |tenant: &str, id: &str, by: &str, revoked: Option<i64>| {
+            db.execute(
+                "INSERT INTO api_keys (tenant, id, name, scope, prefix, hash, created_at, created_by, \
+                 revoked_at) VALUES (?1, ?2, ?2, 'admin', 'p', ?1 || ?2, 1, ?3, ?4)",
+                params![tenant, id, by, revoked],
+            )
+            .unwrap();
+        };
+        let invite = |tenant: &str, id: &str, by: &str, used: Option<i64>, expires: i64| {
+            db.execute(
+                "INSERT INTO invites (tenant, id, email, role, token_hash, created_at, created_by, \
+                 expires_at, used_at) VALUES (?1, ?2, ?2 || '@x.org', 'admin', ?1 || ?2, 1, ?3, ?4, ?5)",
+                params![tenant, id, by, expires, used],
+            )
+            .unwrap();
+        };
+        key("a", "k1", "p1", None);
+        key("a", "k2", "p1", Some(5));
+        key("a", "k3", "p2", None);
+        key("b", "k4", "p1", None);
+        invite("a", "i1", "p1", None, 9_000);
+        invite("a", "i2", "p1", Some(50), 9_000);
+        invite("a", "i3", "p1", None, 100);
+        invite("a", "i4", "p2", None, 9_000);
+        let grants = |tenant: &str, person: &str| -> Vec<(String, String)> {
+            let mut stmt = db.prepare(SELECT_GRANTS_OF).unwrap();
+            stmt.query_map(params![tenant, person, 1_000], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap()
+            .map(|row| row.unwrap())
+            .collect()
+        };
+        let pair = |kind: &str, id: &str| (kind.to_string(), id.to_string());
+        assert_eq!(
+            grants("a", "p1"),
+            [pair("api_key", "k1"), pair("invite", "i1")]
+        );
+        db.execute(REVOKE_KEYS_OF, params!["a", "p1", 2_000])
+            .unwrap();
+        db.execute(DELETE_INVITES_OF, params!["a", "p1"]).unwrap();
+        assert_eq!(grants("a", "p1"), []);
+        let revoked: Vec<(String, Option<i64>)> = db
+            .prepare("SELECT tenant || id, revoked_at FROM api_keys ORDER BY 1")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|row| row.unwrap())
+            .collect();
+        assert_eq!(
+            revoked,
+            [
+                ("ak1".to_string(), Some(2_000)),
+                ("ak2".to_string(), Some(5)),
+                ("ak3".to_string(), None),
+                ("bk4".to_string(), None)
+            ]
+        );
+        let left: Vec<String> = db
+            .prepare("SELECT id FROM invites ORDER BY 1")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|row| row.unwrap())
+            .collect();
+        assert_eq!(
+            left,
+            ["i2", "i4"],
+            "used invites stay as the record of who joined"
+        );
+    }
+
+    /// The limits count what is in force: keys not revoked, invites waiting. Revoked keys and used
+    /// or expired invites pile up over the years and must never lock a tenant out.
+    #[test]
+    fn limits_count_only_keys_in_force_and_invites_waiting() {
+        let db = database();
+        let make_key = |id: &str, now: i64| {
+            changed(
+                &db,
+                crate::sql::INSERT_KEY,
+                params!["a", id, id, "read", "", "p", id, now, "p1", 2],
+            )
+        };
+        assert_eq!(make_key("k1", 1), 1);
+        assert_eq!(make_key("k2", 2), 1);
+        assert_eq!(make_key("k3", 3), 0, "two in force, the most");
+        assert_eq!(
+            changed(&db, crate::sql::REVOKE_KEY, params!["a", "k1", 4]),
+            1
+        );
+        assert_eq!(make_key("k3", 5), 1);
+        let listed: Vec<String> = db
+            .prepare(crate::sql::SELECT_KEYS)
+            .unwrap()
+            .query_map(params!["a", 2], |r| r.get("id"))
+            .unwrap()
+            .map(|row| row.unwrap())
+            .collect();
+        // Keys in force first (up to the limit, so all of them), then as many revoked ones.
+        assert_eq!(listed, ["k3", "k2", "k1"]);
+
+        let invite = |id: &str, now: i64| {
+            changed(
+                &db,
+                INSERT_INVITE,
+                params![
+                    "a",
+                    id,
+                    format!("{id}@x.org"),
+                    "member",
+                    id,
+                    now,
+                    "o1",
+                    now + 100,
+                    1
+                ],
+            )
+        };
+        assert_eq!(invite("i1", 1_000), 1);
+        assert_eq!(invite("i2", 1_050), 0, "one waiting, the most");
+        assert_eq!(invite("i2", 1_100), 1, "i1 expired at 1,100");
+        assert_eq!(changed(&db, USE_INVITE, params!["i2", 1_150]), 1);
+        assert_eq!(invite("i3", 1_160), 1, "i2 was used");
     }
 
     #[test]

@@ -192,21 +192,31 @@ pub const SELECT_KEY_BY_HASH: &str = "SELECT tenant, id, name, scope, environmen
 pub const TOUCH_KEY: &str = "UPDATE api_keys SET last_used_at = ?3 \
      WHERE tenant = ?1 AND id = ?2 AND (last_used_at IS NULL OR last_used_at <= ?3 - 60000)";
 
-/// Inserts a key unless the tenant already has `?10` of them, counted in the same statement. Returns
-/// the row, or nothing when it was not inserted. `?1` tenant, `?2` id, `?3` name, `?4` scope, `?5`
+/// Inserts a key unless the tenant already has `?10` keys in force (revoked ones do not count, so
+/// keys made and revoked over the years never lock a tenant out), counted in the same statement.
+/// Returns the row, or nothing when it was not inserted. `?1` tenant, `?2` id, `?3` name, `?4` scope, `?5`
 /// environment (`''` for none), `?6` display prefix, `?7` hash, `?8` now (ms), `?9` created by.
 pub const INSERT_KEY: &str = concat!(
     "INSERT INTO api_keys (tenant, id, name, scope, environment, prefix, hash, created_at, \
      created_by) SELECT ?1, ?2, ?3, ?4, nullif(?5, ''), ?6, ?7, ?8, ?9 \
-     WHERE (SELECT count(*) FROM api_keys WHERE tenant = ?1) < ?10 RETURNING ",
+     WHERE (SELECT count(*) FROM api_keys WHERE tenant = ?1 AND revoked_at IS NULL) < ?10 \
+     RETURNING ",
     key_columns!()
 );
 
-/// A tenant's keys, newest first. `?1` tenant, `?2` limit.
+/// A tenant's keys: those in force, newest first, then as many revoked ones, newest first. `?1`
+/// tenant, `?2` limit of each part (the most keys in force, so none of them is ever left out however
+/// many were revoked). Each part reads `api_keys_by_created` in order; [`crate::keys::list`] puts the
+/// parts in this order.
 pub const SELECT_KEYS: &str = concat!(
-    "SELECT ",
+    "SELECT * FROM (SELECT ",
     key_columns!(),
-    " FROM api_keys WHERE tenant = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
+    " FROM api_keys WHERE tenant = ?1 AND revoked_at IS NULL \
+     ORDER BY created_at DESC, id DESC LIMIT ?2) \
+     UNION ALL SELECT * FROM (SELECT ",
+    key_columns!(),
+    " FROM api_keys WHERE tenant = ?1 AND revoked_at IS NOT NULL \
+     ORDER BY created_at DESC, id DESC LIMIT ?2)"
 );
 
 /// One key. `?1` tenant, `?2` id.
@@ -216,8 +226,9 @@ pub const SELECT_KEY: &str = concat!(
     " FROM api_keys WHERE tenant = ?1 AND id = ?2"
 );
 
-/// How many keys a tenant has, revoked ones included. `?1` tenant.
-pub const COUNT_KEYS: &str = "SELECT count(*) AS n FROM api_keys WHERE tenant = ?1";
+/// How many keys a tenant has in force. `?1` tenant.
+pub const COUNT_KEYS: &str =
+    "SELECT count(*) AS n FROM api_keys WHERE tenant = ?1 AND revoked_at IS NULL";
 
 /// Revokes a key that is not revoked yet; the row stays. Returns it, or nothing when there is no such
 /// key or it was already revoked. `?1` tenant, `?2` id, `?3` now (ms).

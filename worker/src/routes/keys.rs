@@ -101,8 +101,8 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response> {
         return Err(ApiError::Conflict {
             code: "too_many_api_keys",
             message: format!(
-                "this tenant already has {count} API keys, revoked ones included; the most it may \
-                 keep is {MAX_PER_TENANT}"
+                "this tenant already has {count} API keys in force, the most it may keep; revoke \
+                 one it no longer needs first"
             ),
             errors: vec![],
         });

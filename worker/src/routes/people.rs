@@ -27,7 +27,7 @@ use worker::{Env, Request, Response};
 use crate::audit::{self, AccessEvent, Origin};
 use crate::auth::{authorize, Caller};
 use crate::error::{ApiError, Result};
-use crate::people::{self, NewInvite};
+use crate::people::{self, Grants, NewInvite};
 use crate::routes::events::read_body;
 use crate::{password, respond, sessions};
 
@@ -131,7 +131,13 @@ pub async fn change_role(mut req: Request, env: &Env, id: &str) -> Result<Respon
         return Ok(respond::json(200, &before));
     }
     keep_an_owner(&db, &caller.tenant, &before, Some(input.role)).await?;
-    let mut payload = Map::new();
+    let at = now();
+    let grants = if hands_out_access(before.role) && !hands_out_access(input.role) {
+        people::grants_of(&db, &caller.tenant, &before.id, at).await?
+    } else {
+        Grants::default()
+    };
+    let mut payload = grants_payload(&grants);
     payload.insert("before".into(), json!({"role": before.role.as_str()}));
     payload.insert("after".into(), json!({"role": input.role.as_str()}));
     record(
@@ -141,10 +147,11 @@ pub async fn change_role(mut req: Request, env: &Env, id: &str) -> Result<Respon
             actor: audit::actor(&caller),
             targets: vec![target(&before)],
             description: format!(
-                "changed {}'s role from {} to {}",
+                "changed {}'s role from {} to {}{}",
                 before.email,
                 before.role.as_str(),
-                input.role.as_str()
+                input.role.as_str(),
+                grants_note(&grants)
             ),
             payload,
         },
@@ -156,6 +163,9 @@ pub async fn change_role(mut req: Request, env: &Env, id: &str) -> Result<Respon
     let after = people::set_role(&db, &caller.tenant, id, input.role)
         .await?
         .ok_or_else(|| last_owner(&before.email))?;
+    if !grants.is_empty() {
+        people::end_grants(&db, &caller.tenant, &before.id, at).await?;
+    }
     Ok(respond::json(200, &after))
 }
 
@@ -169,14 +179,21 @@ pub async fn remove(req: &Request, env: &Env, id: &str) -> Result<Response> {
     .ok_or_else(|| no_person(id))?;
     owners_need_owner(&caller, &[person.role])?;
     keep_an_owner(&db, &caller.tenant, &person, None).await?;
+    let at = now();
+    let grants = people::grants_of(&db, &caller.tenant, &person.id, at).await?;
     record(
         AccessEvent {
             action: "person.remove",
             outcome: "success",
             actor: audit::actor(&caller),
             targets: vec![target(&person)],
-            description: format!("removed {} ({})", person.email, person.role.as_str()),
-            payload: Map::new(),
+            description: format!(
+                "removed {} ({}){}",
+                person.email,
+                person.role.as_str(),
+                grants_note(&grants)
+            ),
+            payload: grants_payload(&grants),
         },
         req,
         env,
@@ -186,7 +203,46 @@ pub async fn remove(req: &Request, env: &Env, id: &str) -> Result<Response> {
     let removed = people::remove(&db, &caller.tenant, id)
         .await?
         .ok_or_else(|| last_owner(&person.email))?;
+    people::end_grants(&db, &caller.tenant, &person.id, at).await?;
     Ok(respond::json(200, &removed))
+}
+
+/// Whether a role can hand out access (make keys, invite people): what it handed out ends when the
+/// person loses the role or leaves.
+fn hands_out_access(role: Role) -> bool {
+    role.grants(Power::ManageKeys) || role.grants(Power::ManagePeople)
+}
+
+/// The keys and invites a change ends, for its audit event's payload (none: no members).
+fn grants_payload(grants: &Grants) -> Map<String, serde_json::Value> {
+    let mut payload = Map::new();
+    if !grants.keys.is_empty() {
+        payload.insert("revoked_api_key_ids".into(), json!(grants.keys));
+    }
+    if !grants.invites.is_empty() {
+        payload.insert("withdrawn_invite_ids".into(), json!(grants.invites));
+    }
+    payload
+}
+
+/// The same for the event's description: `; revoked 2 API keys and 1 invite they made`.
+fn grants_note(grants: &Grants) -> String {
+    let count = |n: usize, what: &str| match n {
+        0 => None,
+        1 => Some(format!("1 {what}")),
+        n => Some(format!("{n} {what}s")),
+    };
+    let parts: Vec<String> = [
+        count(grants.keys.len(), "API key"),
+        count(grants.invites.len(), "invite"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!("; ended {} they made", parts.join(" and ")),
+    }
 }
 
 pub async fn invites(req: &Request, env: &Env) -> Result<Response> {
@@ -217,7 +273,7 @@ pub async fn invite(mut req: Request, env: &Env) -> Result<Response> {
         .ok_or_else(|| ApiError::Conflict {
             code: "already_a_member",
             message: format!(
-                "{} already has access to this tenant (or it has {} invites, the most it may keep)",
+                "{} already has access to this tenant (or it has {} invites waiting, the most it may keep)",
                 input.email,
                 people::MAX_PER_TENANT
             ),
