@@ -25,6 +25,8 @@ pub struct Person {
     pub csrf: String,
     /// Whether they may see the people and keys (`/access`).
     pub reads_access: bool,
+    /// Whether they may see and change the tenant's saved searches (members may not).
+    pub shares_searches: bool,
 }
 
 /// Reads a `GET /api/v1/session` answer.
@@ -40,6 +42,9 @@ pub fn read_person(value: serde_json::Value) -> Result<Person, crate::wire::Wire
         role: text(&person["role"]),
         csrf: text(&value["csrf_token"]),
         reads_access: powers.iter().any(|p| p == "read people and keys"),
+        shares_searches: powers
+            .iter()
+            .any(|p| p == "change the tenant's saved searches"),
     })
 }
 

@@ -131,13 +131,16 @@ async function copy(text, button) {
 
 /**
  * Where to go after signing in: `next` if it is a path of this origin, else the dashboard. Resolved
- * as the browser would, so `//host`, `/\host` and `https://host` cannot send anyone elsewhere.
+ * as the browser would, so `//host`, `/\host` and `https://host` cannot send anyone elsewhere, and
+ * neither can `/.//host`: it resolves to this origin, but to a path starting `//`, which the
+ * browser would read as another host once written back on its own.
  */
 function returnTo(next) {
   if (!next) return "/";
   try {
     const url = new URL(next, location.origin);
-    return url.origin === location.origin ? `${url.pathname}${url.search}${url.hash}` : "/";
+    if (url.origin !== location.origin || url.pathname.startsWith("//")) return "/";
+    return `${url.pathname}${url.search}${url.hash}`;
   } catch {
     return "/";
   }

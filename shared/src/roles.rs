@@ -47,7 +47,7 @@ impl Role {
             Role::Admin => !matches!(power, SendEvents | ManageOwners),
             Role::Auditor => matches!(
                 power,
-                ReadEvents | ReadAllEvents | ReadSettings | ReadAccess
+                ReadEvents | ReadAllEvents | ShareSearches | ReadSettings | ReadAccess
             ),
             Role::Member => power == ReadEvents,
         }
@@ -59,11 +59,14 @@ impl Role {
 pub enum Power {
     /// Send events (`POST /api/v1/events`, `/api/v1/ingest/*`): API keys only.
     SendEvents,
-    /// Read events: the list, facets, histogram, detail, actor and resource pages, export, saved
-    /// searches. A member reads only their own events.
+    /// Read events: the list, facets, histogram, detail, actor and resource pages, export. A member
+    /// reads only their own events.
     ReadEvents,
-    /// Read every event and the chain: verification.
+    /// Read every event and the chain: verification; and the tenant's saved searches, whose names
+    /// and queries (`actor:bob@corp.com`) tell of other people and of investigations.
     ReadAllEvents,
+    /// Save, change and delete the tenant's saved searches, which everyone reading the log shares.
+    ShareSearches,
     /// Read settings (redaction rules).
     ReadSettings,
     /// Change settings.
@@ -80,10 +83,11 @@ pub enum Power {
 
 impl Power {
     /// Every power, in the order of the documented matrix.
-    pub const ALL: [Power; 9] = [
+    pub const ALL: [Power; 10] = [
         Power::SendEvents,
         Power::ReadEvents,
         Power::ReadAllEvents,
+        Power::ShareSearches,
         Power::ReadSettings,
         Power::ChangeSettings,
         Power::ReadAccess,
@@ -92,12 +96,16 @@ impl Power {
         Power::ManageOwners,
     ];
 
-    /// True for the powers over the whole tenant rather than over events: who has access, and the
-    /// settings every environment is stored under. A key bound to one environment has none of them.
+    /// True for the powers over the whole tenant rather than over events: who has access, the
+    /// settings every environment is stored under, and the searches everyone shares. A key bound to
+    /// one environment has none of them.
     pub fn reaches_whole_tenant(self) -> bool {
         matches!(
             self,
-            Power::ChangeSettings | Power::ManagePeople | Power::ManageOwners
+            Power::ShareSearches
+                | Power::ChangeSettings
+                | Power::ManagePeople
+                | Power::ManageOwners
         )
     }
 
@@ -107,6 +115,7 @@ impl Power {
             Power::SendEvents => "send events",
             Power::ReadEvents => "read events",
             Power::ReadAllEvents => "read every event",
+            Power::ShareSearches => "change the tenant's saved searches",
             Power::ReadSettings => "read settings",
             Power::ChangeSettings => "change settings",
             Power::ReadAccess => "read people and keys",
@@ -125,7 +134,10 @@ pub fn scope_grants(scope: KeyScope, power: Power) -> bool {
     use Power::*;
     match scope {
         KeyScope::Ingest => power == SendEvents,
-        KeyScope::Read => matches!(power, ReadEvents | ReadAllEvents | ReadSettings),
+        KeyScope::Read => matches!(
+            power,
+            ReadEvents | ReadAllEvents | ShareSearches | ReadSettings
+        ),
         KeyScope::Admin => !matches!(power, SendEvents | ManageOwners),
     }
 }
@@ -145,6 +157,7 @@ mod tests {
             [
                 ReadEvents,
                 ReadAllEvents,
+                ShareSearches,
                 ReadSettings,
                 ChangeSettings,
                 ReadAccess,
@@ -158,6 +171,7 @@ mod tests {
             [
                 ReadEvents,
                 ReadAllEvents,
+                ShareSearches,
                 ReadSettings,
                 ChangeSettings,
                 ReadAccess,
@@ -167,7 +181,13 @@ mod tests {
         );
         assert_eq!(
             granted(Role::Auditor),
-            [ReadEvents, ReadAllEvents, ReadSettings, ReadAccess]
+            [
+                ReadEvents,
+                ReadAllEvents,
+                ShareSearches,
+                ReadSettings,
+                ReadAccess
+            ]
         );
         assert_eq!(granted(Role::Member), [ReadEvents]);
     }
@@ -179,6 +199,7 @@ mod tests {
             assert_eq!(scope_grants(KeyScope::Ingest, power), power == SendEvents);
         }
         assert!(scope_grants(KeyScope::Read, ReadAllEvents));
+        assert!(scope_grants(KeyScope::Read, ShareSearches));
         assert!(scope_grants(KeyScope::Read, ReadSettings));
         assert!(!scope_grants(KeyScope::Read, ReadAccess));
         assert!(!scope_grants(KeyScope::Read, ChangeSettings));

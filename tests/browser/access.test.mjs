@@ -217,6 +217,8 @@ test("the member joins, sees only their own events and is refused People & keys"
   const shown = await page.locator("[data-testid=event-row]").allTextContents();
   assert.equal(shown.filter((t) => t.includes("report.view")).length, 3, shown.join("\n"));
   assert.ok(shown.every((t) => !t.includes("Someone Else") && !t.includes("report.delete")), shown.join("\n"));
+  // The tenant's saved searches are not theirs to see: the control is not shown.
+  assert.ok(await page.getByTestId("saved-searches").isHidden());
 
   await page.goto(`${server.baseUrl}/access`);
   await page.waitForSelector("[data-testid=page-error]:not([hidden])");
@@ -262,6 +264,13 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
   await page.click("[data-testid=sign-in]");
   await page.waitForSelector("[data-testid=signed-in-as]");
   assert.equal(new URL(page.url()).search, "?range=7d", "back where the session ended");
+  // Signed in, the sign-in page goes straight to `next`, but never to another host: `/.//host`
+  // resolves to a path of ours starting `//`, which would.
+  for (const next of ["/.//evil.example/", "/..//evil.example/"]) {
+    await page.goto(`${server.baseUrl}/sign-in?next=${encodeURIComponent(next)}`);
+    await page.waitForURL((url) => url.pathname === "/" && url.search === "");
+    assert.equal(new URL(page.url()).host, new URL(server.baseUrl).host, next);
+  }
 
   // The member's name is shown as text on People & keys: no element made of it.
   await page.goto(`${server.baseUrl}/access`);

@@ -8,6 +8,7 @@ use evident_tests::http::{self, Answer};
 use evident_tests::server::Server;
 use serde_json::{json, Value};
 
+use crate::support::encode;
 use crate::Test;
 
 pub const TESTS: &[Test] = &[
@@ -151,6 +152,41 @@ fn create_list_get_rename_delete(server: &Server) {
     assert_eq!(
         create(server, "crud failed logins", "outcome:failure").status,
         201
+    );
+
+    // Each change is in the log, with the name and query before and after.
+    let log = http::get(
+        &server.url(&format!(
+            "/api/v1/events?q={}&limit=10",
+            encode(&format!("target:saved_search:{id}"))
+        )),
+        Some(&server.read_key),
+    );
+    assert_eq!(log.status, 200, "{}", log.text);
+    let changes: Vec<(&str, &str, &Value, &Value)> = log.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["category"].as_str().unwrap(),
+                &e["payload"]["before"],
+                &e["payload"]["after"],
+            )
+        })
+        .collect();
+    let failures = json!({"name": "crud failures", "q": "outcome:failure actor:jane"});
+    let logins = json!({"name": "crud failed logins", "q": "action:auth.login outcome:failure"});
+    assert_eq!(
+        changes,
+        [
+            ("saved_search.delete", "delete", &logins, &Value::Null),
+            ("saved_search.update", "update", &failures, &logins),
+            ("saved_search.create", "create", &Value::Null, &failures),
+        ],
+        "{}",
+        log.text
     );
 }
 

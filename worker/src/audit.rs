@@ -95,17 +95,17 @@ pub struct AccessEvent<'a> {
 }
 
 impl AccessEvent<'_> {
-    /// The event to [`record`]. Category `auth` for sessions, people, invites and keys; `read` for
-    /// reads of the log.
+    /// The event to [`record`]. Category `auth` for sessions, people, invites, keys and settings;
+    /// `read` for reads of the log; for saved searches, the verb's (`create`, `update`, `delete`).
     pub fn into_event(self, from: &Origin) -> Value {
         let category = if self.action.starts_with("log.") {
             "read"
         } else {
-            "auth"
+            self.action.strip_prefix("saved_search.").unwrap_or("auth")
         };
         let severity = match (self.outcome, category) {
             ("failure", _) => "medium",
-            (_, "read") => "info",
+            (_, "read" | "create" | "update" | "delete") => "info",
             _ => "medium",
         };
         json!({

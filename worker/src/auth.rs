@@ -129,8 +129,9 @@ impl Caller {
             .filter(|_| self.grant.grants(needed))
         {
             return Err(ApiError::Forbidden(format!(
-                "this key is bound to the environment `{environment}`, and people and settings are \
-                 the whole tenant's: it may not {}; use a key bound to no environment, or sign in",
+                "this key is bound to the environment `{environment}`, and people, settings and \
+                 saved searches are the whole tenant's: it may not {}; use a key bound to no \
+                 environment, or sign in",
                 needed.as_str()
             )));
         }
@@ -491,7 +492,10 @@ mod tests {
         for power in Power::ALL {
             let tenant_wide = matches!(
                 power,
-                Power::ChangeSettings | Power::ManagePeople | Power::ManageOwners
+                Power::ShareSearches
+                    | Power::ChangeSettings
+                    | Power::ManagePeople
+                    | Power::ManageOwners
             );
             assert_eq!(power.reaches_whole_tenant(), tenant_wide, "{power:?}");
             assert_eq!(
@@ -504,8 +508,8 @@ mod tests {
         assert_eq!(refused.status(), 403);
         assert!(
             refused.to_string().starts_with(
-                "this key is bound to the environment `dev`, and people and settings are the whole \
-                 tenant's: it may not"
+                "this key is bound to the environment `dev`, and people, settings and saved \
+                 searches are the whole tenant's: it may not"
             ),
             "{refused}"
         );

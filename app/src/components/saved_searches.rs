@@ -1,7 +1,7 @@
 //! Saved searches in the filter bar: a list of the tenant's named queries (choosing one runs it) and
 //! a small form that saves the current query under a name (`/api/v1/saved-searches`). The server
-//! checks the name and the query and says what is wrong; members may run saved searches but not
-//! change them, and the server's refusal is shown as it is.
+//! checks the name and the query and says what is wrong, and its refusal is shown as it is. People
+//! who may not share searches (members) do not see them: the control is hidden and nothing is asked.
 //!
 //! The markup is static and the few changing parts (the options, the form's visibility, the message)
 //! are set on the DOM directly: reactive children cost the wasm about 10 KB of gzip here. Names
@@ -30,6 +30,8 @@ pub fn SavedSearches(
     on_choose: Callback<String>,
 ) -> impl IntoView {
     let auth = expect_context::<Auth>();
+    // A read key's caller may (the server refuses an ingest key's anyway).
+    let shared = auth.person().is_none_or(|p| p.shares_searches);
     let list = StoredValue::new(Vec::<SavedSearch>::new());
     // One reference, to the container; its parts are found by their test ids (each typed node
     // reference would be more compiled code).
@@ -81,7 +83,7 @@ pub fn SavedSearches(
             return true;
         }
         let now = ready.is_none_or(|r| r.get());
-        if now {
+        if now && shared {
             load();
         }
         now
@@ -133,7 +135,7 @@ pub fn SavedSearches(
     };
 
     view! {
-        <div class="ev-saved" data-testid="saved-searches" node_ref=root>
+        <div class="ev-saved" data-testid="saved-searches" node_ref=root hidden=!shared>
             <select
                 class="ev-input ev-saved__list"
                 aria-label="Saved searches"

@@ -12,11 +12,14 @@
 //! in the tenant is a 409 (`duplicate_name`), and so is a new saved search beyond
 //! [`MAX_PER_TENANT`] (`too_many_saved_searches`).
 //!
-//! Who: listing and reading them needs the power to read events (a member runs them on their own
-//! events); saving, changing and deleting them the power to read every event (owners, admins,
-//! auditors, read and admin keys), so a member cannot change the searches the tenant shares. A saved
-//! search is a convenience of the people reading the log, like a bookmark, and changes nothing about
-//! what is stored or how.
+//! Who: they are shared by everyone who reads the whole log (owners, admins, auditors, read and admin
+//! keys). Members neither see nor change them: their names and queries (`actor:bob@corp.com`) tell
+//! of other people and of investigations. Saving, changing and deleting them is refused to keys
+//! bound to one environment, like every power over the whole tenant. A saved search is a
+//! convenience of the people reading the log, like a bookmark, and changes nothing about what is
+//! stored or how; each change is still recorded (`saved_search.create`, `.update`, `.delete`, with
+//! the name and query before and after), so a search the tenant relies on cannot be quietly
+//! narrowed.
 //!
 //! Every statement is parameterised and has `tenant = ?1`, so one tenant never reads, changes or even
 //! learns of another's saved searches: another tenant's id is a 404 like an unknown one. The table is
@@ -31,7 +34,8 @@ use evident_shared::FieldError;
 use serde::Deserialize;
 use worker::{D1Database, Env, Request, Response};
 
-use crate::auth::authorize;
+use crate::audit::{self, AccessEvent, Origin};
+use crate::auth::{authorize, Caller};
 use crate::error::{ApiError, Result};
 use crate::respond;
 use crate::routes::events::{query_pairs, read_body};
@@ -148,7 +152,7 @@ fn now() -> i64 {
 }
 
 pub async fn list(req: &Request, env: &Env) -> Result<Response> {
-    let caller = authorize(req, env, Power::ReadEvents).await?;
+    let caller = authorize(req, env, Power::ReadAllEvents).await?;
     if let Some((name, _)) = query_pairs(req)?.first() {
         return Err(ApiError::BadRequest {
             code: "invalid_query",
@@ -170,8 +174,93 @@ pub async fn list(req: &Request, env: &Env) -> Result<Response> {
     Ok(respond::json(200, &list))
 }
 
+/// Records a change to a saved search; `before` and `after` are its row before and after.
+async fn record(
+    req: &Request,
+    env: &Env,
+    caller: &Caller,
+    before: Option<&Row>,
+    after: Option<&Row>,
+) -> Result<()> {
+    let (verb, row) = match (before, after) {
+        (None, Some(row)) => ("create", row),
+        (Some(_), Some(row)) => ("update", row),
+        (Some(row), None) => ("delete", row),
+        (None, None) => return Ok(()),
+    };
+    let shape = |row: &Row| serde_json::json!({"name": row.name, "q": row.q});
+    let mut payload = serde_json::Map::new();
+    if let Some(row) = before {
+        payload.insert("before".into(), shape(row));
+    }
+    if let Some(row) = after {
+        payload.insert("after".into(), shape(row));
+    }
+    let event = AccessEvent {
+        action: &format!("saved_search.{verb}"),
+        outcome: "success",
+        actor: audit::actor(caller),
+        targets: vec![serde_json::json!({"type": "saved_search", "id": row.id, "name": row.name})],
+        description: format!("{verb}d the saved search `{}`", row.name),
+        payload,
+    };
+    audit::record(
+        event.into_event(&Origin::request(req)),
+        req,
+        env,
+        &caller.tenant,
+    )
+    .await
+}
+
+/// A saved search as it is now. `?1` tenant, `?2` id.
+async fn current(db: &D1Database, tenant: &str, id: &str) -> Result<Option<Row>> {
+    Ok(
+        statement(db, SELECT_SAVED_SEARCH, &[text(tenant), text(id)])?
+            .first(None)
+            .await?,
+    )
+}
+
+/// Puts a saved search back as it was, when its change could not be recorded: an unrecorded change
+/// must not stand. `?1` tenant, then the row's columns.
+const RESTORE_SAVED_SEARCH: &str = "INSERT INTO saved_searches \
+     (tenant, id, name, q, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+     ON CONFLICT (tenant, id) DO UPDATE SET name = excluded.name, q = excluded.q, \
+     updated_at = excluded.updated_at";
+
+/// Undoes a change whose record failed, then answers the record's error.
+async fn undo(
+    db: &D1Database,
+    tenant: &str,
+    before: Option<Row>,
+    after: Option<&Row>,
+    error: ApiError,
+) -> Result<Response> {
+    match (before, after) {
+        (Some(row), _) => {
+            let params = [
+                text(tenant),
+                text(&row.id),
+                text(&row.name),
+                text(&row.q),
+                SqlValue::Int(row.created_at),
+                SqlValue::Int(row.updated_at),
+            ];
+            statement(db, RESTORE_SAVED_SEARCH, &params)?.run().await?;
+        }
+        (None, Some(row)) => {
+            statement(db, DELETE_SAVED_SEARCH, &[text(tenant), text(&row.id)])?
+                .run()
+                .await?;
+        }
+        (None, None) => {}
+    }
+    Err(error)
+}
+
 pub async fn create(mut req: Request, env: &Env) -> Result<Response> {
-    let caller = authorize(&req, env, Power::ReadAllEvents).await?;
+    let caller = authorize(&req, env, Power::ShareSearches).await?;
     let input = input(&mut req).await?;
     let mut random = [0u8; 16];
     getrandom::getrandom(&mut random)
@@ -190,6 +279,9 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response> {
         .first(None)
         .await?;
     if let Some(row) = row {
+        if let Err(error) = record(&req, env, &caller, None, Some(&row)).await {
+            return undo(&db, tenant, None, Some(&row), error).await;
+        }
         return Ok(respond::json(201, &row.into_wire()));
     }
     // Not inserted: the name is taken or the tenant is at its limit.
@@ -211,7 +303,7 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response> {
 }
 
 pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, Power::ReadEvents).await?;
+    let caller = authorize(req, env, Power::ReadAllEvents).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }
@@ -226,13 +318,16 @@ pub async fn get(req: &Request, env: &Env, id: &str) -> Result<Response> {
 }
 
 pub async fn update(mut req: Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(&req, env, Power::ReadAllEvents).await?;
+    let caller = authorize(&req, env, Power::ShareSearches).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }
     let input = input(&mut req).await?;
     let db = env.d1("DB")?;
     let tenant = caller.tenant.as_str();
+    let before = current(&db, tenant, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
     let params = [
         text(tenant),
         text(id),
@@ -244,31 +339,41 @@ pub async fn update(mut req: Request, env: &Env, id: &str) -> Result<Response> {
         .first(None)
         .await?;
     if let Some(row) = row {
+        let unchanged = row.name == before.name && row.q == before.q;
+        if !unchanged {
+            if let Err(error) = record(&req, env, &caller, Some(&before), Some(&row)).await {
+                return undo(&db, tenant, Some(before), Some(&row), error).await;
+            }
+        }
         return Ok(respond::json(200, &row.into_wire()));
     }
-    // Not updated: there is no such saved search, or the new name is another's.
-    let exists: Option<Row> = statement(&db, SELECT_SAVED_SEARCH, &[text(tenant), text(id)])?
-        .first(None)
-        .await?;
-    match exists {
+    // Not updated: there is no such saved search (any more), or the new name is another's.
+    match current(&db, tenant, id).await? {
         None => Err(not_found(id)),
         Some(_) => name_taken(&db, tenant, &input.name).await,
     }
 }
 
 pub async fn delete(req: &Request, env: &Env, id: &str) -> Result<Response> {
-    let caller = authorize(req, env, Power::ReadAllEvents).await?;
+    let caller = authorize(req, env, Power::ShareSearches).await?;
     if !is_id(id) {
         return Err(not_found(id));
     }
-    let params = [text(&caller.tenant), text(id)];
-    let deleted = statement(&env.d1("DB")?, DELETE_SAVED_SEARCH, &params)?
+    let db = env.d1("DB")?;
+    let tenant = caller.tenant.as_str();
+    let before = current(&db, tenant, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let deleted = statement(&db, DELETE_SAVED_SEARCH, &[text(tenant), text(id)])?
         .first::<String>(Some("id"))
         .await?;
-    match deleted {
-        Some(_) => Ok(Response::empty()?.with_status(204)),
-        None => Err(not_found(id)),
+    if deleted.is_none() {
+        return Err(not_found(id));
     }
+    if let Err(error) = record(req, env, &caller, Some(&before), None).await {
+        return undo(&db, tenant, Some(before), None, error).await;
+    }
+    Ok(Response::empty()?.with_status(204))
 }
 
 /// The statements above against the real migrations in SQLite, natively: tenants stay apart, the
@@ -366,6 +471,47 @@ mod tests {
             row(&db, SELECT_SAVED_SEARCH, &[text("a"), text(&id(1))]),
             Some(a)
         );
+    }
+
+    /// A change that could not be recorded is put back: a changed one as it was, a deleted one
+    /// again, with its own times.
+    #[test]
+    fn restore_puts_back_a_changed_or_deleted_saved_search() {
+        let db = database();
+        let before = insert(&db, "a", &id(1), "Failures", 1_000).unwrap();
+        let restore = |row: &Tuple| {
+            let params = [
+                text("a"),
+                text(&row.0),
+                text(&row.1),
+                text(&row.2),
+                SqlValue::Int(row.3),
+                SqlValue::Int(row.4),
+            ];
+            db.execute(
+                RESTORE_SAVED_SEARCH,
+                params_from_iter(params.iter().map(to_sql)),
+            )
+            .unwrap();
+        };
+        let rename = [
+            text("a"),
+            text(&id(1)),
+            text("Narrowed"),
+            text("outcome:failure -actor:mallory"),
+            SqlValue::Int(5_000),
+        ];
+        assert!(row(&db, UPDATE_SAVED_SEARCH, &rename).is_some());
+        restore(&before);
+        let get = || row(&db, SELECT_SAVED_SEARCH, &[text("a"), text(&id(1))]);
+        assert_eq!(get().as_ref(), Some(&before));
+        let deleted: String = db
+            .query_row(DELETE_SAVED_SEARCH, ["a", id(1).as_str()], |r| r.get(0))
+            .unwrap();
+        assert_eq!(deleted, id(1));
+        assert_eq!(get(), None);
+        restore(&before);
+        assert_eq!(get(), Some(before));
     }
 
     #[test]
