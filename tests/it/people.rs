@@ -1078,6 +1078,37 @@ fn every_way_to_read_events_is_recorded(server: &Server) {
     get(&format!(
         "/api/v1/actors/people-readpaths-subject?limit=1&cursor={cursor}"
     ));
+    // A later page is not recorded, so it must follow a first page that was: a made-up cursor, or
+    // one from another search or another reader, is refused (the far end of the order was a first
+    // page nobody recorded).
+    for path in [
+        "/api/v1/events?q=action:people.readpaths&cursor=253402300799999.9007199254740991"
+            .to_string(),
+        "/api/v1/resources/document/people-readpaths-doc?cursor=0.0".to_string(),
+        format!("/api/v1/actors/people-readpaths-other?limit=1&cursor={cursor}"),
+        format!("/api/v1/actors/people-readpaths-subject?limit=1&cursor={cursor}0"),
+    ] {
+        let refused = as_session(server, &auditor, "GET", &path, None);
+        assert_eq!(
+            (refused.status, refused.error_code()),
+            (400, "invalid_query"),
+            "{path}: {}",
+            refused.text
+        );
+        assert!(
+            refused
+                .error_message()
+                .contains("not a cursor this API returned"),
+            "{path}"
+        );
+    }
+    let someone_else = http::get(
+        &server.url(&format!(
+            "/api/v1/actors/people-readpaths-subject?limit=1&cursor={cursor}"
+        )),
+        Some(&server.read_key),
+    );
+    assert_eq!(someone_else.status, 400, "{}", someone_else.text);
     let history = get("/api/v1/resources/document/people-readpaths-doc");
     assert_eq!(history.json["events"].as_array().unwrap().len(), 1);
 

@@ -33,6 +33,7 @@ mod routes;
 pub mod seal;
 mod sequencer;
 pub mod sessions;
+pub mod signed_cursor;
 pub mod sql;
 #[cfg(test)]
 mod sqlite_tests;

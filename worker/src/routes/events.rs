@@ -11,6 +11,7 @@ use crate::ingest::{
     read_native, Arrival, Client, Enrichment, Prepared, Received, RANDOM_BYTES_PER_EVENT,
 };
 use crate::routes::settings;
+use crate::signed_cursor::CursorSigner;
 use crate::{geo, params, reads, respond, sequencer, store};
 use evident_shared::enrich::Geo;
 use evident_shared::roles::Power;
@@ -211,8 +212,10 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
     let caller = authorize(req, env, Power::ReadEvents).await?;
     let now = worker::js_sys::Date::now() as i64;
     let pairs = query_pairs(req)?;
-    let query = params::list_query(&pairs, now)?;
-    let (bodies, next) = store::list_events(&env.d1("DB")?, caller.reach(), &query).await?;
+    let db = env.d1("DB")?;
+    let cursors = CursorSigner::for_request(&db, &caller, &req.path(), &pairs).await?;
+    let query = params::list_query(&cursors.open_pairs(&pairs)?, now)?;
+    let (bodies, next) = store::list_events(&db, caller.reach(), &query).await?;
     if reads::is_new_search(&pairs, query.cursor.is_some(), query.from, now) {
         let event = reads::search(&caller, &pairs, bodies.len());
         reads::record_later(ctx, event, req.clone()?, env, &caller.tenant);
@@ -224,7 +227,7 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
     json.push(']');
     if let Some(cursor) = next {
         json.push_str(",\"next_cursor\":");
-        json.push_str(&serde_json::to_string(&cursor.encode()).unwrap_or_default());
+        json.push_str(&serde_json::to_string(&cursors.sign(&cursor.encode())).unwrap_or_default());
     }
     json.push('}');
     Ok(respond::json_text(200, json))

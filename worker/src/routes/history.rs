@@ -8,13 +8,14 @@ use evident_shared::query::{Field, Query, Span, Term, TermKind, Value};
 use evident_shared::timestamp::MAX_MILLIS;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use worker::{Context, Env, Request, Response};
+use worker::{Context, D1Database, Env, Request, Response};
 
-use crate::auth::authorize;
+use crate::auth::{authorize, Caller};
 use crate::counts::{facet_sql, FACET_SAMPLE};
 use crate::error::{ApiError, Result};
 use crate::params::{self, invalid, MAX_LIMIT};
 use crate::routes::events::query_pairs;
+use crate::signed_cursor::CursorSigner;
 use crate::sql::{ListQuery, DEFAULT_LIMIT};
 use crate::{reads, respond, store};
 use evident_shared::roles::Power;
@@ -22,11 +23,18 @@ use evident_shared::roles::Power;
 /// Most frequent actions listed on an actor's page.
 const TOP_ACTIONS: u32 = 10;
 
-/// Reads `cursor` and `limit`, the only parameters of these pages.
-fn page(req: &Request) -> Result<(Option<Cursor>, u32)> {
+/// Reads `cursor` and `limit`, the only parameters of these pages, and the signer of their
+/// cursors: a later page must follow a `next_cursor` of this page's ([`CursorSigner`]).
+async fn page(
+    req: &Request,
+    db: &D1Database,
+    caller: &Caller,
+) -> Result<(Option<Cursor>, u32, CursorSigner)> {
+    let pairs = query_pairs(req)?;
+    let cursors = CursorSigner::for_request(db, caller, &req.path(), &pairs).await?;
     let mut cursor = None;
     let mut limit = DEFAULT_LIMIT;
-    for (name, value) in query_pairs(req)? {
+    for (name, value) in cursors.open_pairs(&pairs)? {
         match name.as_str() {
             "cursor" if !value.is_empty() => {
                 cursor = Some(Cursor::decode(&value).map_err(invalid)?)
@@ -40,7 +48,7 @@ fn page(req: &Request) -> Result<(Option<Cursor>, u32)> {
             }
         }
     }
-    Ok((cursor, limit))
+    Ok((cursor, limit, cursors))
 }
 
 /// Stored bodies are canonical JSON already: they are passed through, not parsed and printed again.
@@ -67,9 +75,9 @@ struct ActorPage {
 
 pub async fn actor(req: &Request, env: &Env, ctx: &Context, actor: &str) -> Result<Response> {
     let caller = authorize(req, env, Power::ReadEvents).await?;
-    let (cursor, limit) = page(req)?;
-    let now = worker::js_sys::Date::now() as i64;
     let db = env.d1("DB")?;
+    let (cursor, limit, cursors) = page(req, &db, &caller).await?;
+    let now = worker::js_sys::Date::now() as i64;
     // `actor:<id or e-mail>`, built as the parser would build it, so the page and a search agree.
     // An id may hold an `@` too: when nothing has it as an e-mail, it is read as an id.
     let mut query = ListQuery {
@@ -118,7 +126,7 @@ pub async fn actor(req: &Request, env: &Env, ctx: &Context, actor: &str) -> Resu
             actor: actor.to_string(),
             top_actions,
             events: raw(bodies)?,
-            next_cursor: next.map(|c| c.encode()),
+            next_cursor: next.map(|c| cursors.sign(&c.encode())),
         },
     ))
 }
@@ -154,16 +162,11 @@ pub async fn resource(
     id: &str,
 ) -> Result<Response> {
     let caller = authorize(req, env, Power::ReadEvents).await?;
-    let (cursor, limit) = page(req)?;
+    let db = env.d1("DB")?;
+    let (cursor, limit, cursors) = page(req, &db, &caller).await?;
     let first_page = cursor.is_none();
-    let (bodies, next) = store::resource_history(
-        &env.d1("DB")?,
-        caller.reach(),
-        (kind, id),
-        cursor.as_ref(),
-        limit,
-    )
-    .await?;
+    let (bodies, next) =
+        store::resource_history(&db, caller.reach(), (kind, id), cursor.as_ref(), limit).await?;
     if first_page {
         let event = reads::resource_page(&caller, kind, id, bodies.len());
         reads::record_later(ctx, event, req.clone()?, env, &caller.tenant);
@@ -174,7 +177,7 @@ pub async fn resource(
             kind,
             id,
             events: raw(bodies)?,
-            next_cursor: next.map(|c| c.encode()),
+            next_cursor: next.map(|c| cursors.sign(&c.encode())),
         },
     ))
 }
