@@ -212,6 +212,14 @@ test("a search is saved under a name and run again from the list", async () => {
   await page.getByTestId("save-submit").click();
   await page.waitForFunction(() => /already/.test(document.querySelector('[data-testid="save-message"]')?.textContent ?? ""),
     null, { timeout: 15_000 });
+  // What the bar holds is saved, Enter pressed or not (the form is still open after the refusal).
+  await page.getByTestId("query-input").fill("outcome:denied");
+  await page.getByTestId("save-name").fill("Typed, not run");
+  await page.getByTestId("save-submit").click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="save-message"]')?.textContent.includes("Typed, not run"),
+    null, { timeout: 15_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="saved-list"] option')]
+    .some((o) => o.textContent === "Typed, not run" && o.title === "outcome:denied"), null, { timeout: 15_000 });
   await page.getByTestId("filter-reset").click();
   await page.waitForFunction(() => document.querySelector('[data-testid="query-input"]').value === "", null, { timeout: 15_000 });
   await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="saved-list"] option')]
@@ -243,6 +251,17 @@ test("a bad query shows the error at its span and sends nothing", async () => {
   // The mark lies under the characters it names.
   const [markBox, inputBox] = [await mark.boundingBox(), await page.getByTestId("query-input").boundingBox()];
   assert.ok(markBox.x > inputBox.x + 100 && markBox.x + markBox.width < inputBox.x + inputBox.width, JSON.stringify([markBox, inputBox]));
+  // Longer than the box, the input scrolls to its end; the mark follows, under the last characters
+  // (not cut off past the box's right edge).
+  const long = `${"outcome:failure ".repeat(12)}actr:alice`;
+  await page.getByTestId("query-input").fill(long);
+  await page.getByTestId("query-input").press("End");
+  await page.waitForFunction(() => document.querySelector('[data-testid="query-input"]').scrollLeft > 0);
+  await page.waitForTimeout(100);
+  const [farBox, boxNow] = [await mark.boundingBox(), await page.getByTestId("query-input").boundingBox()];
+  assert.ok(farBox.x > boxNow.x && farBox.x + farBox.width < boxNow.x + boxNow.width, JSON.stringify([farBox, boxNow]));
+  await page.getByTestId("query-input").fill("outcome:failure actr:alice");
+  await page.getByTestId("query-input").press("Home");
   await page.getByTestId("query-input").press("Enter");
   await page.waitForTimeout(500);
   assert.deepEqual(sent, [], sent.join("\n"));
@@ -406,6 +425,8 @@ test("a row's details open in place, payload as text, by its button or by → an
     action: "report.schedule",
     outcome: "failure",
     actor: { type: "user", id: "u_sched", name: "Schedule Tester" },
+    context: { ip: "192.0.2.7", session_id: "sess-17",
+      user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36" },
     error: { code: "quota", message: "Too many schedules" },
     payload: { cron: "0 9 * * 1", note: "<img src=x onerror=alert(1)>" },
     metadata: { ticket: "OPS-17" },
@@ -422,6 +443,11 @@ test("a row's details open in place, payload as text, by its button or by → an
   assert.deepEqual(json.payload, { cron: "0 9 * * 1", note: "<img src=x onerror=alert(1)>" });
   assert.deepEqual(json.metadata, { ticket: "OPS-17" });
   assert.match(await details.innerText(), /quota: Too many schedules/);
+  // Where it came from, as the event page says it: address, browser, OS, device, session.
+  const context = await page.getByTestId("event-context").textContent();
+  for (const part of ["IP: 192.0.2.7", "Browser: Chrome 124", "OS: Mac OS X", "Device: desktop", "Session: sess-17"]) {
+    assert.ok(context.includes(part), `${part} in ${context}`);
+  }
   assert.equal(await details.locator("img").count(), 0, "event text is never markup");
   await shot("row-details");
   await page.getByTestId("row-expand").click();

@@ -138,6 +138,8 @@ pub fn FilterBar(
     };
 
     let q = Signal::derive(move || filters.with(|f| f.q.clone()));
+    // What the query bar holds: "Save search" saves what the person sees there, pressed Enter or not.
+    let draft = RwSignal::new(q.get_untracked());
     view! {
         <div class="ev-filters" data-testid="filter-bar">
             <div class="ev-filters__time">
@@ -154,8 +156,8 @@ pub fn FilterBar(
                     "Reset"
                 </button>
             </div>
-            <QueryBar q=q on_submit=Callback::new(with_q)/>
-            <SavedSearches q=q on_choose=Callback::new(with_q)/>
+            <QueryBar q=q on_submit=Callback::new(with_q) draft=draft/>
+            <SavedSearches q=draft on_choose=Callback::new(with_q)/>
             <div class="ev-filters__pickers" role="group" aria-label="Narrow by">
                 <Pickers q=q facets=facets on_change=Callback::new(with_q)/>
             </div>

@@ -31,8 +31,9 @@ pub fn QueryBar(
     /// Called with a query that parses when the user presses Enter.
     #[prop(into)]
     on_submit: Callback<String>,
+    /// What is typed in the bar, submitted or not (the saved searches' form saves it).
+    draft: RwSignal<String>,
 ) -> impl IntoView {
-    let draft = RwSignal::new(q.get_untracked());
     // The draft follows the URL's query when that query changes, not whenever the URL does: a new
     // time range or a chart zoom keeps what is being typed.
     Effect::new(move |last: Option<String>| {
@@ -60,6 +61,17 @@ pub fn QueryBar(
             }
         }
     };
+    // How far the input's text is scrolled sideways (a query longer than the box): the mirror's
+    // text moves with it, so the mark stays under its characters.
+    let scrolled = RwSignal::new(0);
+    let follow = move |e: ev::Event| {
+        if let Some(input) = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            scrolled.set(input.scroll_left());
+        }
+    };
     // The mirror: the text before the span, the span (a space when it is empty, so the mark shows
     // where something is missing), the rest.
     let mirror = move || {
@@ -72,16 +84,18 @@ pub fn QueryBar(
             let marked = if marked.is_empty() { " " } else { marked };
             Some(view! {
                 <div class="ev-query__mirror" aria-hidden="true">
-                    {before.to_owned()}
-                    <mark
-                        class="ev-query__mark"
-                        data-testid="query-error-mark"
-                        data-start=start
-                        data-end=end
-                    >
-                        {marked.to_owned()}
-                    </mark>
-                    {after.to_owned()}
+                    <span style=move || format!("transform:translateX(-{}px)", scrolled.get())>
+                        {before.to_owned()}
+                        <mark
+                            class="ev-query__mark"
+                            data-testid="query-error-mark"
+                            data-start=start
+                            data-end=end
+                        >
+                            {marked.to_owned()}
+                        </mark>
+                        {after.to_owned()}
+                    </span>
                 </div>
             })
         })
@@ -109,6 +123,7 @@ pub fn QueryBar(
                     prop:value=move || draft.get()
                     on:input=move |e| draft.set(event_target_value(&e))
                     on:keydown=keydown
+                    on:scroll=follow
                 />
                 <button type="submit" class="ev-button ev-query__go" data-testid="query-submit">
                     "Search"

@@ -23,7 +23,7 @@ pub struct LoadWhen(pub RwSignal<bool>);
 /// The saved-search list and the save form.
 #[component]
 pub fn SavedSearches(
-    /// The query shown now (what "Save" saves).
+    /// The query in the bar now (what "Save" saves; the server checks it).
     #[prop(into)]
     q: Signal<String>,
     /// Called with a saved search's query when one is chosen.

@@ -56,20 +56,23 @@ pub fn VerifyButton(
             >
                 "Verify chain link"
             </button>
-            {move || result.get().map(|r| match r {
-                None => view! { <span class="ev-verify__result" role="status">"Checking…"</span> }.into_any(),
-                Some((ok, message)) => view! {
-                    <span
-                        class=if ok { "ev-verify__result ev-verify__result--ok" } else { "ev-verify__result ev-verify__result--broken" }
-                        role="status"
-                        data-testid="verify-result"
-                        data-ok=ok.to_string()
-                    >
-                        {if ok { "✓ " } else { "✗ " }}
-                        {message}
-                    </span>
-                }.into_any(),
-            })}
+            // One live region from the start, its content changing: a region added with its text
+            // already in it is not announced by every screen reader.
+            <span role="status">
+                {move || result.get().map(|r| match r {
+                    None => view! { <span class="ev-verify__result">"Checking…"</span> }.into_any(),
+                    Some((ok, message)) => view! {
+                        <span
+                            class=if ok { "ev-verify__result ev-verify__result--ok" } else { "ev-verify__result ev-verify__result--broken" }
+                            data-testid="verify-result"
+                            data-ok=ok.to_string()
+                        >
+                            {if ok { "✓ " } else { "✗ " }}
+                            {message}
+                        </span>
+                    }.into_any(),
+                })}
+            </span>
         </div>
     }
 }

@@ -85,11 +85,12 @@ pub fn VolumeChart(
         })
     };
     let up = move |e: leptos::ev::MouseEvent| {
-        let Some((a, _)) = drag.get_untracked() else {
+        let Some((a, last)) = drag.get_untracked() else {
             return;
         };
         drag.set(None);
-        let b = bucket_at(&e).unwrap_or(a);
+        // Let go past the bars (over the axes' labels): the drag ends on the last bar it crossed.
+        let b = bucket_at(&e).unwrap_or(last);
         let range =
             histogram.with_untracked(|h| h.as_ref().and_then(|h| chart::zoom_range(h, a, b)));
         if let Some(range) = range {

@@ -23,6 +23,17 @@ pub fn find_actor<'a>(events: &'a [Event], id: &str) -> Option<&'a Actor> {
         .find(|a| a.id == id || a.email.as_deref() == Some(id))
 }
 
+/// The search for an actor's events: `actor:` (id or e-mail, as the timeline reads it), or
+/// `actor.id:` for an id with an `@` that is not their e-mail, which `actor:` would read as one.
+pub fn actor_search(actor: Option<&Actor>, id: &str) -> String {
+    let id = actor.map_or(id, |a| a.id.as_str());
+    let email = actor.and_then(|a| a.email.as_deref());
+    match actor {
+        Some(_) if id.contains('@') && email != Some(id) => term("actor.id", id),
+        _ => term("actor", id),
+    }
+}
+
 /// The actor page.
 #[component]
 pub fn ActorPage(
@@ -57,7 +68,7 @@ pub fn ActorPage(
                         meta.push(el("span", "", None, vec![text(a.roles.join(", "))]));
                     }
                 }
-                let search = term("actor", actor.map_or(id.as_str(), |a| &a.id));
+                let search = actor_search(actor, &id);
                 el(
                     "header",
                     "ev-history__head",
@@ -87,12 +98,12 @@ pub fn ActorPage(
         move || {
             state.with(|s| {
                 let max = s.top_actions.first().map_or(1, |(_, n)| (*n).max(1));
-                let actor = find_actor(&s.events, &id).map_or(id.as_str(), |a| &a.id);
+                let actor = actor_search(find_actor(&s.events, &id), &id);
                 let items: Vec<AnyView> = s
                     .top_actions
                     .iter()
                     .map(|(action, count)| {
-                        let query = format!("{} {}", term("actor", actor), term("action", action));
+                        let query = format!("{actor} {}", term("action", action));
                         let width = format!("width: {}%", count * 100 / max);
                         view! {
                             <li class="ev-top__item" data-testid="top-action">
@@ -108,10 +119,13 @@ pub fn ActorPage(
             })
         }
     };
-    // Everything they did, as a file for the auditors: the same `actor:` search as the timeline.
+    // Everything they did, as a file for the auditors: the same search as the timeline.
     let export = Signal::derive({
         let id = id.clone();
-        move || Some(format!("q={}", encode_query_value(&term("actor", &id))))
+        move || {
+            let search = state.with(|s| actor_search(find_actor(&s.events, &id), &id));
+            Some(format!("q={}", encode_query_value(&search)))
+        }
     });
     let show = Show {
         actor: false,
@@ -141,5 +155,35 @@ pub fn ActorPage(
                 </section>
             </div>
         </article>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(id: &str, email: Option<&str>) -> Actor {
+        serde_json::from_value(serde_json::json!({"type": "user", "id": id, "email": email}))
+            .unwrap()
+    }
+
+    /// An id with an `@` that is no one's e-mail is searched as an id: `actor:` would read it as an
+    /// e-mail and find nothing, while the timeline shows their events.
+    #[test]
+    fn the_search_names_the_actor_as_the_timeline_found_them() {
+        assert_eq!(actor_search(Some(&actor("u1", None)), "u1"), "actor:u1");
+        assert_eq!(
+            actor_search(Some(&actor("u1", Some("a@x.org"))), "a@x.org"),
+            "actor:u1"
+        );
+        assert_eq!(
+            actor_search(Some(&actor("svc@ci", None)), "svc@ci"),
+            "actor.id:svc@ci"
+        );
+        assert_eq!(
+            actor_search(Some(&actor("a@x.org", Some("a@x.org"))), "a@x.org"),
+            "actor:a@x.org"
+        );
+        assert_eq!(actor_search(None, "a@x.org"), "actor:a@x.org");
     }
 }

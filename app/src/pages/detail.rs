@@ -17,7 +17,7 @@ use crate::format::{actor_label, local_datetime, outcome_label};
 use crate::key::Auth;
 use crate::LastList;
 
-mod sections;
+pub(crate) mod sections;
 
 /// The event detail page. Another id is another page: the app builds it afresh.
 #[component]

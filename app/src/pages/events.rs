@@ -66,11 +66,12 @@ struct ListRequest {
 
 impl ListRequest {
     /// The export's query for exactly these rows: their filters and bounds, and a range open at its
-    /// end closed when the rows were read (unless live tail keeps adding to them), so events that
+    /// end closed when the rows were read (unless live tail keeps adding to them): at `at`, or when
+    /// live tail last asked for newer rows (`tailed_to`), whose rows are shown too. Events that
     /// arrived later, which the list does not show, are not in the file either.
-    fn export_query(&self, live: bool) -> String {
+    fn export_query(&self, live: bool, tailed_to: Option<i64>) -> String {
         let to = match self.bounds.1 {
-            None if !live => Some(self.at),
+            None if !live => Some(tailed_to.map_or(self.at, |t| t.max(self.at))),
             to => to,
         };
         self.filters.api_query(Bounds(self.bounds.0, to), 1, None)
@@ -91,6 +92,8 @@ struct List {
     fresh: Vec<String>,
     /// Where the next (older) page starts, if there is one.
     next_cursor: Option<String>,
+    /// When live tail last asked for newer rows for the shown request (ms): the rows reach that far.
+    tailed_to: Option<i64>,
     /// Whether a request is under way.
     loading: bool,
     /// Why the last request failed.
@@ -130,6 +133,7 @@ impl List {
             self.events.clear();
             self.fresh.clear();
             self.next_cursor = None;
+            self.tailed_to = None;
             self.shown = Some(request);
         }
         match result {
@@ -170,7 +174,7 @@ impl List {
     /// a next page, and its oldest event is not shown yet) would leave a gap under it: that is
     /// [`Tailed::Gap`], and the rows are left for the caller to load again. An answer for a view no
     /// longer shown changes nothing.
-    fn merge_tail(&mut self, request: &ListRequest, page: EventPage) -> Tailed {
+    fn merge_tail(&mut self, request: &ListRequest, page: EventPage, asked_at: i64) -> Tailed {
         if self.shown.as_ref() != Some(request) || self.wanted.as_ref() != Some(request) {
             return Tailed::Added(0);
         }
@@ -190,6 +194,7 @@ impl List {
             self.events.insert(at, Arc::new(event));
             added += 1;
         }
+        self.tailed_to = Some(asked_at);
         Tailed::Added(added)
     }
 
@@ -384,7 +389,8 @@ pub fn EventsPage() -> impl IntoView {
         if tailing.try_get_value().unwrap_or(true) || !tail_possible() {
             return;
         }
-        let Some((request, bounds)) = list.with_untracked(|l| l.tail_request(now_ms())) else {
+        let asked_at = now_ms();
+        let Some((request, bounds)) = list.with_untracked(|l| l.tail_request(asked_at)) else {
             return;
         };
         tailing.set_value(true);
@@ -392,7 +398,8 @@ pub fn EventsPage() -> impl IntoView {
             let key = auth.key_untracked();
             let page = api::list_events(&key, &request.filters, bounds, None, true).await;
             if let Ok(page) = auth.guard(page) {
-                if list.try_update(|l| l.merge_tail(&request, page)) == Some(Tailed::Gap) {
+                if list.try_update(|l| l.merge_tail(&request, page, asked_at)) == Some(Tailed::Gap)
+                {
                     fetch(request, None);
                 }
             }
@@ -594,7 +601,7 @@ pub fn EventsPage() -> impl IntoView {
             <ExportButton query=Signal::derive(move || {
                 let live = live.get();
                 list.with(|l| match (&l.shown, &l.wanted) {
-                    (Some(shown), Some(wanted)) if shown == wanted => Some(shown.export_query(live)),
+                    (Some(shown), Some(wanted)) if shown == wanted => Some(shown.export_query(live, l.tailed_to)),
                     _ => None,
                 })
             })/>
@@ -691,13 +698,21 @@ mod tests {
     #[test]
     fn the_export_asks_for_the_rows_shown() {
         let shown = request(Range::Week);
-        assert_eq!(shown.export_query(false), "from=1&to=5000&limit=1");
-        assert_eq!(shown.export_query(true), "from=1&limit=1");
+        assert_eq!(shown.export_query(false, None), "from=1&to=5000&limit=1");
+        assert_eq!(shown.export_query(true, None), "from=1&limit=1");
+        // Live tail added rows until 9,000, then was turned off: they are in the file too.
+        assert_eq!(
+            shown.export_query(false, Some(9_000)),
+            "from=1&to=9000&limit=1"
+        );
         let custom = ListRequest {
             bounds: Bounds(Some(1), Some(3_000)),
             ..request(Range::Custom)
         };
-        assert_eq!(custom.export_query(false), "from=1&to=3000&limit=1");
+        assert_eq!(
+            custom.export_query(false, Some(9_000)),
+            "from=1&to=3000&limit=1"
+        );
     }
 
     fn page(ids: &[&str], next: Option<&str>) -> EventPage {
@@ -729,11 +744,19 @@ mod tests {
         list.apply(request(Range::Week), true, Ok(page(&["d", "b"], None)));
         let (shown, _) = list.tail_request(1_718_202_622_000).unwrap();
         assert_eq!(
-            list.merge_tail(&shown, page(&["e", "c"], None)),
+            list.merge_tail(&shown, page(&["e", "c"], None), 1),
             Tailed::Added(2)
         );
         assert_eq!(ids(&list), ["e", "d", "c", "b"]);
         assert_eq!(list.fresh, ["e", "c"]);
+        assert_eq!(
+            list.tailed_to,
+            Some(1),
+            "the export reaches the tail's rows"
+        );
+        list.start(request(Range::Week));
+        list.apply(request(Range::Week), true, Ok(page(&["d"], None)));
+        assert_eq!(list.tailed_to, None, "a view loaded again starts over");
     }
 
     fn ids(list: &List) -> Vec<&str> {
@@ -822,24 +845,24 @@ mod tests {
         );
 
         assert_eq!(
-            list.merge_tail(&shown, page(&["d", "c", "b"], None)),
+            list.merge_tail(&shown, page(&["d", "c", "b"], None), 1),
             Tailed::Added(2)
         );
         assert_eq!(ids(&list), ["d", "c", "b", "a"]);
         assert_eq!(list.fresh, ["d", "c"]);
         assert_eq!(
-            list.merge_tail(&shown, page(&["d"], None)),
+            list.merge_tail(&shown, page(&["d"], None), 1),
             Tailed::Added(0)
         );
         // More than one answer holds, down to rows not shown: loaded again, nothing merged.
         assert_eq!(
-            list.merge_tail(&shown, page(&["h", "g"], Some("next"))),
+            list.merge_tail(&shown, page(&["h", "g"], Some("next")), 1),
             Tailed::Gap
         );
         assert_eq!(ids(&list), ["d", "c", "b", "a"]);
         // A full answer that reaches the shown rows leaves no gap.
         assert_eq!(
-            list.merge_tail(&shown, page(&["f", "e", "d"], Some("next"))),
+            list.merge_tail(&shown, page(&["f", "e", "d"], Some("next")), 1),
             Tailed::Added(2)
         );
         assert_eq!(ids(&list), ["f", "e", "d", "c", "b", "a"]);
@@ -848,7 +871,7 @@ mod tests {
         list.start(request(Range::Today));
         assert_eq!(list.tail_request(now), None);
         assert_eq!(
-            list.merge_tail(&shown, page(&["x"], None)),
+            list.merge_tail(&shown, page(&["x"], None), 1),
             Tailed::Added(0)
         );
         list.apply(request(Range::Today), true, Ok(page(&[], None)));

@@ -80,7 +80,14 @@ pub fn ResourcePage(
             let name = resource_name(&s.events, &kind, &id);
             let title = name.clone().unwrap_or_else(|| id.clone());
             let changes = s.events.iter().filter(|e| e.changes.is_some()).count();
-            let summary = format!("{} events, {changes} with changes", s.events.len());
+            // The history comes a page at a time, oldest first: say when there is more.
+            let summary = match s.next_cursor {
+                None => format!("{} events, {changes} with changes", s.events.len()),
+                Some(_) => format!(
+                    "the oldest {} events, {changes} with changes; more below",
+                    s.events.len()
+                ),
+            };
             el(
                 "header",
                 "ev-history__head",
@@ -143,20 +150,25 @@ pub fn ResourcePage(
                     .map(|h| el("th", "", None, vec![text(h)]))
                     .collect(),
             );
-            el(
-                "div",
-                "ev-diff__scroll",
-                None,
-                vec![el(
-                    "table",
-                    "ev-mini-table ev-touchers",
-                    Some("touchers"),
-                    vec![
-                        el("thead", "", None, vec![head]),
-                        el("tbody", "", None, rows),
-                    ],
-                )],
-            )
+            let table = el(
+                "table",
+                "ev-mini-table ev-touchers",
+                Some("touchers"),
+                vec![
+                    el("thead", "", None, vec![head]),
+                    el("tbody", "", None, rows),
+                ],
+            );
+            let mut parts = vec![table];
+            if s.next_cursor.is_some() {
+                parts.push(el(
+                    "p",
+                    "ev-history__meta",
+                    Some("touchers-partial"),
+                    vec![text("In the events loaded so far.")],
+                ));
+            }
+            el("div", "ev-diff__scroll", None, parts)
         })
     };
     let show = Show {

@@ -17,6 +17,7 @@ use crate::api;
 use crate::components::badge::outcome_class;
 use crate::filters::encode_path_segment;
 use crate::format::{actor_label, local_datetime, outcome_label, pretty_json, targets_summary};
+use crate::pages::detail::sections::where_fields;
 
 /// Rows built beyond each edge of the viewport, so a fast scroll or a `j`/`k` move lands on built
 /// rows. Fewer rows built means less layout for each batch (below).
@@ -375,6 +376,17 @@ fn row_of(el: &Element) -> Option<String> {
     el.closest("tr[data-id]").ok()??.get_attribute("data-id")
 }
 
+/// The "Where and how" fields an open row shows on one line.
+const CONTEXT_SHOWN: [&str; 7] = [
+    "IP",
+    "Country",
+    "Browser",
+    "OS",
+    "Device",
+    "Session",
+    "Environment",
+];
+
 /// What an open row shows under itself: the description and error, then the event's payload,
 /// metadata and changes as indented JSON (text, never markup), and a link to the event's page. Its
 /// height is fixed by the CSS (it scrolls inside), which the window relies on.
@@ -393,6 +405,23 @@ fn build_details(document: &Document, event: &Event) -> Element {
             None => error.message.clone(),
         };
         _ = body.append_child(&node(document, "p", "ev-table__error", Some(&text)));
+    }
+    // Where and how, as the event page's section has it: address, place, browser, OS, device,
+    // session (the Lowcoder log's expanded row shows the device and browser).
+    let context: Vec<String> = where_fields(event)
+        .into_iter()
+        .filter(|f| CONTEXT_SHOWN.contains(&f.label.as_str()))
+        .map(|f| format!("{}: {}", f.label, f.value))
+        .collect();
+    if !context.is_empty() {
+        let line = node(
+            document,
+            "p",
+            "ev-table__context",
+            Some(&context.join(" · ")),
+        );
+        _ = line.set_attribute("data-testid", "event-context");
+        _ = body.append_child(&line);
     }
     let mut fields = serde_json::Map::new();
     if let Some(payload) = &event.payload {
