@@ -154,8 +154,8 @@ pub struct ChainBreak {
     /// The id of the event stored there, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// A stable code: `missing`, `altered`, `relinked`, `misplaced`, `column_edited`, `head_mismatch`,
-    /// `unreadable`.
+    /// A stable code: `missing`, `altered`, `relinked`, `misplaced`, `foreign`, `column_edited`,
+    /// `head_mismatch`, `unreadable`.
     pub code: String,
     /// What is wrong, in words.
     pub message: String,

@@ -23,6 +23,11 @@ const OTHER: &str = "tenants-other";
 
 /// A stored key of the other tenant, written into the database file: its secret.
 fn other_key(server: &Server, scope: &str, n: u8) -> String {
+    tenant_key(server, OTHER, scope, n)
+}
+
+/// A stored key of `tenant`, written into the database file: its secret.
+fn tenant_key(server: &Server, tenant: &str, scope: &str, n: u8) -> String {
     let mut random = [0u8; RANDOM_BYTES];
     for (i, b) in random.iter_mut().enumerate() {
         *b = (i as u8).wrapping_mul(31).wrapping_add(n);
@@ -35,9 +40,9 @@ fn other_key(server: &Server, scope: &str, n: u8) -> String {
         "INSERT INTO api_keys (tenant, id, name, scope, prefix, hash, created_at, created_by) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 'test')",
         rusqlite::params![
-            OTHER,
+            tenant,
             format!("00000000-0000-4000-8000-00000000000{n}"),
-            format!("{OTHER} {scope}"),
+            format!("{tenant} {scope}"),
             scope,
             display_prefix(&secret),
             hash_secret(&secret)
@@ -324,4 +329,56 @@ fn no_endpoint_crosses_tenants(server: &Server) {
     assert!(!ok(read("/api/v1/settings/redaction"), "demo settings")
         .text
         .contains("tenants-only-here"));
+
+    // The other tenant's whole chain copied, as it is, under a third tenant: every link holds, but
+    // the events name the tenant they were sealed for, and verify says so.
+    const COPY: &str = "tenants-copy";
+    let copy_key = tenant_key(server, COPY, "read", 3);
+    let file = server.database_file().expect("the local D1 database file");
+    let db = Connection::open(file).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    for table in ["events", "chain_heads", "body_dictionaries"] {
+        let columns: Vec<String> = db
+            .prepare(&format!(
+                "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+            ))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let picked: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                if c == "tenant" {
+                    "?1".to_string()
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        let copied = db
+            .execute(
+                &format!(
+                    "INSERT INTO {table} ({}) SELECT {} FROM {table} WHERE tenant = ?2",
+                    columns.join(", "),
+                    picked.join(", ")
+                ),
+                [COPY, OTHER],
+            )
+            .unwrap();
+        // A tenant this young has no dictionary of its own yet.
+        assert!(copied > 0 || table == "body_dictionaries", "{table}");
+    }
+    let copied = ok(
+        call(server, &copy_key, "GET", "/api/v1/verify", None),
+        "copied verify",
+    );
+    assert_eq!(copied.json["ok"], false, "{}", copied.text);
+    assert_eq!(
+        copied.json["first_break"]["code"], "foreign",
+        "{}",
+        copied.text
+    );
+    assert_eq!(copied.json["first_break"]["seq"], 1, "{}", copied.text);
 }

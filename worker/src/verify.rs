@@ -6,7 +6,7 @@
 
 use evident_shared::api::{ChainBreak, VerifyReport};
 use evident_shared::canonical::canonical_json;
-use evident_shared::chain::{recompute, GENESIS};
+use evident_shared::chain::recompute;
 use evident_shared::Event;
 use serde::Deserialize;
 use serde_json::Value;
@@ -38,6 +38,9 @@ pub struct ChainRow {
 /// Walks one range of a chain.
 #[derive(Debug)]
 pub struct Verifier {
+    /// Whose chain this is: every sealed event must say so (a chain copied whole from another
+    /// tenant links up, but its events name that tenant).
+    tenant: String,
     from_seq: u64,
     next_seq: u64,
     prev_hash: String,
@@ -47,20 +50,16 @@ pub struct Verifier {
 
 impl Verifier {
     /// Starts at `from_seq`, whose `prev_hash` must be `prev_hash` (the hash stored at `from_seq - 1`,
-    /// or [`GENESIS`] from the start).
-    pub fn new(from_seq: u64, prev_hash: String) -> Verifier {
+    /// or [`evident_shared::chain::GENESIS`] from the start).
+    pub fn new(tenant: &str, from_seq: u64, prev_hash: String) -> Verifier {
         Verifier {
+            tenant: tenant.to_string(),
             from_seq,
             next_seq: from_seq,
             prev_hash,
             checked: 0,
             first_break: None,
         }
-    }
-
-    /// The start of a chain.
-    pub fn from_genesis() -> Verifier {
-        Verifier::new(1, GENESIS.to_string())
     }
 
     /// The first break found so far.
@@ -115,6 +114,17 @@ impl Verifier {
                 format!(
                     "the row at seq {} holds the sealed event of seq {:?} with id {}: rows were moved",
                     row.seq, recomputed.seq, recomputed.value["id"]
+                ),
+            );
+        }
+        if recomputed.value["tenant"] != self.tenant.as_str() {
+            return self.fail(
+                row.seq,
+                id,
+                "foreign",
+                format!(
+                    "the row holds an event sealed for the tenant {}, not this one: it was copied here",
+                    recomputed.value["tenant"]
                 ),
             );
         }

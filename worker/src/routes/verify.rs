@@ -69,9 +69,9 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response> {
         store::hash_at(&db, tenant, from - 1).await?
     };
     let mut verifier = match prev_hash {
-        Some(hash) => Verifier::new(from, hash),
+        Some(hash) => Verifier::new(tenant, from, hash),
         // The link before the range is gone: the walk starts at it, so it is reported missing.
-        None => Verifier::new(from - 1, GENESIS.to_string()),
+        None => Verifier::new(tenant, from - 1, GENESIS.to_string()),
     };
     let mut page = store::FIRST_PAGE_ROWS;
     while !verifier.broken() && verifier.next_seq() <= last {
