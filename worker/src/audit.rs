@@ -25,13 +25,22 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
+/// The longest user agent an event holds (`shared/src/validate.rs`).
+const MAX_USER_AGENT_CHARS: usize = 1024;
+
 impl Origin {
-    /// Reads a request's address and user agent.
+    /// Reads a request's address and user agent, as the event model takes them: whatever a client
+    /// sends must not keep its own read or change from being recorded (an event with a user agent
+    /// past 1,024 characters, or an address that is none, would be refused).
     pub fn request(req: &Request) -> Origin {
         let header = |name: &str| req.headers().get(name).ok().flatten();
+        Origin::from_headers(header("cf-connecting-ip"), header("user-agent"))
+    }
+
+    fn from_headers(ip: Option<String>, user_agent: Option<String>) -> Origin {
         Origin {
-            ip: header("cf-connecting-ip"),
-            user_agent: header("user-agent"),
+            ip: ip.filter(|ip| ip.trim().parse::<std::net::IpAddr>().is_ok()),
+            user_agent: user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
         }
     }
 }
@@ -245,6 +254,27 @@ mod tests {
             prepared.response
         );
         serde_json::from_str(&prepared.pending[0].unsealed.text).unwrap()
+    }
+
+    /// A client's headers cannot make its own read or change unrecordable: a user agent past what
+    /// an event holds is cut, an address that is none is left out, and the event is stored.
+    #[test]
+    fn any_origin_makes_a_valid_event() {
+        let from = Origin::from_headers(Some("not an address".into()), Some("é".repeat(5_000)));
+        assert_eq!(from.ip, None);
+        assert_eq!(
+            from.user_agent.as_ref().map(|ua| ua.chars().count()),
+            Some(1024)
+        );
+        let event = stored(&key_event(KeyChange::Create, &caller(), &key(None), &from));
+        assert_eq!(
+            event["context"]["user_agent"]
+                .as_str()
+                .map(|ua| ua.chars().count()),
+            Some(1024)
+        );
+        let kept = Origin::from_headers(Some("2001:db8::1".into()), Some("curl/8".into()));
+        assert_eq!(kept.ip.as_deref(), Some("2001:db8::1"));
     }
 
     #[test]

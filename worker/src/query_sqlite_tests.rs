@@ -82,6 +82,31 @@ fn expected(keep: impl Fn(usize, &Value) -> bool) -> usize {
         .count()
 }
 
+/// D1 binds at most 100 values to a query, local D1 far more: a search past that is refused on its
+/// first page, counting the cursor its later pages bind, so no page of a list or an export fails.
+#[test]
+fn searches_stay_within_the_values_d1_binds() {
+    let query = |n: usize| {
+        let values: Vec<String> = (0..n).map(|i| format!("e{i}")).collect();
+        ListQuery {
+            filter: parse(&format!("env:{}", values.join(","))).unwrap(),
+            now: NOW,
+            limit: 100,
+            ..ListQuery::default()
+        }
+    };
+    let acme = Reach::whole_tenant("acme");
+    assert!(crate::store::every_page_fits(&query(90), acme).is_ok());
+    // 98 values fit the first page (tenant, values, limit: 100) but not the next (its cursor).
+    assert_eq!(query(98).to_sql(acme).unwrap().1.len(), 100);
+    let refused = crate::store::every_page_fits(&query(98), acme).unwrap_err();
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused.to_string().contains("D1 takes at most 100"),
+        "{refused}"
+    );
+}
+
 /// `field:""` means the field is empty: for targets, an event without any.
 #[test]
 fn an_empty_target_term_selects_events_without_targets() {
