@@ -98,9 +98,15 @@ pub fn read_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Received<'
             return Err(body_error(BodyError::RecordTooLarge { line, bytes }));
         }
     }
+    // An adapter may unpack JSON held in a string (Langfuse's before and after), so a record can
+    // nest deeper than any body the reader takes, and deeper than a stored body could be read back:
+    // such a record is reported, not stored to break verify and exports later.
+    let (records, too_deep): (Vec<_>, Vec<_>) = adapted
+        .records
+        .into_iter()
+        .partition(|r| nesting(&r.event) <= MAX_NESTING);
     Ok(Received {
-        records: adapted
-            .records
+        records: records
             .into_iter()
             .map(|r| (Some(r.line), Json::from(r.event)))
             .collect(),
@@ -108,6 +114,16 @@ pub fn read_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Received<'
             .unreadable
             .into_iter()
             .map(|p| (p.line, p.reason))
+            .chain(too_deep.into_iter().map(|r| {
+                (
+                    r.line,
+                    format!(
+                        "the event read from it nests {} levels of arrays and objects; at most \
+                         {MAX_NESTING} can be stored",
+                        nesting(&r.event)
+                    ),
+                )
+            }))
             .collect(),
         skipped: adapted
             .skipped
@@ -120,6 +136,19 @@ pub fn read_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Received<'
         arrival,
         environment: None,
     })
+}
+
+/// The deepest nesting of arrays and objects an event may have, itself included: the JSON reader
+/// that reads bodies, and stored bodies back, stops at 128.
+pub const MAX_NESTING: usize = 127;
+
+/// How deep `value` nests arrays and objects (a scalar is 0).
+fn nesting(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::Array(items) => 1 + items.iter().map(nesting).max().unwrap_or(0),
+        serde_json::Value::Object(map) => 1 + map.values().map(nesting).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// What ingestion adds to events besides what the sender said.
@@ -477,6 +506,37 @@ mod tests {
 
     fn run(body: &str, atomic: bool) -> Result<Prepared, ApiError> {
         run_with(body, arrival(atomic, None), &HashMap::new())
+    }
+
+    /// Langfuse's `before` as a JSON string 126 levels deep: as read by the adapter the event nests
+    /// 128 levels, more than a stored body could be read back with. It is reported by its line, and
+    /// the shallow record beside it is stored.
+    #[test]
+    fn adapted_events_too_deep_to_read_back_are_reported() {
+        let deep = format!("{}{}", "[".repeat(126), "]".repeat(126));
+        let body = serde_json::json!([
+            {"resourceType": "prompt", "resourceId": "p1", "action": "update", "userId": "u1",
+             "type": "USER", "orgId": "o", "before": deep, "createdAt": "2024-05-01T10:00:00.000Z"},
+            {"resourceType": "prompt", "resourceId": "p2", "action": "update", "userId": "u1",
+             "type": "USER", "orgId": "o", "before": "[[1]]", "createdAt": "2024-05-01T10:00:00.000Z"}
+        ])
+        .to_string();
+        let adapted = evident_shared::adapters::adapt(
+            evident_shared::adapters::Format::Langfuse,
+            &body,
+            evident_shared::adapters::Hint::default(),
+        )
+        .unwrap();
+        assert_eq!(adapted.records.len(), 2, "{adapted:?}");
+        assert!(nesting(&adapted.records[0].event) > MAX_NESTING);
+        let received = read_adapted(adapted, arrival(false, None)).unwrap();
+        assert_eq!(received.records.len(), 1);
+        let (line, reason) = &received.unreadable[0];
+        assert!(reason.contains("nests 128 levels"), "{line}: {reason}");
+        // What is stored can be read back: the reader takes MAX_NESTING levels, and not many more.
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(serde_json::from_str::<Value>(&nested(MAX_NESTING)).is_ok());
+        assert!(serde_json::from_str::<Value>(&nested(MAX_NESTING + 2)).is_err());
     }
 
     #[test]

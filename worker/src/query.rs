@@ -73,6 +73,14 @@ pub fn push_conditions(
                 if table == Table::Counts {
                     return Err(unsupported(term.span, "free text"));
                 }
+                if text.chars().any(char::is_control) {
+                    // Full-text search would read such a phrase only up to a NUL.
+                    return Err(QueryError {
+                        span: term.span,
+                        message: format!("{text:?} holds a control character"),
+                        expected: vec!["printable text".into()],
+                    });
+                }
                 if !text.chars().any(char::is_alphanumeric) {
                     return Err(QueryError {
                         span: term.span,

@@ -40,7 +40,7 @@ pub async fn put_redaction(mut req: Request, env: &Env) -> Result<Response> {
         ),
     })?;
     rules.validate().map_err(|errors| ApiError::Invalid {
-        code: "invalid_event",
+        code: "invalid_redaction_rules",
         message: "the redaction rules are invalid".into(),
         errors,
     })?;

@@ -246,6 +246,12 @@ pub async fn histogram(req: &Request, env: &Env) -> Result<Response> {
     }
     let to = common.to.unwrap_or(common.now + 1);
     let from = common.from.unwrap_or(to - 7 * DAY);
+    if from >= to {
+        // Only `from` was given (both are checked together earlier), and it is not in the past.
+        return Err(invalid(
+            "`from` must be earlier than `to`, which is now when it is not given".into(),
+        ));
+    }
     let interval = interval.unwrap_or_else(|| auto_interval(to - from));
     let first = from - from.rem_euclid(interval);
     let buckets = (to - first + interval - 1) / interval;
