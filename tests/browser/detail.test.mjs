@@ -211,11 +211,18 @@ test("a changed secret shows as changed and redacted; participants show their ro
 });
 
 test("verify re-checks the event's chain link and says it holds", async () => {
+  // This event's own link: its seq, as the API has it, is what is asked for and what is answered.
+  const id = new URL(page.url()).pathname.split("/").pop();
+  const event = await (await fetch(`${server.baseUrl}/api/v1/events/${id}`,
+    { headers: { authorization: `Bearer ${server.keys.read}` } })).json();
+  assert.ok(Number.isInteger(event.seq), JSON.stringify(event));
+  const asked = page.waitForRequest((r) => r.url().includes("/api/v1/verify"));
   await page.getByTestId("verify").click();
+  assert.equal(new URL((await asked).url()).search, `?from_seq=${event.seq}&to_seq=${event.seq}`);
   const result = page.getByTestId("verify-result");
   await result.waitFor();
   assert.equal(await result.getAttribute("data-ok"), "true");
-  assert.match(await result.innerText(), /Verified: #\d+ recomputes/);
+  assert.match(await result.innerText(), new RegExp(`Verified: #${event.seq} recomputes`));
   await page.getByTestId("section-record").screenshot({ path: join(artifacts, "detail-verify.png") });
 });
 

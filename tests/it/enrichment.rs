@@ -6,7 +6,7 @@ use evident_tests::http::{self, Answer};
 use evident_tests::server::Server;
 use serde_json::{json, Value};
 
-use crate::support::{event, ingest};
+use crate::support::{encode, event, ingest, list_all};
 use crate::Test;
 
 pub const TESTS: &[Test] = &[
@@ -73,6 +73,18 @@ fn countries_and_user_agents(server: &Server) {
         private["context"].get("geo").is_none(),
         "a private address has no country: {private}"
     );
+    // The country is searchable, in any case, and so is its absence.
+    let actors = |q: &str| -> Vec<String> {
+        let mut found: Vec<String> = list_all(server, &format!("q={}&limit=500", encode(q)))
+            .iter()
+            .map(|e| e["actor"]["id"].as_str().unwrap().to_string())
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(actors("country:us actor.id:geo-*"), ["geo-1", "geo-2"]);
+    assert_eq!(actors("-country:US actor.id:geo-*"), ["geo-3"]);
+    assert_eq!(actors("country:\"\" actor.id:geo-*"), ["geo-3"]);
     let sent = with_context("geo-4", json!({"ip": "8.8.8.8", "geo": {"country": "FR"}}));
     let refused = ingest(server, &sent);
     assert_eq!(refused.status, 422);
@@ -201,6 +213,32 @@ fn secrets_are_redacted_before_storage(server: &Server) {
     ] {
         assert!(redacted.contains(&path), "{path} not in {redacted:?}");
     }
+    // Nor is it anywhere else the event is kept: in no column, index or page of the database files
+    // (the bodies are compressed, the rest is plain), looked at before any search below (a search
+    // is itself recorded, with what it looked for), nor in the full-text index: a search for it
+    // finds nothing, while one for the code around it finds the event.
+    let file = server.database_file().expect("the local D1 database file");
+    for path in [file.clone(), format!("{}-wal", file.display()).into()] {
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        for secret in [
+            "hunter2hunter2",
+            "abcdefghijklmnopqrstuvwxyz012345",
+            "old-secret-token",
+        ] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} is in {}",
+                path.display()
+            );
+        }
+    }
+    let found = |q: &str| list_all(server, &format!("q={}&limit=500", encode(q))).len();
+    assert_eq!(found("\"connect(password\" actor:redact-1"), 1);
+    for secret in ["hunter2hunter2", "old-secret-token", "new-secret-token"] {
+        assert_eq!(found(&format!("\"{secret}\"")), 0, "{secret} is searchable");
+    }
 }
 
 fn tenants_set_their_own_redaction_rules(server: &Server) {
@@ -227,13 +265,30 @@ fn tenants_set_their_own_redaction_rules(server: &Server) {
     );
     let saved = put(&server.admin_key, &rules);
     assert_eq!(saved.status, 200, "{}", saved.text);
+    // The change is in the log, with the rules before and after and who made it.
+    let changes = list_all(server, "q=action:settings.redaction_change&limit=500");
+    let change = changes
+        .iter()
+        .find(|c| c["payload"]["after"]["extra_keys"] == json!(["customer_ssn"]))
+        .unwrap_or_else(|| panic!("no settings.redaction_change: {changes:?}"));
+    assert_eq!(change["actor"]["id"], "config:admin");
+    assert_eq!(
+        change["payload"]["before"]["extra_keys"],
+        json!(keys.unwrap())
+    );
+    let recorded = changes.len();
     let mut e = event("redact-2", "customer.update", "2025-05-03T00:00:00Z");
     e["payload"] = json!({"customer_ssn": "078-05-1120", "plan": "pro"});
     let event = stored(server, &ingest(server, &e), 0);
     assert_eq!(event["payload"]["customer_ssn"], "[REDACTED]", "{event}");
     assert_eq!(event["payload"]["plan"], "pro");
     let bad = put(&server.admin_key, &json!({"extra_keys": [""]}));
-    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert_eq!(
+        (bad.status, bad.error_code()),
+        (422, "invalid_redaction_rules"),
+        "{}",
+        bad.text
+    );
     assert!(
         bad.json["error"]["errors"][0]["path"]
             .as_str()
@@ -250,6 +305,11 @@ fn tenants_set_their_own_redaction_rules(server: &Server) {
         Some(("application/json", "{")),
     );
     assert_eq!(garbage.status, 400);
+    // Refused changes changed nothing, so nothing more is in the log.
+    assert_eq!(
+        list_all(server, "q=action:settings.redaction_change&limit=500").len(),
+        recorded
+    );
     // Put the defaults back for the tests that follow.
     assert_eq!(put(&server.admin_key, &current.json).status, 200);
 }
