@@ -43,6 +43,22 @@ impl<'a> Json<'a> {
         matches!(self, Json::Null)
     }
 
+    /// How deep arrays and objects nest in this value, itself included (a scalar is 0).
+    pub fn nesting(&self) -> usize {
+        match self {
+            Json::Array(items) => 1 + items.iter().map(Json::nesting).max().unwrap_or(0),
+            Json::Object(members) => {
+                1 + members
+                    .0
+                    .iter()
+                    .map(|(_, v)| v.nesting())
+                    .max()
+                    .unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
     /// The text of a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {

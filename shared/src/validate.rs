@@ -58,6 +58,11 @@ pub struct Stamp<'a> {
     pub format: &'a str,
 }
 
+/// The deepest an event may nest arrays and objects, itself included: what is stored must be
+/// readable, with room for the two levels an API answer wraps it in, by JSON readers that stop at
+/// 128 levels (serde_json's, the dashboard's).
+pub const MAX_NESTING: usize = 120;
+
 /// Validates and normalises one event.
 pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<FieldError>> {
     validate_owned(input.clone(), stamp)
@@ -73,6 +78,22 @@ pub fn validate_owned(input: Value, stamp: Stamp<'_>) -> Result<Event, Vec<Field
 /// strings the event keeps are copied out of the body.
 pub fn validate_json(input: Json<'_>, stamp: Stamp<'_>) -> Result<Event, Vec<FieldError>> {
     let mut v = Validator::default();
+    if !matches!(input, Json::Object(_)) {
+        return Err(vec![FieldError::new("", "an event must be a JSON object")]);
+    }
+    // An adapter may unpack JSON held in a string (Langfuse's before and after), so an event can
+    // nest deeper than a body the reader takes; and readers of the stored event, and of the answers
+    // that wrap it (`{"events": [...]}`), stop at 128 levels.
+    let nesting = input.nesting();
+    if nesting > MAX_NESTING {
+        return Err(vec![FieldError::new(
+            "",
+            format!(
+                "the event nests {nesting} levels of arrays and objects; at most {MAX_NESTING} \
+                 can be stored and read back"
+            ),
+        )]);
+    }
     let Json::Object(members) = input else {
         return Err(vec![FieldError::new("", "an event must be a JSON object")]);
     };
@@ -904,6 +925,26 @@ mod tests {
 
     fn paths(result: Result<Event, Vec<FieldError>>) -> Vec<String> {
         result.unwrap_err().into_iter().map(|e| e.path).collect()
+    }
+
+    /// The event itself, `payload` and the nested arrays: at most MAX_NESTING levels in all.
+    #[test]
+    fn events_nest_at_most_max_nesting_levels() {
+        let with_payload_depth = |n: usize| {
+            let nested = format!("{}{}", "[".repeat(n), "]".repeat(n));
+            let text =
+                format!(r#"{{"action":"a.b","actor":{{"id":"u"}},"payload":{{"x":{nested}}}}}"#);
+            validate_owned(serde_json::from_str(&text).unwrap(), stamp())
+        };
+        assert!(with_payload_depth(MAX_NESTING - 2).is_ok());
+        let refused = with_payload_depth(MAX_NESTING - 1).unwrap_err();
+        assert_eq!(refused[0].path, "");
+        assert!(
+            refused[0]
+                .message
+                .contains(&format!("nests {} levels", MAX_NESTING + 1)),
+            "{refused:?}"
+        );
     }
 
     #[test]

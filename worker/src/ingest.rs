@@ -98,15 +98,9 @@ pub fn read_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Received<'
             return Err(body_error(BodyError::RecordTooLarge { line, bytes }));
         }
     }
-    // An adapter may unpack JSON held in a string (Langfuse's before and after), so a record can
-    // nest deeper than any body the reader takes, and deeper than a stored body could be read back:
-    // such a record is reported, not stored to break verify and exports later.
-    let (records, too_deep): (Vec<_>, Vec<_>) = adapted
-        .records
-        .into_iter()
-        .partition(|r| nesting(&r.event) <= MAX_NESTING);
     Ok(Received {
-        records: records
+        records: adapted
+            .records
             .into_iter()
             .map(|r| (Some(r.line), Json::from(r.event)))
             .collect(),
@@ -114,16 +108,6 @@ pub fn read_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Received<'
             .unreadable
             .into_iter()
             .map(|p| (p.line, p.reason))
-            .chain(too_deep.into_iter().map(|r| {
-                (
-                    r.line,
-                    format!(
-                        "the event read from it nests {} levels of arrays and objects; at most \
-                         {MAX_NESTING} can be stored",
-                        nesting(&r.event)
-                    ),
-                )
-            }))
             .collect(),
         skipped: adapted
             .skipped
@@ -136,19 +120,6 @@ pub fn read_adapted(adapted: Adapted, arrival: Arrival<'_>) -> Result<Received<'
         arrival,
         environment: None,
     })
-}
-
-/// The deepest nesting of arrays and objects an event may have, itself included: the JSON reader
-/// that reads bodies, and stored bodies back, stops at 128.
-pub const MAX_NESTING: usize = 127;
-
-/// How deep `value` nests arrays and objects (a scalar is 0).
-fn nesting(value: &serde_json::Value) -> usize {
-    match value {
-        serde_json::Value::Array(items) => 1 + items.iter().map(nesting).max().unwrap_or(0),
-        serde_json::Value::Object(map) => 1 + map.values().map(nesting).max().unwrap_or(0),
-        _ => 0,
-    }
 }
 
 /// What ingestion adds to events besides what the sender said.
@@ -465,6 +436,7 @@ fn body_error(err: BodyError) -> ApiError {
 mod tests {
     use super::*;
     use crate::seal::{plan, Head};
+    use evident_shared::validate::MAX_NESTING;
     use serde_json::Value;
 
     const NOW: Millis = 1_700_000_000_000;
@@ -508,19 +480,20 @@ mod tests {
         run_with(body, arrival(atomic, None), &HashMap::new())
     }
 
-    /// Langfuse's `before` as a JSON string 126 levels deep: as read by the adapter the event nests
-    /// 128 levels, more than a stored body could be read back with. It is reported by its line, and
-    /// the shallow record beside it is stored.
+    /// Langfuse's `before` as a JSON string: unpacked by the adapter, it can nest deeper than a
+    /// body the reader takes, and than readers of the stored event and of the API's answers (which
+    /// wrap it two levels deeper) take. Such a record is rejected by its line; the one beside it is
+    /// stored.
     #[test]
-    fn adapted_events_too_deep_to_read_back_are_reported() {
-        let deep = format!("{}{}", "[".repeat(126), "]".repeat(126));
-        let body = serde_json::json!([
-            {"resourceType": "prompt", "resourceId": "p1", "action": "update", "userId": "u1",
-             "type": "USER", "orgId": "o", "before": deep, "createdAt": "2024-05-01T10:00:00.000Z"},
-            {"resourceType": "prompt", "resourceId": "p2", "action": "update", "userId": "u1",
-             "type": "USER", "orgId": "o", "before": "[[1]]", "createdAt": "2024-05-01T10:00:00.000Z"}
-        ])
-        .to_string();
+    fn adapted_events_too_deep_to_read_back_are_rejected() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let record = |id: &str, before: String| {
+            serde_json::json!({"resourceType": "prompt", "resourceId": id, "action": "update",
+                "userId": "u1", "type": "USER", "orgId": "o", "before": before,
+                "createdAt": "2024-05-01T10:00:00.000Z"})
+        };
+        let body =
+            serde_json::json!([record("p1", nested(126)), record("p2", nested(2))]).to_string();
         let adapted = evident_shared::adapters::adapt(
             evident_shared::adapters::Format::Langfuse,
             &body,
@@ -528,15 +501,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(adapted.records.len(), 2, "{adapted:?}");
-        assert!(nesting(&adapted.records[0].event) > MAX_NESTING);
-        let received = read_adapted(adapted, arrival(false, None)).unwrap();
-        assert_eq!(received.records.len(), 1);
-        let (line, reason) = &received.unreadable[0];
-        assert!(reason.contains("nests 128 levels"), "{line}: {reason}");
-        // What is stored can be read back: the reader takes MAX_NESTING levels, and not many more.
-        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
-        assert!(serde_json::from_str::<Value>(&nested(MAX_NESTING)).is_ok());
-        assert!(serde_json::from_str::<Value>(&nested(MAX_NESTING + 2)).is_err());
+        let rules = RedactionRules::default();
+        let prepared = read_adapted(adapted, arrival(false, None))
+            .unwrap()
+            .finish(Enrichment {
+                geo: &HashMap::new(),
+                client: None,
+                rules: &rules,
+            });
+        assert_eq!(prepared.response.accepted + prepared.pending.len(), 1);
+        let rejected = &prepared.response.rejected;
+        assert_eq!(rejected.len(), 1, "{rejected:?}");
+        assert!(
+            rejected[0].errors[0].message.contains("nests 128 levels"),
+            "{rejected:?}"
+        );
+        // The limit leaves room for the two levels of an answer's wrapping under readers' 128.
+        let answer = format!("{{\"events\":[{}]}}", nested(MAX_NESTING));
+        assert!(serde_json::from_str::<Value>(&answer).is_ok());
     }
 
     #[test]

@@ -67,23 +67,34 @@ pub const DELETE_PERSON: &str = concat!(
     person_columns!()
 );
 
-/// Ends every session of a person. `?1` tenant, `?2` person id.
-pub const DELETE_SESSIONS_OF: &str = "DELETE FROM sessions WHERE tenant = ?1 AND person_id = ?2";
+/// Ends every session of a person who is gone: run in the same batch as, and after, their removal
+/// (a refused removal ends nothing). `?1` tenant, `?2` person id.
+pub const DELETE_SESSIONS_OF: &str = "DELETE FROM sessions WHERE tenant = ?1 AND person_id = ?2 \
+     AND NOT EXISTS (SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2)";
 
-/// What a person's access leaves behind that still works without them: the API keys they made that
-/// are in force, and their invites still waiting. `?1` tenant, `?2` person id, `?3` now.
-pub const SELECT_GRANTS_OF: &str = "SELECT 'api_key' AS kind, id FROM api_keys \
+/// What a person handed out that still works: the API keys they made that are in force (`role`
+/// NULL), and their invites still waiting (with the role each grants). `?1` tenant, `?2` person
+/// id, `?3` now.
+pub const SELECT_GRANTS_OF: &str = "SELECT 'api_key' AS kind, id, NULL AS role FROM api_keys \
      WHERE tenant = ?1 AND created_by = ?2 AND revoked_at IS NULL \
-     UNION ALL SELECT 'invite' AS kind, id FROM invites \
+     UNION ALL SELECT 'invite' AS kind, id, role FROM invites \
      WHERE tenant = ?1 AND created_by = ?2 AND used_at IS NULL AND expires_at > ?3 ORDER BY 1, 2";
 
-/// Revokes the keys a person made. `?1` tenant, `?2` person id, `?3` now.
+/// Revokes the keys a person made once they may no longer make keys: run in the same batch as, and
+/// after, their role change or removal, so it sees the outcome (a refused change revokes nothing).
+/// `?1` tenant, `?2` person id, `?3` now.
 pub const REVOKE_KEYS_OF: &str = "UPDATE api_keys SET revoked_at = ?3 \
-     WHERE tenant = ?1 AND created_by = ?2 AND revoked_at IS NULL";
+     WHERE tenant = ?1 AND created_by = ?2 AND revoked_at IS NULL AND NOT EXISTS \
+     (SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2 AND role IN ('owner', 'admin'))";
 
-/// Withdraws a person's unused invites. `?1` tenant, `?2` person id.
-pub const DELETE_INVITES_OF: &str =
-    "DELETE FROM invites WHERE tenant = ?1 AND created_by = ?2 AND used_at IS NULL";
+/// Withdraws a person's waiting invites that they could no longer make: all of them once they are
+/// neither owner nor admin (or gone), those making owners once they are no owner. Run like
+/// [`REVOKE_KEYS_OF`]. `?1` tenant, `?2` person id.
+pub const DELETE_INVITES_OF: &str = "DELETE FROM invites \
+     WHERE tenant = ?1 AND created_by = ?2 AND used_at IS NULL \
+     AND NOT EXISTS (SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2 AND role = 'owner') \
+     AND (invites.role = 'owner' OR NOT EXISTS \
+     (SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2 AND role = 'admin'))";
 
 /// Makes an invite unless the tenant has too many waiting (used and expired ones do not count), or
 /// the e-mail is someone's already. Returns it, or nothing. `?1` tenant, `?2` id, `?3` e-mail, `?4` role, `?5` token hash, `?6` now, `?7` by,
@@ -97,11 +108,14 @@ pub const INSERT_INVITE: &str = concat!(
     invite_columns!()
 );
 
-/// A tenant's invites, newest first. `?1` tenant, `?2` limit.
+/// A tenant's invites: those still waiting first (up to the limit, so none of them is ever left
+/// out, however many were used or expired), each part newest first. `?1` tenant, `?2` limit, `?3`
+/// now.
 pub const SELECT_INVITES: &str = concat!(
     "SELECT ",
     invite_columns!(),
-    " FROM invites WHERE tenant = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
+    " FROM invites WHERE tenant = ?1 \
+     ORDER BY (used_at IS NULL AND expires_at > ?3) DESC, created_at DESC, id DESC LIMIT ?2"
 );
 
 /// Revokes an invite that was not used: deletes it. `?1` tenant, `?2` id.
@@ -246,32 +260,48 @@ pub async fn with_email(db: &D1Database, email: &str) -> Result<Vec<SignInRow>> 
 
 /// Changes a role: the person after, or `None` when there is no such person or they are the last
 /// owner and `role` is not owner.
+/// With it, in one transaction, the keys and invites the new role could not make end.
 pub async fn set_role(
     db: &D1Database,
     tenant: &str,
     id: &str,
     new: Role,
+    now: i64,
 ) -> Result<Option<Person>> {
     let params = [text(tenant), text(id), text(new.as_str())];
-    let row: Option<PersonRow> = statement(db, UPDATE_ROLE, &params)?.first(None).await?;
-    row.map(PersonRow::into_wire).transpose()
-}
-
-/// Removes a person and ends their sessions: who was removed, or `None` when there is no such person
-/// or they are the last owner.
-pub async fn remove(db: &D1Database, tenant: &str, id: &str) -> Result<Option<Person>> {
-    let row: Option<PersonRow> = statement(db, DELETE_PERSON, &[text(tenant), text(id)])?
-        .first(None)
+    let [revoke, withdraw] = ending_grants(db, tenant, id, now)?;
+    let results = db
+        .batch(vec![statement(db, UPDATE_ROLE, &params)?, revoke, withdraw])
         .await?;
-    if row.is_some() {
-        statement(db, DELETE_SESSIONS_OF, &[text(tenant), text(id)])?
-            .run()
-            .await?;
-    }
-    row.map(PersonRow::into_wire).transpose()
+    let rows: Vec<PersonRow> = results[0].results()?;
+    rows.into_iter()
+        .next()
+        .map(PersonRow::into_wire)
+        .transpose()
 }
 
-/// The keys and invites a person made that still work ([`SELECT_GRANTS_OF`]).
+/// Removes a person and, in the same transaction, ends their sessions and the keys and invites they
+/// made: who was removed, or `None` when there is no such person or they are the last owner.
+pub async fn remove(db: &D1Database, tenant: &str, id: &str, now: i64) -> Result<Option<Person>> {
+    let who = [text(tenant), text(id)];
+    let [revoke, withdraw] = ending_grants(db, tenant, id, now)?;
+    let results = db
+        .batch(vec![
+            statement(db, DELETE_PERSON, &who)?,
+            statement(db, DELETE_SESSIONS_OF, &who)?,
+            revoke,
+            withdraw,
+        ])
+        .await?;
+    let rows: Vec<PersonRow> = results[0].results()?;
+    rows.into_iter()
+        .next()
+        .map(PersonRow::into_wire)
+        .transpose()
+}
+
+/// The keys and invites a person made that a change ends ([`SELECT_GRANTS_OF`], filtered by
+/// [`Grants::ended_by`] as [`REVOKE_KEYS_OF`] and [`DELETE_INVITES_OF`] filter), for its event.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Grants {
     /// Ids of API keys in force.
@@ -286,39 +316,65 @@ impl Grants {
     }
 }
 
-/// What [`end_grants`] would end for a person now.
-pub async fn grants_of(db: &D1Database, tenant: &str, id: &str, now: i64) -> Result<Grants> {
-    #[derive(Deserialize)]
-    struct Row {
-        kind: String,
-        id: String,
-    }
-    let params = [text(tenant), text(id), SqlValue::Int(now)];
-    let rows: Vec<Row> = statement(db, SELECT_GRANTS_OF, &params)?
-        .all()
-        .await?
-        .results()?;
-    let mut grants = Grants::default();
-    for row in rows {
-        match row.kind.as_str() {
-            "api_key" => grants.keys.push(row.id),
-            _ => grants.invites.push(row.id),
-        }
-    }
-    Ok(grants)
+/// One row of [`SELECT_GRANTS_OF`].
+#[derive(Debug, Deserialize)]
+pub struct GrantRow {
+    kind: String,
+    id: String,
+    role: Option<String>,
 }
 
-/// Revokes the keys a person made and withdraws their invites, in one transaction: a person who
-/// loses the power to manage keys and people, or leaves, takes with them the access they handed out.
-pub async fn end_grants(db: &D1Database, tenant: &str, id: &str, now: i64) -> Result<()> {
-    let revoke = statement(
-        db,
-        REVOKE_KEYS_OF,
-        &[text(tenant), text(id), SqlValue::Int(now)],
-    )?;
-    let withdraw = statement(db, DELETE_INVITES_OF, &[text(tenant), text(id)])?;
-    db.batch(vec![revoke, withdraw]).await?;
-    Ok(())
+impl Grants {
+    /// What a person's new role (`None`: removed) ends of what they handed out: the keys unless
+    /// they stay an owner or admin; the invites unless they stay an owner, except those making
+    /// owners when they become an admin.
+    pub fn ended_by(rows: Vec<GrantRow>, role: Option<Role>) -> Grants {
+        let hands_out = matches!(role, Some(Role::Owner | Role::Admin));
+        let mut grants = Grants::default();
+        for row in rows {
+            match row.kind.as_str() {
+                "api_key" if !hands_out => grants.keys.push(row.id),
+                "invite" => {
+                    let ends = match role {
+                        Some(Role::Owner) => false,
+                        Some(Role::Admin) => row.role.as_deref() == Some("owner"),
+                        _ => true,
+                    };
+                    if ends {
+                        grants.invites.push(row.id);
+                    }
+                }
+                _ => {}
+            }
+        }
+        grants
+    }
+}
+
+/// What a person handed out that still works, for [`Grants::ended_by`].
+pub async fn grants_of(db: &D1Database, tenant: &str, id: &str, now: i64) -> Result<Vec<GrantRow>> {
+    let params = [text(tenant), text(id), SqlValue::Int(now)];
+    Ok(statement(db, SELECT_GRANTS_OF, &params)?
+        .all()
+        .await?
+        .results()?)
+}
+
+/// The statements that end what a person handed out, for the batch of their change.
+fn ending_grants(
+    db: &D1Database,
+    tenant: &str,
+    id: &str,
+    now: i64,
+) -> Result<[worker::D1PreparedStatement; 2]> {
+    Ok([
+        statement(
+            db,
+            REVOKE_KEYS_OF,
+            &[text(tenant), text(id), SqlValue::Int(now)],
+        )?,
+        statement(db, DELETE_INVITES_OF, &[text(tenant), text(id)])?,
+    ])
 }
 
 /// What an invite is made of.
@@ -356,9 +412,13 @@ pub async fn invite(db: &D1Database, new: &NewInvite<'_>) -> Result<Option<Invit
     row.map(InviteRow::into_wire).transpose()
 }
 
-/// A tenant's invites, newest first.
-pub async fn invites(db: &D1Database, tenant: &str) -> Result<Vec<Invite>> {
-    let params = [text(tenant), SqlValue::Int(MAX_PER_TENANT)];
+/// A tenant's invites, those still waiting first, each part newest first.
+pub async fn invites(db: &D1Database, tenant: &str, now: i64) -> Result<Vec<Invite>> {
+    let params = [
+        text(tenant),
+        SqlValue::Int(MAX_PER_TENANT),
+        SqlValue::Int(now),
+    ];
     let rows: Vec<InviteRow> = statement(db, SELECT_INVITES, &params)?
         .all()
         .await?
@@ -493,11 +553,16 @@ mod tests {
             .is_err());
     }
 
-    /// A person's keys in force and waiting invites are found and ended; other people's, other
-    /// tenants', revoked keys and used invites are left as they are.
+    /// What a person handed out ends with their power to hand it out, in the batch of their change:
+    /// nothing while they stay an owner; their invites making owners once they are an admin; their
+    /// keys and every waiting invite once they are less, or gone. Other people's, other tenants',
+    /// revoked keys and used invites are left as they are; a refused removal ends no session.
     #[test]
     fn the_access_a_person_handed_out_ends_with_theirs() {
         let db = database();
+        add(&db, "a", "p1", "p1@x.org", "owner");
+        add(&db, "a", "o2", "o2@x.org", "owner");
+        add(&db, "a", "p2", "p2@x.org", "admin");
         let key = |tenant: &str, id: &str, by: &str, revoked: Option<i64>| {
             db.execute(
                 "INSERT INTO api_keys (tenant, id, name, scope, prefix, hash, created_at, created_by, \
@@ -506,11 +571,11 @@ mod tests {
             )
             .unwrap();
         };
-        let invite = |tenant: &str, id: &str, by: &str, used: Option<i64>, expires: i64| {
+        let invite = |id: &str, role: &str, by: &str, used: Option<i64>, expires: i64| {
             db.execute(
                 "INSERT INTO invites (tenant, id, email, role, token_hash, created_at, created_by, \
-                 expires_at, used_at) VALUES (?1, ?2, ?2 || '@x.org', 'admin', ?1 || ?2, 1, ?3, ?4, ?5)",
-                params![tenant, id, by, expires, used],
+                 expires_at, used_at) VALUES ('a', ?1, ?1 || '@x.org', ?2, ?1, 1, ?3, ?4, ?5)",
+                params![id, role, by, expires, used],
             )
             .unwrap();
         };
@@ -518,56 +583,116 @@ mod tests {
         key("a", "k2", "p1", Some(5));
         key("a", "k3", "p2", None);
         key("b", "k4", "p1", None);
-        invite("a", "i1", "p1", None, 9_000);
-        invite("a", "i2", "p1", Some(50), 9_000);
-        invite("a", "i3", "p1", None, 100);
-        invite("a", "i4", "p2", None, 9_000);
-        let grants = |tenant: &str, person: &str| -> Vec<(String, String)> {
+        invite("i1", "admin", "p1", None, 9_000);
+        invite("i2", "admin", "p1", Some(50), 9_000);
+        invite("i3", "owner", "p1", None, 9_000);
+        invite("i4", "admin", "p2", None, 9_000);
+        let rows = |person: &str| -> Vec<GrantRow> {
             let mut stmt = db.prepare(SELECT_GRANTS_OF).unwrap();
-            stmt.query_map(params![tenant, person, 1_000], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+            stmt.query_map(params!["a", person, 1_000], |r| {
+                Ok(GrantRow {
+                    kind: r.get(0)?,
+                    id: r.get(1)?,
+                    role: r.get(2)?,
+                })
             })
             .unwrap()
             .map(|row| row.unwrap())
             .collect()
         };
-        let pair = |kind: &str, id: &str| (kind.to_string(), id.to_string());
+        let ended = |person: &str, role: Option<Role>| -> (Vec<String>, Vec<String>) {
+            let g = Grants::ended_by(rows(person), role);
+            (g.keys, g.invites)
+        };
+        let strings = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // What each change would end, as its event says.
+        assert_eq!(ended("p1", Some(Role::Owner)), (vec![], vec![]));
+        assert_eq!(ended("p1", Some(Role::Admin)), (vec![], strings(&["i3"])));
         assert_eq!(
-            grants("a", "p1"),
-            [pair("api_key", "k1"), pair("invite", "i1")]
+            ended("p1", Some(Role::Member)),
+            (strings(&["k1"]), strings(&["i1", "i3"]))
         );
-        db.execute(REVOKE_KEYS_OF, params!["a", "p1", 2_000])
-            .unwrap();
-        db.execute(DELETE_INVITES_OF, params!["a", "p1"]).unwrap();
-        assert_eq!(grants("a", "p1"), []);
-        let revoked: Vec<(String, Option<i64>)> = db
-            .prepare("SELECT tenant || id, revoked_at FROM api_keys ORDER BY 1")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .map(|row| row.unwrap())
-            .collect();
         assert_eq!(
-            revoked,
-            [
-                ("ak1".to_string(), Some(2_000)),
-                ("ak2".to_string(), Some(5)),
-                ("ak3".to_string(), None),
-                ("bk4".to_string(), None)
-            ]
+            ended("p1", None),
+            (strings(&["k1"]), strings(&["i1", "i3"]))
         );
-        let left: Vec<String> = db
-            .prepare("SELECT id FROM invites ORDER BY 1")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|row| row.unwrap())
-            .collect();
+        // What the batch ends, after each change.
+        let end = |person: &str, now: i64| {
+            db.execute(REVOKE_KEYS_OF, params!["a", person, now])
+                .unwrap();
+            db.execute(DELETE_INVITES_OF, params!["a", person]).unwrap();
+        };
+        let keys_in_force = || -> Vec<String> {
+            db.prepare("SELECT tenant || id FROM api_keys WHERE revoked_at IS NULL ORDER BY 1")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(|row| row.unwrap())
+                .collect()
+        };
+        let invites = || -> Vec<String> {
+            db.prepare("SELECT id FROM invites ORDER BY 1")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(|row| row.unwrap())
+                .collect()
+        };
+        end("p1", 2_000);
+        assert_eq!(keys_in_force(), ["ak1", "ak3", "bk4"], "an owner keeps all");
+        assert_eq!(invites(), ["i1", "i2", "i3", "i4"]);
+        assert_eq!(changed(&db, UPDATE_ROLE, params!["a", "p1", "admin"]), 1);
+        end("p1", 3_000);
         assert_eq!(
-            left,
+            keys_in_force(),
+            ["ak1", "ak3", "bk4"],
+            "an admin still makes keys"
+        );
+        assert_eq!(invites(), ["i1", "i2", "i4"], "but not owners");
+        assert_eq!(changed(&db, UPDATE_ROLE, params!["a", "p1", "member"]), 1);
+        end("p1", 4_000);
+        assert_eq!(keys_in_force(), ["ak3", "bk4"]);
+        assert_eq!(
+            invites(),
             ["i2", "i4"],
             "used invites stay as the record of who joined"
         );
+        let revoked_at: Option<i64> = db
+            .query_row("SELECT revoked_at FROM api_keys WHERE id = 'k2'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(revoked_at, Some(5), "a key revoked before keeps its time");
+
+        // Removal: sessions end with the person; a refused removal (the last owner) ends nothing.
+        let session = |token: &str, person: &str| {
+            db.execute(
+                "INSERT INTO sessions (token_hash, tenant, person_id, created_at, last_seen_at, \
+                 expires_at) VALUES (?1, 'a', ?2, 1, 1, 9000)",
+                params![token, person],
+            )
+            .unwrap();
+        };
+        session("s2", "p2");
+        session("s9", "o2");
+        let sessions = || -> i64 {
+            db.query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(
+            changed(&db, DELETE_PERSON, params!["a", "o2"]),
+            0,
+            "the last owner"
+        );
+        db.execute(DELETE_SESSIONS_OF, params!["a", "o2"]).unwrap();
+        end("o2", 5_000);
+        assert_eq!(sessions(), 2);
+        assert_eq!(changed(&db, DELETE_PERSON, params!["a", "p2"]), 1);
+        db.execute(DELETE_SESSIONS_OF, params!["a", "p2"]).unwrap();
+        end("p2", 5_000);
+        assert_eq!(sessions(), 1);
+        assert_eq!(keys_in_force(), ["bk4"]);
+        assert_eq!(invites(), ["i2"]);
     }
 
     /// The limits count what is in force: keys not revoked, invites waiting. Revoked keys and used
@@ -622,6 +747,18 @@ mod tests {
         assert_eq!(invite("i2", 1_100), 1, "i1 expired at 1,100");
         assert_eq!(changed(&db, USE_INVITE, params!["i2", 1_150]), 1);
         assert_eq!(invite("i3", 1_160), 1, "i2 was used");
+        let listed: Vec<String> = db
+            .prepare(SELECT_INVITES)
+            .unwrap()
+            .query_map(params!["a", 1, 1_200], |r| r.get("id"))
+            .unwrap()
+            .map(|row| row.unwrap())
+            .collect();
+        assert_eq!(
+            listed,
+            ["i3"],
+            "the invite waiting comes first, whatever the limit"
+        );
     }
 
     #[test]

@@ -27,9 +27,11 @@ impl Redactor<'_> {
         }
     }
 
-    /// A command-line option holding a secret, `--password value` or `--api-key "value"`, with `b[i]` the
-    /// first `-`: the value. (`--password=value` is an assignment.) A value starting with `-` is the next
-    /// option, so `--password --verbose` keeps both.
+    /// A command-line option holding a secret, `--password hunter2` or `--api-key "value"`, with `b[i]`
+    /// the first `-`: the value. (`--password=value` is an assignment.) A value starting with `-` is the
+    /// next option, so `--password --verbose` keeps both; an unquoted value must look like a secret (a
+    /// digit or a symbol), since many such options take no value: `pg_dump --password mydb`,
+    /// `docker login --password-stdin registry.io`.
     pub(super) fn cli_option(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
         if !self.on(Detector::CodeAssignment)
             || b.get(i + 1) != Some(&b'-')
@@ -45,7 +47,7 @@ impl Redactor<'_> {
         match self.classify(&b[i + 2..name_end]) {
             KeyKind::Plain => None,
             kind if is_quote(b[v]) => quoted_value(b, v, kind),
-            kind => unquoted_value(b, v, kind, true),
+            kind => unquoted_value(b, v, kind, false),
         }
     }
 

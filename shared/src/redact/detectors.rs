@@ -155,23 +155,27 @@ impl Redactor<'_> {
         None
     }
 
-    /// `sk-` and a key, with `b[i]` the `k`: OpenAI's and Anthropic's API keys. Random keys mix upper
-    /// and lower case and digits; `sk-learn` or `sk-2024-05-01` do not, and are kept.
-    pub(super) fn llm_api_key(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
+    /// `sk-` and a key, with `b[i]` the `k`: OpenAI's and Anthropic's API keys; resumes after the
+    /// key's characters either way. Random keys mix upper and lower case and digits; `sk-learn` or
+    /// `sk-2024-05-01` do not, and are kept. A later `sk-` in the same run of key characters cannot
+    /// do better (its key is a part of this one), so the scan goes past the run: `sk-sk-sk-...` is
+    /// read once, not once per `sk-`.
+    pub(super) fn llm_api_key(&self, b: &[u8], i: usize) -> (Option<(usize, usize)>, usize) {
         if !self.on(Detector::LlmApiKey)
             || i == 0
             || b[i - 1] != b's'
             || b.get(i + 1) != Some(&b'-')
             || !word_start(b, i - 1)
         {
-            return None;
+            return (None, i + 1);
         }
-        let key = &b[i + 2..run(b, i + 2, is_base64url)];
+        let end = run(b, i + 2, is_base64url);
+        let key = &b[i + 2..end];
         let random = key.len() >= 20
             && key.iter().any(u8::is_ascii_uppercase)
             && key.iter().any(u8::is_ascii_lowercase)
             && key.iter().any(u8::is_ascii_digit);
-        random.then_some((i - 1, i + 2 + key.len()))
+        (random.then_some((i - 1, end)), end)
     }
 
     pub(super) fn slack(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {

@@ -174,6 +174,14 @@ fn url_passwords_with_at_and_slash() {
 fn runs_of_candidates_are_read_once() {
     kept(&"eyJ-".repeat(16_384));
     kept(&"AIza-".repeat(13_000));
+    kept(&"sk-".repeat(21_000));
+    assert_eq!(
+        text(&format!(
+            "{} sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv",
+            "sk-".repeat(3)
+        )),
+        format!("sk-sk-sk- {REDACTED}")
+    );
     let key = "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe";
     assert_eq!(
         text(&format!("x {}-{key} y", "AIza".repeat(3))),

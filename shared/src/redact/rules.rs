@@ -75,7 +75,7 @@ pub enum Detector {
     /// `@secret "..."`, `?access_token=...`, `--password value`. The key is judged like an object key; the value is redacted
     /// when quoted, and when unquoted unless it reads as a reference to something else (`password: password`,
     /// `token = config.token`, `nil`): unquoted values need a digit or a symbol, except in `KEY=value`
-    /// environment lines, query strings and command-line options, where every value counts.
+    /// environment lines and query strings, where every value counts.
     CodeAssignment,
 }
 

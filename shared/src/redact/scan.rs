@@ -52,7 +52,7 @@ impl Redactor<'_> {
             b'A' => return self.aws_or_gcp(b, i),
             b'_' => self.underscore_token(b, i),
             b'x' => self.slack(b, i),
-            b'k' => self.llm_api_key(b, i),
+            b'k' => return self.llm_api_key(b, i),
             b'-' => self.cli_option(b, i),
             b'0'..=b'9' => return self.card(b, i),
             b'@' => self.url_credentials(b, i).or_else(|| self.attribute(b, i)),

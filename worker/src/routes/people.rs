@@ -132,11 +132,8 @@ pub async fn change_role(mut req: Request, env: &Env, id: &str) -> Result<Respon
     }
     keep_an_owner(&db, &caller.tenant, &before, Some(input.role)).await?;
     let at = now();
-    let grants = if hands_out_access(before.role) && !hands_out_access(input.role) {
-        people::grants_of(&db, &caller.tenant, &before.id, at).await?
-    } else {
-        Grants::default()
-    };
+    let handed_out = people::grants_of(&db, &caller.tenant, &before.id, at).await?;
+    let grants = Grants::ended_by(handed_out, Some(input.role));
     let mut payload = grants_payload(&grants);
     payload.insert("before".into(), json!({"role": before.role.as_str()}));
     payload.insert("after".into(), json!({"role": input.role.as_str()}));
@@ -160,12 +157,9 @@ pub async fn change_role(mut req: Request, env: &Env, id: &str) -> Result<Respon
         &caller.tenant,
     )
     .await?;
-    let after = people::set_role(&db, &caller.tenant, id, input.role)
+    let after = people::set_role(&db, &caller.tenant, id, input.role, at)
         .await?
         .ok_or_else(|| last_owner(&before.email))?;
-    if !grants.is_empty() {
-        people::end_grants(&db, &caller.tenant, &before.id, at).await?;
-    }
     Ok(respond::json(200, &after))
 }
 
@@ -180,7 +174,8 @@ pub async fn remove(req: &Request, env: &Env, id: &str) -> Result<Response> {
     owners_need_owner(&caller, &[person.role])?;
     keep_an_owner(&db, &caller.tenant, &person, None).await?;
     let at = now();
-    let grants = people::grants_of(&db, &caller.tenant, &person.id, at).await?;
+    let handed_out = people::grants_of(&db, &caller.tenant, &person.id, at).await?;
+    let grants = Grants::ended_by(handed_out, None);
     record(
         AccessEvent {
             action: "person.remove",
@@ -200,17 +195,10 @@ pub async fn remove(req: &Request, env: &Env, id: &str) -> Result<Response> {
         &caller.tenant,
     )
     .await?;
-    let removed = people::remove(&db, &caller.tenant, id)
+    let removed = people::remove(&db, &caller.tenant, id, at)
         .await?
         .ok_or_else(|| last_owner(&person.email))?;
-    people::end_grants(&db, &caller.tenant, &person.id, at).await?;
     Ok(respond::json(200, &removed))
-}
-
-/// Whether a role can hand out access (make keys, invite people): what it handed out ends when the
-/// person loses the role or leaves.
-fn hands_out_access(role: Role) -> bool {
-    role.grants(Power::ManageKeys) || role.grants(Power::ManagePeople)
 }
 
 /// The keys and invites a change ends, for its audit event's payload (none: no members).
@@ -247,7 +235,7 @@ fn grants_note(grants: &Grants) -> String {
 
 pub async fn invites(req: &Request, env: &Env) -> Result<Response> {
     let caller = authorize(req, env, Power::ReadAccess).await?;
-    let invites = people::invites(&env.d1("DB")?, &caller.tenant).await?;
+    let invites = people::invites(&env.d1("DB")?, &caller.tenant, now()).await?;
     Ok(respond::json(200, &InviteList { invites }))
 }
 
@@ -315,7 +303,7 @@ pub async fn invite(mut req: Request, env: &Env) -> Result<Response> {
 pub async fn revoke_invite(req: &Request, env: &Env, id: &str) -> Result<Response> {
     let caller = authorize(req, env, Power::ManagePeople).await?;
     let db = env.d1("DB")?;
-    let all = people::invites(&db, &caller.tenant).await?;
+    let all = people::invites(&db, &caller.tenant, now()).await?;
     let invite = all
         .into_iter()
         .find(|i| i.id == id)
@@ -404,7 +392,7 @@ pub async fn accept(mut req: Request, env: &Env) -> Result<Response> {
     .await;
     if let Err(error) = recorded {
         // Unrecorded, the person must not have access.
-        people::remove(&db, &tenant, &person.id).await?;
+        people::remove(&db, &tenant, &person.id, now()).await?;
         return Err(error);
     }
     let mut response = respond::json(201, &person);
