@@ -29,6 +29,17 @@ pub enum Page {
 }
 
 impl Page {
+    /// The document's title on this page.
+    pub fn title(&self) -> String {
+        match self {
+            Page::Home | Page::Events => "Audit log · Evident".to_owned(),
+            Page::Event(_) => "Event · Evident".to_owned(),
+            Page::Actor(id) => format!("{id} · Actor · Evident"),
+            Page::Resource(kind, id) => format!("{kind} {id} · History · Evident"),
+            Page::NotFound => "Page not found · Evident".to_owned(),
+        }
+    }
+
     /// The page for a URL path (without query). A trailing slash is ignored.
     pub fn of(path: &str) -> Page {
         let trimmed = path.strip_suffix('/').unwrap_or(path);
@@ -131,6 +142,8 @@ impl Location {
         });
         _ = window_event_listener(leptos::ev::click, move |e| location.follow_link(&e));
         _ = window_event_listener(leptos::ev::keydown, move |e| location.escape_back(&e));
+        // Each page names itself in the tab, the history and to a screen reader.
+        Effect::new(move |_| document().set_title(&location.page.get().title()));
         provide_context(location);
         location
     }
@@ -256,6 +269,20 @@ fn browser_url() -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_page_names_itself() {
+        assert_eq!(Page::of("/").title(), "Audit log · Evident");
+        assert_eq!(
+            Page::of("/actors/alice%40corp.com").title(),
+            "alice@corp.com · Actor · Evident"
+        );
+        assert_eq!(
+            Page::of("/resources/db/orders").title(),
+            "db orders · History · Evident"
+        );
+        assert_eq!(Page::of("/nope").title(), "Page not found · Evident");
+    }
 
     #[test]
     fn paths_pick_pages() {

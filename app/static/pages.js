@@ -263,8 +263,17 @@ async function accessPage() {
           option.selected = role === person.role;
           select.append(option);
         }
-        select.addEventListener("change", async () => {
+        // A role changes only on Save: a closed select's arrow keys fire `change` at each step,
+        // and each step would be a role change (making an admin an auditor ends the keys and
+        // invites they made).
+        const save = button("Save", `Save the role of ${person.email}`, "person-role-save", async () => {
+          const hands = (role) => role === "owner" || role === "admin";
+          if (hands(person.role) && !hands(select.value)
+            && !confirm(`Make ${person.email} ${select.value}? The API keys and invites they made stop working.`)) {
+            return;
+          }
           hide("people-error");
+          save.disabled = true;
           const answer = await api("PATCH", `/api/v1/people/${encodeURIComponent(person.id)}`, {
             body: { role: select.value },
             csrf,
@@ -276,7 +285,11 @@ async function accessPage() {
             person.role = answer.json.role;
           }
         });
-        roleCell.append(select);
+        save.disabled = true;
+        select.addEventListener("change", () => {
+          save.disabled = select.value === person.role;
+        });
+        roleCell.append(select, save);
       } else {
         roleCell.textContent = person.role;
         roleCell.dataset.testid = "person-role";
@@ -286,7 +299,7 @@ async function accessPage() {
       if (editable && person.id !== me.person.id) {
         actions.append(
           button("Remove", `Remove ${person.email}`, "person-remove", async () => {
-            if (!confirm(`Remove ${person.email}? Their sessions end at once.`)) return;
+            if (!confirm(`Remove ${person.email}? Their sessions end at once, and the API keys and invites they made stop working.`)) return;
             hide("people-error");
             const answer = await api("DELETE", `/api/v1/people/${encodeURIComponent(person.id)}`, { csrf });
             if (answer.status === 200) loadPeople();

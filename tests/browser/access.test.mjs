@@ -281,9 +281,20 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
 
   // The owner makes the member an auditor (kept after a reload), then removes them.
   const mo = () => page.locator("[data-testid=person]", { hasText: member });
-  const patched = page.waitForResponse((r) => r.request().method() === "PATCH");
+  // Choosing a role sends nothing (arrow keys step through them); Save does.
+  const sent = [];
+  const onPatch = (r) => { if (r.method() === "PATCH") sent.push(r.url()); };
+  page.on("request", onPatch);
+  assert.equal(await mo().getByTestId("person-role-save").isDisabled(), true);
+  await mo().locator("[data-testid=person-role]").selectOption("admin");
   await mo().locator("[data-testid=person-role]").selectOption("auditor");
+  await page.waitForTimeout(300);
+  assert.deepEqual(sent, []);
+  page.off("request", onPatch);
+  const patched = page.waitForResponse((r) => r.request().method() === "PATCH");
+  await mo().getByTestId("person-role-save").click();
   assert.equal((await patched).status(), 200);
+  assert.equal(await mo().getByTestId("person-role-save").isDisabled(), true);
   await page.reload();
   await page.waitForSelector("body[data-ready=true]");
   assert.equal(await mo().locator("[data-testid=person-role]").inputValue(), "auditor");

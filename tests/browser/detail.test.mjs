@@ -117,6 +117,7 @@ test("find what changed in a resource: its history, who made each change, the ch
   await open("/resources/database/orders_tbl");
   await page.getByTestId("history-entry").nth(3).waitFor();
   assert.equal(await page.getByTestId("resource-name").innerText(), "orders table");
+  assert.equal(await page.title(), "database orders_tbl · History · Evident", "the page names itself");
   const entries = page.getByTestId("history-entry");
   assert.equal(await entries.count(), 4);
   // Oldest first, each with who did it.

@@ -496,7 +496,11 @@ test("the column chooser hides and shows columns, and the choice outlives a relo
   await page.getByTestId("column-ip").check();
   await page.getByTestId("column-environment").check();
   assert.deepEqual(await shown("[data-testid=events-table] th"), all);
-  await page.getByTestId("columns").locator("summary").click();
+  // Esc closes the menu from inside it and puts the focus back on its button.
+  await page.getByTestId("column-ip").focus();
+  await page.keyboard.press("Escape");
+  assert.equal(await page.getByTestId("columns").evaluate((d) => d.open), false);
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), "SUMMARY");
 });
 
 test("a page load asks for its rows first, and for counts and saved searches only after", async () => {

@@ -5,6 +5,7 @@
 //! is rebuilt when it changes.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// The localStorage item holding the hidden columns' names, space-separated.
 pub const COLUMNS_KEY: &str = "evident.columns";
@@ -81,8 +82,28 @@ pub fn ColumnChooser(hidden: RwSignal<Vec<&'static str>>) -> impl IntoView {
             }
         })
         .collect_view();
+    // Esc closes the menu and puts the focus back on its button, as a menu's Esc does.
+    let close_on_escape = move |e: leptos::ev::KeyboardEvent| {
+        let Some(details) = e
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .filter(|d| e.key() == "Escape" && d.has_attribute("open"))
+        else {
+            return;
+        };
+        e.prevent_default();
+        _ = details.remove_attribute("open");
+        if let Some(summary) = details
+            .query_selector("summary")
+            .ok()
+            .flatten()
+            .and_then(|s| s.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            _ = summary.focus();
+        }
+    };
     view! {
-        <details class="ev-columns" data-testid="columns">
+        <details class="ev-columns" data-testid="columns" on:keydown=close_on_escape>
             <summary class="ev-button ev-button--ghost">"Columns"</summary>
             <fieldset class="ev-columns__menu">
                 <legend class="ev-visually-hidden">"Columns shown"</legend>
