@@ -250,7 +250,10 @@ test("the sign-in page refuses a wrong password and signs in with the right one"
   assert.match(await page.textContent("[data-testid=signed-in-as]"), /Olive Owner/);
   assert.ok((await rows()) >= 7, "the owner sees everyone's events");
 
-  // The session ends behind the dashboard's back: its next request's 401 goes to sign-in.
+  // The session ends behind the dashboard's back: its next request's 401 goes to sign-in. The
+  // view's own later requests (its counts, 200 ms after the rows, and the saved searches) are let
+  // finish first, or one of them would be that request, before the click below.
+  await page.waitForLoadState("networkidle");
   await page.evaluate(async () => {
     const session = await (await fetch("/api/v1/session")).json();
     await fetch("/api/v1/session", { method: "DELETE", headers: { "x-csrf-token": session.csrf_token } });

@@ -201,7 +201,7 @@ pub async fn remove(req: &Request, env: &Env, id: &str) -> Result<Response> {
     Ok(respond::json(200, &removed))
 }
 
-/// The keys and invites a change ends, for its audit event's payload (none: no members).
+/// The keys and invites a change ends, for its audit event's payload (no members when it ends none).
 fn grants_payload(grants: &Grants) -> Map<String, serde_json::Value> {
     let mut payload = Map::new();
     if !grants.keys.is_empty() {
@@ -213,7 +213,7 @@ fn grants_payload(grants: &Grants) -> Map<String, serde_json::Value> {
     payload
 }
 
-/// The same for the event's description: `; revoked 2 API keys and 1 invite they made`.
+/// The same for the event's description: `; ended 2 API keys and 1 invite they made`.
 fn grants_note(grants: &Grants) -> String {
     let count = |n: usize, what: &str| match n {
         0 => None,
