@@ -21,8 +21,13 @@ ensure_cargo_tool() {
     return
   fi
   log "installing $crate $version (once per machine; takes minutes)"
-  # A throwaway target directory: tool builds must not evict the project's build cache.
-  CARGO_TARGET_DIR="$(mktemp -d)" cargo install "$crate" --version "$version" --force "$@"
+  # A throwaway target directory: tool builds must not evict the project's build cache. Removed
+  # afterwards, whatever happened: each is about 800 MB, and they filled the disk.
+  local target status=0
+  target="$(mktemp -d)"
+  CARGO_TARGET_DIR="$target" cargo install "$crate" --version "$version" --force "$@" || status=$?
+  rm -rf "$target"
+  return "$status"
 }
 
 ensure_cargo_tools() {

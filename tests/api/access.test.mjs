@@ -61,7 +61,7 @@ before(async () => {
   await join("alan.admin@example.com", "admin");
 });
 
-after(() => server?.stop());
+after(async () => { await server?.stop(); });
 
 test("a valid Access token signs its person in, with their role", async () => {
   const session = await call("GET", "/api/v1/session", { jwt: token() });

@@ -51,7 +51,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.stop();
+  await server?.stop();
 });
 
 async function inviteWithAdminKey(email, role) {

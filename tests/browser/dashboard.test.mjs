@@ -40,7 +40,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.stop();
+  await server?.stop();
 });
 
 test("the dashboard asks for the read key and shows events", async () => {

@@ -83,7 +83,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.stop();
+  await server?.stop();
 });
 
 // Splits CSV text into records of cells (RFC 4180 quoting).

@@ -73,7 +73,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  server?.stop();
+  await server?.stop();
 });
 
 const rowCount = (n) => page.waitForFunction(

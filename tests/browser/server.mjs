@@ -1,7 +1,8 @@
 // Starts a real `wrangler dev` with a fresh local D1 state for browser tests, the way the Rust harness
-// (tests/src/server.rs) does: free ports, migrations applied, its own keys, process group killed on stop.
+// (tests/src/server.rs) does: free ports, migrations applied, its own keys, process group killed on stop,
+// and its state directory removed then (each run left one behind, and the disk filled up).
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -63,12 +64,21 @@ export async function startServer(name, { vars = {} } = {}) {
     baseUrl,
     keys,
     log: () => readFileSync(logPath, "utf8"),
-    stop() {
+    // Ends the process group, waits for it (up to 10 s), then removes the state directory.
+    async stop() {
+      const exited = new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve();
+        else child.once("exit", resolve);
+      });
       try {
         process.kill(-child.pid, "SIGTERM");
       } catch {
         // already gone
       }
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      // workerd, the group's last process, may close its files just after wrangler exits.
+      await new Promise((r) => setTimeout(r, 300));
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 }

@@ -34,6 +34,9 @@ pub struct Server {
     pub state_dir: PathBuf,
     child: Child,
     log_path: PathBuf,
+    /// The directory [`Server::start`] made for this server alone: removed when it stops, unless a
+    /// test failed (what is in it is then worth a look).
+    scratch: Option<PathBuf>,
 }
 
 /// The repository root (tests run from the `tests` package directory).
@@ -146,7 +149,9 @@ impl Server {
         let base = std::env::temp_dir().join(format!("evident-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
         std::fs::create_dir_all(&base).expect("state dir");
-        Server::start_in(name, &base.join("state"))
+        let mut server = Server::start_in(name, &base.join("state"));
+        server.scratch = Some(base);
+        server
     }
 
     /// Starts a server on a state directory that outlives it: one that does not exist yet starts as a
@@ -194,6 +199,7 @@ impl Server {
             state_dir,
             child,
             log_path,
+            scratch: None,
         };
         server.wait_until_ready();
         server
@@ -244,6 +250,14 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        self.stop();
+        self.clean_up();
+    }
+}
+
+impl Server {
+    /// Ends wrangler's process group.
+    fn stop(&mut self) {
         // wrangler can exit before workerd, which holds the database file open (in exclusive mode, so
         // other readers do not see its last writes until it has closed): wait for the whole group.
         let group = format!("-{}", self.child.id());
@@ -266,5 +280,13 @@ impl Drop for Server {
         }
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
+    }
+
+    /// Removes the server's own state directory once it has stopped: each run of the tests and
+    /// benchmarks left one behind, and the disk filled up. Kept after a failed test.
+    fn clean_up(&mut self) {
+        if let Some(dir) = self.scratch.take().filter(|_| !std::thread::panicking()) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
