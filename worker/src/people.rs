@@ -622,22 +622,17 @@ mod tests {
                 .unwrap();
             db.execute(DELETE_INVITES_OF, params!["a", person]).unwrap();
         };
-        let keys_in_force = || -> Vec<String> {
-            db.prepare("SELECT tenant || id FROM api_keys WHERE revoked_at IS NULL ORDER BY 1")
+        let texts = |sql: &str| -> Vec<String> {
+            db.prepare(sql)
                 .unwrap()
                 .query_map([], |r| r.get(0))
                 .unwrap()
                 .map(|row| row.unwrap())
                 .collect()
         };
-        let invites = || -> Vec<String> {
-            db.prepare("SELECT id FROM invites ORDER BY 1")
-                .unwrap()
-                .query_map([], |r| r.get(0))
-                .unwrap()
-                .map(|row| row.unwrap())
-                .collect()
-        };
+        let keys_in_force =
+            || texts("SELECT tenant || id FROM api_keys WHERE revoked_at IS NULL ORDER BY 1");
+        let invites = || texts("SELECT id FROM invites ORDER BY 1");
         end("p1", 2_000);
         assert_eq!(keys_in_force(), ["ak1", "ak3", "bk4"], "an owner keeps all");
         assert_eq!(invites(), ["i1", "i2", "i3", "i4"]);
