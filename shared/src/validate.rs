@@ -58,6 +58,9 @@ pub struct Stamp<'a> {
     pub format: &'a str,
 }
 
+/// The longest `context.user_agent`, in characters (real ones are a few hundred).
+pub const MAX_USER_AGENT_CHARS: usize = 1024;
+
 /// The deepest an event may nest arrays and objects, itself included: what is stored must be
 /// readable, with room for the two levels an API answer wraps it in, by JSON readers that stop at
 /// 128 levels (serde_json's, the dashboard's).
@@ -737,7 +740,7 @@ impl Validator {
         }
         for name in Context::TEXT_FIELDS {
             let max = if *name == "user_agent" {
-                1024
+                MAX_USER_AGENT_CHARS
             } else {
                 MAX_TEXT_CHARS
             };

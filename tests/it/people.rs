@@ -205,12 +205,7 @@ fn an_invited_person_joins_signs_in_and_out(server: &Server) {
     };
     let parts: Vec<&str> = stored.split('$').collect();
     assert_eq!(&parts[..2], ["pbkdf2-sha256", "100000"], "{stored}");
-    let unhex = |text: &str| -> Vec<u8> {
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
-    };
+    let unhex = |text: &str| evident_worker::stored_body::unhex(text).unwrap();
     let (salt, key) = (unhex(parts[2]), unhex(parts[3]));
     assert_eq!((salt.len(), key.len()), (16, 32), "{stored}");
     let mut derived = [0u8; 32];

@@ -5,6 +5,7 @@
 
 use evident_shared::api_key::ApiKey;
 use evident_shared::body::Framing;
+use evident_shared::validate::MAX_USER_AGENT_CHARS;
 use serde_json::{json, Map, Value};
 use worker::{Env, Request};
 
@@ -24,9 +25,6 @@ pub struct Origin {
     /// `User-Agent`.
     pub user_agent: Option<String>,
 }
-
-/// The longest user agent an event holds (`shared/src/validate.rs`).
-const MAX_USER_AGENT_CHARS: usize = 1024;
 
 impl Origin {
     /// Reads a request's address and user agent, as the event model takes them: whatever a client

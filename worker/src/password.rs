@@ -4,6 +4,10 @@
 //! hashes still verify. Parsing, formatting and the policy are pure and tested natively; the
 //! derivation itself needs WebCrypto and is exercised by the integration tests.
 
+use evident_shared::chain::hex;
+
+use crate::stored_body::unhex;
+
 /// Iterations for new hashes: the most Workers' WebCrypto accepts for PBKDF2.
 pub const ITERATIONS: u32 = 100_000;
 /// Bytes of random salt per password.
@@ -46,8 +50,8 @@ impl Stored {
             return None;
         }
         let iterations: u32 = parts.next()?.parse().ok()?;
-        let salt = unhex(parts.next()?)?;
-        let key = unhex(parts.next()?)?;
+        let salt = unhex(parts.next()?).ok()?;
+        let key = unhex(parts.next()?).ok()?;
         (parts.next().is_none() && iterations > 0 && !salt.is_empty() && key.len() == KEY_BYTES)
             .then_some(Stored {
                 iterations,
@@ -82,20 +86,6 @@ pub fn policy_problem(password: &str) -> Option<String> {
     } else {
         None
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 mod webcrypto {

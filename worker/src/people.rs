@@ -269,30 +269,38 @@ pub async fn set_role(
     now: i64,
 ) -> Result<Option<Person>> {
     let params = [text(tenant), text(id), text(new.as_str())];
-    let [revoke, withdraw] = ending_grants(db, tenant, id, now)?;
-    let results = db
-        .batch(vec![statement(db, UPDATE_ROLE, &params)?, revoke, withdraw])
-        .await?;
-    let rows: Vec<PersonRow> = results[0].results()?;
-    rows.into_iter()
-        .next()
-        .map(PersonRow::into_wire)
-        .transpose()
+    let change = vec![statement(db, UPDATE_ROLE, &params)?];
+    change_ending_grants(db, tenant, id, now, change).await
 }
 
 /// Removes a person and, in the same transaction, ends their sessions and the keys and invites they
 /// made: who was removed, or `None` when there is no such person or they are the last owner.
 pub async fn remove(db: &D1Database, tenant: &str, id: &str, now: i64) -> Result<Option<Person>> {
     let who = [text(tenant), text(id)];
-    let [revoke, withdraw] = ending_grants(db, tenant, id, now)?;
-    let results = db
-        .batch(vec![
-            statement(db, DELETE_PERSON, &who)?,
-            statement(db, DELETE_SESSIONS_OF, &who)?,
-            revoke,
-            withdraw,
-        ])
-        .await?;
+    let change = vec![
+        statement(db, DELETE_PERSON, &who)?,
+        statement(db, DELETE_SESSIONS_OF, &who)?,
+    ];
+    change_ending_grants(db, tenant, id, now, change).await
+}
+
+/// Runs `change` (its first statement returns the person changed) in one batch with the statements
+/// that end what the person handed out, which run after it and read its outcome.
+async fn change_ending_grants(
+    db: &D1Database,
+    tenant: &str,
+    id: &str,
+    now: i64,
+    mut change: Vec<worker::D1PreparedStatement>,
+) -> Result<Option<Person>> {
+    let who = [text(tenant), text(id)];
+    change.push(statement(
+        db,
+        REVOKE_KEYS_OF,
+        &[text(tenant), text(id), SqlValue::Int(now)],
+    )?);
+    change.push(statement(db, DELETE_INVITES_OF, &who)?);
+    let results = db.batch(change).await?;
     let rows: Vec<PersonRow> = results[0].results()?;
     rows.into_iter()
         .next()
@@ -308,12 +316,6 @@ pub struct Grants {
     pub keys: Vec<String>,
     /// Ids of invites still waiting.
     pub invites: Vec<String>,
-}
-
-impl Grants {
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty() && self.invites.is_empty()
-    }
 }
 
 /// One row of [`SELECT_GRANTS_OF`].
@@ -358,23 +360,6 @@ pub async fn grants_of(db: &D1Database, tenant: &str, id: &str, now: i64) -> Res
         .all()
         .await?
         .results()?)
-}
-
-/// The statements that end what a person handed out, for the batch of their change.
-fn ending_grants(
-    db: &D1Database,
-    tenant: &str,
-    id: &str,
-    now: i64,
-) -> Result<[worker::D1PreparedStatement; 2]> {
-    Ok([
-        statement(
-            db,
-            REVOKE_KEYS_OF,
-            &[text(tenant), text(id), SqlValue::Int(now)],
-        )?,
-        statement(db, DELETE_INVITES_OF, &[text(tenant), text(id)])?,
-    ])
 }
 
 /// What an invite is made of.

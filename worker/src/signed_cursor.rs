@@ -14,6 +14,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use evident_shared::chain::hex;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use worker::D1Database;
@@ -22,6 +23,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Result};
 use crate::sql::SqlValue;
 use crate::store::statement;
+use crate::stored_body::unhex;
 
 /// The tenant's cursor key, made on first use. `?1` tenant.
 pub const TENANT_CURSOR_KEY: &str = "INSERT INTO tenant_settings (tenant, cursor_key) \
@@ -84,11 +86,7 @@ impl CursorSigner {
         mac.update(self.search.as_bytes());
         mac.update(b"\n");
         mac.update(position.as_bytes());
-        let digest = mac.finalize().into_bytes();
-        digest[..MAC_HEX / 2]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&mac.finalize().into_bytes()[..MAC_HEX / 2])
     }
 
     /// `position` (a [`evident_shared::cursor::Cursor`]'s text) with its MAC.
@@ -148,23 +146,12 @@ async fn tenant_key(db: &D1Database, tenant: &str) -> Result<Vec<u8>> {
         .first::<String>(Some("key"))
         .await?
         .ok_or_else(|| ApiError::Internal("the tenant's cursor key was not made".into()))?;
-    let key = decode_hex(&hex)
+    let key = unhex(&hex)
+        .ok()
+        .filter(|key| !key.is_empty())
         .ok_or_else(|| ApiError::Internal("the tenant's cursor key is not hex".into()))?;
     KEYS.with(|keys| keys.borrow_mut().insert(tenant.to_string(), key.clone()));
     Ok(key)
-}
-
-fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.is_empty() {
-        return None;
-    }
-    hex.as_bytes()
-        .chunks(2)
-        .map(|pair| {
-            let pair = std::str::from_utf8(pair).ok().filter(|p| p.len() == 2)?;
-            u8::from_str_radix(pair, 16).ok()
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -246,14 +233,6 @@ mod tests {
         let one = signer(1, "user:p1", "/p", &[("q", "a"), ("x", "b")]);
         let two = signer(1, "user:p1", "/p", &[("q", "a\n1:x\n1:b")]);
         assert_ne!(one.sign("1.1"), two.sign("1.1"));
-    }
-
-    #[test]
-    fn hex_keys_decode() {
-        assert_eq!(decode_hex("00ff10"), Some(vec![0, 255, 16]));
-        assert_eq!(decode_hex("0"), None);
-        assert_eq!(decode_hex("zz"), None);
-        assert_eq!(decode_hex(""), None);
     }
 
     #[test]

@@ -447,6 +447,16 @@ mod tests {
         HashMap::from([(d.id, d.bytes.clone())])
     }
 
+    /// Hex from SQLite's `hex()` (upper case) and from our own (lower case); anything else is refused.
+    #[test]
+    fn unhex_reads_either_case_and_refuses_the_rest() {
+        assert_eq!(unhex("00fF10").unwrap(), [0, 255, 16]);
+        assert!(unhex("").unwrap().is_empty());
+        for bad in ["0", "zz", "+f", "0g"] {
+            assert!(unhex(bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn round_trips_with_and_without_a_dictionary() {
         let dictionary = Dictionary {
