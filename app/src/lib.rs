@@ -34,6 +34,12 @@ use router::{Location, Page};
 #[derive(Debug, Clone, Copy)]
 pub struct LastList(pub RwSignal<String>);
 
+/// The skip link's action: the focus to the page, without a `#main` left in the URL.
+fn skip_to_main(e: web_sys::MouseEvent) {
+    e.prevent_default();
+    router::focus_main();
+}
+
 /// The whole dashboard.
 #[component]
 pub fn App() -> impl IntoView {
@@ -53,9 +59,11 @@ pub fn App() -> impl IntoView {
         Page::NotFound => view! { <NotFound/> }.into_any(),
     };
     view! {
+        // The first stop of the Tab key, shown only when focused: past the header to the page.
+        <a class="ev-skip" href="#main" data-testid="skip-link" on:click=skip_to_main>"Skip to content"</a>
         <AppHeader/>
         // Focusable by script only: it takes the focus when the page changes (router::Location).
-        <main class="ev-main" tabindex="-1">
+        <main class="ev-main" id="main" tabindex="-1">
             {move || {
                 if signed_in.get() {
                     page()

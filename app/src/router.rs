@@ -180,14 +180,7 @@ impl Location {
         let new_page = self.page.with_untracked(|page| *page != Page::of(&url.0));
         self.url.set(url);
         if new_page {
-            if let Some(main) = document()
-                .query_selector("main")
-                .ok()
-                .flatten()
-                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-            {
-                _ = main.focus();
-            }
+            focus_main();
         }
     }
 
@@ -248,6 +241,18 @@ impl Location {
         }
         e.prevent_default();
         self.navigate(&(link.pathname() + &link.search()), false, true);
+    }
+}
+
+/// Moves the focus to the page's main region (focusable by script only).
+pub fn focus_main() {
+    if let Some(main) = document()
+        .query_selector("main")
+        .ok()
+        .flatten()
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        _ = main.focus();
     }
 }
 

@@ -702,6 +702,40 @@ test("a long list builds only the rows near the viewport, and scrolling reaches 
   await page.evaluate(() => window.scrollTo(0, 0));
 });
 
+test("the keyboard keeps its place: a skip link first, busy buttons keep the focus, the count is announced", async () => {
+  await page.goto(`${server.baseUrl}/?range=all&q=-action:pipeline.run`);
+  await page.getByTestId("event-row").first().waitFor();
+  // Tab's first stop skips the header and lands on the page, without a fragment in the URL.
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), "skip-link");
+  assert.ok(await page.getByTestId("skip-link").isVisible(), "shown once focused");
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), "MAIN");
+  assert.ok(!page.url().includes("#"), page.url());
+  // The count is a live region that was there before the rows: screen readers hear it change.
+  const count = page.getByTestId("row-count");
+  assert.equal(await count.getAttribute("role"), "status");
+  const shown = () => count.evaluate((p) => Number(p.textContent.replace(/\D/g, "")) || 0);
+  const before = await shown();
+  // Load more, pressed from the keyboard, keeps the focus through its loading state.
+  await page.getByTestId("load-more").focus();
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="row-count"]').textContent.replace(/\D/g, "")) > n,
+    before, { timeout: 15_000 });
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), "load-more");
+  assert.ok(await shown() > before);
+  // Reset, pressed from the keyboard, keeps the focus though it has nothing left to reset.
+  await page.getByTestId("filter-reset").focus();
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has("q"), null, { timeout: 15_000 });
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), "filter-reset");
+  assert.equal(await page.getByTestId("filter-reset").getAttribute("aria-disabled"), "true");
+  // A second press does nothing: the view stays the default one.
+  await page.keyboard.press("Enter");
+  assert.ok(!new URL(page.url()).searchParams.has("q"), page.url());
+});
+
 test("no console errors", () => {
   // The one expected: the refused second save under a taken name (409).
   assert.deepEqual(consoleErrors, ["Failed to load resource: the server responded with a status of 409 (Conflict)"]);

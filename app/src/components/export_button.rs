@@ -182,6 +182,9 @@ pub fn ExportButton(
         let Some(list_query) = query.get_untracked() else {
             return;
         };
+        if matches!(progress.get_untracked(), Progress::Running(_)) {
+            return;
+        }
         if let Progress::Done(_, _, url) = progress.get_untracked() {
             _ = web_sys::Url::revoke_object_url(&url);
         }
@@ -196,14 +199,16 @@ pub fn ExportButton(
         });
     };
     let running = move || matches!(progress.get(), Progress::Running(_));
-    let disabled = move || running() || query.with(Option::is_none);
+    // `aria-disabled`, not `disabled`: a disabled button drops the keyboard focus (`start` ignores
+    // clicks while it is set).
+    let disabled = move || (running() || query.with(Option::is_none)).to_string();
     view! {
         <div class="ev-export" data-testid="export">
             <span class="ev-export__label">"Export"</span>
             <button type="button" class="ev-button ev-button--small" data-testid="export-csv"
-                disabled=disabled on:click=move |_| start(ExportFormat::Csv)>"CSV"</button>
+                aria-disabled=disabled on:click=move |_| start(ExportFormat::Csv)>"CSV"</button>
             <button type="button" class="ev-button ev-button--small" data-testid="export-json"
-                disabled=disabled on:click=move |_| start(ExportFormat::Json)>"JSON"</button>
+                aria-disabled=disabled on:click=move |_| start(ExportFormat::Json)>"JSON"</button>
             // Busy while rows stream in, so the count is announced once, when the file is done.
             <span class="ev-export__status" role="status" aria-busy=move || running().to_string()
                 data-testid="export-status">

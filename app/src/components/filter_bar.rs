@@ -150,8 +150,9 @@ pub fn FilterBar(
                     type="button"
                     class="ev-button ev-button--ghost ev-filters__reset"
                     data-testid="filter-reset"
-                    disabled=move || filters.with(Filters::is_default)
-                    on:click=move |_| on_change.run(Filters::default())
+                    // Not `disabled`: the button that was just pressed would drop the keyboard focus.
+                    aria-disabled=move || filters.with(Filters::is_default).to_string()
+                    on:click=move |_| if !filters.with_untracked(Filters::is_default) { on_change.run(Filters::default()) }
                 >
                     "Reset"
                 </button>

@@ -35,7 +35,11 @@ pub fn VerifyButton(
     let auth = expect_context::<Auth>();
     // None: not asked; Some(None): under way; Some(Some(answer)).
     let result = RwSignal::new(None::<Option<(bool, String)>>);
+    let checking = move || result.with(|r| matches!(r, Some(None)));
     let verify = move |_| {
+        if checking() {
+            return;
+        }
         result.set(Some(None));
         spawn_local(async move {
             let answer = match auth.guard(api::verify(&auth.key_untracked(), seq, seq).await) {
@@ -51,7 +55,8 @@ pub fn VerifyButton(
                 type="button"
                 class="ev-button ev-button--small"
                 data-testid="verify"
-                disabled=move || result.with(|r| matches!(r, Some(None)))
+                // Not `disabled`: a disabled button drops the keyboard focus.
+                aria-disabled=move || checking().to_string()
                 on:click=verify
             >
                 "Verify chain link"

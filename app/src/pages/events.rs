@@ -369,6 +369,9 @@ pub fn EventsPage() -> impl IntoView {
         }
     });
     let load_more = move |_| {
+        if list.with_untracked(|l| l.loading) {
+            return;
+        }
         let (request, cursor) = list.with_untracked(|l| (l.shown.clone(), l.next_cursor.clone()));
         if let (Some(request), Some(cursor)) = (request, cursor) {
             fetch(request, Some(cursor));
@@ -569,7 +572,8 @@ pub fn EventsPage() -> impl IntoView {
             />
             {move || list.with(List::notice).map(|(kind, text)| view! { <Notice kind text/> })}
             <div class="ev-listbar">
-                <p class="ev-count" data-testid="row-count">
+                // A live region that stays: screen readers hear how many rows a search found.
+                <p class="ev-count" role="status" data-testid="row-count">
                     {move || match count() {
                         0 => String::new(),
                         1 => "Showing 1 event".to_owned(),
@@ -630,7 +634,8 @@ pub fn EventsPage() -> impl IntoView {
                 class="ev-button ev-more"
                 data-testid="load-more"
                 hidden=move || list.with(|l| l.next_cursor.is_none() || l.events.is_empty())
-                disabled=move || list.with(|l| l.loading)
+                // Not `disabled`, which drops the keyboard focus; `load_more` ignores clicks while loading.
+                aria-disabled=move || list.with(|l| l.loading).to_string()
                 on:click=load_more
             >
                 {move || if list.with(|l| l.loading) { "Loading…" } else { "Load more" }}

@@ -203,8 +203,9 @@ pub fn more_button(state: RwSignal<Loaded>, more: impl Fn() + Copy + 'static) ->
             class="ev-button ev-more"
             data-testid="load-more"
             hidden=move || state.with(|s| s.next_cursor.is_none())
-            disabled=move || state.with(|s| s.loading)
-            on:click=move |_| more()
+            // Not `disabled`, which drops the keyboard focus; a click while loading is ignored.
+            aria-disabled=move || state.with(|s| s.loading).to_string()
+            on:click=move |_| if !state.with_untracked(|s| s.loading) { more() }
         >
             {move || if state.with(|s| s.loading) { "Loading…" } else { "Load more" }}
         </button>
