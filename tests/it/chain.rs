@@ -36,6 +36,10 @@ pub const TESTS: &[Test] = &[
         idempotency_keys_in_events_dedupe_across_and_within_requests,
     ),
     (
+        "chain::a_key_reused_for_a_different_event_is_refused",
+        a_key_reused_for_a_different_event_is_refused,
+    ),
+    (
         "chain::verify_checks_ranges_and_refuses_bad_ones",
         verify_checks_ranges_and_refuses_bad_ones,
     ),
@@ -214,6 +218,83 @@ fn idempotency_keys_in_events_dedupe_across_and_within_requests(server: &Server)
     assert_eq!(second.json["events"][0]["duplicate"], true);
     let stored = crate::support::list_all(server, "actor=idem-f");
     assert_eq!(stored.len(), 3, "f-1, f-2 and f-3 once each");
+}
+
+/// A key names one event. Sending another event under a key already used answers 409 and stores
+/// nothing, rather than "duplicate" for an event that would then be lost; the same event sent again,
+/// with its own receipt time and geo, is still a duplicate. The stored event is read back from D1
+/// (compressed) to tell which.
+fn a_key_reused_for_a_different_event_is_refused(server: &Server) {
+    let keyed = |key: &str, action: &str| {
+        let mut e = event("idem-c", action, "2025-02-03T00:00:00Z");
+        e["idempotency_key"] = json!(key);
+        e["context"] = json!({"ip": "81.2.69.160", "user_agent": "curl/8.5.0"});
+        e
+    };
+    let post = |query: &str, body: &Value| {
+        http::post(
+            &server.url(&format!("/api/v1/events{query}")),
+            Some(&server.ingest_key),
+            "application/json",
+            &body.to_string(),
+        )
+    };
+    let first = ingest(server, &json!([keyed("c-1", "doc.share")]));
+    assert_eq!(first.status, 201, "{}", first.text);
+    let first_id = first.json["events"][0]["id"].as_str().unwrap().to_string();
+    let head = head_seq(server);
+    // The same event again, in another request: a duplicate answering the first id.
+    let retry = ingest(server, &json!([keyed("c-1", "doc.share")]));
+    assert_eq!(retry.status, 200, "{}", retry.text);
+    assert_eq!(retry.json["events"][0]["id"], first_id.as_str());
+    // Another event under the same key: refused at its key, naming the event that holds it.
+    let other = ingest(server, &json!([keyed("c-1", "doc.unshare")]));
+    assert_eq!(other.status, 409, "{}", other.text);
+    assert_eq!(other.error_code(), "idempotency_conflict");
+    let rejected = &other.json["rejected"][0];
+    assert_eq!(rejected["index"], 0);
+    assert_eq!(rejected["errors"][0]["path"], "/idempotency_key");
+    let message = rejected["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains(&first_id), "{message}");
+    assert_eq!(head_seq(server), head, "nothing stored");
+    // With `atomic`, a new event beside the conflict is not stored either; without, it is.
+    let mixed = json!([keyed("c-2", "doc.share"), keyed("c-1", "doc.unshare")]);
+    let atomic = post("?atomic=true", &mixed);
+    assert_eq!(atomic.status, 409, "{}", atomic.text);
+    assert_eq!(atomic.json["accepted"], 0);
+    assert_eq!(atomic.json["rejected"][0]["index"], 1);
+    assert_eq!(
+        head_seq(server),
+        head,
+        "nothing of the atomic request stored"
+    );
+    let partial = post("", &mixed);
+    assert_eq!(partial.status, 207, "{}", partial.text);
+    assert_eq!(partial.json["accepted"], 1);
+    assert_eq!(partial.json["rejected"][0]["index"], 1);
+    assert_eq!(head_seq(server), head + 1);
+    // One event under the header's key, changed on its retry: refused too.
+    let header = |action: &str| {
+        http::send(
+            "POST",
+            &server.url("/api/v1/events"),
+            Some(&server.ingest_key),
+            &[("idempotency-key", "c-header")],
+            Some((
+                "application/json",
+                &event("idem-c", action, "2025-02-03T00:00:01Z").to_string(),
+            )),
+        )
+    };
+    assert_eq!(header("doc.share").status, 201);
+    let changed = header("doc.unshare");
+    assert_eq!(changed.status, 409, "{}", changed.text);
+    let stored = crate::support::list_all(server, "actor=idem-c");
+    assert_eq!(stored.len(), 3, "c-1, c-2 and c-header once each");
+    assert!(
+        stored.iter().all(|e| e["action"] == "doc.share"),
+        "{stored:?}"
+    );
 }
 
 fn verify_checks_ranges_and_refuses_bad_ones(server: &Server) {

@@ -222,7 +222,7 @@ impl Received<'_> {
                         targets,
                         unsealed,
                     });
-                    indexes.push(index);
+                    indexes.push((index, line));
                 }
                 Err(errors) => response.rejected.push(Rejected {
                     index,
@@ -258,6 +258,9 @@ impl Received<'_> {
         Prepared {
             pending,
             indexes,
+            atomic: arrival.atomic,
+            conflicts: 0,
+            withdrawn: 0,
             response,
         }
     }
@@ -361,39 +364,97 @@ fn cached_user_agent(ua: &str) -> Option<Arc<UserAgent>> {
 pub struct Prepared {
     /// One per event to seal, in request order; empty when nothing is to be stored.
     pub pending: Vec<Pending>,
-    /// The request index of each pending event.
-    indexes: Vec<usize>,
+    /// The request index (and, from adapters, line) of each pending event.
+    indexes: Vec<(usize, Option<usize>)>,
+    /// Whether the request asked for all of its events or none (`?atomic=true`).
+    pub atomic: bool,
+    /// Events refused because their idempotency key was first used for a different event.
+    conflicts: usize,
+    /// Events not stored because another event of their atomic request was such a conflict.
+    withdrawn: usize,
     /// The answer so far: rejections, skipped lines, and the error when nothing is stored.
     pub response: IngestResponse,
 }
 
 impl Prepared {
-    /// Fills in the ids, seqs and duplicates the sequencer reported, one outcome per pending event.
+    /// Fills in the ids, seqs and duplicates the sequencer reported, one outcome per pending event. An
+    /// event whose idempotency key was first used for another event is rejected at `/idempotency_key`;
+    /// with `atomic`, that means nothing was stored.
     pub fn complete(&mut self, outcomes: &[SealOutcome]) {
-        for (index, outcome) in self.indexes.iter().zip(outcomes) {
+        for (&(index, line), outcome) in self.indexes.iter().zip(outcomes) {
+            if outcome.withdrawn {
+                self.withdrawn += 1;
+                continue;
+            }
+            if outcome.conflict {
+                let message = format!(
+                    "was first used for a different event (`{}`, seq {}): a key names one event, \
+                     so this one was not stored; send it under a key of its own",
+                    outcome.id, outcome.seq
+                );
+                self.response.rejected.push(Rejected {
+                    index,
+                    line,
+                    errors: vec![FieldError::new("/idempotency_key", message)],
+                });
+                self.conflicts += 1;
+                continue;
+            }
             if outcome.duplicate {
                 self.response.duplicates += 1;
             } else {
                 self.response.accepted += 1;
             }
             self.response.events.push(Accepted {
-                index: *index,
+                index,
                 id: outcome.id.clone(),
                 seq: Some(outcome.seq),
                 duplicate: outcome.duplicate,
             });
         }
+        if self.conflicts == 0 {
+            return;
+        }
+        let r = &mut self.response;
+        r.rejected.sort_by_key(|r| (r.line, r.index));
+        if r.accepted + r.duplicates == 0 {
+            let c = self.conflicts;
+            r.error = Some(ErrorDetail {
+                code: "idempotency_conflict".into(),
+                message: {
+                    let reuse = if c == 1 { "reuses" } else { "reuse" };
+                    let of = if self.withdrawn > 0 {
+                        format!("{c} of {} events", c + self.withdrawn)
+                    } else if c == 1 {
+                        "1 event".to_owned()
+                    } else {
+                        format!("{c} events")
+                    };
+                    let atomic = if self.withdrawn > 0 {
+                        " and `atomic=true` was asked"
+                    } else {
+                        ""
+                    };
+                    format!("{of} {reuse} an idempotency key first used for a different event{atomic}: nothing was stored")
+                },
+                errors: vec![],
+            });
+        }
     }
 
     /// 201 when every event was stored (200 when all were duplicates), 207 when some were rejected,
-    /// 422 when none was stored because of rejections.
+    /// 422 when none was stored because of rejections, 409 when none was because every rejected event
+    /// reused an idempotency key for a different event.
     pub fn status(&self) -> u16 {
         let r = &self.response;
-        match (r.rejected.is_empty(), self.pending.is_empty()) {
+        // Before the sequencer answers, every pending event counts as stored.
+        let stored_some = self.pending.len() > self.conflicts + self.withdrawn;
+        match (r.rejected.is_empty(), stored_some) {
             (true, _) if r.accepted == 0 && r.duplicates > 0 => 200,
             (true, _) => 201,
-            (false, false) => 207,
-            (false, true) => 422,
+            (false, true) => 207,
+            (false, false) if self.conflicts == r.rejected.len() => 409,
+            (false, false) => 422,
         }
     }
 }
@@ -435,7 +496,7 @@ fn body_error(err: BodyError) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seal::{plan, Head};
+    use crate::seal::{plan_batches, Batch, Head};
     use evident_shared::validate::MAX_NESTING;
     use serde_json::Value;
 
@@ -465,15 +526,51 @@ mod tests {
             client: None,
             rules: &rules,
         });
-        let plan = plan(
+        let batch = Batch {
+            events: prepared.pending.len(),
+            atomic: prepared.atomic,
+        };
+        let plan = plan_batches(
             &Head::genesis(),
             &prepared.pending,
             &HashMap::new(),
+            &[batch],
             &crate::stored_body::Encoder::new(None),
             1 << 20,
         );
         prepared.complete(&plan.outcomes);
         Ok(prepared)
+    }
+
+    #[test]
+    fn a_key_used_twice_for_different_events_stores_the_first_and_rejects_the_other() {
+        let body = r#"[{"action":"a.create","actor":{"id":"u1"},"idempotency_key":"k"},
+            {"action":"a.delete","actor":{"id":"u1"},"idempotency_key":"k"},
+            {"action":"a.create","actor":{"id":"u1"},"idempotency_key":"k"},
+            {"action":"a.view","actor":{"id":"u2"}}]"#;
+        let p = run(body, false).unwrap();
+        assert_eq!(p.status(), 207);
+        let r = &p.response;
+        assert_eq!((r.accepted, r.duplicates), (2, 1));
+        assert_eq!(r.rejected.len(), 1);
+        assert_eq!(r.rejected[0].index, 1);
+        assert_eq!(r.rejected[0].errors[0].path, "/idempotency_key");
+        let first = &r.events[0].id;
+        assert!(
+            r.rejected[0].errors[0].message.contains(first.as_str()),
+            "{r:?}"
+        );
+        // The third is the first one again: a duplicate answering its id.
+        assert_eq!((r.events[1].index, &r.events[1].id), (2, first));
+        // With `atomic`, the conflict means nothing is stored: 409, and the error says why.
+        let p = run(body, true).unwrap();
+        assert_eq!(p.status(), 409);
+        let r = &p.response;
+        assert_eq!((r.accepted, r.duplicates, r.events.len()), (0, 0, 0));
+        assert_eq!(r.rejected.iter().map(|r| r.index).collect::<Vec<_>>(), [1]);
+        let error = r.error.as_ref().unwrap();
+        assert_eq!(error.code, "idempotency_conflict");
+        assert!(error.message.contains("nothing was stored"), "{error:?}");
     }
 
     fn run(body: &str, atomic: bool) -> Result<Prepared, ApiError> {

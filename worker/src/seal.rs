@@ -3,6 +3,12 @@
 //! as little as it can: skip what is already stored under the same idempotency key, give each new
 //! event the next `seq`, splice in the chain members and hash (see [`evident_shared::chain`]),
 //! compress the body ([`crate::stored_body`]), and lay the rows out for [`crate::sql::INSERT_EVENTS`].
+//!
+//! A key names one event: an event whose key was first used for a different event is a conflict, not
+//! a duplicate, and is not stored (answering "duplicate" would acknowledge an event that is lost).
+//! Events are compared as the sender made them ([`same_event`]), so a retry whose server-given fields
+//! (id, receipt time, geo) differ is still a duplicate. Only events whose key is already taken are
+//! compared, so the cost falls on retries, not on ingestion.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -60,6 +66,17 @@ pub struct SealOutcome {
     pub seq: u64,
     /// True when it was stored earlier under the same idempotency key.
     pub duplicate: bool,
+    /// True when its idempotency key was first used for a different event: nothing was stored, and
+    /// `id` and `seq` name that event.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub conflict: bool,
+    /// True when nothing was stored because another event of its `atomic` request was a conflict.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub withdrawn: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 /// An already stored event, found by idempotency key.
@@ -69,6 +86,149 @@ pub struct Stored {
     pub id: String,
     /// Its `seq`.
     pub seq: u64,
+    /// Its canonical JSON as stored, to tell a retry from another event under the same key; `None`
+    /// when it could not be read back, which counts as the same event.
+    pub body: Option<String>,
+}
+
+/// One request's events in a sealing group (requests are sealed together, in order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Batch {
+    /// How many of the group's pending events are this request's.
+    pub events: usize,
+    /// Whether the request asked that all of its events be stored or none.
+    pub atomic: bool,
+}
+
+/// Server-given members of an event's canonical JSON, left out when telling whether two events under
+/// one key are the same: each attempt gets its own id and receipt time (and from them `flags`), and
+/// geo and the parsed user agent are looked up, not sent. `seq` and the hashes are the chain's.
+const SERVER_MEMBERS: &[&str] = &[
+    "flags",
+    "hash",
+    "id",
+    "prev_hash",
+    "received_at",
+    "seq",
+    "tenant",
+];
+
+/// Whether two events' canonical JSON texts hold the same event as its sender made it (see
+/// [`SERVER_MEMBERS`]). `skew_ms` counts only as "the sender gave `occurred_at`"; when it did not,
+/// `occurred_at` is the receipt time and is left out too. A text that is not JSON is never the same.
+pub fn same_event(a: &str, b: &str) -> bool {
+    fn as_sent(text: &str) -> Option<serde_json::Value> {
+        let mut value: serde_json::Value = serde_json::from_str(text).ok()?;
+        let event = value.as_object_mut()?;
+        for member in SERVER_MEMBERS {
+            event.remove(*member);
+        }
+        let sent_time = event.remove("skew_ms").is_some();
+        if !sent_time {
+            event.remove("occurred_at");
+        }
+        if let Some(context) = event.get_mut("context").and_then(|c| c.as_object_mut()) {
+            context.remove("geo");
+            context.remove("ua");
+            if context.is_empty() {
+                event.remove("context");
+            }
+        }
+        Some(value)
+    }
+    matches!((as_sent(a), as_sent(b)), (Some(a), Some(b)) if a == b)
+}
+
+/// What sealing makes of one pending event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Stored now.
+    New,
+    /// Already stored (or stored by the pending event at that index): nothing to do.
+    Duplicate(Earlier),
+    /// Its key was first used for a different event: not stored.
+    Conflict(Earlier),
+    /// Not stored, with the rest of its atomic request.
+    Withdrawn,
+}
+
+/// The event a repeated key was first used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Earlier {
+    /// Stored before this group.
+    Stored,
+    /// The pending event at this index, stored by this group.
+    Pending(usize),
+}
+
+/// Each pending event's fate, given the events stored earlier. `batches` are the requests the events
+/// belong to, in order (none: one request, not atomic). A request is judged on the events before it
+/// and its own, never on later ones, so one pass in order decides everything: an atomic request with
+/// a conflict stores nothing, and its keys do not count as used for the requests after it.
+fn fates(pending: &[Pending], stored: &HashMap<String, Stored>, batches: &[Batch]) -> Vec<Fate> {
+    let whole = [Batch {
+        events: pending.len(),
+        atomic: false,
+    }];
+    let batches = if batches.is_empty() {
+        &whole[..]
+    } else {
+        batches
+    };
+    // Each key's first use among the events that are stored.
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    let mut fates = Vec::with_capacity(pending.len());
+    for batch in batches {
+        let start = fates.len();
+        let end = (start + batch.events).min(pending.len());
+        let mut added = Vec::new();
+        for i in start..end {
+            let event = &pending[i];
+            let Some(key) = event.idempotency_key.as_deref() else {
+                fates.push(Fate::New);
+                continue;
+            };
+            let text = &event.unsealed.text;
+            let fate = if let Some(earlier) = stored.get(key) {
+                let same = earlier
+                    .body
+                    .as_deref()
+                    .is_none_or(|body| same_event(body, text));
+                if same {
+                    Fate::Duplicate(Earlier::Stored)
+                } else {
+                    Fate::Conflict(Earlier::Stored)
+                }
+            } else if let Some(&j) = first.get(key) {
+                if same_event(&pending[j].unsealed.text, text) {
+                    Fate::Duplicate(Earlier::Pending(j))
+                } else {
+                    Fate::Conflict(Earlier::Pending(j))
+                }
+            } else {
+                first.insert(key, i);
+                added.push(key);
+                Fate::New
+            };
+            fates.push(fate);
+        }
+        let conflicted = fates[start..]
+            .iter()
+            .any(|f| matches!(f, Fate::Conflict(_)));
+        if batch.atomic && conflicted {
+            for key in added {
+                first.remove(key);
+            }
+            for fate in &mut fates[start..] {
+                if !matches!(fate, Fate::Conflict(_)) {
+                    *fate = Fate::Withdrawn;
+                }
+            }
+        }
+    }
+    // Events beyond the batches (there are none when they add up) are stored.
+    fates.resize(pending.len(), Fate::New);
+    fates
 }
 
 /// The bound values of one chunk's statements.
@@ -108,21 +268,51 @@ pub fn plan(
     encoder: &Encoder,
     max_chunk_bytes: usize,
 ) -> Plan {
+    plan_batches(head, pending, stored, &[], encoder, max_chunk_bytes)
+}
+
+/// [`plan`] for the events of several requests, `batches`, in order: an atomic request with an event
+/// whose key was first used for a different event stores none of its events.
+pub fn plan_batches(
+    head: &Head,
+    pending: &[Pending],
+    stored: &HashMap<String, Stored>,
+    batches: &[Batch],
+    encoder: &Encoder,
+    max_chunk_bytes: usize,
+) -> Plan {
     let mut head = head.clone();
-    let mut seen: HashMap<&str, Stored> = HashMap::new();
-    let mut outcomes = Vec::with_capacity(pending.len());
+    let mut outcomes: Vec<SealOutcome> = Vec::with_capacity(pending.len());
     let mut chunks = Vec::new();
     let mut rows = String::from("[");
     let mut search = String::from("[");
     let mut targets = String::from("[");
     let mut first_seq = head.seq + 1;
-    for event in pending {
-        let key = event.idempotency_key.as_deref();
-        if let Some(earlier) = key.and_then(|k| stored.get(k).or_else(|| seen.get(k))) {
+    for (event, fate) in pending.iter().zip(fates(pending, stored, batches)) {
+        let key = event.idempotency_key.as_deref().unwrap_or_default();
+        let earlier = |earlier: Earlier| match earlier {
+            Earlier::Stored => stored.get(key).map(|s| (s.id.clone(), s.seq)),
+            Earlier::Pending(j) => outcomes.get(j).map(|o| (o.id.clone(), o.seq)),
+        };
+        let (id, seq, duplicate, conflict, withdrawn) = match fate {
+            Fate::New => (String::new(), 0, false, false, false),
+            Fate::Duplicate(e) => {
+                let (id, seq) = earlier(e).unwrap_or_default();
+                (id, seq, true, false, false)
+            }
+            Fate::Conflict(e) => {
+                let (id, seq) = earlier(e).unwrap_or_default();
+                (id, seq, false, true, false)
+            }
+            Fate::Withdrawn => (String::new(), 0, false, false, true),
+        };
+        if fate != Fate::New {
             outcomes.push(SealOutcome {
-                id: earlier.id.clone(),
-                seq: earlier.seq,
-                duplicate: true,
+                id,
+                seq,
+                duplicate,
+                conflict,
+                withdrawn,
             });
             continue;
         }
@@ -168,20 +358,12 @@ pub fn plan(
         if let Some(values) = event.targets.strip_prefix('[') {
             push_entry(&mut targets, &["[", &seq_text, ",", values]);
         }
-        let id = event.id.clone();
-        if let Some(k) = key {
-            seen.insert(
-                k,
-                Stored {
-                    id: id.clone(),
-                    seq,
-                },
-            );
-        }
         outcomes.push(SealOutcome {
-            id,
+            id: event.id.clone(),
             seq,
             duplicate: false,
+            conflict: false,
+            withdrawn: false,
         });
         head = Head { seq, hash };
     }
@@ -228,6 +410,9 @@ fn finish_chunk(arrays: [&mut String; 3], seqs: (u64, u64)) -> Chunk {
 struct Header<'a> {
     #[serde(borrow)]
     tenant: Cow<'a, str>,
+    /// Whether the request asked for all of its events or none.
+    #[serde(default)]
+    atomic: bool,
     #[serde(borrow)]
     events: Vec<PendingHeader<'a>>,
 }
@@ -252,9 +437,10 @@ struct PendingHeader<'a> {
 /// Encodes a seal request for the sequencer: a JSON header line, then each event's canonical JSON,
 /// columns, search text and targets back to back, so the texts are neither escaped nor parsed on the way (as
 /// strings inside the header they were escaped, then unescaped into copies).
-pub fn encode_request(tenant: &str, pending: &[Pending]) -> Vec<u8> {
+pub fn encode_request(tenant: &str, atomic: bool, pending: &[Pending]) -> Vec<u8> {
     let header = Header {
         tenant: Cow::Borrowed(tenant),
+        atomic,
         events: pending
             .iter()
             .map(|p| PendingHeader {
@@ -280,8 +466,11 @@ pub fn encode_request(tenant: &str, pending: &[Pending]) -> Vec<u8> {
     out
 }
 
+/// What [`decode_request`] read: the tenant, whether the request is atomic, and its events.
+pub type SealRequest = (String, bool, Vec<Pending>);
+
 /// Decodes what [`encode_request`] wrote.
-pub fn decode_request(bytes: &[u8]) -> Result<(String, Vec<Pending>), String> {
+pub fn decode_request(bytes: &[u8]) -> Result<SealRequest, String> {
     let split = bytes
         .iter()
         .position(|b| *b == b'\n')
@@ -321,7 +510,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<(String, Vec<Pending>), String> {
     if at != texts.len() {
         return Err("the texts are longer than the header says".into());
     }
-    Ok((header.tenant.into_owned(), pending))
+    Ok((header.tenant.into_owned(), header.atomic, pending))
 }
 
 #[cfg(test)]
@@ -349,13 +538,15 @@ mod tests {
             .sum()
     }
 
-    /// One event stored earlier, `e0`, under the idempotency key `key`.
+    /// One event stored earlier, `e0`, under the idempotency key `key`: the same event as
+    /// [`pending`] makes, but for its id.
     fn stored_as_e0(key: &str, seq: u64) -> HashMap<String, Stored> {
         HashMap::from([(
             key.to_string(),
             Stored {
                 id: "e0".into(),
                 seq,
+                body: Some(pending("e0", Some(key)).unsealed.text),
             },
         )])
     }
@@ -370,8 +561,13 @@ mod tests {
 
     /// A prepared event; one with an idempotency key also has a target.
     fn pending(id: &str, key: Option<&str>) -> Pending {
+        pending_doing(id, key, "a.b")
+    }
+
+    /// [`pending`] with its own action.
+    fn pending_doing(id: &str, key: Option<&str>, action: &str) -> Pending {
         let text = format!(
-            r#"{{"action":"a.b","id":"{id}","received_at":"x","severity":"info","tenant":"t"}}"#
+            r#"{{"action":"{action}","id":"{id}","received_at":"x","severity":"info","tenant":"t"}}"#
         );
         let hash_at = text.find("\"id\"").unwrap();
         let prev_hash_at = text.find("\"received_at\"").unwrap();
@@ -458,6 +654,129 @@ mod tests {
         let rows: Vec<Value> = serde_json::from_str(&p.chunks[0].rows).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(p.head.seq, 11);
+    }
+
+    /// Each outcome as `(id, seq, what)`, `what` one of `new`, `duplicate`, `conflict`, `withdrawn`.
+    fn fates_of(p: &Plan) -> Vec<(&str, u64, &'static str)> {
+        p.outcomes
+            .iter()
+            .map(|o| {
+                let what = match (o.duplicate, o.conflict, o.withdrawn) {
+                    (true, _, _) => "duplicate",
+                    (_, true, _) => "conflict",
+                    (_, _, true) => "withdrawn",
+                    _ => "new",
+                };
+                (o.id.as_str(), o.seq, what)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_key_reused_for_a_different_event_is_a_conflict_and_stores_nothing() {
+        let stored = stored_as_e0("k-old", 9);
+        let head = head_at(9, "ab");
+        let batch = [
+            pending_doing("e1", Some("k-old"), "a.delete"),
+            pending("e2", Some("k-new")),
+            pending_doing("e3", Some("k-new"), "a.delete"),
+            pending("e4", Some("k-new")),
+        ];
+        let p = plan_of(&head, &batch, &stored, 1 << 20);
+        assert_eq!(
+            fates_of(&p),
+            [
+                ("e0", 9, "conflict"),
+                ("e2", 10, "new"),
+                ("e2", 10, "conflict"),
+                ("e2", 10, "duplicate"),
+            ]
+        );
+        assert_eq!(entries(&p, |c| &c.rows), 1);
+        assert_eq!(p.head.seq, 10);
+        // A stored body that could not be read back is taken for the same event, as before.
+        let mut unreadable = stored_as_e0("k-old", 9);
+        unreadable.get_mut("k-old").unwrap().body = None;
+        let p = plan_of(&head, &batch[..1], &unreadable, 1 << 20);
+        assert_eq!(fates_of(&p), [("e0", 9, "duplicate")]);
+    }
+
+    #[test]
+    fn an_atomic_request_with_a_conflict_stores_none_of_its_events() {
+        let stored = stored_as_e0("k-old", 9);
+        let head = head_at(9, "ab");
+        let batch = [
+            // Atomic: a new event, then a conflict.
+            pending("e1", Some("k-a")),
+            pending_doing("e2", Some("k-old"), "a.delete"),
+            // Not atomic: its key `k-a` is free again, since the first request stored nothing.
+            pending_doing("e3", Some("k-a"), "a.delete"),
+            pending("e4", None),
+            // Atomic, without a conflict: stored.
+            pending("e5", Some("k-old")),
+            pending("e6", None),
+        ];
+        let batches = [
+            Batch {
+                events: 2,
+                atomic: true,
+            },
+            Batch {
+                events: 2,
+                atomic: false,
+            },
+            Batch {
+                events: 2,
+                atomic: true,
+            },
+        ];
+        let p = plan_batches(
+            &head,
+            &batch,
+            &stored,
+            &batches,
+            &Encoder::new(None),
+            1 << 20,
+        );
+        assert_eq!(
+            fates_of(&p),
+            [
+                ("", 0, "withdrawn"),
+                ("e0", 9, "conflict"),
+                ("e3", 10, "new"),
+                ("e4", 11, "new"),
+                ("e0", 9, "duplicate"),
+                ("e6", 12, "new"),
+            ]
+        );
+        assert_eq!(entries(&p, |c| &c.rows), 3);
+    }
+
+    #[test]
+    fn the_same_event_is_told_from_another_by_what_its_sender_made() {
+        let sent = r#"{"action":"a.b","context":{"ip":"192.0.2.1","user_agent":"x"},"id":"e1","occurred_at":"2026-01-01T00:00:00.000Z","received_at":"2026-01-01T00:00:01.000Z","severity":"info","skew_ms":1000,"tenant":"t"}"#;
+        // Another attempt: its own id, receipt, skew, flags, chain members and looked-up geo.
+        let retry = r#"{"action":"a.b","context":{"geo":{"country":"NL"},"ip":"192.0.2.1","ua":{"browser":"x"},"user_agent":"x"},"flags":["long_ago"],"hash":"ab","id":"e2","occurred_at":"2026-01-01T00:00:00.000Z","prev_hash":"cd","received_at":"2026-03-01T00:00:00.000Z","seq":4,"severity":"info","skew_ms":5000000000,"tenant":"t"}"#;
+        assert!(same_event(sent, retry));
+        assert!(!same_event(sent, &sent.replace("a.b", "a.c")));
+        assert!(!same_event(sent, &sent.replace("192.0.2.1", "192.0.2.2")));
+        assert!(!same_event(
+            sent,
+            &sent.replace("00:00:00.000Z", "00:00:00.001Z")
+        ));
+        // Without `occurred_at` sent (no skew), each attempt's is its receipt time.
+        let unsent = |at: &str| {
+            format!(
+                r#"{{"action":"a.b","id":"e","occurred_at":"{at}","received_at":"{at}","severity":"info","tenant":"t"}}"#
+            )
+        };
+        assert!(same_event(
+            &unsent("2026-01-01T00:00:00.000Z"),
+            &unsent("2026-01-02T00:00:00.000Z")
+        ));
+        // One sent it and the other did not: not the same.
+        assert!(!same_event(sent, &unsent("2026-01-01T00:00:00.000Z")));
+        assert!(!same_event(sent, "not json"));
     }
 
     #[test]
@@ -562,8 +881,9 @@ mod tests {
     #[test]
     fn requests_round_trip_and_bad_ones_are_refused() {
         let batch = [pending("e1", Some("k")), pending("é2", None)];
-        let bytes = encode_request("acme", &batch);
-        let (tenant, back) = decode_request(&bytes).unwrap();
+        let bytes = encode_request("acme", true, &batch);
+        let (tenant, atomic, back) = decode_request(&bytes).unwrap();
+        assert!(atomic);
         assert_eq!(tenant, "acme");
         assert_eq!(back, batch);
         assert!(decode_request(&bytes[..bytes.len() - 1]).is_err());

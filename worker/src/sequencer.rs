@@ -28,32 +28,43 @@ use worker::wasm_bindgen_futures::JsFuture;
 use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
 
 use crate::error::{ApiError, Result};
-use crate::seal::{decode_request, encode_request, plan, Head, Pending, Plan, SealOutcome, Stored};
+use crate::seal::{
+    decode_request, encode_request, plan_batches, Batch, Head, Pending, Plan, SealOutcome, Stored,
+};
 use crate::store::{self, MAX_CHUNK_BYTES};
 use crate::stored_body::{train, training_seqs, Dictionary, Encoder, TRAIN_AFTER};
 
 /// What SQLite says when the `(tenant, idempotency_key)` unique index refuses a row.
 const REPEATED_KEY: &str = "idempotency_key";
 
+/// The plan for a group of requests (`batches`): an atomic request with a conflicting key stores none
+/// of its events.
 fn plan_for(
     head: &Head,
     pending: &[Pending],
+    batches: &[Batch],
     stored: &HashMap<String, Stored>,
     encoder: &Encoder,
 ) -> Plan {
-    plan(head, pending, stored, encoder, MAX_CHUNK_BYTES)
+    plan_batches(head, pending, stored, batches, encoder, MAX_CHUNK_BYTES)
 }
 
 /// The Durable Object binding in `wrangler.toml`.
 const BINDING: &str = "SEQUENCER";
 
-/// Seals and stores `pending` in `tenant`'s chain through its sequencer; one outcome per event.
-pub async fn seal(env: &Env, tenant: &str, pending: &[Pending]) -> Result<Vec<SealOutcome>> {
+/// Seals and stores `pending` in `tenant`'s chain through its sequencer; one outcome per event. With
+/// `atomic`, a conflicting idempotency key means none of them is stored.
+pub async fn seal(
+    env: &Env,
+    tenant: &str,
+    atomic: bool,
+    pending: &[Pending],
+) -> Result<Vec<SealOutcome>> {
     let stub = env
         .durable_object(BINDING)?
         .id_from_name(tenant)?
         .get_stub()?;
-    let body = Uint8Array::from(encode_request(tenant, pending).as_slice());
+    let body = Uint8Array::from(encode_request(tenant, atomic, pending).as_slice());
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
     let request = Request::new_with_init("https://sequencer/seal", &init)?;
@@ -108,13 +119,14 @@ impl DurableObject for Sequencer {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let bytes = req.bytes().await?;
-        let (tenant, pending) = match decode_request(&bytes) {
+        let (tenant, atomic, pending) = match decode_request(&bytes) {
             Ok(decoded) => decoded,
             Err(error) => return Response::error(format!("bad seal request: {error}"), 400),
         };
         let (reply, answer) = oneshot::channel();
         self.writer.queue.borrow_mut().push_back(Waiting {
             tenant,
+            atomic,
             pending,
             reply,
         });
@@ -135,6 +147,7 @@ impl DurableObject for Sequencer {
 /// A request waiting for its events to be sealed.
 struct Waiting {
     tenant: String,
+    atomic: bool,
     pending: Vec<Pending>,
     reply: oneshot::Sender<std::result::Result<Vec<SealOutcome>, String>>,
 }
@@ -162,19 +175,25 @@ impl Writer {
                 self.writing.set(false);
                 return;
             }
-            let counts: Vec<usize> = group.iter().map(|w| w.pending.len()).collect();
+            let batches: Vec<Batch> = group
+                .iter()
+                .map(|w| Batch {
+                    events: w.pending.len(),
+                    atomic: w.atomic,
+                })
+                .collect();
             let tenant = group[0].tenant.clone();
             let mut replies = Vec::with_capacity(group.len());
-            let mut pending = Vec::with_capacity(counts.iter().sum());
+            let mut pending = Vec::with_capacity(batches.iter().map(|b| b.events).sum());
             for waiting in group {
                 pending.extend(waiting.pending);
                 replies.push(waiting.reply);
             }
-            match self.seal(&tenant, &pending).await {
+            match self.seal(&tenant, &pending, &batches).await {
                 Ok(outcomes) => {
                     let mut outcomes = outcomes.into_iter();
-                    for (reply, n) in replies.into_iter().zip(counts) {
-                        let _ = reply.send(Ok(outcomes.by_ref().take(n).collect()));
+                    for (reply, batch) in replies.into_iter().zip(&batches) {
+                        let _ = reply.send(Ok(outcomes.by_ref().take(batch.events).collect()));
                     }
                     if let Err(error) = self.train_when_due(&tenant).await {
                         // The events are stored either way; the next write tries again.
@@ -205,7 +224,12 @@ impl Writer {
         group
     }
 
-    async fn seal(&self, tenant: &str, pending: &[Pending]) -> Result<Vec<SealOutcome>> {
+    async fn seal(
+        &self,
+        tenant: &str,
+        pending: &[Pending],
+        batches: &[Batch],
+    ) -> Result<Vec<SealOutcome>> {
         let db = self.env.d1("DB")?;
         let cached = self.head.borrow().clone();
         let head = match cached {
@@ -219,7 +243,7 @@ impl Writer {
         let encode = |stored: &HashMap<String, Stored>| {
             let mut encoder = self.encoder.borrow_mut();
             let encoder = encoder.get_or_insert_with(|| Encoder::new(None));
-            plan_for(&head, pending, stored, encoder)
+            plan_for(&head, pending, batches, stored, encoder)
         };
         // Optimistic: most requests repeat no key, so write first and look keys up only when the
         // unique index refuses a repeated one (the failed batch stored nothing).

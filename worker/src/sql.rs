@@ -118,9 +118,13 @@ pub const UPSERT_CHAIN_HEAD: &str =
     "INSERT INTO chain_heads (tenant, seq, hash) VALUES (?1, ?2, ?3) \
      ON CONFLICT (tenant) DO UPDATE SET seq = excluded.seq, hash = excluded.hash";
 
-/// Already stored events among a JSON array of idempotency keys.
-pub const SELECT_IDEMPOTENT: &str = "SELECT idempotency_key AS key, id, seq FROM events \
-     WHERE tenant = ?1 AND idempotency_key IN (SELECT value FROM json_each(?2))";
+/// Already stored events among a JSON array of idempotency keys, with their bodies ([`BODY`]).
+pub const SELECT_IDEMPOTENT: &str = concat!(
+    "SELECT idempotency_key AS key, id, seq, ",
+    body!("events."),
+    " FROM events \
+     WHERE tenant = ?1 AND idempotency_key IN (SELECT value FROM json_each(?2))"
+);
 
 /// One page of a chain range, in order, with every column verify compares against the body
 /// ([`EVENT_COLUMN_NAMES`]).

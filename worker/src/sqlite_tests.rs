@@ -519,3 +519,61 @@ fn a_dictionary_trained_from_the_tenants_events_shrinks_later_bodies() {
         prev = r.actual_hash;
     }
 }
+
+/// What the sequencer reads to tell a retry from another event under a used key: the stored events
+/// of those keys, bodies read back, compared with a retry and with a different event.
+#[test]
+fn stored_events_are_found_by_key_and_compared_as_sent() {
+    use crate::seal::same_event;
+    use crate::sql::SELECT_IDEMPOTENT;
+    let db = database();
+    let body = |action: &str| {
+        format!(
+            r#"[{{"action":"{action}","actor":{{"id":"u1"}},"occurred_at":"2026-01-01T00:00:00Z","idempotency_key":"k1"}}]"#
+        )
+    };
+    store(&db, "acme", &body("doc.share"));
+    let rows: Vec<(String, String, u64, String)> = db
+        .prepare(SELECT_IDEMPOTENT)
+        .unwrap()
+        .query_map(["acme", r#"["k1","k2"]"#], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 1);
+    let (key, _, seq, stored) = rows.into_iter().next().unwrap();
+    assert_eq!((key.as_str(), seq), ("k1", 1));
+    let stored = decoded(&db, "acme", stored);
+    // A retry (another receipt time and id), and another event, as the sequencer gets them.
+    let pending = |action: &str| {
+        let arrival = Arrival {
+            tenant: "acme",
+            received_at: 1_800_000_000_000,
+            format: "native",
+            atomic: false,
+            idempotency_key: None,
+            random: &[9; 8],
+        };
+        let text = body(action);
+        let received = read_native(&text, Framing::Json, arrival).unwrap();
+        let rules = RedactionRules::default();
+        let prepared = received.finish(Enrichment {
+            geo: &HashMap::new(),
+            client: None,
+            rules: &rules,
+        });
+        prepared.pending[0].unsealed.text.clone()
+    };
+    assert!(same_event(&stored, &pending("doc.share")));
+    assert!(!same_event(&stored, &pending("doc.unshare")));
+    // Another tenant's key is not found.
+    let other = db
+        .prepare(SELECT_IDEMPOTENT)
+        .unwrap()
+        .query_map(["globex", r#"["k1"]"#], |_| Ok(()))
+        .unwrap()
+        .count();
+    assert_eq!(other, 0);
+}

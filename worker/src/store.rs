@@ -90,6 +90,7 @@ struct StoredRow {
     key: String,
     id: String,
     seq: Option<u64>,
+    body: String,
 }
 
 /// Events already stored under any of `keys`.
@@ -105,16 +106,24 @@ pub async fn find_stored(
         SqlValue::Text(tenant.into()),
         SqlValue::Text(serde_json::to_string(keys).unwrap_or_default()),
     ];
-    let rows: Vec<StoredRow> = statement(db, SELECT_IDEMPOTENT, &params)?
+    let mut rows: Vec<StoredRow> = statement(db, SELECT_IDEMPOTENT, &params)?
         .all()
         .await?
         .results()?;
+    // Read back to tell a retry from another event under the same key (seal::same_event).
+    let bodies = rows
+        .iter_mut()
+        .map(|r| std::mem::take(&mut r.body))
+        .collect();
+    let bodies = read_back(db, tenant, bodies).await?;
     Ok(rows
         .into_iter()
-        .map(|r| {
+        .zip(bodies)
+        .map(|(r, body)| {
             let stored = Stored {
                 id: r.id,
                 seq: r.seq.unwrap_or(0),
+                body: body.ok(),
             };
             (r.key, stored)
         })

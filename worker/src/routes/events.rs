@@ -187,7 +187,7 @@ pub async fn seal_received(
         rules: &rules,
     });
     if !prepared.pending.is_empty() {
-        let outcomes = sequencer::seal(env, tenant, &prepared.pending).await?;
+        let outcomes = sequencer::seal(env, tenant, prepared.atomic, &prepared.pending).await?;
         prepared.complete(&outcomes);
     }
     Ok(prepared)
