@@ -90,6 +90,19 @@ fn livebook_lines_with_noise(server: &Server) {
     assert_eq!(second["actor"]["id"], "lb-1");
     assert_eq!(second["participants"].as_array().unwrap().len(), 2);
     assert_eq!(second["source"]["format"], "livebook");
+    // The stored key is not the line's bare hash, which a reader could test guesses of a redacted
+    // secret against (worker::derived_keys), though it has the adapter's form.
+    let bare = evident_shared::adapters::adapt(
+        evident_shared::adapters::Format::Livebook,
+        &body,
+        Default::default(),
+    )
+    .unwrap();
+    let bare_key = bare.records[1].event["idempotency_key"].as_str().unwrap();
+    let stored_key = second["idempotency_key"].as_str().unwrap();
+    assert!(bare_key.starts_with("livebook#") && stored_key.starts_with("livebook#"));
+    assert_eq!(stored_key.len(), bare_key.len());
+    assert_ne!(stored_key, bare_key);
     // The same file again: every event is a duplicate, nothing new is stored.
     let again = post(
         server,

@@ -13,6 +13,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod counts;
+pub mod derived_keys;
 pub mod error;
 pub mod geo;
 #[cfg(test)]

@@ -138,7 +138,9 @@ thread_local! {
     static KEYS: RefCell<HashMap<String, Vec<u8>>> = RefCell::new(HashMap::new());
 }
 
-async fn tenant_key(db: &D1Database, tenant: &str) -> Result<Vec<u8>> {
+/// The tenant's random key (made on first use), which also keys derived idempotency keys
+/// ([`crate::derived_keys`], under a label of their own).
+pub(crate) async fn tenant_key(db: &D1Database, tenant: &str) -> Result<Vec<u8>> {
     if let Some(key) = KEYS.with(|keys| keys.borrow().get(tenant).cloned()) {
         return Ok(key);
     }

@@ -6,9 +6,11 @@ use evident_shared::adapters::{adapt, AdaptError, Format, Hint};
 use worker::{Env, Request, Response};
 
 use crate::auth::authorize;
+use crate::derived_keys::{key_derived, secret};
 use crate::error::{ApiError, Result};
 use crate::ingest::read_adapted;
 use crate::routes::events::{query_pairs, random_bytes, read_body, store_received, IngestOptions};
+use crate::signed_cursor::tenant_key;
 use evident_shared::roles::Power;
 
 pub async fn ingest(mut req: Request, env: &Env, format: &str) -> Result<Response> {
@@ -31,7 +33,9 @@ pub async fn ingest(mut req: Request, env: &Env, format: &str) -> Result<Respons
         content_type: &content_type,
         file_name: file_name.as_deref(),
     };
-    let adapted = adapt(format, &body, hint).map_err(adapt_error)?;
+    let mut adapted = adapt(format, &body, hint).map_err(adapt_error)?;
+    let tenant_key = tenant_key(&env.d1("DB")?, &caller.tenant).await?;
+    key_derived(&mut adapted, format, &secret(&tenant_key));
     let random = random_bytes()?;
     let received = read_adapted(
         adapted,
