@@ -23,7 +23,7 @@ use evident_shared::validate::{validate_json, Stamp};
 use evident_shared::{Event, FieldError};
 
 use crate::error::ApiError;
-use crate::seal::{Pending, SealOutcome};
+use crate::seal::{same_event, Pending, SealOutcome};
 use crate::sql::{print_event_columns, print_event_search, print_event_targets};
 
 /// Random bytes each event id needs beyond its timestamp and index.
@@ -196,7 +196,9 @@ impl Received<'_> {
             ..IngestResponse::default()
         };
         let mut pending = Vec::with_capacity(records.len());
-        let mut indexes = Vec::with_capacity(records.len());
+        let mut indexes: Vec<(usize, Option<usize>)> = Vec::with_capacity(records.len());
+        // Where in `pending` each idempotency key was first seen.
+        let mut first_of_key: HashMap<String, usize> = HashMap::new();
         for (index, (line, value)) in records.into_iter().enumerate() {
             // `outside` borrows the event: passing it in and out by value would copy it twice.
             let checked =
@@ -209,11 +211,37 @@ impl Received<'_> {
             match checked {
                 Ok(mut event) => {
                     redact(&mut event, enrichment.rules);
-                    enrich(&mut event, enrichment);
+                    let ip_from_client = enrich(&mut event, enrichment);
+                    let unsealed = unsealed(&event);
+                    // A key twice in one request: the same event again is left for the sequencer to
+                    // answer as a duplicate; a different one is refused here, naming the first.
+                    if let Some(key) = event.idempotency_key.as_deref() {
+                        match first_of_key.get(key) {
+                            Some(&first) => {
+                                let earlier: &Pending = &pending[first];
+                                let client = ip_from_client || earlier.ip_from_client;
+                                if !same_event(&earlier.unsealed.text, &unsealed.text, client) {
+                                    let message = format!(
+                                        "is also the key of event {} of this request, a different \
+                                         event: a key names one event",
+                                        indexes[first].0
+                                    );
+                                    response.rejected.push(Rejected {
+                                        index,
+                                        line,
+                                        errors: vec![FieldError::new("/idempotency_key", message)],
+                                    });
+                                    continue;
+                                }
+                            }
+                            None => {
+                                first_of_key.insert(key.to_string(), pending.len());
+                            }
+                        }
+                    }
                     let columns = print_event_columns(&event);
                     let search = print_event_search(&event);
                     let targets = print_event_targets(&event);
-                    let unsealed = unsealed(&event);
                     pending.push(Pending {
                         id: event.id,
                         columns,
@@ -221,6 +249,7 @@ impl Received<'_> {
                         search,
                         targets,
                         unsealed,
+                        ip_from_client,
                     });
                     indexes.push((index, line));
                 }
@@ -316,12 +345,16 @@ fn sent_ip(event: &Json<'_>) -> Option<IpAddr> {
     context.get("ip")?.as_str()?.trim().parse().ok()
 }
 
-fn enrich(event: &mut Event, enrichment: Enrichment<'_>) {
+/// Adds geo and the parsed user agent; for an event sent from a browser that names no address, the
+/// browser's own. True when it did that (the address is the connection's, not the sender's).
+fn enrich(event: &mut Event, enrichment: Enrichment<'_>) -> bool {
     let context = &mut event.context;
+    let mut ip_from_client = false;
     if let Some(client) = enrichment.client {
         if context.ip.is_none() {
             context.ip.clone_from(&client.ip);
             context.geo.clone_from(&client.geo);
+            ip_from_client = context.ip.is_some();
         }
     }
     if context.geo.is_none() {
@@ -334,6 +367,7 @@ fn enrich(event: &mut Event, enrichment: Enrichment<'_>) {
     if let Some(ua) = context.user_agent.as_deref() {
         context.ua = cached_user_agent(ua);
     }
+    ip_from_client
 }
 
 /// Most user agents an isolate remembers; the cache starts over when full.
@@ -417,7 +451,17 @@ impl Prepared {
         }
         let r = &mut self.response;
         r.rejected.sort_by_key(|r| (r.line, r.index));
-        if r.accepted + r.duplicates == 0 {
+        if r.accepted + r.duplicates == 0 && self.conflicts < r.rejected.len() {
+            let (n, total) = (r.rejected.len(), r.rejected.len() + self.withdrawn);
+            r.error = Some(ErrorDetail {
+                code: "invalid_events".into(),
+                message: format!(
+                    "{n} of {total} events were refused (invalid, or reusing an idempotency key \
+                     for a different event): nothing was stored"
+                ),
+                errors: vec![],
+            });
+        } else if r.accepted + r.duplicates == 0 {
             let c = self.conflicts;
             r.error = Some(ErrorDetail {
                 code: "idempotency_conflict".into(),
@@ -555,22 +599,77 @@ mod tests {
         assert_eq!(r.rejected.len(), 1);
         assert_eq!(r.rejected[0].index, 1);
         assert_eq!(r.rejected[0].errors[0].path, "/idempotency_key");
-        let first = &r.events[0].id;
-        assert!(
-            r.rejected[0].errors[0].message.contains(first.as_str()),
-            "{r:?}"
-        );
+        let message = &r.rejected[0].errors[0].message;
+        assert!(message.contains("event 0 of this request"), "{message}");
         // The third is the first one again: a duplicate answering its id.
+        let first = &r.events[0].id;
         assert_eq!((r.events[1].index, &r.events[1].id), (2, first));
-        // With `atomic`, the conflict means nothing is stored: 409, and the error says why.
+        // With `atomic`, the refused event means nothing is stored.
         let p = run(body, true).unwrap();
-        assert_eq!(p.status(), 409);
+        assert_eq!(p.status(), 422);
         let r = &p.response;
         assert_eq!((r.accepted, r.duplicates, r.events.len()), (0, 0, 0));
+        assert!(p.pending.is_empty());
         assert_eq!(r.rejected.iter().map(|r| r.index).collect::<Vec<_>>(), [1]);
         let error = r.error.as_ref().unwrap();
-        assert_eq!(error.code, "idempotency_conflict");
+        assert_eq!(error.code, "invalid_events");
         assert!(error.message.contains("nothing was stored"), "{error:?}");
+    }
+
+    /// What the answer says when the sequencer finds keys first used for other events, alone or
+    /// beside events refused for other reasons.
+    #[test]
+    fn conflicts_found_by_the_sequencer_are_rejected_at_the_key() {
+        let body = r#"[{"action":"a.create","actor":{"id":"u1"},"idempotency_key":"k"},
+            {"action":"a.view","actor":{"id":"u2"}}]"#;
+        let conflict = SealOutcome {
+            id: "e0".into(),
+            seq: 7,
+            duplicate: false,
+            conflict: true,
+            withdrawn: false,
+        };
+        let withdrawn = SealOutcome {
+            id: String::new(),
+            seq: 0,
+            duplicate: false,
+            conflict: false,
+            withdrawn: true,
+        };
+        let rules = RedactionRules::default();
+        let finish = |body: &str, atomic: bool| {
+            read_native(body, Framing::Json, arrival(atomic, None))
+                .unwrap()
+                .finish(Enrichment {
+                    geo: &HashMap::new(),
+                    client: None,
+                    rules: &rules,
+                })
+        };
+        // Atomic: the conflict and the event withdrawn with it. 409, naming the event with the key.
+        let mut p = finish(body, true);
+        p.complete(&[conflict.clone(), withdrawn]);
+        assert_eq!(p.status(), 409);
+        let r = &p.response;
+        assert_eq!((r.accepted, r.events.len()), (0, 0));
+        assert_eq!(r.rejected[0].index, 0);
+        assert!(
+            r.rejected[0].errors[0].message.contains("`e0`, seq 7"),
+            "{r:?}"
+        );
+        assert_eq!(r.error.as_ref().unwrap().code, "idempotency_conflict");
+        assert!(
+            r.error.as_ref().unwrap().message.contains("1 of 2 events"),
+            "{r:?}"
+        );
+        // Beside an invalid event, with nothing stored: 422 and `invalid_events`.
+        let mixed = r#"[{"action":"a.create","actor":{"id":"u1"},"idempotency_key":"k"},
+            {"action":"NOT VALID"}]"#;
+        let mut p = finish(mixed, false);
+        p.complete(&[conflict]);
+        assert_eq!(p.status(), 422);
+        assert_eq!(p.response.rejected.len(), 2);
+        assert_eq!(p.response.error.as_ref().unwrap().code, "invalid_events");
     }
 
     fn run(body: &str, atomic: bool) -> Result<Prepared, ApiError> {

@@ -36,6 +36,9 @@ pub struct Pending {
     pub targets: String,
     /// Its canonical JSON, chain members left out.
     pub unsealed: Unsealed,
+    /// True when its `context.ip` (and geo) is the sending browser's, filled in by the server because
+    /// the event named no address: a retry from another address is still the same event.
+    pub ip_from_client: bool,
 }
 
 /// The last sealed event of a tenant.
@@ -115,9 +118,10 @@ const SERVER_MEMBERS: &[&str] = &[
 
 /// Whether two events' canonical JSON texts hold the same event as its sender made it (see
 /// [`SERVER_MEMBERS`]). `skew_ms` counts only as "the sender gave `occurred_at`"; when it did not,
-/// `occurred_at` is the receipt time and is left out too. A text that is not JSON is never the same.
-pub fn same_event(a: &str, b: &str) -> bool {
-    fn as_sent(text: &str) -> Option<serde_json::Value> {
+/// `occurred_at` is the receipt time and is left out too; with `ip_from_client`, so is `context.ip`
+/// (the server took it from the connection). A text that is not JSON is never the same.
+pub fn same_event(a: &str, b: &str, ip_from_client: bool) -> bool {
+    let as_sent = |text: &str| -> Option<serde_json::Value> {
         let mut value: serde_json::Value = serde_json::from_str(text).ok()?;
         let event = value.as_object_mut()?;
         for member in SERVER_MEMBERS {
@@ -130,12 +134,15 @@ pub fn same_event(a: &str, b: &str) -> bool {
         if let Some(context) = event.get_mut("context").and_then(|c| c.as_object_mut()) {
             context.remove("geo");
             context.remove("ua");
+            if ip_from_client {
+                context.remove("ip");
+            }
             if context.is_empty() {
                 event.remove("context");
             }
         }
         Some(value)
-    }
+    };
     matches!((as_sent(a), as_sent(b)), (Some(a), Some(b)) if a == b)
 }
 
@@ -193,14 +200,15 @@ fn fates(pending: &[Pending], stored: &HashMap<String, Stored>, batches: &[Batch
                 let same = earlier
                     .body
                     .as_deref()
-                    .is_none_or(|body| same_event(body, text));
+                    .is_none_or(|body| same_event(body, text, event.ip_from_client));
                 if same {
                     Fate::Duplicate(Earlier::Stored)
                 } else {
                     Fate::Conflict(Earlier::Stored)
                 }
             } else if let Some(&j) = first.get(key) {
-                if same_event(&pending[j].unsealed.text, text) {
+                let client = event.ip_from_client || pending[j].ip_from_client;
+                if same_event(&pending[j].unsealed.text, text, client) {
                     Fate::Duplicate(Earlier::Pending(j))
                 } else {
                     Fate::Conflict(Earlier::Pending(j))
@@ -258,7 +266,8 @@ pub struct Plan {
 }
 
 /// Seals `pending` after `head`, compressing each body with `encoder`. `stored` maps idempotency keys
-/// to events stored earlier; a key seen twice in one request is stored once. Bodies go into chunks of
+/// to events stored earlier; a key seen twice is stored once when it names the same event, and is a
+/// conflict otherwise (see [`same_event`]). Bodies go into chunks of
 /// at most `max_chunk_bytes` (one larger body stands alone) so every bound value stays under D1's
 /// limit.
 pub fn plan(
@@ -426,6 +435,8 @@ struct PendingHeader<'a> {
     hash_at: usize,
     prev_hash_at: usize,
     seq_at: usize,
+    #[serde(default, skip_serializing_if = "is_false")]
+    ip_from_client: bool,
     /// Bytes of the canonical JSON, the columns, the search text and the targets, in that order in
     /// the texts.
     len: usize,
@@ -449,6 +460,7 @@ pub fn encode_request(tenant: &str, atomic: bool, pending: &[Pending]) -> Vec<u8
                 hash_at: p.unsealed.hash_at,
                 prev_hash_at: p.unsealed.prev_hash_at,
                 seq_at: p.unsealed.seq_at,
+                ip_from_client: p.ip_from_client,
                 len: p.unsealed.text.len(),
                 columns_len: p.columns.len(),
                 search_len: p.search.len(),
@@ -505,6 +517,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<SealRequest, String> {
                 prev_hash_at: h.prev_hash_at,
                 seq_at: h.seq_at,
             },
+            ip_from_client: h.ip_from_client,
         });
     }
     if at != texts.len() {
@@ -592,6 +605,7 @@ mod tests {
                 prev_hash_at,
                 seq_at,
             },
+            ip_from_client: false,
         }
     }
 
@@ -757,26 +771,29 @@ mod tests {
         let sent = r#"{"action":"a.b","context":{"ip":"192.0.2.1","user_agent":"x"},"id":"e1","occurred_at":"2026-01-01T00:00:00.000Z","received_at":"2026-01-01T00:00:01.000Z","severity":"info","skew_ms":1000,"tenant":"t"}"#;
         // Another attempt: its own id, receipt, skew, flags, chain members and looked-up geo.
         let retry = r#"{"action":"a.b","context":{"geo":{"country":"NL"},"ip":"192.0.2.1","ua":{"browser":"x"},"user_agent":"x"},"flags":["long_ago"],"hash":"ab","id":"e2","occurred_at":"2026-01-01T00:00:00.000Z","prev_hash":"cd","received_at":"2026-03-01T00:00:00.000Z","seq":4,"severity":"info","skew_ms":5000000000,"tenant":"t"}"#;
-        assert!(same_event(sent, retry));
-        assert!(!same_event(sent, &sent.replace("a.b", "a.c")));
-        assert!(!same_event(sent, &sent.replace("192.0.2.1", "192.0.2.2")));
-        assert!(!same_event(
-            sent,
-            &sent.replace("00:00:00.000Z", "00:00:00.001Z")
-        ));
+        assert!(same_event(sent, retry, false));
+        assert!(!same_event(sent, &sent.replace("a.b", "a.c"), false));
+        let moved = sent.replace("192.0.2.1", "192.0.2.2");
+        assert!(!same_event(sent, &moved, false));
+        // An address the server took from the browser's connection is not the sender's: another one
+        // on a retry is still the same event.
+        assert!(same_event(sent, &moved, true));
+        let later = sent.replace("00:00:00.000Z", "00:00:00.001Z");
+        assert!(!same_event(sent, &later, false));
         // Without `occurred_at` sent (no skew), each attempt's is its receipt time.
         let unsent = |at: &str| {
             format!(
                 r#"{{"action":"a.b","id":"e","occurred_at":"{at}","received_at":"{at}","severity":"info","tenant":"t"}}"#
             )
         };
-        assert!(same_event(
-            &unsent("2026-01-01T00:00:00.000Z"),
-            &unsent("2026-01-02T00:00:00.000Z")
-        ));
+        let (day1, day2) = (
+            unsent("2026-01-01T00:00:00.000Z"),
+            unsent("2026-01-02T00:00:00.000Z"),
+        );
+        assert!(same_event(&day1, &day2, false));
         // One sent it and the other did not: not the same.
-        assert!(!same_event(sent, &unsent("2026-01-01T00:00:00.000Z")));
-        assert!(!same_event(sent, "not json"));
+        assert!(!same_event(sent, &day1, false));
+        assert!(!same_event(sent, "not json", false));
     }
 
     #[test]
@@ -880,7 +897,11 @@ mod tests {
 
     #[test]
     fn requests_round_trip_and_bad_ones_are_refused() {
-        let batch = [pending("e1", Some("k")), pending("é2", None)];
+        let from_browser = Pending {
+            ip_from_client: true,
+            ..pending("e1", Some("k"))
+        };
+        let batch = [from_browser, pending("é2", None)];
         let bytes = encode_request("acme", true, &batch);
         let (tenant, atomic, back) = decode_request(&bytes).unwrap();
         assert!(atomic);

@@ -566,8 +566,8 @@ fn stored_events_are_found_by_key_and_compared_as_sent() {
         });
         prepared.pending[0].unsealed.text.clone()
     };
-    assert!(same_event(&stored, &pending("doc.share")));
-    assert!(!same_event(&stored, &pending("doc.unshare")));
+    assert!(same_event(&stored, &pending("doc.share"), false));
+    assert!(!same_event(&stored, &pending("doc.unshare"), false));
     // Another tenant's key is not found.
     let other = db
         .prepare(SELECT_IDEMPOTENT)

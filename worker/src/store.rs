@@ -120,10 +120,16 @@ pub async fn find_stored(
         .into_iter()
         .zip(bodies)
         .map(|(r, body)| {
+            let body = body
+                .map_err(|error| {
+                    // Taken for the same event: the repeat is answered as a duplicate.
+                    worker::console_warn!("stored body of `{}` unreadable: {error}", r.id);
+                })
+                .ok();
             let stored = Stored {
                 id: r.id,
                 seq: r.seq.unwrap_or(0),
-                body: body.ok(),
+                body,
             };
             (r.key, stored)
         })

@@ -19,7 +19,9 @@
 //! Idempotency: where the source system gives its events an id, the event's `idempotency_key` is
 //! `<format>:<id>`. Where it gives none (Livebook, Activity Logs), the key is `<format>#<hash>` (SHA-256) over the
 //! record's own text, with `-<n>` appended for the n-th identical record in the same body, so that re-sending
-//! the same file stores nothing twice while two identical rows in one file are both kept.
+//! the same file stores nothing twice while two identical rows in one file are both kept. The worker keys
+//! that hash with a secret of the tenant's before storing it (`worker/src/derived_keys.rs`): the text
+//! may hold a secret that redaction removes.
 
 mod activity;
 mod airbyte;
