@@ -242,6 +242,25 @@ fn bad_query_parameters_are_named(server: &Server) {
             answer.error_message()
         );
     }
+    // Bytes that are not UTF-8 once decoded are refused, not read as U+FFFD: in a parameter, naming
+    // it, and in a path segment.
+    for (path, needle) in [
+        ("/api/v1/events?q=actor%3A%FF", "`q`"),
+        ("/api/v1/actors/%FF%FE", "path segment 4"),
+    ] {
+        let answer = http::get(&server.url(path), Some(&server.read_key));
+        assert_eq!(
+            (answer.status, answer.error_code()),
+            (400, "invalid_encoding"),
+            "{path}: {}",
+            answer.text
+        );
+        assert!(
+            answer.error_message().contains(needle),
+            "{path}: {}",
+            answer.text
+        );
+    }
 }
 
 fn unknown_paths_and_methods(server: &Server) {

@@ -24,6 +24,13 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
+    let query = req
+        .url()
+        .ok()
+        .and_then(|url| url.query().map(str::to_owned));
+    if let Err(error) = all_utf8(&segments, query.as_deref()) {
+        return with_cors(&method, &segments, error.into_response());
+    }
     let result = match (&method, segments.as_slice()) {
         (Method::Get, ["api", "v1", "health"]) => health::get(&env).await,
         (Method::Post, ["api", "v1", "events"]) => events::ingest(req, &env).await,
@@ -148,10 +155,17 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
             "there is no API endpoint at `{path}`"
         ))),
     };
-    let response = result.unwrap_or_else(ApiError::into_response);
-    // Ingestion is open to browsers on any origin; reading is not.
+    with_cors(
+        &method,
+        &segments,
+        result.unwrap_or_else(ApiError::into_response),
+    )
+}
+
+/// Ingestion is open to browsers on any origin, errors included; reading is not.
+fn with_cors(method: &Method, segments: &[&str], response: Response) -> Response {
     let ingest_path = matches!(
-        segments.as_slice(),
+        segments,
         ["api", "v1", "events"] | ["api", "v1", "ingest", _]
     );
     if ingest_path && matches!(method, Method::Post | Method::Options) {
@@ -161,9 +175,67 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
     }
 }
 
-/// A path segment with its percent-escapes decoded (ids may hold `@`, spaces or `/`).
+/// Refuses a path segment or a query parameter that is not UTF-8 once its %-escapes are decoded:
+/// read lossily, `%FF` would become U+FFFD and name something the sender never did.
+fn all_utf8(segments: &[&str], query: Option<&str>) -> Result<(), ApiError> {
+    let utf8 = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .is_ok()
+    };
+    if let Some(n) = segments.iter().position(|s| !utf8(s)) {
+        return Err(ApiError::request(
+            false,
+            "invalid_encoding",
+            format!(
+                "path segment {} is not UTF-8 once its %-escapes are decoded",
+                n + 1
+            ),
+        ));
+    }
+    for pair in query.unwrap_or_default().split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if !utf8(name) || !utf8(value) {
+            let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+            return Err(ApiError::request(
+                false,
+                "invalid_encoding",
+                format!("`{name}` is not UTF-8 once its %-escapes are decoded"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A path segment with its percent-escapes decoded (ids may hold `@`, spaces or `/`); UTF-8, as
+/// [`all_utf8`] checked.
 fn decode(segment: &str) -> String {
     percent_encoding::percent_decode_str(segment)
         .decode_utf8_lossy()
         .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_queries_must_decode_to_utf8() {
+        assert!(all_utf8(
+            &["api", "v1", "actors", "a%40b.c"],
+            Some("q=caf%C3%A9&limit=5")
+        )
+        .is_ok());
+        assert!(all_utf8(&["api"], None).is_ok());
+        let message = |segments: &[&str], query| match all_utf8(segments, query) {
+            Err(ApiError::BadRequest { code, message }) => {
+                assert_eq!(code, "invalid_encoding");
+                message
+            }
+            other => panic!("{other:?}"),
+        };
+        assert!(message(&["api", "v1", "actors", "%FF"], None).contains("path segment 4"));
+        assert!(message(&["api"], Some("limit=5&q=%C3")).contains("`q`"));
+        assert!(message(&["api"], Some("%FE=1")).contains("is not UTF-8"));
+    }
 }
