@@ -267,9 +267,8 @@ pub struct Plan {
 
 /// Seals `pending` after `head`, compressing each body with `encoder`. `stored` maps idempotency keys
 /// to events stored earlier; a key seen twice is stored once when it names the same event, and is a
-/// conflict otherwise (see [`same_event`]). Bodies go into chunks of
-/// at most `max_chunk_bytes` (one larger body stands alone) so every bound value stays under D1's
-/// limit.
+/// conflict otherwise (see [`same_event`]). Bodies go into chunks of at most `max_chunk_bytes` (one
+/// larger body stands alone) so every bound value stays under D1's limit.
 pub fn plan(
     head: &Head,
     pending: &[Pending],
