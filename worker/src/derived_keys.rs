@@ -14,9 +14,9 @@
 
 use evident_shared::adapters::{Adapted, Format};
 use evident_shared::chain::hex;
-use hmac::{Hmac, Mac};
 use serde_json::Value;
-use sha2::Sha256;
+
+use crate::signed_cursor::hmac_sha256;
 
 /// What the tenant's key is bound to for this purpose.
 const LABEL: &[u8] = b"evident derived idempotency keys v1";
@@ -25,8 +25,8 @@ const LABEL: &[u8] = b"evident derived idempotency keys v1";
 const KEYED_HEX: usize = 32;
 
 /// The secret that keys derived idempotency keys, from the tenant's key.
-pub fn secret(tenant_key: &[u8]) -> Vec<u8> {
-    mac(tenant_key, LABEL)
+pub fn secret(tenant_key: &[u8]) -> [u8; 32] {
+    hmac_sha256(tenant_key, &[LABEL])
 }
 
 /// Replaces the hash in every derived key (`<format>#<rest>`, named after `format`) of `adapted` with
@@ -45,18 +45,12 @@ pub fn key_derived(adapted: &mut Adapted, format: Format, secret: &[u8]) {
 /// `key` with its hash keyed, when it is a key the adapter for `format` derived.
 fn keyed(key: &str, format: Format, secret: &[u8]) -> Option<String> {
     let rest = key.strip_prefix(format.as_str())?.strip_prefix('#')?;
-    let digest = mac(secret, rest.as_bytes());
+    let digest = hmac_sha256(secret, &[rest.as_bytes()]);
     Some(format!(
         "{}#{}",
         format.as_str(),
         &hex(&digest)[..KEYED_HEX]
     ))
-}
-
-fn mac(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
-    mac.update(message);
-    mac.finalize().into_bytes().to_vec()
 }
 
 #[cfg(test)]

@@ -216,27 +216,19 @@ impl Received<'_> {
                     // A key twice in one request: the same event again is left for the sequencer to
                     // answer as a duplicate; a different one is refused here, naming the first.
                     if let Some(key) = event.idempotency_key.as_deref() {
-                        match first_of_key.get(key) {
-                            Some(&first) => {
-                                let earlier: &Pending = &pending[first];
-                                let client = ip_from_client || earlier.ip_from_client;
-                                if !same_event(&earlier.unsealed.text, &unsealed.text, client) {
-                                    let message = format!(
-                                        "is also the key of event {} of this request, a different \
-                                         event: a key names one event",
-                                        indexes[first].0
-                                    );
-                                    response.rejected.push(Rejected {
-                                        index,
-                                        line,
-                                        errors: vec![FieldError::new("/idempotency_key", message)],
-                                    });
-                                    continue;
-                                }
+                        if let Some(&first) = first_of_key.get(key) {
+                            let earlier = (&pending[first], indexes[first].0);
+                            if let Some(error) = key_clash(earlier, &unsealed.text, ip_from_client)
+                            {
+                                response.rejected.push(Rejected {
+                                    index,
+                                    line,
+                                    errors: vec![error],
+                                });
+                                continue;
                             }
-                            None => {
-                                first_of_key.insert(key.to_string(), pending.len());
-                            }
+                        } else {
+                            first_of_key.insert(key.to_string(), pending.len());
                         }
                     }
                     let columns = print_event_columns(&event);
@@ -317,6 +309,20 @@ fn validate_one(
         });
     }
     Ok(event)
+}
+
+/// The error, when an event repeats the idempotency key of `earlier` (a pending event and its request
+/// index) but is a different event.
+fn key_clash(earlier: (&Pending, usize), text: &str, ip_from_client: bool) -> Option<FieldError> {
+    let (earlier, index) = earlier;
+    let client = ip_from_client || earlier.ip_from_client;
+    if same_event(&earlier.unsealed.text, text, client) {
+        return None;
+    }
+    let message = format!(
+        "is also the key of event {index} of this request, a different event: a key names one event"
+    );
+    Some(FieldError::new("/idempotency_key", message))
 }
 
 /// The error, when the key is bound to an environment and the event is not of it.
@@ -625,16 +631,12 @@ mod tests {
         let conflict = SealOutcome {
             id: "e0".into(),
             seq: 7,
-            duplicate: false,
             conflict: true,
-            withdrawn: false,
+            ..SealOutcome::default()
         };
         let withdrawn = SealOutcome {
-            id: String::new(),
-            seq: 0,
-            duplicate: false,
-            conflict: false,
             withdrawn: true,
+            ..SealOutcome::default()
         };
         let rules = RedactionRules::default();
         let finish = |body: &str, atomic: bool| {

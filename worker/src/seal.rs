@@ -61,7 +61,7 @@ impl Head {
 }
 
 /// What became of one pending event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealOutcome {
     /// The stored event's id: the new one, or for a duplicate the one stored the first time.
     pub id: String,
@@ -297,31 +297,40 @@ pub fn plan_batches(
     let mut targets = String::from("[");
     let mut first_seq = head.seq + 1;
     for (event, fate) in pending.iter().zip(fates(pending, stored, batches)) {
-        let key = event.idempotency_key.as_deref().unwrap_or_default();
-        let earlier = |earlier: Earlier| match earlier {
-            Earlier::Stored => stored.get(key).map(|s| (s.id.clone(), s.seq)),
-            Earlier::Pending(j) => outcomes.get(j).map(|o| (o.id.clone(), o.seq)),
-        };
-        let (id, seq, duplicate, conflict, withdrawn) = match fate {
-            Fate::New => (String::new(), 0, false, false, false),
-            Fate::Duplicate(e) => {
-                let (id, seq) = earlier(e).unwrap_or_default();
-                (id, seq, true, false, false)
+        // The id and seq of the event a repeated key was first used for.
+        let earlier = |earlier: Earlier| {
+            let (id, seq) = match earlier {
+                Earlier::Stored => event
+                    .idempotency_key
+                    .as_deref()
+                    .and_then(|key| stored.get(key))
+                    .map(|s| (s.id.clone(), s.seq)),
+                Earlier::Pending(j) => outcomes.get(j).map(|o| (o.id.clone(), o.seq)),
             }
-            Fate::Conflict(e) => {
-                let (id, seq) = earlier(e).unwrap_or_default();
-                (id, seq, false, true, false)
-            }
-            Fate::Withdrawn => (String::new(), 0, false, false, true),
-        };
-        if fate != Fate::New {
-            outcomes.push(SealOutcome {
+            .unwrap_or_default();
+            SealOutcome {
                 id,
                 seq,
-                duplicate,
-                conflict,
-                withdrawn,
-            });
+                ..SealOutcome::default()
+            }
+        };
+        let not_stored = match fate {
+            Fate::New => None,
+            Fate::Duplicate(e) => Some(SealOutcome {
+                duplicate: true,
+                ..earlier(e)
+            }),
+            Fate::Conflict(e) => Some(SealOutcome {
+                conflict: true,
+                ..earlier(e)
+            }),
+            Fate::Withdrawn => Some(SealOutcome {
+                withdrawn: true,
+                ..SealOutcome::default()
+            }),
+        };
+        if let Some(outcome) = not_stored {
+            outcomes.push(outcome);
             continue;
         }
         let seq = head.seq + 1;
@@ -369,9 +378,7 @@ pub fn plan_batches(
         outcomes.push(SealOutcome {
             id: event.id.clone(),
             seq,
-            duplicate: false,
-            conflict: false,
-            withdrawn: false,
+            ..SealOutcome::default()
         });
         head = Head { seq, hash };
     }

@@ -82,11 +82,8 @@ impl CursorSigner {
     }
 
     fn mac(&self, position: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(self.search.as_bytes());
-        mac.update(b"\n");
-        mac.update(position.as_bytes());
-        hex(&mac.finalize().into_bytes()[..MAC_HEX / 2])
+        let parts = [self.search.as_bytes(), b"\n", position.as_bytes()];
+        hex(&hmac_sha256(&self.key, &parts)[..MAC_HEX / 2])
     }
 
     /// `position` (a [`evident_shared::cursor::Cursor`]'s text) with its MAC.
@@ -131,6 +128,15 @@ impl CursorSigner {
             })
             .collect()
     }
+}
+
+/// HMAC-SHA-256 of `parts`, one after the other, under `key`.
+pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
 }
 
 thread_local! {

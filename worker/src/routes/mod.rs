@@ -183,32 +183,24 @@ fn all_utf8(segments: &[&str], query: Option<&str>) -> Result<(), ApiError> {
             .decode_utf8()
             .is_ok()
     };
+    let refused = |what: String| {
+        let message = format!("{what} is not UTF-8 once its %-escapes are decoded");
+        Err(ApiError::request(false, "invalid_encoding", message))
+    };
     if let Some(n) = segments.iter().position(|s| !utf8(s)) {
-        return Err(ApiError::request(
-            false,
-            "invalid_encoding",
-            format!(
-                "path segment {} is not UTF-8 once its %-escapes are decoded",
-                n + 1
-            ),
-        ));
+        return refused(format!("path segment {}", n + 1));
     }
     for pair in query.unwrap_or_default().split('&') {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         if !utf8(name) || !utf8(value) {
-            let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
-            return Err(ApiError::request(
-                false,
-                "invalid_encoding",
-                format!("`{name}` is not UTF-8 once its %-escapes are decoded"),
-            ));
+            return refused(format!("`{}`", decode(name)));
         }
     }
     Ok(())
 }
 
-/// A path segment with its percent-escapes decoded (ids may hold `@`, spaces or `/`); UTF-8, as
-/// [`all_utf8`] checked.
+/// A path segment with its percent-escapes decoded (ids may hold `@`, spaces or `/`). Lossy only for
+/// text [`all_utf8`] refuses, where it names what it refuses.
 fn decode(segment: &str) -> String {
     percent_encoding::percent_decode_str(segment)
         .decode_utf8_lossy()
