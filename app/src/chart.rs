@@ -222,6 +222,58 @@ pub fn selection_css(n: usize, a: usize, b: usize) -> (String, String) {
     (num(left), num(width))
 }
 
+/// The buckets chosen from the keyboard after `key`, from the chart's current choice (`(anchor, end)`,
+/// as a drag gives): `←` and `→` move the end one bar, with Shift keeping the anchor so the choice
+/// grows into a range, without it moving both; `Home` and `End` go to the first and last bar. The
+/// first key lands on the newest bar (or the first for `Home`). `None` for any other key, or no bars.
+pub fn key_choice(
+    key: &str,
+    shift: bool,
+    n: usize,
+    current: Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
+    let last = n.checked_sub(1)?;
+    let end = match (key, current) {
+        ("Home", _) => 0,
+        ("End", _) | ("ArrowLeft" | "ArrowRight", None) => last,
+        ("ArrowLeft", Some((_, b))) => b.min(last).saturating_sub(1),
+        ("ArrowRight", Some((_, b))) => (b + 1).min(last),
+        _ => return None,
+    };
+    let anchor = match current {
+        Some((a, _)) if shift => a.min(last),
+        _ => end,
+    };
+    Some((anchor, end))
+}
+
+/// What a choice of buckets `a` to `b` (either order) holds, for a screen reader: a bar's tooltip,
+/// or for a range the same line over all its bars (span, total, each outcome's count).
+pub fn choice_title(
+    histogram: &Histogram,
+    a: usize,
+    b: usize,
+    offset_at: fn(i64) -> i32,
+) -> Option<String> {
+    let (lo, hi) = (a.min(b), a.max(b));
+    let chosen = histogram.buckets.get(lo..=hi)?;
+    let mut sum = Bucket {
+        start_ms: chosen[0].start_ms,
+        ..Bucket::default()
+    };
+    for bucket in chosen {
+        sum.total += bucket.total;
+        for (group, n) in &bucket.counts {
+            match sum.counts.iter_mut().find(|(g, _)| g == group) {
+                Some((_, total)) => *total += n,
+                None => sum.counts.push((group.clone(), *n)),
+            }
+        }
+    }
+    let span = histogram.interval_ms * chosen.len() as i64;
+    Some(bar_title(&sum, span, offset_at))
+}
+
 /// The time range from bucket `a` to bucket `b` (either order), both included, as `(from, to)` epoch
 /// ms with `to` exclusive, within the range the histogram counted (its end buckets reach past it);
 /// `None` when an index is out of range.
@@ -512,6 +564,53 @@ mod tests {
         assert_eq!(zoom_range(&counted, 0, 0), Some((104, 110)));
         assert_eq!(zoom_range(&counted, 0, 2), Some((104, 127)));
         assert_eq!(zoom_range(&counted, 1, 1), Some((110, 120)));
+    }
+
+    #[test]
+    fn keys_choose_a_bar_then_grow_a_range_with_shift() {
+        let k = |key, shift, current| key_choice(key, shift, 5, current);
+        // The first arrow lands on the newest bar; Home and End on either end.
+        assert_eq!(k("ArrowLeft", false, None), Some((4, 4)));
+        assert_eq!(k("ArrowRight", true, None), Some((4, 4)));
+        assert_eq!(k("Home", false, Some((3, 3))), Some((0, 0)));
+        assert_eq!(k("End", false, None), Some((4, 4)));
+        // Without Shift the choice moves; with it the anchor stays and the end moves, either way.
+        assert_eq!(k("ArrowLeft", false, Some((3, 3))), Some((2, 2)));
+        assert_eq!(k("ArrowLeft", true, Some((3, 3))), Some((3, 2)));
+        assert_eq!(k("ArrowLeft", true, Some((3, 2))), Some((3, 1)));
+        assert_eq!(k("ArrowRight", true, Some((3, 1))), Some((3, 2)));
+        assert_eq!(k("Home", true, Some((3, 3))), Some((3, 0)));
+        assert_eq!(k("ArrowLeft", false, Some((3, 1))), Some((0, 0)));
+        // The ends hold.
+        assert_eq!(k("ArrowLeft", false, Some((0, 0))), Some((0, 0)));
+        assert_eq!(k("ArrowRight", true, Some((2, 4))), Some((2, 4)));
+        // A choice from a chart with more bars is brought inside this one.
+        assert_eq!(k("ArrowLeft", true, Some((9, 9))), Some((4, 3)));
+        // Other keys, and a chart without bars, choose nothing.
+        assert_eq!(k("Enter", false, Some((1, 1))), None);
+        assert_eq!(key_choice("ArrowLeft", false, 0, None), None);
+    }
+
+    #[test]
+    fn a_chosen_range_is_told_as_one_span_with_its_sums() {
+        let h = Histogram {
+            interval_ms: 3_600_000,
+            buckets: vec![
+                bucket(1_718_200_800_000, &[("success", 3)]),
+                bucket(1_718_204_400_000, &[("failure", 2), ("success", 1)]),
+                bucket(1_718_208_000_000, &[("denied", 1)]),
+            ],
+            ..Histogram::default()
+        };
+        assert_eq!(
+            choice_title(&h, 1, 1, |_| 0).unwrap(),
+            "2024-06-12 15:00 – 16:00: 3 events (success 1, failure 2)"
+        );
+        assert_eq!(
+            choice_title(&h, 2, 0, |_| 0).unwrap(),
+            "2024-06-12 14:00 – 17:00: 7 events (success 4, failure 2, denied 1)"
+        );
+        assert_eq!(choice_title(&h, 0, 3, |_| 0), None);
     }
 
     #[test]

@@ -34,6 +34,12 @@ use router::{Location, Page};
 #[derive(Debug, Clone, Copy)]
 pub struct LastList(pub RwSignal<String>);
 
+/// The event last opened from the events list, with that list's URL (as [`LastList`] holds it):
+/// coming back to the same list (Back, `Esc`, a back link) puts the focus on that event's row again,
+/// so a keyboard user goes on from where they were.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenedRow(pub StoredValue<Option<(String, String)>>);
+
 /// The skip link's action: the focus to the page, without a `#main` left in the URL.
 fn skip_to_main(e: web_sys::MouseEvent) {
     e.prevent_default();
@@ -46,6 +52,7 @@ pub fn App() -> impl IntoView {
     let auth = Auth::from_session();
     provide_context(auth);
     provide_context(LastList(RwSignal::new("/".to_owned())));
+    provide_context(OpenedRow(StoredValue::new(None)));
     let location = Location::provide();
 
     // A memo, so re-entering a key does not rebuild the page.

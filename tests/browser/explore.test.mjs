@@ -319,6 +319,52 @@ test("dragging across the chart's bars zooms the range in the URL", async () => 
   await page.waitForURL(/range=7d/);
 });
 
+test("the chart's bars are chosen and zoomed into from the keyboard", async () => {
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="chart-bar"]').length < 60, null, { timeout: 15_000 });
+  const starts = await page.$$eval('[data-testid="chart-bar"]', (els) => els.map((e) => Number(e.dataset.start)));
+  const titles = await page.$$eval('[data-testid="chart-bar"] title', (els) => els.map((e) => e.textContent));
+  const n = starts.length;
+  const chart = page.getByTestId("chart-svg");
+  const choice = page.getByTestId("chart-choice");
+  // One Tab stop, reached from the range buttons before it; nothing is chosen until a key says so.
+  assert.equal(await chart.getAttribute("tabindex"), "0");
+  await chart.focus();
+  assert.equal(await choice.textContent(), "");
+  assert.equal(await page.getByTestId("chart-selection").count(), 0);
+  // The first arrow chooses the newest bar and tells its tooltip.
+  await page.keyboard.press("ArrowLeft");
+  assert.equal(await choice.textContent(), `${titles[n - 1]}. Enter zooms to it.`);
+  // Esc lets go of the choice, and stays on the list's page.
+  await page.keyboard.press("Escape");
+  assert.equal(await choice.textContent(), "");
+  assert.equal(await page.getByTestId("chart-selection").count(), 0);
+  // Left twice moves, Shift+Left twice grows a range of three bars, drawn as a drag's is.
+  await page.keyboard.press("ArrowLeft");
+  await page.keyboard.press("ArrowLeft");
+  await page.keyboard.press("Shift+ArrowLeft");
+  await page.keyboard.press("Shift+ArrowLeft");
+  await page.getByTestId("chart-selection").waitFor();
+  await page.getByTestId("volume-chart").screenshot({ path: join(artifacts, "explore-chart-keys.png") });
+  // It is told as one span from the first bar's start, with the three bars' total.
+  const counts = await page.$$eval('[data-testid="chart-bar"]', (els) => els.map((e) => Number(e.dataset.count)));
+  const total = counts[n - 4] + counts[n - 3] + counts[n - 2];
+  const told = await choice.textContent();
+  assert.ok(told.startsWith(`${titles[n - 4].split(" – ")[0]} – `), told);
+  assert.match(told, new RegExp(`: ${total.toLocaleString("en-US")} events?[ .]`), told);
+  assert.ok(told.endsWith(". Enter zooms to it."), told);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/range=custom/);
+  const url = new URL(page.url());
+  const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
+  assert.equal(url.searchParams.get("from"), iso(starts[n - 4]));
+  assert.equal(url.searchParams.get("to"), iso(starts[n - 2] + (starts[1] - starts[0])));
+  // The focus stays on the chart, now drawn for the new range, with nothing chosen.
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "chart-svg");
+  assert.equal(await choice.textContent(), "");
+  await page.goBack();
+  await page.waitForURL(/range=7d/);
+});
+
 test("the custom range's inputs become date-time pickers after the rows, and a range typed there applies", async () => {
   // A new tab: the inputs start as text and turn into `datetime-local` only once the first rows are
   // in (a browser's first date-time field is slow to build), keeping the value they show.
@@ -415,6 +461,7 @@ test("the keyboard: / searches, Esc leaves, j and k move, Enter opens", async ()
   });
   assert.equal(focused, 1);
   await shot("keyboard");
+  const opened = await page.evaluate(() => document.activeElement.dataset.id);
   await page.keyboard.press("Enter");
   await page.waitForURL(/\/events\/[0-9a-f-]{36}$/);
   await page.getByTestId("event-detail").waitFor();
@@ -423,6 +470,40 @@ test("the keyboard: / searches, Esc leaves, j and k move, Enter opens", async ()
   await page.keyboard.press("Escape");
   await page.getByTestId("event-row").first().waitFor();
   assert.ok(!/\/events\/[0-9a-f-]{36}$/.test(page.url()), page.url());
+  // Back on the list, the row that was opened has the focus again: `j` goes on from there.
+  // (Opening it was recorded as a read, a row above it now.)
+  await page.waitForFunction((id) => document.activeElement?.dataset.id === id, opened, { timeout: 15_000 });
+  const position = () => page.evaluate(() => Number(document.activeElement.getAttribute("aria-rowindex")));
+  const before = await position();
+  await page.keyboard.press("j");
+  assert.equal(await position(), before + 1);
+});
+
+test("Back from an event opened far down the list returns to its row, scrolled into view", async () => {
+  await page.goto(`${server.baseUrl}/`);
+  await page.waitForFunction(() => document.querySelector('[data-testid="row-count"]')?.textContent === "Showing 100 events", null, { timeout: 15_000 });
+  // The rows near the end are built once the page is scrolled there.
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  // (Each opening is recorded as a read, a row above it: it has room to move down.)
+  const row = page.locator('[data-testid="event-row"][aria-rowindex="90"]');
+  await row.waitFor();
+  const opened = await row.getAttribute("data-id");
+  await row.locator(".ev-table__time").click();
+  await page.waitForURL(new RegExp(`/events/${opened}$`));
+  await page.getByTestId("event-detail").waitFor();
+  await page.goBack();
+  await page.waitForFunction((id) => document.activeElement?.dataset.id === id, opened, { timeout: 15_000 });
+  const box = await page.evaluate(() => {
+    const r = document.activeElement.getBoundingClientRect();
+    return { top: r.top, bottom: r.bottom, height: innerHeight, scrolled: scrollY };
+  });
+  assert.ok(box.top >= 0 && box.bottom <= box.height, JSON.stringify(box));
+  assert.ok(box.scrolled > 0, JSON.stringify(box));
+  // Opened again and left by the back link, the list puts the focus back on it too.
+  await page.keyboard.press("Enter");
+  await page.getByTestId("event-detail").waitFor();
+  await page.getByTestId("back-link").click();
+  await page.waitForFunction((id) => document.activeElement?.dataset.id === id, opened, { timeout: 15_000 });
 });
 
 test("a row's details open in place, payload as text, by its button or by → and ←", async () => {

@@ -1,8 +1,9 @@
 //! The volume chart: events over time as bars stacked by outcome, hand-drawn in SVG from
 //! `GET /api/v1/histogram`. Each bar has a tooltip; a click zooms to its bucket and a drag across bars
-//! zooms to the buckets dragged over. The markup, geometry and labels are [`crate::chart`]; this
-//! component sets the markup and listens on the whole SVG, finding the bucket from the `data-i` of the
-//! bar under the pointer.
+//! zooms to the buckets dragged over. From the keyboard the chart is one Tab stop: the arrows choose
+//! bars and Enter zooms. The markup, geometry and labels are [`crate::chart`]; this component sets
+//! the markup and listens on the whole SVG, finding the bucket from the `data-i` of the bar under the
+//! pointer.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -84,34 +85,77 @@ pub fn VolumeChart(
             None => "Events over time by outcome: loading".to_owned(),
         })
     };
-    let up = move |e: leptos::ev::MouseEvent| {
-        let Some((a, last)) = drag.get_untracked() else {
-            return;
-        };
+    let zoom = move |a: usize, b: usize| {
         drag.set(None);
-        // Let go past the bars (over the axes' labels): the drag ends on the last bar it crossed.
-        let b = bucket_at(&e).unwrap_or(last);
         let range =
             histogram.with_untracked(|h| h.as_ref().and_then(|h| chart::zoom_range(h, a, b)));
         if let Some(range) = range {
             on_zoom.run(range);
         }
     };
+    let up = move |e: leptos::ev::MouseEvent| {
+        if let Some((a, last)) = drag.get_untracked() {
+            // Let go past the bars (over the axes' labels): the drag ends on the last bar it crossed.
+            zoom(a, bucket_at(&e).unwrap_or(last));
+        }
+    };
+    // The keyboard's way to the same zoom: arrows choose bars (Shift a range), Enter zooms, Esc
+    // lets go; the choice is drawn as a drag's is and told through the status line below.
+    let keydown = move |e: leptos::ev::KeyboardEvent| {
+        if e.ctrl_key() || e.meta_key() || e.alt_key() {
+            return;
+        }
+        let key = e.key();
+        let chosen = drag.get_untracked();
+        let handled = match (key.as_str(), chosen) {
+            ("Enter" | " ", Some((a, b))) => {
+                zoom(a, b);
+                true
+            }
+            ("Escape", Some(_)) => {
+                drag.set(None);
+                true
+            }
+            _ => {
+                let n = histogram.with_untracked(|h| h.as_ref().map_or(0, |h| h.buckets.len()));
+                let next = chart::key_choice(&key, e.shift_key(), n, chosen);
+                next.is_some_and(|next| {
+                    drag.set(Some(next));
+                    true
+                })
+            }
+        };
+        if handled {
+            e.prevent_default();
+        }
+    };
+    let told = move || {
+        let (a, b) = drag.get()?;
+        let title =
+            histogram.with(|h| chart::choice_title(h.as_ref()?, a, b, local_offset_minutes))?;
+        Some(format!("{title}. Enter zooms to it."))
+    };
 
     view! {
         <figure class="ev-chart" data-testid="volume-chart">
             <figcaption class="ev-chart__head">
                 <span class="ev-chart__title">"Volume by outcome"</span>
-                <span class="ev-chart__hint">"Click a bar or drag across bars to zoom"</span>
+                <span class="ev-chart__hint" id="chart-hint">"Click a bar or drag across bars to zoom (keyboard: ← →, Shift for a range, Enter)"</span>
                 <ul class="ev-chart__legend" aria-label="Legend" inner_html=LEGEND></ul>
             </figcaption>
             <div class="ev-chart__plot">
                 <svg
                     class="ev-chart__svg"
                     viewBox="0 0 960 200"
-                    role="img"
+                    tabindex="0"
+                    role="application"
+                    aria-roledescription="chart"
                     aria-label=label
+                    aria-describedby="chart-hint"
+                    data-testid="chart-svg"
                     inner_html=markup
+                    on:keydown=keydown
+                    on:blur=move |_| drag.set(None)
                     on:mousedown=move |e| {
                         if let Some(i) = bucket_at(&e) {
                             e.prevent_default();
@@ -141,6 +185,7 @@ pub fn VolumeChart(
                     })
                 }}
             </div>
+            <p class="ev-visually-hidden" role="status" data-testid="chart-choice">{told}</p>
         </figure>
     }
 }

@@ -39,9 +39,9 @@ use crate::components::volume_chart::VolumeChart;
 use crate::filters::{Bounds, Filters, Range};
 use crate::format::{local_offset_minutes, now_ms, parse_wire_millis};
 use crate::key::Auth;
-use crate::router::Location;
+use crate::router::{Location, Page};
 use crate::stats::{Facets, Histogram};
-use crate::LastList;
+use crate::{LastList, OpenedRow};
 
 mod rows;
 
@@ -233,6 +233,7 @@ pub fn EventsPage() -> impl IntoView {
     let filters = Memo::new(move |_| query.with(|q| Filters::from_query(|name| q.get(name))));
 
     let last_list = expect_context::<LastList>();
+    let opened_row = expect_context::<OpenedRow>();
     let list_path = location.path.get_untracked();
     let go = move |next: Filters, replace: bool| {
         let path = location.path.get_untracked();
@@ -476,6 +477,27 @@ pub fn EventsPage() -> impl IntoView {
             window_rows.try_update_value(|w| w.sync(&body, &l.events, &l.fresh, true))
         });
     };
+    // Back on the list an event was opened from, its row takes the focus again once the first
+    // answer is in, unless the focus has moved on since the page changed.
+    let return_to_opened = move |body: &web_sys::Element, l: &List| {
+        if l.shown.is_none() {
+            return;
+        }
+        let here = last_list.0.get_untracked();
+        let opened = opened_row
+            .0
+            .with_value(|o| o.as_ref().is_some_and(|(url, _)| *url == here));
+        let Some((_, id)) = opened.then(|| opened_row.0.write_value().take()).flatten() else {
+            return;
+        };
+        let unfocused = document()
+            .active_element()
+            .is_none_or(|el| matches!(el.tag_name().as_str(), "BODY" | "MAIN"));
+        let row = window_rows.try_update_value(|w| w.reveal(body, &l.events, &l.fresh, &id));
+        if let (true, Some(row)) = (unfocused, row.flatten()) {
+            _ = row.unchecked_into::<web_sys::HtmlElement>().focus();
+        }
+    };
     // `scrolled`: called for a scroll or resize, not for a change of the list (which it tracks).
     let sync_rows = move |scrolled: bool| {
         let Some(body) = tbody.get_untracked() else {
@@ -488,6 +510,7 @@ pub fn EventsPage() -> impl IntoView {
             list.with_untracked(sync);
         } else {
             list.with(sync);
+            list.with_untracked(|l| return_to_opened(&body, l));
         }
         // A first batch of rows is only what the screen shows; the rest follows its frame.
         if window_rows.with_value(rows::Window::partial) {
@@ -515,6 +538,14 @@ pub fn EventsPage() -> impl IntoView {
             window_rows.update_value(|w| w.toggle(&body, &l.events, &l.fresh, id))
         });
     };
+    // An event opened from this list (its row, a link in it, or the keyboard) is remembered with the
+    // list, for the way back.
+    on_cleanup(move || {
+        if let Some(Page::Event(id)) = location.page.try_get_untracked() {
+            let list = last_list.0.try_get_untracked().unwrap_or_default();
+            opened_row.0.try_set_value(Some((list, id)));
+        }
+    });
     let open_row = move |e: leptos::ev::MouseEvent| {
         if let Some(id) = rows::expand_target(e.target()) {
             toggle_row(&id);

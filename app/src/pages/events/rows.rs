@@ -158,16 +158,7 @@ impl Window {
         scrolled: bool,
     ) {
         // Which rows the viewport shows: the body's top is where row 0 is (or would be).
-        let expanded: Vec<usize> = if self.expanded.is_empty() {
-            Vec::new()
-        } else {
-            events
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| self.expanded.contains(&e.id))
-                .map(|(i, _)| i)
-                .collect()
-        };
+        let expanded = self.expanded_indexes(events);
         let geometry = self.geometry(&expanded);
         let top = body.get_bounding_client_rect().top();
         let viewport = leptos::prelude::window()
@@ -271,6 +262,43 @@ impl Window {
         let geometry = self.geometry(&expanded);
         set_height(&before, geometry.top_of(start));
         set_height(&after, geometry.top_of(events.len()) - geometry.top_of(end));
+    }
+
+    /// The row of the event `id`, built first when the list holds it beyond the rows built: the page
+    /// scrolls to put it in the middle of the viewport. `None` when the list does not hold it.
+    pub fn reveal(
+        &mut self,
+        body: &Element,
+        events: &[Arc<Event>],
+        fresh: &[String],
+        id: &str,
+    ) -> Option<Element> {
+        let row_of = |w: &Window| w.built.iter().find(|b| b.id == id).map(|b| b.row.clone());
+        if let Some(row) = row_of(self) {
+            return Some(row);
+        }
+        let index = events.iter().position(|e| e.id == id)?;
+        let expanded = self.expanded_indexes(events);
+        let top = self.geometry(&expanded).top_of(index);
+        let window = leptos::prelude::window();
+        let viewport = window.inner_height().ok().and_then(|h| h.as_f64());
+        let body_top = body.get_bounding_client_rect().top() + window.scroll_y().unwrap_or(0.0);
+        window.scroll_to_with_x_and_y(0.0, body_top + top - viewport.unwrap_or(800.0) / 2.0);
+        self.sync(body, events, fresh, true);
+        row_of(self)
+    }
+
+    /// The list indexes of the rows whose details are open.
+    fn expanded_indexes(&self, events: &[Arc<Event>]) -> Vec<usize> {
+        if self.expanded.is_empty() {
+            return Vec::new();
+        }
+        events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| self.expanded.contains(&e.id))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Whether the last sync built only the rows on screen and a few more: then the caller syncs
