@@ -171,6 +171,34 @@ test("the Lowcoder drill-down: environment, workspace, user, then an event's det
     .map((o) => o.textContent).join("|") === "Any resource type|app (≈25)", null, { timeout: 15_000 });
 });
 
+test("a picker chosen from the keyboard searches on Enter or on leaving it, and keeps the focus", async () => {
+  // Where the drill-down left the view: prod, sales, any user (alice 15, bob 10).
+  const base = "env:lc-prod workspace:lc-sales";
+  await page.waitForFunction(() => [...document.querySelector('[data-testid="picker-actor"]').options]
+    .map((o) => o.textContent).join("|") === "Any user|u_lc_alice (≈15)|u_lc_bob (≈10)", null, { timeout: 15_000 });
+  const url = page.url();
+  const focused = () => page.evaluate(() => document.activeElement?.dataset.testid);
+  await page.getByTestId("picker-actor").focus();
+  // Arrowing through the values of the closed select searches for none of them...
+  await page.keyboard.press("ArrowDown");
+  await page.keyboard.press("ArrowDown");
+  assert.ok((await options("actor")).find((o) => o.selected).text.startsWith("u_lc_bob"));
+  await page.waitForTimeout(500);
+  assert.equal(page.url(), url);
+  assert.equal(await page.getByTestId("query-input").inputValue(), base);
+  // ...Enter searches for the one shown, and the picker keeps the focus.
+  await page.keyboard.press("Enter");
+  await rowCount(10);
+  assert.equal(await page.getByTestId("query-input").inputValue(), `${base} actor:u_lc_bob`);
+  assert.equal(await focused(), "picker-actor");
+  // Back to "Any" and away with Tab: leaving the picker searches, and the next one has the focus.
+  await page.keyboard.press("Home");
+  await page.keyboard.press("Tab");
+  await rowCount(25);
+  assert.equal(await page.getByTestId("query-input").inputValue(), base);
+  assert.equal(await focused(), "picker-app");
+});
+
 test("investigating failed pipeline runs with the query bar: rows and chart show only failures", async () => {
   await page.getByTestId("query-input").fill("outcome:failure action:pipeline.run");
   await page.getByTestId("query-input").press("Enter");

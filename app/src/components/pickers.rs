@@ -50,67 +50,101 @@ pub fn Pickers(
     PICKERS
         .into_iter()
         .map(|(name, field, label, any)| {
-            let options = move || {
-                let current = q.get();
-                let picked = chosen(&current, &field).unwrap_or_default();
-                // The choices: "any", the counted values, and the picked ones when not counted (yet).
-                let mut choices: Vec<(Vec<String>, String)> = vec![(Vec::new(), any.to_owned())];
-                facets.with(|f| {
-                    // Counted over the newest matching events only: approximate, and said so.
-                    let about = if f.as_ref().is_some_and(|f| f.is_sampled(name)) {
-                        "≈"
-                    } else {
-                        ""
-                    };
-                    for v in f.as_ref().map_or(&[][..], |f| f.values(name)) {
-                        if let Some(value) = &v.value {
-                            choices.push((
-                                vec![value.clone()],
-                                format!("{value} ({about}{})", thousands(v.count)),
-                            ));
-                        }
-                    }
-                });
-                if !picked.is_empty() && !choices.iter().any(|(v, _)| *v == picked) {
-                    choices.push((picked.clone(), picked.join(", ")));
-                }
+            // The choices (values and their text: "any", the counted values, and the picked ones when
+            // not counted yet), the values picked, and whether the query can take a choice.
+            let state = Memo::new({
                 let field = field.clone();
-                let readable = with_choice(&current, &field, &[]).is_some();
-                let change = {
-                    let choices: Vec<Vec<String>> =
-                        choices.iter().map(|(v, _)| v.clone()).collect();
-                    move |e: leptos::ev::Event| {
-                        let index: usize = event_target_value(&e).parse().unwrap_or(0);
-                        let values = choices.get(index).cloned().unwrap_or_default();
-                        if let Some(next) = with_choice(&q.get_untracked(), &field, &values) {
-                            on_change.run(next);
+                move |_| {
+                    let current = q.get();
+                    let picked = chosen(&current, &field).unwrap_or_default();
+                    let mut choices: Vec<(Vec<String>, String)> =
+                        vec![(Vec::new(), any.to_owned())];
+                    facets.with(|f| {
+                        // Counted over the newest matching events only: approximate, and said so.
+                        let about = if f.as_ref().is_some_and(|f| f.is_sampled(name)) {
+                            "≈"
+                        } else {
+                            ""
+                        };
+                        for v in f.as_ref().map_or(&[][..], |f| f.values(name)) {
+                            if let Some(value) = &v.value {
+                                choices.push((
+                                    vec![value.clone()],
+                                    format!("{value} ({about}{})", thousands(v.count)),
+                                ));
+                            }
                         }
+                    });
+                    if !picked.is_empty() && !choices.iter().any(|(v, _)| *v == picked) {
+                        choices.push((picked.clone(), picked.join(", ")));
                     }
-                };
-                let options = choices
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, (values, text))| {
-                        view! { <option value=i prop:selected=values == picked>{text}</option> }
-                    })
-                    .collect_view();
-                view! {
-                    <select
-                        class="ev-input ev-select"
-                        class:ev-select--chosen=!picked.is_empty()
-                        data-testid=format!("picker-{name}")
-                        disabled=!readable
-                        title=if readable { "" } else { "Fix the search query to use the pickers" }
-                        on:change=change
-                    >
-                        {options}
-                    </select>
+                    let readable = with_choice(&current, &field, &[]).is_some();
+                    (choices, picked, readable)
+                }
+            });
+            // A closed select changes its value at each arrow key (Linux, Windows): a choice made
+            // from the keyboard waits for Enter or for the focus to leave, so arrowing through the
+            // values does not search for each one. A pointer's choice applies at once.
+            let keyed = StoredValue::new(false);
+            let pending = StoredValue::new(None::<String>);
+            let apply = move || {
+                if let Some(next) = pending.try_update_value(Option::take).flatten() {
+                    on_change.run(next);
                 }
             };
+            let change = move |e: leptos::ev::Event| {
+                let index: usize = event_target_value(&e).parse().unwrap_or(0);
+                let values = state.with_untracked(|(choices, ..)| {
+                    choices.get(index).map(|(v, _)| v.clone()).unwrap_or_default()
+                });
+                let next = with_choice(&q.get_untracked(), &field, &values);
+                pending.set_value(next);
+                if !keyed.get_value() {
+                    apply();
+                }
+            };
+            // Enter applies a waiting choice (and then does not open the list, as it does on
+            // Linux). Keys that open the list make its choice apply at once, as a pointer's does.
+            let keydown = move |e: leptos::ev::KeyboardEvent| match e.key().as_str() {
+                "Enter" if pending.with_value(Option::is_some) => {
+                    e.prevent_default();
+                    apply();
+                }
+                "Enter" | " " | "F4" => keyed.set_value(false),
+                "ArrowDown" | "ArrowUp" if e.alt_key() => keyed.set_value(false),
+                "Tab" | "Shift" => {}
+                _ => keyed.set_value(true),
+            };
+            // The select stays while its options follow the view, so it keeps the focus.
+            let options = move || {
+                state.with(|(choices, picked, _)| {
+                    choices
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (values, text))| {
+                            let text = text.clone();
+                            view! { <option value=i prop:selected=values == picked>{text}</option> }
+                        })
+                        .collect_view()
+                })
+            };
+            let readable = move || state.with(|(.., readable)| *readable);
             view! {
                 <label class="ev-field ev-picker">
                     <span class="ev-field__label">{label}</span>
-                    {options}
+                    <select
+                        class="ev-input ev-select"
+                        class:ev-select--chosen=move || state.with(|(_, picked, _)| !picked.is_empty())
+                        data-testid=format!("picker-{name}")
+                        disabled=move || !readable()
+                        title=move || if readable() { "" } else { "Fix the search query to use the pickers" }
+                        on:change=change
+                        on:keydown=keydown
+                        on:pointerdown=move |_| keyed.set_value(false)
+                        on:blur=move |_| apply()
+                    >
+                        {options}
+                    </select>
                 </label>
             }
         })
