@@ -69,7 +69,7 @@ pub fn push_conditions(
     let mut matches = Vec::new();
     for term in &query.terms {
         match &term.kind {
-            TermKind::Text { text, .. } => {
+            TermKind::Text { text, phrase } => {
                 if table == Table::Counts {
                     return Err(unsupported(term.span, "free text"));
                 }
@@ -89,12 +89,13 @@ pub fn push_conditions(
                         expected: vec!["a word or a quoted phrase".into()],
                     });
                 }
+                let fts = fts_text(text, *phrase);
                 if term.negated {
                     b.push(" AND events.rowid NOT IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ");
-                    b.bind_push(SqlValue::Text(fts_phrase(text)));
+                    b.bind_push(SqlValue::Text(fts));
                     b.push(")");
                 } else {
-                    matches.push(fts_phrase(text));
+                    matches.push(fts);
                 }
             }
             TermKind::Field { field, values } => {
@@ -136,9 +137,17 @@ fn unsupported(span: evident_shared::query::Span, what: &str) -> QueryError {
     }
 }
 
-/// An FTS5 string: the text as one phrase, quotes doubled, so no FTS5 operator inside it applies.
-fn fts_phrase(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "\"\""))
+/// An FTS5 string: the text as one phrase, quotes doubled, so no FTS5 operator inside it applies;
+/// a bare word ending in `*` (`deploy*`) is a prefix search, as `*` is in field values: FTS5's
+/// `"deploy"*` matches `deploy`, `deployed` and `deployment`.
+fn fts_text(text: &str, phrase: bool) -> String {
+    let quoted = |text: &str| format!("\"{}\"", text.replace('"', "\"\""));
+    match text.strip_suffix('*') {
+        Some(prefix) if !phrase && prefix.chars().any(char::is_alphanumeric) => {
+            quoted(prefix) + "*"
+        }
+        _ => quoted(text),
+    }
 }
 
 fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
@@ -283,6 +292,10 @@ fn push_match(b: &mut Builder, expr: &Expr<'_>, case: Case, value: &Value, now: 
             b.push(")");
         }
         Value::Compare { op, operand } => {
+            let (op, ms) = match operand {
+                Operand::Time(time) => time.compared(*op, now),
+                Operand::Duration(ms) => (*op, *ms),
+            };
             expr.push(b);
             b.push(match op {
                 CompareOp::Gt => " > ",
@@ -290,10 +303,6 @@ fn push_match(b: &mut Builder, expr: &Expr<'_>, case: Case, value: &Value, now: 
                 CompareOp::Lt => " < ",
                 CompareOp::Le => " <= ",
             });
-            let ms = match operand {
-                Operand::Time(time) => time.resolve(now),
-                Operand::Duration(ms) => *ms,
-            };
             b.bind_push(SqlValue::Int(ms));
         }
     }

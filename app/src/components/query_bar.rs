@@ -20,7 +20,7 @@ const SYNTAX_HELP: &str = r#"<summary>Syntax</summary><ul>
 <li><code>field:value</code> — actor, action, outcome, env, workspace, app, target.type, ip, country, metadata.key …</li>
 <li><code>outcome:failure,denied</code> — commas mean or; <code>action:app.*</code> — prefix</li>
 <li><code>-env:dev</code> — not; <code>occurred:&gt;=2024-06-01</code>, <code>occurred:&lt;-7d</code>, <code>duration:&gt;1s</code></li>
-<li><code>sales</code>, <code>"sales report"</code> — full text in names, descriptions, code and payloads</li></ul>"#;
+<li><code>sales</code>, <code>"sales report"</code>, <code>deploy*</code> — full text in names, descriptions, code and payloads</li></ul>"#;
 
 /// The query bar.
 #[component]

@@ -60,8 +60,8 @@ pub enum TermKind {
         values: Vec<Value>,
     },
     /// Full text: a bare word (`phrase: false`) or a quoted phrase (`phrase: true`), searched in
-    /// descriptions, actions, names, e-mails and payload text. The text is literal: `*`, `,` and other
-    /// punctuation in it are not operators.
+    /// descriptions, actions, names, e-mails and payload text. The text is literal (`,` and other
+    /// punctuation in it are not operators), except that a bare word ending in `*` is a prefix.
     Text {
         /// Unescaped; a word never contains whitespace, `"` or `:` and never starts with `-`.
         text: String,
@@ -132,6 +132,9 @@ pub enum Operand {
 pub enum TimeValue {
     /// Milliseconds since the Unix epoch, UTC.
     Absolute(Millis),
+    /// A whole UTC day, written as a date alone (`2024-06-01`): its first millisecond. Compared
+    /// with `<=` or `>` it is taken whole ([`TimeValue::compared`]).
+    Day(Millis),
     /// Milliseconds from now; negative is the past (`-7d`).
     Relative(Millis),
 }
@@ -140,8 +143,20 @@ impl TimeValue {
     /// The instant in milliseconds since the epoch, taking relative times from `now_ms`.
     pub fn resolve(&self, now_ms: Millis) -> Millis {
         match *self {
-            TimeValue::Absolute(ms) => ms,
+            TimeValue::Absolute(ms) | TimeValue::Day(ms) => ms,
             TimeValue::Relative(offset) => now_ms.saturating_add(offset),
+        }
+    }
+
+    /// `op self` as a comparison with an instant: `(op, ms)`. A day is taken whole: `<=` a day is
+    /// before the next one starts and `>` a day is from then on, so `occurred:<=2024-06-01` keeps
+    /// all of June 1 and `occurred:>2024-06-01` none of it; `>=` and `<` count from its start.
+    pub fn compared(&self, op: CompareOp, now_ms: Millis) -> (CompareOp, Millis) {
+        const DAY_MS: Millis = 86_400_000;
+        match (*self, op) {
+            (TimeValue::Day(ms), CompareOp::Le) => (CompareOp::Lt, ms.saturating_add(DAY_MS)),
+            (TimeValue::Day(ms), CompareOp::Gt) => (CompareOp::Ge, ms.saturating_add(DAY_MS)),
+            _ => (op, self.resolve(now_ms)),
         }
     }
 }

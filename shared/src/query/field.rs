@@ -18,7 +18,7 @@ const METADATA_PREFIX: &str = "metadata.";
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Field {
-    /// `actor`: the actor's id, name or e-mail.
+    /// `actor`: the actor's e-mail when the value has an `@`, else its id.
     Actor,
     /// `actor.type`
     ActorType,
@@ -32,7 +32,7 @@ pub enum Field {
     Outcome,
     /// `severity`
     Severity,
-    /// `target`: any target's id or name.
+    /// `target`: any target's id, or its `type:id`.
     Target,
     /// `target.type`
     TargetType,

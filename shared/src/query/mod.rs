@@ -51,10 +51,15 @@
 //!   suggestion for typos such as `actr`), never silently full text. Quoted, `"http://x"` is full text.
 //! * `occurred` and `duration` need an operator: `occurred:2024-06-01` is an error that asks for
 //!   `>=`, `>`, `<=` or `<`, rather than guessing between "that instant" and "that whole day".
+//! * A date alone is a whole UTC day: `occurred:<=2024-06-01` keeps all of June 1 and
+//!   `occurred:>2024-06-01` none of it, as `>=` and `<` start from its first moment. With a time of
+//!   day (`2024-06-01T00:00`) it is that instant.
 //! * Relative times need a sign: `-7d` is the past, `+7d` the future; `occurred:>7d` is an error because
 //!   it could as well mean "older than seven days".
-//! * Full text is literal: `*` and `,` in a word are ordinary characters, not operators. `OR` and `AND`
-//!   are ordinary words too; terms are always ANDed.
+//! * Full text is literal but for one thing: a bare word ending in `*` (`deploy*`) searches for words
+//!   that start with it, as a trailing `*` does in field values. Any other `*`, a `*` in quotes, and
+//!   `,` are ordinary characters, not operators. `OR` and `AND` are ordinary words too; terms are
+//!   always ANDed.
 //! * On text fields a value starting with `<` or `>` is a misplaced comparison unless quoted.
 //! * `""` is an empty exact value (the field is empty); `""*` and a lone `*` are errors.
 //! * Inside quotes only `\"` and `\\` are escapes; any other backslash is an error, so a quoted
@@ -63,7 +68,7 @@
 //!   truncated.
 //!
 //! The printer writes single spaces between terms, lower-case field names, quotes only where the
-//! grammar needs them, times as `2024-06-01` at midnight UTC or else `2024-06-01T10:30:00Z` (`.mmm` when
+//! grammar needs them, a day as `2024-06-01` and an instant as `2024-06-01T10:30:00Z` (`.mmm` when
 //! the milliseconds are not zero), and relative times and durations in the largest unit that divides
 //! them exactly, weeks aside (`-7d`, `-36h`, `250ms`, `2s`; `-2w` prints as `-14d`). It does not
 //! enforce [`MAX_QUERY_BYTES`]: quoting can make the printed text a little longer than what was parsed.

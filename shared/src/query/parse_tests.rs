@@ -108,7 +108,7 @@ fn the_spec_example() {
             "occurred:>=2024-06-01",
             field(
                 Field::Occurred,
-                vec![time(CompareOp::Ge, TimeValue::Absolute(JUNE_1_2024))],
+                vec![time(CompareOp::Ge, TimeValue::Day(JUNE_1_2024))],
             ),
         ),
         (
@@ -235,7 +235,7 @@ fn comparisons() {
     for (input, value) in [
         (
             "occurred:>2024-06-01",
-            time(CompareOp::Gt, TimeValue::Absolute(JUNE_1_2024)),
+            time(CompareOp::Gt, TimeValue::Day(JUNE_1_2024)),
         ),
         (
             "occurred:<=2024-06-01T10:30",
@@ -275,7 +275,7 @@ fn comparisons() {
         ),
         (
             "occurred:>=\"2024-06-01\"",
-            time(CompareOp::Ge, TimeValue::Absolute(JUNE_1_2024)),
+            time(CompareOp::Ge, TimeValue::Day(JUNE_1_2024)),
         ),
         ("duration:>250ms", duration(CompareOp::Gt, 250)),
         ("duration:>=1.5s", duration(CompareOp::Ge, 1500)),
@@ -295,7 +295,7 @@ fn comparisons() {
         field(
             Field::Occurred,
             vec![
-                time(CompareOp::Lt, TimeValue::Absolute(1_704_067_200_000)),
+                time(CompareOp::Lt, TimeValue::Day(1_704_067_200_000)),
                 time(CompareOp::Ge, TimeValue::Relative(-7 * DAY)),
             ]
         )
@@ -306,6 +306,22 @@ fn comparisons() {
 fn relative_times_resolve_against_the_callers_now() {
     assert_eq!(TimeValue::Relative(-DAY).resolve(10 * DAY), 9 * DAY);
     assert_eq!(TimeValue::Absolute(5).resolve(10 * DAY), 5);
+    // A day is taken whole by `<=` and `>`, from its start by `>=` and `<`; instants as they are.
+    let day = TimeValue::Day(JUNE_1_2024);
+    let next = JUNE_1_2024 + DAY;
+    assert_eq!(day.compared(CompareOp::Le, 0), (CompareOp::Lt, next));
+    assert_eq!(day.compared(CompareOp::Gt, 0), (CompareOp::Ge, next));
+    assert_eq!(day.compared(CompareOp::Ge, 0), (CompareOp::Ge, JUNE_1_2024));
+    assert_eq!(day.compared(CompareOp::Lt, 0), (CompareOp::Lt, JUNE_1_2024));
+    let midnight = TimeValue::Absolute(JUNE_1_2024);
+    assert_eq!(
+        midnight.compared(CompareOp::Le, 0),
+        (CompareOp::Le, JUNE_1_2024)
+    );
+    assert_eq!(
+        TimeValue::Relative(-DAY).compared(CompareOp::Gt, 10 * DAY),
+        (CompareOp::Gt, 9 * DAY)
+    );
     assert_eq!(TimeValue::Relative(i64::MIN).resolve(-1), i64::MIN);
 }
 

@@ -64,8 +64,14 @@ fn full_text() {
 #[test]
 fn times_and_durations() {
     for (input, printed) in [
-        ("occurred:>=2024-06-01T00:00", "occurred:>=2024-06-01"),
-        ("occurred:>=2024-06-01T00:00:00Z", "occurred:>=2024-06-01"),
+        (
+            "occurred:>=2024-06-01T00:00",
+            "occurred:>=2024-06-01T00:00:00Z",
+        ),
+        (
+            "occurred:>=2024-06-01T00:00:00Z",
+            "occurred:>=2024-06-01T00:00:00Z",
+        ),
         (
             "occurred:>2024-06-01T10:30",
             "occurred:>2024-06-01T10:30:00Z",
@@ -96,6 +102,12 @@ fn times_and_durations() {
         ("duration:>60m", "duration:>1h"),
         ("duration:>=0", "duration:>=0s"),
         ("occurred:>=-7d,<2024-01-01", "occurred:>=-7d,<2024-01-01"),
+        // An instant at midnight keeps its time of day: alone, the date would mean the whole day.
+        (
+            "occurred:<=2024-06-01T00:00",
+            "occurred:<=2024-06-01T00:00:00Z",
+        ),
+        ("occurred:<=2024-06-01", "occurred:<=2024-06-01"),
     ] {
         assert_eq!(canonical(input), printed, "{input}");
         assert_eq!(canonical(printed), printed, "{printed}");

@@ -42,6 +42,7 @@ fn time_value() -> impl Strategy<Value = TimeValue> {
     prop_oneof![
         (0..=MAX_MILLIS).prop_map(TimeValue::Absolute),
         (0..=MAX_MILLIS / DAY).prop_map(|days| TimeValue::Absolute(days * DAY)),
+        (0..=MAX_MILLIS / DAY).prop_map(|days| TimeValue::Day(days * DAY)),
         (0..=MAX_MILLIS / 1000).prop_map(|s| TimeValue::Absolute(s * 1000)),
         (amount(MAX_SPAN_MS), any::<bool>()).prop_map(|(ms, past)| TimeValue::Relative(if past {
             -ms

@@ -54,7 +54,13 @@ pub(crate) fn parse_time(text: &str) -> Result<TimeValue, String> {
             "a relative time needs a sign: `-{text}` is {text} ago, `+{text}` is {text} ahead"
         ));
     }
-    parse_absolute(text).map(TimeValue::Absolute)
+    // A date alone (`YYYY-MM-DD`, the only ten-byte shape) names a whole day.
+    let ms = parse_absolute(text)?;
+    Ok(if text.len() == 10 {
+        TimeValue::Day(ms)
+    } else {
+        TimeValue::Absolute(ms)
+    })
 }
 
 /// Reads a non-negative duration: an amount with a unit, or whole milliseconds.
@@ -62,14 +68,14 @@ pub(crate) fn parse_duration(text: &str) -> Result<Millis, String> {
     parse_amount(text, false)
 }
 
-/// Prints a time the shortest exact way: a date at midnight UTC, whole seconds without a fraction.
+/// Prints a time the shortest exact way: a day as its date, an instant with its time of day (at
+/// midnight too, which a date alone would turn into a whole day), whole seconds without a fraction.
 pub(crate) fn format_time(time: &TimeValue) -> String {
     match *time {
+        TimeValue::Day(ms) => format_rfc3339(ms)[..10].to_owned(),
         TimeValue::Absolute(ms) => {
             let full = format_rfc3339(ms);
-            if ms.rem_euclid(DAY_MS) == 0 {
-                full[..10].to_owned()
-            } else if ms.rem_euclid(1000) == 0 {
+            if ms.rem_euclid(1000) == 0 {
                 format!("{}Z", &full[..19])
             } else {
                 full
@@ -264,7 +270,12 @@ mod tests {
 
     #[test]
     fn absolute_forms() {
-        assert_eq!(parse_time("2024-06-01"), Ok(TimeValue::Absolute(JUNE_1)));
+        // A date alone is a whole day; with a time of day, even midnight, an instant.
+        assert_eq!(parse_time("2024-06-01"), Ok(TimeValue::Day(JUNE_1)));
+        assert_eq!(
+            parse_time("2024-06-01T00:00"),
+            Ok(TimeValue::Absolute(JUNE_1))
+        );
         assert_eq!(
             parse_time("2024-06-01T10:30"),
             Ok(TimeValue::Absolute(JUNE_1 + 37_800_000))
@@ -289,7 +300,7 @@ mod tests {
             parse_time("2024-06-01T00:00:00-01:30"),
             Ok(TimeValue::Absolute(JUNE_1 + 5_400_000))
         );
-        assert_eq!(parse_time("1970-01-01"), Ok(TimeValue::Absolute(0)));
+        assert_eq!(parse_time("1970-01-01"), Ok(TimeValue::Day(0)));
         assert_eq!(
             parse_time("9999-12-31T23:59:59.999Z"),
             Ok(TimeValue::Absolute(MAX_MILLIS))
@@ -354,7 +365,11 @@ mod tests {
 
     #[test]
     fn printing() {
-        assert_eq!(format_time(&TimeValue::Absolute(JUNE_1)), "2024-06-01");
+        assert_eq!(format_time(&TimeValue::Day(JUNE_1)), "2024-06-01");
+        assert_eq!(
+            format_time(&TimeValue::Absolute(JUNE_1)),
+            "2024-06-01T00:00:00Z"
+        );
         assert_eq!(
             format_time(&TimeValue::Absolute(JUNE_1 + 37_815_000)),
             "2024-06-01T10:30:15Z"
