@@ -3,8 +3,8 @@
 //! shows as chosen whatever `env:` term the query holds, typed or picked.
 //!
 //! Both directions read the query with the shared parser ([`evident_shared::query::parse`]), the one the
-//! worker compiles, so the dashboard and the server agree on what a term is. Text outside the replaced
-//! term is kept as typed; only the new term is written, its values quoted when they must be. It is
+//! worker compiles, so the dashboard and the server agree on what a term is. The other terms are kept
+//! as typed, one space apart; only the new term is written, its values quoted when they must be. It is
 //! written here rather than with the shared printer, whose time and duration formatting the dashboard
 //! would otherwise link for nothing; the tests check that the parser reads it back.
 
@@ -31,14 +31,14 @@ pub fn chosen(q: &str, field: &Field) -> Option<Vec<String>> {
 /// when `q` does not parse: the query bar shows why, and the pickers wait for it to be fixed.
 pub fn with_choice(q: &str, field: &Field, values: &[String]) -> Option<String> {
     let query = parse(q).ok()?;
-    let mut text = q.to_owned();
-    // From the end, so earlier spans stay valid.
-    for term in query.terms.iter().rev() {
-        if picker_values(term, field).is_some() {
-            text.replace_range(term.span.start..term.span.end, "");
-        }
-    }
-    let mut out = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The other terms as typed (quoted spaces and all), one space apart.
+    let kept: Vec<&str> = query
+        .terms
+        .iter()
+        .filter(|term| picker_values(term, field).is_none())
+        .map(|term| &q[term.span.start..term.span.end])
+        .collect();
+    let mut out = kept.join(" ");
     if !values.is_empty() {
         if !out.is_empty() {
             out.push(' ');
@@ -138,6 +138,16 @@ mod tests {
             "-env:dev env:prod"
         );
         assert_eq!(set("-env:dev", Field::Env, &[]).unwrap(), "-env:dev");
+        // Spaces inside quotes are the value's own: kept as typed, tabs too.
+        assert_eq!(
+            set(
+                "metadata.note:\"a  b\"\t \"x\ty\"  env:dev",
+                Field::Env,
+                &["prod"]
+            )
+            .unwrap(),
+            "metadata.note:\"a  b\" \"x\ty\" env:prod"
+        );
         assert_eq!(
             set("actr:x", Field::Env, &["prod"]),
             None,

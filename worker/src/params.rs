@@ -30,13 +30,14 @@ pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> 
         now,
         ..ListQuery::default()
     };
-    for (name, value) in pairs {
-        let value = value.trim();
+    for (name, raw) in pairs {
+        let value = raw.trim();
         if value.is_empty() {
             continue;
         }
         match name.as_str() {
-            "q" => q.filter = parse(value).map_err(ApiError::query)?,
+            // Untrimmed, so that an error's span counts from the query's first byte as sent.
+            "q" => q.filter = parse(raw).map_err(ApiError::query)?,
             "from" => q.from = Some(instant("from", value)?),
             "to" => q.to = Some(instant("to", value)?),
             "actor" => q.actor = Some(value.to_string()),
@@ -166,6 +167,20 @@ mod tests {
         list.iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_query_error_counts_its_span_from_the_first_byte_sent() {
+        let Err(ApiError::BadRequest { message, .. }) = list_query_at(&pairs(&[("q", "  actr:x")]))
+        else {
+            panic!("an unknown field is a bad request");
+        };
+        assert!(message.contains("(at 2..6)"), "{message}");
+        // A query of spaces alone is no query.
+        assert!(list_query_at(&pairs(&[("q", "   ")]))
+            .unwrap()
+            .filter
+            .is_empty());
     }
 
     #[test]

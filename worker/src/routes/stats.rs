@@ -62,10 +62,11 @@ fn read_common<'a>(
         now: worker::js_sys::Date::now() as i64,
     };
     let mut rest = Vec::new();
-    for (name, value) in pairs {
-        let value = value.trim();
+    for (name, raw) in pairs {
+        let value = raw.trim();
         match name.as_str() {
-            "q" => common.query = parse(value).map_err(ApiError::query)?,
+            // Untrimmed, so that an error's span counts from the query's first byte as sent.
+            "q" => common.query = parse(raw).map_err(ApiError::query)?,
             "from" if !value.is_empty() => common.from = Some(instant("from", value)?),
             "to" if !value.is_empty() => common.to = Some(instant("to", value)?),
             "from" | "to" => {}
