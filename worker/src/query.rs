@@ -179,7 +179,16 @@ fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
         Field::Workspace => push_column(b, "events.workspace", Kept, value, now),
         Field::Project => push_column(b, "events.project", Kept, value, now),
         Field::App => push_column(b, "events.app", Kept, value, now),
-        Field::Ip => push_column(b, "events.ip", Lower, value, now),
+        // An IPv6 address as ingest stores it (compressed, lower case), however it is written.
+        Field::Ip => match value {
+            Value::Exact(text) => match text.parse::<std::net::IpAddr>() {
+                Ok(addr @ std::net::IpAddr::V6(_)) => {
+                    push_column(b, "events.ip", Kept, &Value::Exact(addr.to_string()), now)
+                }
+                _ => push_column(b, "events.ip", Lower, value, now),
+            },
+            _ => push_column(b, "events.ip", Lower, value, now),
+        },
         Field::Country => push_column(b, "events.country", Upper, value, now),
         Field::Session => push_column(b, "events.session_id", Kept, value, now),
         Field::Request => push_column(b, "events.request_id", Kept, value, now),

@@ -40,6 +40,7 @@ fn events() -> Vec<Value> {
             }
             if i == 5 {
                 e["description"] = json!("Exported the \"Q2\" sales report");
+                e["context"]["ip"] = json!("2001:0DB8:0:0::5");
             }
             e
         })
@@ -160,8 +161,13 @@ fn each_field_selects_exactly_its_events() {
         ("target.type:notebook", 30),
         ("target.id:nb0,nb1", expected(|i, _| i % 4 <= 1)),
         ("-target.id:nb0", expected(|i, _| i % 4 != 0)),
-        ("ip:10.0.1.*", expected(|i, _| i % 2 == 1)),
+        ("ip:10.0.1.*", expected(|i, _| i % 2 == 1 && i != 5)),
         ("ip:10.0.0.4", 1),
+        // IPv6 however written: as stored, with zeros, uncompressed, in capitals.
+        ("ip:2001:db8::5", 1),
+        ("ip:2001:0db8::0005", 1),
+        ("ip:2001:DB8:0:0:0:0:0:5", 1),
+        ("ip:2001:db8::*", 1),
         ("session:s5", expected(|i, _| i % 6 == 5)),
         ("request:r7", 1),
         ("source:livebook", expected(|i, _| i % 2 == 0)),
