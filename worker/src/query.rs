@@ -214,13 +214,20 @@ fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
                 "events.seq IN (SELECT seq FROM event_targets WHERE tenant = events.tenant AND ",
             );
             match (field, value) {
-                // `target:notebook:nb1` names the type and the id, as the export's resource column does.
+                // `target:notebook:nb1` names the type and the id, as the export's resource column
+                // does; an id that holds a `:` itself (`urn:li:doc:1`) matches whole as well.
                 (Field::Target, Value::Exact(text)) if text.contains(':') => {
+                    // Written as an IN on the id, so that both readings search the primary key.
                     let (kind, id) = text.split_once(':').unwrap_or_default();
-                    b.push("target_type = ");
-                    b.bind_push(SqlValue::Text(kind.to_string()));
-                    b.push(" AND target_id = ");
+                    b.push("target_id IN (");
                     b.bind_push(SqlValue::Text(id.to_string()));
+                    b.push(", ");
+                    b.bind_push(SqlValue::Text(text.to_string()));
+                    b.push(") AND (target_id = ");
+                    b.bind_push(SqlValue::Text(text.to_string()));
+                    b.push(" OR target_type = ");
+                    b.bind_push(SqlValue::Text(kind.to_string()));
+                    b.push(")");
                 }
                 _ => push_column(b, "target_id", Kept, value, now),
             }

@@ -41,6 +41,8 @@ fn events() -> Vec<Value> {
             if i == 5 {
                 e["description"] = json!("Exported the \"Q2\" sales report");
                 e["context"]["ip"] = json!("2001:0DB8:0:0::5");
+                let targets = e["targets"].as_array_mut().unwrap();
+                targets.push(json!({"type": "document", "id": "urn:li:doc:1"}));
             }
             e
         })
@@ -158,6 +160,10 @@ fn each_field_selects_exactly_its_events() {
         ("-org:\"\"", 0),
         ("target:nb2", expected(|i, _| i % 4 == 2)),
         ("target:notebook:nb2", expected(|i, _| i % 4 == 2)),
+        // An id with colons of its own matches whole, as well as type:id.
+        ("target:\"urn:li:doc:1\"", 1),
+        ("target:document:urn:li:doc:1", 1),
+        ("target:urn:li:doc:1", 1),
         ("target.type:notebook", 30),
         ("target.id:nb0,nb1", expected(|i, _| i % 4 <= 1)),
         ("-target.id:nb0", expected(|i, _| i % 4 != 0)),
@@ -343,9 +349,14 @@ fn selective_fields_and_free_text_use_their_indexes() {
         ("request:r1", "events_by_request"),
         ("sales", "events_fts VIRTUAL TABLE INDEX"),
         ("target:nb1", "event_targets"),
+        ("target:notebook:nb1", "event_targets"),
     ] {
         let plan = plan_of(&db, q);
         assert!(plan.contains(index), "`{q}` does not use {index}:\n{plan}");
+        assert!(
+            !plan.contains("SCAN event_targets"),
+            "`{q}` scans every target:\n{plan}"
+        );
         assert!(
             !plan.contains("SCAN events\n") && !plan.ends_with("SCAN events"),
             "`{q}` scans every event:\n{plan}"
