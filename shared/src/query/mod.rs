@@ -120,8 +120,8 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
 /// ```
 /// use evident_shared::query::{parse, print};
 ///
-/// let query = parse("  ACTOR:\"jane\"   occurred:>=2024-06-01T00:00  duration:<1500 ").unwrap();
-/// assert_eq!(print(&query), "actor:jane occurred:>=2024-06-01 duration:<1500ms");
+/// let query = parse("  ACTOR:\"jane\"   occurred:>=2024-06-01T10:30  duration:<1500 ").unwrap();
+/// assert_eq!(print(&query), "actor:jane occurred:>=2024-06-01T10:30:00Z duration:<1500ms");
 /// ```
 pub fn print(query: &Query) -> String {
     query.to_string()
