@@ -202,6 +202,8 @@ pub fn event_page(value: Value) -> Result<EventPage, WireError> {
     let page = EventPage {
         events: f.or_default("events", |v| list(v, event)),
         next_cursor: f.optional_string("next_cursor"),
+        up_to_seq: f.optional("up_to_seq", unsigned),
+        now: f.optional("now", signed),
     };
     f.done(page)
 }
@@ -530,7 +532,8 @@ mod tests {
 
     #[test]
     fn pages_read_as_the_derive_reads_them() {
-        let value = json!({"events": [full_event(), minimal_event()], "next_cursor": "c1"});
+        let value = json!({"events": [full_event(), minimal_event()], "next_cursor": "c1",
+                           "up_to_seq": 42, "now": 1_717_200_000_000_i64});
         let derived: EventPage = serde_json::from_value(value.clone()).unwrap();
         assert_eq!(event_page(value), Ok(derived));
         let last = event_page(json!({"events": []})).unwrap();

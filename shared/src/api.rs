@@ -89,6 +89,14 @@ pub struct EventPage {
     /// Pass as `cursor` to get the next (older) page; absent on the last page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+    /// On a first page: the chain head it was read as of. Passed to an export as `up_to_seq`, the
+    /// file holds no event stored after the list was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up_to_seq: Option<u64>,
+    /// On a first page: the server's time (epoch ms) its relative terms (`occurred:>-1h`) were
+    /// taken from; passed to an export as `now`, they mean the same there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<i64>,
 }
 
 /// The one error envelope every failing endpoint answers with.

@@ -4,7 +4,7 @@
 // live tail, and the keyboard. Each page state is saved to tests/artifacts/explore-*.png.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { root, startServer, ingest, loadDemo, launchBrowser } from "./server.mjs";
 
@@ -532,6 +532,24 @@ test("Back from an event opened far down the list returns to its row, scrolled i
   await page.getByTestId("event-detail").waitFor();
   await page.getByTestId("back-link").click();
   await page.waitForFunction((id) => document.activeElement?.dataset.id === id, opened, { timeout: 15_000 });
+});
+
+test("an export holds the rows on screen: one dated ahead, none stored since", async () => {
+  const minute = 60_000;
+  const at = (offset) => new Date(Date.now() + offset).toISOString();
+  await ingest(server, [{ action: "asof.browser", outcome: "success", occurred_at: at(60 * minute),
+    actor: { type: "user", id: "u_ahead" } }]);
+  await page.goto(`${server.baseUrl}/?range=today&q=action:asof.browser`);
+  await rowCount(1);
+  // Stored after the rows were read, and dated inside the range: not on screen, so not in the file.
+  await ingest(server, [{ action: "asof.browser", outcome: "success", occurred_at: at(-minute),
+    actor: { type: "user", id: "u_since" } }]);
+  const download = page.waitForEvent("download");
+  await page.getByTestId("export-json").click();
+  const events = JSON.parse(readFileSync(await (await download).path(), "utf8"));
+  assert.deepEqual(events.map((e) => e.actor.id), ["u_ahead"]);
+  await page.getByTestId("export-done").waitFor();
+  assert.equal(await page.getByTestId("export-done").getAttribute("data-rows"), "1");
 });
 
 test("a row's details open in place, payload as text, by its button or by → and ←", async () => {

@@ -8,7 +8,7 @@ use evident_tests::http;
 use evident_tests::server::Server;
 use serde_json::{json, Value};
 
-use crate::support::{encode, ingest, read};
+use crate::support::{encode, ingest, list, read};
 use crate::Test;
 
 pub const TESTS: &[Test] = &[
@@ -19,6 +19,10 @@ pub const TESTS: &[Test] = &[
     (
         "export::bad_requests_are_answered_before_any_byte",
         bad_requests_are_answered_before_any_byte,
+    ),
+    (
+        "export::a_lists_first_page_pins_the_export_of_its_rows",
+        a_lists_first_page_pins_the_export_of_its_rows,
     ),
 ];
 
@@ -152,6 +156,13 @@ fn bad_requests_are_answered_before_any_byte(server: &Server) {
         ("format=csv&limit=10", 400, "`limit` does not apply"),
         ("format=csv&colour=red", 400, "`colour`"),
         ("format=csv&q=actr%3Ax", 400, "actor"),
+        (
+            "format=csv&up_to_seq=-1",
+            400,
+            "`up_to_seq`: `-1` is not a whole number",
+        ),
+        ("format=csv&now=soon", 400, "`now`: `soon`"),
+        ("format=csv&now=999999999999999", 400, "`now`"),
     ] {
         let answer = export(server, query);
         assert_eq!(answer.status, status, "{query}: {}", answer.text);
@@ -168,4 +179,95 @@ fn bad_requests_are_answered_before_any_byte(server: &Server) {
         Some(&server.ingest_key),
     );
     assert_eq!(ingest_key.status, 403, "{}", ingest_key.text);
+}
+
+/// A list's first page says what it was read as of (`up_to_seq`, `now`); an export given those holds
+/// exactly the list's rows: an event dated ahead that the list shows, and not the events stored
+/// since, even one dated inside the range; relative terms taken from the list's time. Project `asof`.
+fn a_lists_first_page_pins_the_export_of_its_rows(server: &Server) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let at = |offset_ms: i64, id: &str| {
+        json!({"action": "asof.check", "occurred_at": now + offset_ms, "outcome": "success",
+               "actor": {"id": id}, "scope": {"project": "asof"}})
+    };
+    const MINUTE: i64 = 60_000;
+    let first = ingest(
+        server,
+        &json!([at(-30 * MINUTE, "recent"), at(2 * 60 * MINUTE, "ahead")]),
+    );
+    assert!(matches!(first.status, 200 | 201), "{}", first.text);
+    let q = encode("project:asof");
+    let page = list(server, &format!("q={q}&limit=100"));
+    assert_eq!(page.status, 200, "{}", page.text);
+    let up_to_seq = page.json["up_to_seq"]
+        .as_u64()
+        .expect("a first page's up_to_seq");
+    let read_at = page.json["now"].as_i64().expect("a first page's now");
+    assert!(
+        (read_at - now).abs() < 10 * MINUTE,
+        "{read_at} against {now}"
+    );
+    let ids = |events: &Value| -> HashSet<String> {
+        let list = events.as_array().expect("an array");
+        list.iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let shown = ids(&page.json["events"]);
+    assert_eq!(
+        shown.len(),
+        2,
+        "the event dated ahead is listed: {}",
+        page.text
+    );
+
+    // Stored after the list was read, one of them inside its range.
+    let later = ingest(
+        server,
+        &json!([at(-40 * MINUTE, "late"), at(-90 * MINUTE, "older")]),
+    );
+    assert!(matches!(later.status, 200 | 201), "{}", later.text);
+    let pinned = export(
+        server,
+        &format!("format=json&q={q}&up_to_seq={up_to_seq}&now={read_at}"),
+    );
+    assert_eq!(pinned.status, 200, "{}", pinned.text);
+    assert_eq!(ids(&pinned.json), shown, "the file holds the list's rows");
+    assert_eq!(
+        pinned.header("x-evident-up-to-seq"),
+        Some(up_to_seq.to_string().as_str())
+    );
+    // Unpinned, the export holds all four; a head past the chain's is the chain's.
+    assert_eq!(
+        ids(&export(server, &format!("format=json&q={q}")).json).len(),
+        4
+    );
+    let beyond = export(server, &format!("format=json&q={q}&up_to_seq=999999999"));
+    assert_eq!(ids(&beyond.json).len(), 4);
+
+    // Relative terms are taken from `now`: an hour back from two hours ago reaches the older event.
+    let recent = encode("project:asof occurred:>=-1h");
+    assert_eq!(
+        ids(&export(server, &format!("format=json&q={recent}")).json).len(),
+        3
+    );
+    let earlier = export(
+        server,
+        &format!("format=json&q={recent}&now={}", now - 60 * MINUTE),
+    );
+    assert_eq!(ids(&earlier.json).len(), 4, "{}", earlier.text);
+
+    // Later pages say nothing of the sort: they continue the first.
+    let second = list(server, &format!("q={q}&limit=1"));
+    let cursor = second.json["next_cursor"].as_str().expect("a next page");
+    let next = list(server, &format!("q={q}&limit=1&cursor={}", encode(cursor)));
+    assert_eq!(next.status, 200, "{}", next.text);
+    assert!(
+        next.json.get("up_to_seq").is_none() && next.json.get("now").is_none(),
+        "{}",
+        next.text
+    );
 }

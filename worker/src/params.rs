@@ -5,7 +5,7 @@ use evident_shared::cursor::Cursor;
 use evident_shared::event::Outcome;
 use evident_shared::export::ExportFormat;
 use evident_shared::query::parse;
-use evident_shared::timestamp::{check_range, parse_rfc3339, Millis};
+use evident_shared::timestamp::{check_range, parse_rfc3339, Millis, MAX_MILLIS};
 
 use crate::error::{ApiError, Result};
 use crate::sql::{ActionMatch, ListQuery};
@@ -79,8 +79,12 @@ pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> 
 
 /// Parses the export parameters: `format` (required) and the list's filters. `cursor` and `limit` are
 /// refused: an export holds every matching event, never one page of them.
-pub fn export_query(pairs: &[(String, String)], now: Millis) -> Result<(ExportFormat, ListQuery)> {
+pub fn export_query(
+    pairs: &[(String, String)],
+    mut now: Millis,
+) -> Result<(ExportFormat, ListQuery)> {
     let mut format = None;
+    let mut up_to_seq = None;
     let mut filters = Vec::with_capacity(pairs.len());
     for (name, value) in pairs {
         match name.as_str() {
@@ -97,6 +101,21 @@ pub fn export_query(pairs: &[(String, String)], now: Millis) -> Result<(ExportFo
                     "`{name}` does not apply to exports: an export holds every matching event"
                 )))
             }
+            // The view a list's first page was read as of (its `up_to_seq` and `now`), so that the
+            // file holds what the list held.
+            "up_to_seq" => up_to_seq = Some(whole_number(name, value)?),
+            "now" => {
+                now = whole_number(name, value)
+                    .ok()
+                    .and_then(|n| i64::try_from(n).ok())
+                    .filter(|n| *n <= MAX_MILLIS)
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "`now`: `{}` is not a time in ms between 1970 and 9999",
+                            value.trim()
+                        ))
+                    })?
+            }
             _ => filters.push((name.clone(), value.clone())),
         }
     }
@@ -104,7 +123,18 @@ pub fn export_query(pairs: &[(String, String)], now: Millis) -> Result<(ExportFo
         format.ok_or_else(|| invalid("`format` is required: csv, json or ndjson".into()))?;
     let mut query = list_query(&filters, now)?;
     query.limit = EXPORT_PAGE;
+    query.up_to_seq = up_to_seq;
     Ok((format, query))
+}
+
+/// A parameter that must be a whole number.
+fn whole_number(name: &str, value: &str) -> Result<u64> {
+    value.trim().parse().map_err(|_| {
+        invalid(format!(
+            "`{name}`: `{}` is not a whole number",
+            value.trim()
+        ))
+    })
 }
 
 /// Most rows an export reads per D1 query: enough that per-query overhead is small. Pages of large

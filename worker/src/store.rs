@@ -360,6 +360,41 @@ pub async fn list_events(
     Ok((decode_bodies(db, reach.tenant, bodies).await?, next))
 }
 
+/// A first page of a list with the chain head read in the same batch (one transaction), so the head
+/// names exactly the events the page could show: an export limited to it (`up_to_seq`) holds what
+/// the list held, nothing stored since.
+pub async fn list_first_page(
+    db: &D1Database,
+    reach: Reach<'_>,
+    query: &ListQuery,
+) -> Result<(Vec<String>, Option<Cursor>, u64)> {
+    every_page_fits(query, reach)?;
+    let (sql, params) = query.to_sql(reach).map_err(ApiError::query)?;
+    let head = statement(
+        db,
+        SELECT_CHAIN_HEAD,
+        &[SqlValue::Text(reach.tenant.into())],
+    )?;
+    let results = db.batch(vec![head, statement(db, &sql, &params)?]).await?;
+    let [head, list] = results.as_slice() else {
+        return Err(ApiError::Internal(
+            "a two-statement batch gave another count".into(),
+        ));
+    };
+    if let Some(error) = head.error().or_else(|| list.error()) {
+        return Err(ApiError::Internal(format!("list failed: {error}")));
+    }
+    let head: Vec<Head> = head.results()?;
+    let head_seq = head.first().map_or(0, |h| h.seq);
+    let rows: Vec<ListRow> = list.results()?;
+    let (bodies, next) = page(rows, query.limit);
+    Ok((
+        decode_bodies(db, reach.tenant, bodies).await?,
+        next,
+        head_seq,
+    ))
+}
+
 /// Checks on a first page that the later pages' query, which binds the cursor too, stays within
 /// [`MAX_BOUND`]: a list must not fail at "load more", nor an export halfway through its file.
 pub(crate) fn every_page_fits(query: &ListQuery, reach: Reach<'_>) -> Result<()> {

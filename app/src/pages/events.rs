@@ -69,13 +69,29 @@ impl ListRequest {
     /// end closed when the rows were read (unless live tail keeps adding to them): at `at`, or when
     /// live tail last asked for newer rows (`tailed_to`), whose rows are shown too. Events that
     /// arrived later, which the list does not show, are not in the file either.
-    fn export_query(&self, live: bool, tailed_to: Option<i64>) -> String {
+    ///
+    /// When the server said what the rows were read as of ([`AsOf`]), the file is pinned to that
+    /// instead: no event stored after them (by chain position, so an event dated in the future that
+    /// the list shows is in the file too), and relative terms taken from the same time.
+    fn export_query(&self, live: bool, tailed_to: Option<i64>, as_of: Option<AsOf>) -> String {
+        if let Some(AsOf { up_to_seq, now }) = as_of {
+            let query = self.filters.api_query(self.bounds, 1, None);
+            return format!("{query}&up_to_seq={up_to_seq}&now={now}");
+        }
         let to = match self.bounds.1 {
             None if !live => Some(tailed_to.map_or(self.at, |t| t.max(self.at))),
             to => to,
         };
         self.filters.api_query(Bounds(self.bounds.0, to), 1, None)
     }
+}
+
+/// What the rows shown were read as of, as the server says on a first page: the chain head
+/// (advanced by live tail's answers) and the time relative terms were taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AsOf {
+    up_to_seq: u64,
+    now: i64,
 }
 
 /// Everything the list shows.
@@ -94,6 +110,8 @@ struct List {
     next_cursor: Option<String>,
     /// When live tail last asked for newer rows for the shown request (ms): the rows reach that far.
     tailed_to: Option<i64>,
+    /// What the rows were read as of, when the server said.
+    as_of: Option<AsOf>,
     /// Whether a request is under way.
     loading: bool,
     /// Why the last request failed.
@@ -134,10 +152,17 @@ impl List {
             self.fresh.clear();
             self.next_cursor = None;
             self.tailed_to = None;
+            self.as_of = None;
             self.shown = Some(request);
         }
         match result {
             Ok(page) => {
+                if first {
+                    self.as_of = page
+                        .up_to_seq
+                        .zip(page.now)
+                        .map(|(up_to_seq, now)| AsOf { up_to_seq, now });
+                }
                 self.events.extend(page.events.into_iter().map(Arc::new));
                 self.next_cursor = page.next_cursor;
                 self.error = None;
@@ -195,6 +220,10 @@ impl List {
             added += 1;
         }
         self.tailed_to = Some(asked_at);
+        // The rows now reach the chain as it was for this answer; relative terms keep their time.
+        if let (Some(as_of), Some(seq)) = (&mut self.as_of, page.up_to_seq) {
+            as_of.up_to_seq = as_of.up_to_seq.max(seq);
+        }
         Tailed::Added(added)
     }
 
@@ -636,7 +665,7 @@ pub fn EventsPage() -> impl IntoView {
             <ExportButton query=Signal::derive(move || {
                 let live = live.get();
                 list.with(|l| match (&l.shown, &l.wanted) {
-                    (Some(shown), Some(wanted)) if shown == wanted => Some(shown.export_query(live, l.tailed_to)),
+                    (Some(shown), Some(wanted)) if shown == wanted => Some(shown.export_query(live, l.tailed_to, l.as_of)),
                     _ => None,
                 })
             })/>
@@ -734,11 +763,14 @@ mod tests {
     #[test]
     fn the_export_asks_for_the_rows_shown() {
         let shown = request(Range::Week);
-        assert_eq!(shown.export_query(false, None), "from=1&to=5000&limit=1");
-        assert_eq!(shown.export_query(true, None), "from=1&limit=1");
+        assert_eq!(
+            shown.export_query(false, None, None),
+            "from=1&to=5000&limit=1"
+        );
+        assert_eq!(shown.export_query(true, None, None), "from=1&limit=1");
         // Live tail added rows until 9,000, then was turned off: they are in the file too.
         assert_eq!(
-            shown.export_query(false, Some(9_000)),
+            shown.export_query(false, Some(9_000), None),
             "from=1&to=9000&limit=1"
         );
         let custom = ListRequest {
@@ -746,8 +778,21 @@ mod tests {
             ..request(Range::Custom)
         };
         assert_eq!(
-            custom.export_query(false, Some(9_000)),
+            custom.export_query(false, Some(9_000), None),
             "from=1&to=3000&limit=1"
+        );
+        // With the server's word on what the rows were read as of, the file is pinned to that.
+        let as_of = Some(AsOf {
+            up_to_seq: 42,
+            now: 5_100,
+        });
+        assert_eq!(
+            shown.export_query(false, Some(9_000), as_of),
+            "from=1&limit=1&up_to_seq=42&now=5100"
+        );
+        assert_eq!(
+            custom.export_query(true, None, as_of),
+            "from=1&to=3000&limit=1&up_to_seq=42&now=5100"
         );
     }
 
@@ -769,7 +814,35 @@ mod tests {
         EventPage {
             events,
             next_cursor: next.map(String::from),
+            ..EventPage::default()
         }
+    }
+
+    /// A first page's word on what it was read as of is kept, live tail's answers move its chain
+    /// head on (never back), and later pages and other views' first pages leave it or reset it.
+    #[test]
+    fn the_rows_keep_what_they_were_read_as_of() {
+        let as_of = |seq, now| EventPage {
+            up_to_seq: Some(seq),
+            now: Some(now),
+            ..page(&["d", "b"], Some("next"))
+        };
+        let mut list = List::default();
+        list.start(request(Range::Week));
+        list.apply(request(Range::Week), true, Ok(as_of(10, 500)));
+        let kept = |list: &List| list.as_of.map(|a| (a.up_to_seq, a.now));
+        assert_eq!(kept(&list), Some((10, 500)));
+        list.start(request(Range::Week));
+        list.apply(request(Range::Week), false, Ok(page(&["a"], None)));
+        assert_eq!(kept(&list), Some((10, 500)), "a later page");
+        let (shown, _) = list.tail_request(1_718_202_622_000).unwrap();
+        list.merge_tail(&shown, as_of(12, 900), 1);
+        assert_eq!(kept(&list), Some((12, 500)), "live tail moves the head on");
+        list.merge_tail(&shown, as_of(11, 950), 1);
+        assert_eq!(kept(&list), Some((12, 500)), "and never back");
+        list.start(request(Range::Month));
+        list.apply(request(Range::Month), true, Ok(page(&["d"], None)));
+        assert_eq!(kept(&list), None, "another view, read as of nothing said");
     }
 
     /// An event arriving late, older than the newest rows, goes in its place, not on top.

@@ -215,7 +215,15 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
     let db = env.d1("DB")?;
     let cursors = CursorSigner::for_request(&db, &caller, &req.path(), &pairs).await?;
     let query = params::list_query(&cursors.open_pairs(&pairs)?, now)?;
-    let (bodies, next) = store::list_events(&db, caller.reach(), &query).await?;
+    // A first page says what it was read as of: the chain head and the time relative terms were
+    // taken from, which an export of the same view passes back (`up_to_seq`, `now`).
+    let (bodies, next, as_of) = if query.cursor.is_none() {
+        let (bodies, next, head) = store::list_first_page(&db, caller.reach(), &query).await?;
+        (bodies, next, Some(head))
+    } else {
+        let (bodies, next) = store::list_events(&db, caller.reach(), &query).await?;
+        (bodies, next, None)
+    };
     if reads::is_new_search(&pairs, query.cursor.is_some(), query.from, now) {
         let event = reads::search(&caller, &pairs, bodies.len());
         reads::record_later(ctx, event, req.clone()?, env, &caller.tenant);
@@ -228,6 +236,9 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
     if let Some(cursor) = next {
         json.push_str(",\"next_cursor\":");
         json.push_str(&serde_json::to_string(&cursors.sign(&cursor.encode())).unwrap_or_default());
+    }
+    if let Some(head) = as_of {
+        json.push_str(&format!(",\"up_to_seq\":{head},\"now\":{now}"));
     }
     json.push('}');
     Ok(respond::json_text(200, json))

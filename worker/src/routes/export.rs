@@ -36,12 +36,16 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response> {
     debug_assert_eq!(query.limit, EXPORT_PAGE);
     let db = env.d1("DB")?;
     let head = store::chain_head(&db, &caller.tenant).await?;
-    query.up_to_seq = Some(head.seq);
+    // The snapshot: the chain now, or the earlier head of the list being exported.
+    let up_to = query
+        .up_to_seq
+        .map_or(head.seq, |asked| asked.min(head.seq));
+    query.up_to_seq = Some(up_to);
     // Pages grow from a few rows to EXPORT_PAGE while the events are small (store::next_page_rows).
     query.limit = store::FIRST_PAGE_ROWS;
     let first = store::list_events(&db, caller.reach(), &query).await?;
     // Recorded before the first byte, after the snapshot's head: the record is not in the file.
-    let event = reads::export(&caller, &pairs, head.seq);
+    let event = reads::export(&caller, &pairs, up_to);
     audit::record(
         event.into_event(&Origin::request(req)),
         req,
@@ -61,7 +65,7 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response> {
         compact_utc(now),
         format.file_extension()
     );
-    let up_to_seq = head.seq.to_string();
+    let up_to_seq = up_to.to_string();
     Ok(respond::download(
         format.content_type(),
         &file_name,
