@@ -211,19 +211,21 @@ test("a changed secret shows as changed and redacted; participants show their ro
   assert.ok(who.includes("Bob Builder") && who.includes("reviewer") && who.includes("admin"), who);
 });
 
-test("verify re-checks the event's chain link and says it holds", async () => {
-  // This event's own link: its seq, as the API has it, is what is asked for and what is answered.
+test("verify re-checks the event's chain links and says they hold", async () => {
+  // This event and the next: its own link, and the next event's link to it (an event rewritten
+  // with its hash recomputed still links to the one before it; only the next one's link shows it).
   const id = new URL(page.url()).pathname.split("/").pop();
   const event = await (await fetch(`${server.baseUrl}/api/v1/events/${id}`,
     { headers: { authorization: `Bearer ${server.keys.read}` } })).json();
   assert.ok(Number.isInteger(event.seq), JSON.stringify(event));
   const asked = page.waitForRequest((r) => r.url().includes("/api/v1/verify"));
   await page.getByTestId("verify").click();
-  assert.equal(new URL((await asked).url()).search, `?from_seq=${event.seq}&to_seq=${event.seq}`);
+  assert.equal(new URL((await asked).url()).search, `?from_seq=${event.seq}&to_seq=${event.seq + 1}`);
   const result = page.getByTestId("verify-result");
   await result.waitFor();
   assert.equal(await result.getAttribute("data-ok"), "true");
-  assert.match(await result.innerText(), new RegExp(`Verified: #${event.seq} recomputes`));
+  assert.match(await result.innerText(),
+    new RegExp(`Verified: #${event.seq} recomputes to its hash, links to the event before it, and (the event after it links to it|it is the chain's recorded head)`));
   await page.getByTestId("section-record").screenshot({ path: join(artifacts, "detail-verify.png") });
 });
 

@@ -1,5 +1,8 @@
-//! "Verify" on the event page: asks the server to recompute this one event's link of the tenant's hash
-//! chain (`/verify?from_seq=<seq>&to_seq=<seq>`) and says whether it holds, or what broke.
+//! "Verify" on the event page: asks the server to recompute this event and the next one of the
+//! tenant's hash chain (`/verify?from_seq=<seq>&to_seq=<seq + 1>`) and says whether they hold, or
+//! what broke. The next event matters: an event rewritten with its hash recomputed still links to
+//! the one before it, and only the next event's `prev_hash` (or, for the newest event, the chain's
+//! recorded head) shows that it changed.
 
 use evident_shared::api::VerifyReport;
 use leptos::prelude::*;
@@ -15,11 +18,25 @@ pub fn verify_summary(report: &VerifyReport) -> (bool, String) {
             false,
             format!("Broken at #{} ({}): {}", b.seq, b.code, b.message),
         ),
-        (None, true) if report.checked > 0 => (
-            true,
+        (None, true) if report.checked > 0 => {
+            let after = if report.to_seq > report.from_seq {
+                "the event after it links to it"
+            } else {
+                "it is the chain's recorded head"
+            };
+            (
+                true,
+                format!(
+                    "Verified: #{} recomputes to its hash, links to the event before it, and {after}",
+                    report.from_seq
+                ),
+            )
+        }
+        (None, _) if report.unsealed > 0 => (
+            false,
             format!(
-                "Verified: #{} recomputes to its hash and links to the event before it",
-                report.from_seq
+                "Not verified: {} stored events are outside the chain",
+                report.unsealed
             ),
         ),
         (None, _) => (false, "Not verified: nothing was checked".to_owned()),
@@ -42,7 +59,8 @@ pub fn VerifyButton(
         }
         result.set(Some(None));
         spawn_local(async move {
-            let answer = match auth.guard(api::verify(&auth.key_untracked(), seq, seq).await) {
+            let key = auth.key_untracked();
+            let answer = match auth.guard(api::verify(&key, seq, seq + 1).await) {
                 Ok(report) => verify_summary(&report),
                 Err(e) => (false, format!("Could not verify: {e}")),
             };
@@ -103,9 +121,36 @@ mod tests {
 
     #[test]
     fn a_holding_link_is_verified() {
+        let (ok, text) = verify_summary(&VerifyReport {
+            to_seq: 8,
+            checked: 2,
+            ..report()
+        });
+        assert!(ok);
+        assert_eq!(text, "Verified: #7 recomputes to its hash, links to the event before it, and the event after it links to it");
+        // The newest event has no next one: the chain's recorded head vouches for it.
         let (ok, text) = verify_summary(&report());
         assert!(ok);
-        assert!(text.starts_with("Verified: #7"), "{text}");
+        assert!(
+            text.ends_with("and it is the chain's recorded head"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn rows_outside_the_chain_are_said_so() {
+        let r = VerifyReport {
+            ok: false,
+            unsealed: 3,
+            ..report()
+        };
+        assert_eq!(
+            verify_summary(&r),
+            (
+                false,
+                "Not verified: 3 stored events are outside the chain".into()
+            )
+        );
     }
 
     #[test]
