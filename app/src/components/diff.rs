@@ -71,16 +71,15 @@ pub fn diff_rows(changes: &Changes, redacted: &[String]) -> Vec<DiffRow> {
                 .changed_fields
                 .iter()
                 .any(|p| related(p, &row.pointer));
+        // Flagged by the server's record only: a sender can write `[REDACTED]` into any value,
+        // and the flag says that Evident's redaction removed something here.
         let sides = ["/changes/before", "/changes/after"];
-        row.redacted = [&row.before, &row.after]
-            .iter()
-            .any(|v| v.as_deref().is_some_and(|v| v.contains(REDACTED)))
-            || redacted.iter().any(|r| {
-                sides.iter().any(|side| {
-                    r.strip_prefix(side)
-                        .is_some_and(|rest| related(rest, &row.pointer))
-                })
-            });
+        row.redacted = redacted.iter().any(|r| {
+            sides.iter().any(|side| {
+                r.strip_prefix(side)
+                    .is_some_and(|rest| related(rest, &row.pointer))
+            })
+        });
     }
     rows
 }
@@ -274,22 +273,27 @@ mod tests {
     }
 
     #[test]
-    fn redacted_values_are_marked_by_pointer_or_placeholder() {
+    fn redacted_values_are_flagged_by_the_servers_record_only() {
         let c = changes(json!({
-            "before": {"password": "[REDACTED]", "dsn": "postgres://u:[REDACTED]@db", "name": "x"},
-            "after": {"password": "[REDACTED]", "dsn": "postgres://u:[REDACTED]@db", "name": "y"},
+            "before": {"password": "[REDACTED]", "dsn": "postgres://u:[REDACTED]@db", "name": "x",
+                       "note": "[REDACTED]"},
+            "after": {"password": "[REDACTED]", "dsn": "postgres://u:[REDACTED]@db", "name": "y",
+                      "note": "[REDACTED]"},
             "changed_fields": ["/password", "/name"]
         }));
         let redacted = vec![
             "/changes/before/password".to_owned(),
+            "/changes/after/dsn".to_owned(),
             "/payload/x".to_owned(),
         ];
         let rows = diff_rows(&c, &redacted);
         assert!(row(&rows, "password").redacted);
         assert!(row(&rows, "password").changed);
-        assert!(row(&rows, "dsn").redacted);
+        assert!(row(&rows, "dsn").redacted, "a secret inside a string");
         assert!(!row(&rows, "dsn").changed);
         assert!(!row(&rows, "name").redacted);
+        // The placeholder's text as sent, with no record of a redaction: not flagged.
+        assert!(!row(&rows, "note").redacted);
     }
 
     #[test]
