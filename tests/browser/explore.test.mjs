@@ -550,6 +550,13 @@ test("an export holds the rows on screen: one dated ahead, none stored since", a
   assert.deepEqual(events.map((e) => e.actor.id), ["u_ahead"]);
   await page.getByTestId("export-done").waitFor();
   assert.equal(await page.getByTestId("export-done").getAttribute("data-rows"), "1");
+  // Its page says what the server flagged: the time it is dated lies ahead of its arrival.
+  await page.getByTestId("event-row").first().locator(".ev-table__time").click();
+  await page.getByTestId("event-detail").waitFor();
+  const record = page.getByTestId("section-record");
+  await record.waitFor();
+  assert.match(await record.innerText(), /Flagged\s+dated (59 min|1 h 0 min) ahead of its arrival/);
+  await page.goBack();
 });
 
 test("a row's details open in place, payload as text, by its button or by → and ←", async () => {

@@ -2,7 +2,7 @@
 //! show, in reading order. Choosing and formatting the fields is plain Rust, tested natively; the
 //! page renders the result with [`crate::components::section::Section`].
 
-use evident_shared::event::{Actor, Event};
+use evident_shared::event::{Actor, Event, FLAG_FUTURE, FLAG_LONG_AGO};
 use serde_json::Value;
 
 use crate::api::{actor_path, resource_path};
@@ -237,16 +237,64 @@ pub fn record_fields(event: &Event) -> Vec<Field> {
         .mono("Tenant", Some(&event.tenant))
         .mono("Occurred at", Some(&event.occurred_at))
         .mono("Received at", Some(&event.received_at))
+        .text("Flagged", flags_text(event).as_deref())
         .mono("Sequence", event.seq.map(|s| s.to_string()).as_deref())
         .mono("Hash", event.hash.as_deref())
         .mono("Previous hash", event.prev_hash.as_deref())
         .build()
 }
 
+/// What the server flagged about the event, in words: a time far ahead of or behind its arrival
+/// says by how much (from `skew_ms`); other flags are named.
+fn flags_text(event: &Event) -> Option<String> {
+    let off = event.skew_ms.map(|ms| far(ms.unsigned_abs()));
+    let said: Vec<String> = event
+        .flags
+        .iter()
+        .map(|flag| match (flag.as_str(), &off) {
+            (FLAG_FUTURE, Some(off)) => format!("dated {off} ahead of its arrival"),
+            (FLAG_LONG_AGO, Some(off)) => format!("arrived {off} after the time it is dated"),
+            (other, _) => other.replace('_', " "),
+        })
+        .collect();
+    (!said.is_empty()).then(|| said.join("; "))
+}
+
+/// A clock's distance for people: `7 min`, `3 h 10 min`, `45 d 2 h`.
+fn far(ms: u64) -> String {
+    let (days, hours, minutes) = (ms / 86_400_000, ms / 3_600_000 % 24, ms / 60_000 % 60);
+    match (days, hours) {
+        (0, 0) => format!("{minutes} min"),
+        (0, _) => format!("{hours} h {minutes} min"),
+        _ => format!("{days} d {hours} h"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn flags_say_how_far_off_the_time_is() {
+        let mut event = minimal_event();
+        assert_eq!(flags_text(&event), None);
+        event.flags = vec![FLAG_FUTURE.into()];
+        event.skew_ms = Some(-(3 * 3_600_000 + 10 * 60_000));
+        assert_eq!(
+            flags_text(&event).unwrap(),
+            "dated 3 h 10 min ahead of its arrival"
+        );
+        event.flags = vec![FLAG_LONG_AGO.into(), "something_else".into()];
+        event.skew_ms = Some(45 * 86_400_000 + 2 * 3_600_000);
+        assert_eq!(
+            flags_text(&event).unwrap(),
+            "arrived 45 d 2 h after the time it is dated; something else"
+        );
+        let labels: Vec<String> = record_fields(&event).into_iter().map(|f| f.label).collect();
+        assert!(labels.contains(&"Flagged".to_owned()), "{labels:?}");
+        assert_eq!(far(7 * 60_000), "7 min");
+    }
 
     #[test]
     fn code_is_split_from_the_rest_of_the_payload() {
