@@ -77,8 +77,9 @@ pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> 
     Ok(q)
 }
 
-/// Parses the export parameters: `format` (required) and the list's filters. `cursor` and `limit` are
-/// refused: an export holds every matching event, never one page of them.
+/// Parses the export parameters: `format` (required), the list's filters, and optionally what a
+/// list's first page was read as of (`up_to_seq`, and `now` for relative terms). `cursor` and
+/// `limit` are refused: an export holds every matching event, never one page of them.
 pub fn export_query(
     pairs: &[(String, String)],
     mut now: Millis,
