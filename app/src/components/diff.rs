@@ -65,6 +65,25 @@ pub fn diff_rows(changes: &Changes, redacted: &[String]) -> Vec<DiffRow> {
             }),
         }
     }
+    // An empty object or array on one side, where the other side has fields inside it, is where
+    // those fields were added or went: not a field of its own that was removed or added.
+    let filled = |pointer: &str, rows: &[DiffRow]| {
+        rows.iter().any(|o| {
+            o.pointer
+                .strip_prefix(pointer)
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+    };
+    let empty = |v: &Option<String>| matches!(v.as_deref(), Some("{}" | "[]"));
+    let hollow: Vec<String> = rows
+        .iter()
+        .filter(|r| {
+            (empty(&r.before) && r.after.is_none()) || (empty(&r.after) && r.before.is_none())
+        })
+        .filter(|r| filled(&r.pointer, &rows))
+        .map(|r| r.pointer.clone())
+        .collect();
+    rows.retain(|r| !hollow.contains(&r.pointer));
     for row in &mut rows {
         row.changed = row.before != row.after
             || changes
@@ -294,6 +313,35 @@ mod tests {
         assert!(!row(&rows, "name").redacted);
         // The placeholder's text as sent, with no record of a redaction: not flagged.
         assert!(!row(&rows, "note").redacted);
+    }
+
+    #[test]
+    fn an_empty_object_filled_or_emptied_is_not_a_field_of_its_own() {
+        let c = changes(json!({
+            "before": {"settings": {}, "tags": [], "gone": {}},
+            "after": {"settings": {"theme": "dark"}, "tags": [{"n": 1}]},
+            "changed_fields": ["/settings/theme", "/tags/0", "/gone"]
+        }));
+        let rows = diff_rows(&c, &[]);
+        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        // `gone` (emptied away whole) stays: nothing else stands for it.
+        assert_eq!(labels, ["gone", "settings.theme", "tags[0].n"]);
+        assert!(rows.iter().all(|r| r.changed));
+        assert_eq!(diff_summary(&rows), "3 of 3 fields changed");
+        // The same from the other side, and a whole side that was empty.
+        let c = changes(json!({
+            "before": {"settings": {"theme": "dark"}},
+            "after": {"settings": {}},
+            "changed_fields": ["/settings/theme"]
+        }));
+        let rows = diff_rows(&c, &[]);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].label, "settings.theme");
+        let c =
+            changes(json!({"before": {}, "after": {"role": "admin"}, "changed_fields": ["/role"]}));
+        let rows = diff_rows(&c, &[]);
+        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels, ["role"]);
     }
 
     #[test]
