@@ -3,7 +3,9 @@
 //! shared so the dashboard can check a name before it asks.
 //!
 //! A saved search stores the canonical text of its query ([`crate::query::print`]), so what comes back
-//! may differ in spacing, case of field names or quoting from what was sent, never in meaning.
+//! may differ in spacing, case of field names or quoting from what was sent, never in meaning. (One
+//! exception, from before dates alone were whole days: the printer then wrote an instant at UTC
+//! midnight, `…T00:00`, as a bare date, which now reads as that whole day; see the README.)
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

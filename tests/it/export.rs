@@ -240,6 +240,14 @@ fn a_lists_first_page_pins_the_export_of_its_rows(server: &Server) {
         pinned.header("x-evident-up-to-seq"),
         Some(up_to_seq.to_string().as_str())
     );
+    // The record of the export says what the file was pinned to: it decides what the file holds.
+    let records = list(
+        server,
+        &format!("q={}&limit=1", encode("action:log.export")),
+    );
+    let record = &records.json["events"][0]["payload"];
+    assert_eq!(record["now"], read_at.to_string(), "{}", records.text);
+    assert_eq!(record["up_to_seq"], up_to_seq, "{}", records.text);
     // Unpinned, the export holds all four; a head past the chain's is the chain's.
     assert_eq!(
         ids(&export(server, &format!("format=json&q={q}")).json).len(),
@@ -248,7 +256,7 @@ fn a_lists_first_page_pins_the_export_of_its_rows(server: &Server) {
     let beyond = export(server, &format!("format=json&q={q}&up_to_seq=999999999"));
     assert_eq!(ids(&beyond.json).len(), 4);
 
-    // Relative terms are taken from `now`: an hour back from two hours ago reaches the older event.
+    // Relative terms are taken from `now`: an hour back from an hour ago reaches the older event.
     let recent = encode("project:asof occurred:>=-1h");
     assert_eq!(
         ids(&export(server, &format!("format=json&q={recent}")).json).len(),

@@ -179,7 +179,8 @@ fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
         Field::Workspace => push_column(b, "events.workspace", Kept, value, now),
         Field::Project => push_column(b, "events.project", Kept, value, now),
         Field::App => push_column(b, "events.app", Kept, value, now),
-        // An IPv6 address as ingest stores it (compressed, lower case), however it is written.
+        // An exact IPv6 address as ingest stores it (compressed, lower case), however it is
+        // written; a prefix (`ip:2001:db8::*`) is compared as typed, lower-cased.
         Field::Ip => match value {
             Value::Exact(text) => match text.parse::<std::net::IpAddr>() {
                 Ok(addr @ std::net::IpAddr::V6(_)) => {

@@ -18,14 +18,22 @@ use crate::auth::Caller;
 /// How far back a live tail poll may start and still go unrecorded.
 pub const TAIL_WINDOW_MS: i64 = 3_600_000;
 
-/// The list and export parameters worth recording (never a cursor).
+/// The list and export parameters worth recording (never a cursor). An export's `now` and
+/// `up_to_seq` are among them: they decide what the file holds.
 fn asked(pairs: &[(String, String)]) -> Map<String, Value> {
     pairs
         .iter()
         .filter(|(name, _)| {
             matches!(
                 name.as_str(),
-                "q" | "from" | "to" | "actor" | "action" | "outcome" | "format"
+                "q" | "from"
+                    | "to"
+                    | "actor"
+                    | "action"
+                    | "outcome"
+                    | "format"
+                    | "up_to_seq"
+                    | "now"
             )
         })
         .map(|(name, value)| (name.clone(), Value::String(value.clone())))

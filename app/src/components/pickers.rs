@@ -104,19 +104,22 @@ pub fn Pickers(
                 }
             };
             // Enter applies a waiting choice (and then does not open the list, as it does on
-            // Linux). Keys that open the list make its choice apply at once, as a pointer's does.
+            // Linux). Keys that open the list make its choice apply at once, as a pointer's does:
+            // on macOS the arrows are such keys.
             let keydown = move |e: leptos::ev::KeyboardEvent| match e.key().as_str() {
                 "Enter" if pending.with_value(Option::is_some) => {
                     e.prevent_default();
                     apply();
                 }
                 "Enter" | " " | "F4" => keyed.set_value(false),
-                "ArrowDown" | "ArrowUp" if e.alt_key() => keyed.set_value(false),
+                "ArrowDown" | "ArrowUp" if e.alt_key() || on_mac() => keyed.set_value(false),
                 "Tab" | "Shift" => {}
                 _ => keyed.set_value(true),
             };
-            // The select stays while its options follow the view, so it keeps the focus.
+            // The select stays while its options follow the view, so it keeps the focus. New
+            // options show the view's choice again, so a waiting one is dropped with the old.
             let options = move || {
+                pending.set_value(None);
                 state.with(|(choices, picked, _)| {
                     choices
                         .iter()
@@ -149,4 +152,12 @@ pub fn Pickers(
             }
         })
         .collect_view()
+}
+
+/// Whether the browser runs on macOS, where a select's arrow keys open its list.
+fn on_mac() -> bool {
+    window()
+        .navigator()
+        .platform()
+        .is_ok_and(|platform| platform.starts_with("Mac"))
 }

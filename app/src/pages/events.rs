@@ -71,8 +71,10 @@ impl ListRequest {
     /// arrived later, which the list does not show, are not in the file either.
     ///
     /// When the server said what the rows were read as of ([`AsOf`]), the file is pinned to that
-    /// instead: no event stored after them (by chain position, so an event dated in the future that
-    /// the list shows is in the file too), and relative terms taken from the same time.
+    /// instead: no event stored after the first page (by chain position, so an event dated in the
+    /// future that the list shows is in the file too), and relative terms taken from the same time.
+    /// "Load more" pages are not pinned: a back-dated event stored after the first page can show
+    /// there and not be in the file.
     fn export_query(&self, live: bool, tailed_to: Option<i64>, as_of: Option<AsOf>) -> String {
         if let Some(AsOf { up_to_seq, now }) = as_of {
             let query = self.filters.api_query(self.bounds, 1, None);
@@ -519,11 +521,15 @@ pub fn EventsPage() -> impl IntoView {
         let Some((_, id)) = opened.then(|| opened_row.0.write_value().take()).flatten() else {
             return;
         };
+        // Nor is the page scrolled then: the person is busy elsewhere on it.
         let unfocused = document()
             .active_element()
             .is_none_or(|el| matches!(el.tag_name().as_str(), "BODY" | "MAIN"));
+        if !unfocused {
+            return;
+        }
         let row = window_rows.try_update_value(|w| w.reveal(body, &l.events, &l.fresh, &id));
-        if let (true, Some(row)) = (unfocused, row.flatten()) {
+        if let Some(row) = row.flatten() {
             _ = row.unchecked_into::<web_sys::HtmlElement>().focus();
         }
     };
