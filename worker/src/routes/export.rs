@@ -5,8 +5,9 @@
 //! own index path; fewer while the events are large, so a page stays a few megabytes) and sends each
 //! page as soon as it is formatted, so neither side holds the export in memory and there is no cap on
 //! its size. Two things make it trustworthy:
-//! - **A fixed snapshot.** The chain head's `seq` is read first and every page keeps to events sealed
-//!   at or before it (sent back as `X-Evident-Up-To-Seq`), so events stored while the file streams,
+//! - **A fixed snapshot.** The chain head's `seq` is read with the first page, in one batch, and every
+//!   page keeps to events sealed at or before it, or before the `up_to_seq` asked for when that is
+//!   lower (sent back as `X-Evident-Up-To-Seq`), so events stored while the file streams,
 //!   even back-dated ones that would sort into pages not yet read, neither appear nor shift it.
 //! - **Errors before the first byte are answers.** Parameters are checked and the first page is read
 //!   before the response starts, so a bad query or an unreachable database is a JSON error with its
@@ -35,15 +36,14 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response> {
     let (format, mut query) = params::export_query(&pairs, now)?;
     debug_assert_eq!(query.limit, EXPORT_PAGE);
     let db = env.d1("DB")?;
-    let head = store::chain_head(&db, &caller.tenant).await?;
-    // The snapshot: the chain now, or the earlier head of the list being exported.
-    let up_to = query
-        .up_to_seq
-        .map_or(head.seq, |asked| asked.min(head.seq));
-    query.up_to_seq = Some(up_to);
     // Pages grow from a few rows to EXPORT_PAGE while the events are small (store::next_page_rows).
     query.limit = store::FIRST_PAGE_ROWS;
-    let first = store::list_events(&db, caller.reach(), &query).await?;
+    let (bodies, next, head) = store::list_first_page(&db, caller.reach(), &query).await?;
+    // The snapshot: the chain as the first page saw it, or the earlier head of the list being
+    // exported.
+    let up_to = query.up_to_seq.map_or(head, |asked| asked.min(head));
+    query.up_to_seq = Some(up_to);
+    let first = (bodies, next);
     // Recorded before the first byte, after the snapshot's head: the record is not in the file.
     let event = reads::export(&caller, &pairs, up_to);
     audit::record(
