@@ -195,28 +195,33 @@ fn fates(pending: &[Pending], stored: &HashMap<String, Stored>, batches: &[Batch
                 fates.push(Fate::New);
                 continue;
             };
-            let text = &event.unsealed.text;
-            let fate = if let Some(earlier) = stored.get(key) {
-                let same = earlier
-                    .body
-                    .as_deref()
-                    .is_none_or(|body| same_event(body, text, event.ip_from_client));
-                if same {
-                    Fate::Duplicate(Earlier::Stored)
-                } else {
-                    Fate::Conflict(Earlier::Stored)
+            // The event the key was first used for: its text (`None`: stored, unreadable) and
+            // whether either side's address came from its connection.
+            let earlier = match (stored.get(key), first.get(key)) {
+                (Some(s), _) => Some((Earlier::Stored, s.body.as_deref(), event.ip_from_client)),
+                (None, Some(&j)) => {
+                    let client = event.ip_from_client || pending[j].ip_from_client;
+                    Some((
+                        Earlier::Pending(j),
+                        Some(pending[j].unsealed.text.as_str()),
+                        client,
+                    ))
                 }
-            } else if let Some(&j) = first.get(key) {
-                let client = event.ip_from_client || pending[j].ip_from_client;
-                if same_event(&pending[j].unsealed.text, text, client) {
-                    Fate::Duplicate(Earlier::Pending(j))
-                } else {
-                    Fate::Conflict(Earlier::Pending(j))
+                (None, None) => None,
+            };
+            let fate = match earlier {
+                Some((e, body, client)) => {
+                    if body.is_none_or(|body| same_event(body, &event.unsealed.text, client)) {
+                        Fate::Duplicate(e)
+                    } else {
+                        Fate::Conflict(e)
+                    }
                 }
-            } else {
-                first.insert(key, i);
-                added.push(key);
-                Fate::New
+                None => {
+                    first.insert(key, i);
+                    added.push(key);
+                    Fate::New
+                }
             };
             fates.push(fate);
         }
