@@ -517,8 +517,8 @@ pub fn EventsPage() -> impl IntoView {
         let here = last_list.0.get_untracked();
         let opened = opened_row
             .0
-            .with_value(|o| o.as_ref().is_some_and(|(url, _)| *url == here));
-        let Some((_, id)) = opened.then(|| opened_row.0.write_value().take()).flatten() else {
+            .try_update_value(|o| o.take_if(|(url, _)| *url == here));
+        let Some((_, id)) = opened.flatten() else {
             return;
         };
         // Nor is the page scrolled then: the person is busy elsewhere on it.
