@@ -67,13 +67,7 @@ pub fn diff_rows(changes: &Changes, redacted: &[String]) -> Vec<DiffRow> {
     }
     // An empty object or array on one side, where the other side has fields inside it, is where
     // those fields were added or went: not a field of its own that was removed or added.
-    let filled = |pointer: &str, rows: &[DiffRow]| {
-        rows.iter().any(|o| {
-            o.pointer
-                .strip_prefix(pointer)
-                .is_some_and(|rest| rest.starts_with('/'))
-        })
-    };
+    let filled = |pointer: &str, rows: &[DiffRow]| rows.iter().any(|o| inside(&o.pointer, pointer));
     let empty = |v: &Option<String>| matches!(v.as_deref(), Some("{}" | "[]"));
     let hollow: Vec<String> = rows
         .iter()
@@ -108,8 +102,12 @@ pub const REDACTED: &str = "[REDACTED]";
 
 /// Whether pointer `a` is `b`, inside it, or around it.
 fn related(a: &str, b: &str) -> bool {
-    let inside = |x: &str, y: &str| x.strip_prefix(y).is_some_and(|r| r.starts_with('/'));
     a == b || inside(a, b) || inside(b, a)
+}
+
+/// Whether pointer `x` lies strictly inside pointer `y`.
+fn inside(x: &str, y: &str) -> bool {
+    x.strip_prefix(y).is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Flattens `value` into `(pointer, label, compact JSON)` leaves. Objects are opened; arrays only
