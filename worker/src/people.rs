@@ -72,29 +72,51 @@ pub const DELETE_PERSON: &str = concat!(
 pub const DELETE_SESSIONS_OF: &str = "DELETE FROM sessions WHERE tenant = ?1 AND person_id = ?2 \
      AND NOT EXISTS (SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2)";
 
-/// What a person handed out that still works: the API keys they made that are in force (`role`
-/// NULL), and their invites still waiting (with the role each grants). `?1` tenant, `?2` person
-/// id, `?3` now.
-pub const SELECT_GRANTS_OF: &str = "SELECT 'api_key' AS kind, id, NULL AS role FROM api_keys \
-     WHERE tenant = ?1 AND created_by = ?2 AND revoked_at IS NULL \
-     UNION ALL SELECT 'invite' AS kind, id, role FROM invites \
-     WHERE tenant = ?1 AND created_by = ?2 AND used_at IS NULL AND expires_at > ?3 ORDER BY 1, 2";
+/// Everything a person answers for: themselves, the keys they made, and the keys those keys made,
+/// at any depth (revoked keys included, so what they made still leads back). A key's `created_by` is
+/// the key that made it, so without the recursion a key made with an admin's key would outlive the
+/// admin. `?1` tenant, `?2` person id.
+macro_rules! made_by_person {
+    () => {
+        "WITH RECURSIVE made(id) AS (SELECT ?2 UNION \
+         SELECT k.id FROM api_keys k JOIN made ON k.created_by = made.id WHERE k.tenant = ?1) "
+    };
+}
 
-/// Revokes the keys a person made once they may no longer make keys: run in the same batch as, and
-/// after, their role change or removal, so it sees the outcome (a refused change revokes nothing).
+/// What a person handed out that still works, themselves or through their keys ([`made_by_person`]):
+/// the API keys in force (`role` NULL), and the invites still waiting (with the role each grants).
 /// `?1` tenant, `?2` person id, `?3` now.
-pub const REVOKE_KEYS_OF: &str = "UPDATE api_keys SET revoked_at = ?3 \
-     WHERE tenant = ?1 AND created_by = ?2 AND revoked_at IS NULL AND NOT EXISTS \
-     (SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2 AND role IN ('owner', 'admin'))";
+pub const SELECT_GRANTS_OF: &str = concat!(
+    made_by_person!(),
+    "SELECT 'api_key' AS kind, id, NULL AS role FROM api_keys \
+     WHERE tenant = ?1 AND created_by IN (SELECT id FROM made) AND revoked_at IS NULL \
+     UNION ALL SELECT 'invite' AS kind, id, role FROM invites \
+     WHERE tenant = ?1 AND created_by IN (SELECT id FROM made) AND used_at IS NULL \
+     AND expires_at > ?3 ORDER BY 1, 2"
+);
 
-/// Withdraws a person's waiting invites that they could no longer make: all of them once they are
-/// neither owner nor admin (or gone), those making owners once they are no owner. Run like
-/// [`REVOKE_KEYS_OF`]. `?1` tenant, `?2` person id.
-pub const DELETE_INVITES_OF: &str = "DELETE FROM invites \
-     WHERE tenant = ?1 AND created_by = ?2 AND used_at IS NULL \
+/// Revokes the keys a person made, themselves or through their keys, once they may no longer make
+/// keys: run in the same batch as, and after, their role change or removal, so it sees the outcome
+/// (a refused change revokes nothing). `?1` tenant, `?2` person id, `?3` now.
+pub const REVOKE_KEYS_OF: &str = concat!(
+    made_by_person!(),
+    "UPDATE api_keys SET revoked_at = ?3 \
+     WHERE tenant = ?1 AND created_by IN (SELECT id FROM made) AND revoked_at IS NULL \
+     AND NOT EXISTS \
+     (SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2 AND role IN ('owner', 'admin'))"
+);
+
+/// Withdraws the waiting invites a person made, themselves or through their keys, that they could
+/// no longer make: all of them once they are neither owner nor admin (or gone), those making owners
+/// once they are no owner. Run like [`REVOKE_KEYS_OF`]. `?1` tenant, `?2` person id.
+pub const DELETE_INVITES_OF: &str = concat!(
+    made_by_person!(),
+    "DELETE FROM invites \
+     WHERE tenant = ?1 AND created_by IN (SELECT id FROM made) AND used_at IS NULL \
      AND NOT EXISTS (SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2 AND role = 'owner') \
      AND (invites.role = 'owner' OR NOT EXISTS \
-     (SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2 AND role = 'admin'))";
+     (SELECT 1 FROM people WHERE tenant = ?1 AND id = ?2 AND role = 'admin'))"
+);
 
 /// Makes an invite unless the tenant has too many waiting (used and expired ones do not count), or
 /// the e-mail is someone's already. Returns it, or nothing. `?1` tenant, `?2` id, `?3` e-mail, `?4` role, `?5` token hash, `?6` now, `?7` by,
@@ -540,8 +562,9 @@ mod tests {
 
     /// What a person handed out ends with their power to hand it out, in the batch of their change:
     /// nothing while they stay an owner; their invites making owners once they are an admin; their
-    /// keys and every waiting invite once they are less, or gone. Other people's, other tenants',
-    /// revoked keys and used invites are left as they are; a refused removal ends no session.
+    /// keys and every waiting invite once they are less, or gone: those they made through their keys
+    /// too, at any depth, even through a key revoked before. Other people's, other tenants', revoked
+    /// keys and used invites are left as they are; a refused removal ends no session.
     #[test]
     fn the_access_a_person_handed_out_ends_with_theirs() {
         let db = database();
@@ -568,10 +591,16 @@ mod tests {
         key("a", "k2", "p1", Some(5));
         key("a", "k3", "p2", None);
         key("b", "k4", "p1", None);
+        // Made with p1's keys: k5 by k1, k6 by k5, k7 by the revoked k2; k8 is another tenant's.
+        key("a", "k5", "k1", None);
+        key("a", "k6", "k5", None);
+        key("a", "k7", "k2", None);
+        key("b", "k8", "k1", None);
         invite("i1", "admin", "p1", None, 9_000);
         invite("i2", "admin", "p1", Some(50), 9_000);
         invite("i3", "owner", "p1", None, 9_000);
         invite("i4", "admin", "p2", None, 9_000);
+        invite("i5", "admin", "k6", None, 9_000);
         let rows = |person: &str| -> Vec<GrantRow> {
             let mut stmt = db.prepare(SELECT_GRANTS_OF).unwrap();
             stmt.query_map(params!["a", person, 1_000], |r| {
@@ -593,14 +622,12 @@ mod tests {
         // What each change would end, as its event says.
         assert_eq!(ended("p1", Some(Role::Owner)), (vec![], vec![]));
         assert_eq!(ended("p1", Some(Role::Admin)), (vec![], strings(&["i3"])));
-        assert_eq!(
-            ended("p1", Some(Role::Member)),
-            (strings(&["k1"]), strings(&["i1", "i3"]))
+        let all_of_p1 = (
+            strings(&["k1", "k5", "k6", "k7"]),
+            strings(&["i1", "i3", "i5"]),
         );
-        assert_eq!(
-            ended("p1", None),
-            (strings(&["k1"]), strings(&["i1", "i3"]))
-        );
+        assert_eq!(ended("p1", Some(Role::Member)), all_of_p1);
+        assert_eq!(ended("p1", None), all_of_p1);
         // What the batch ends, after each change.
         let end = |person: &str, now: i64| {
             db.execute(REVOKE_KEYS_OF, params!["a", person, now])
@@ -619,19 +646,16 @@ mod tests {
             || texts("SELECT tenant || id FROM api_keys WHERE revoked_at IS NULL ORDER BY 1");
         let invites = || texts("SELECT id FROM invites ORDER BY 1");
         end("p1", 2_000);
-        assert_eq!(keys_in_force(), ["ak1", "ak3", "bk4"], "an owner keeps all");
-        assert_eq!(invites(), ["i1", "i2", "i3", "i4"]);
+        let all_keys = ["ak1", "ak3", "ak5", "ak6", "ak7", "bk4", "bk8"];
+        assert_eq!(keys_in_force(), all_keys, "an owner keeps all");
+        assert_eq!(invites(), ["i1", "i2", "i3", "i4", "i5"]);
         assert_eq!(changed(&db, UPDATE_ROLE, params!["a", "p1", "admin"]), 1);
         end("p1", 3_000);
-        assert_eq!(
-            keys_in_force(),
-            ["ak1", "ak3", "bk4"],
-            "an admin still makes keys"
-        );
-        assert_eq!(invites(), ["i1", "i2", "i4"], "but not owners");
+        assert_eq!(keys_in_force(), all_keys, "an admin still makes keys");
+        assert_eq!(invites(), ["i1", "i2", "i4", "i5"], "but not owners");
         assert_eq!(changed(&db, UPDATE_ROLE, params!["a", "p1", "member"]), 1);
         end("p1", 4_000);
-        assert_eq!(keys_in_force(), ["ak3", "bk4"]);
+        assert_eq!(keys_in_force(), ["ak3", "bk4", "bk8"]);
         assert_eq!(
             invites(),
             ["i2", "i4"],
@@ -671,7 +695,7 @@ mod tests {
         db.execute(DELETE_SESSIONS_OF, params!["a", "p2"]).unwrap();
         end("p2", 5_000);
         assert_eq!(sessions(), 1);
-        assert_eq!(keys_in_force(), ["bk4"]);
+        assert_eq!(keys_in_force(), ["bk4", "bk8"]);
         assert_eq!(invites(), ["i2"]);
     }
 
