@@ -331,7 +331,13 @@ fn an_invite_works_once_and_bad_ones_are_refused(server: &Server) {
         .map(|e| e["path"].as_str().unwrap())
         .collect();
     assert_eq!(paths, ["/extra", "/email", "/role"]);
-    let broken = send_json(server, None, "POST", "/api/v1/invites/accept", None, &[]);
+    let broken = http::send(
+        "POST",
+        &server.url("/api/v1/invites/accept"),
+        None,
+        &[],
+        Some(("application/json", "{")),
+    );
     assert_eq!(broken.status, 400, "{}", broken.text);
     // A revoked invite stops working.
     let revoked_token = invite(server, &email("once", "revoked"), "member");
@@ -377,8 +383,8 @@ fn sign_in_never_tells_which_emails_exist_and_is_throttled(server: &Server) {
     assert_eq!((wrong.status, unknown.status), (401, 401));
     assert_eq!(wrong.text, unknown.text, "the same answer for both");
     assert!(wrong.header("set-cookie").is_none());
-    // Five failures for an e-mail within the window: then even the right password is refused, and
-    // an unknown e-mail is throttled alike.
+    // Five failures for an e-mail from one address within the window: then even the right password
+    // is refused from there, and an unknown e-mail is throttled alike.
     for _ in 0..4 {
         assert_eq!(sign_in(server, &address, "wrong password!", ip).status, 401);
         assert_eq!(
@@ -386,37 +392,34 @@ fn sign_in_never_tells_which_emails_exist_and_is_throttled(server: &Server) {
             401
         );
     }
-    let refused = sign_in(server, &address, PASSWORD, "198.51.100.21");
+    let refused = sign_in(server, &address, PASSWORD, ip);
     assert_eq!(refused.status, 429, "{}", refused.text);
     assert!(refused.error_message().contains("too many failed sign-ins"));
-    let unknown = sign_in(
-        server,
-        &email("throttle", "nobody"),
-        PASSWORD,
-        "198.51.100.21",
-    );
+    let unknown = sign_in(server, &email("throttle", "nobody"), PASSWORD, ip);
     assert_eq!(unknown.status, 429, "{}", unknown.text);
+    // A guesser somewhere else does not lock the owner out.
+    assert_eq!(
+        sign_in(server, &address, PASSWORD, "198.51.100.21").status,
+        200
+    );
     // Attempts sent at once get no more tries than attempts in turn: each is counted before its
     // password is checked (the password hash takes long enough for them all to overlap).
     let burst = email("throttle", "burst");
     join(server, &burst, "member");
-    let statuses: Vec<u16> = std::thread::scope(|scope| {
-        let attempts: Vec<_> = (0..12)
-            .map(|i| {
-                let burst = &burst;
-                scope.spawn(move || {
-                    sign_in(
-                        server,
-                        burst,
-                        "wrong password!",
-                        &format!("198.51.100.{}", 100 + i),
-                    )
-                    .status
-                })
-            })
-            .collect();
-        attempts.into_iter().map(|a| a.join().unwrap()).collect()
-    });
+    let at_once = |address: &str, ips: &[String], password: &str| -> Vec<u16> {
+        std::thread::scope(|scope| {
+            let attempts: Vec<_> = ips
+                .iter()
+                .map(|ip| scope.spawn(move || sign_in(server, address, password, ip).status))
+                .collect();
+            attempts.into_iter().map(|a| a.join().unwrap()).collect()
+        })
+    };
+    let statuses = at_once(
+        &burst,
+        &vec!["198.51.100.30".to_string(); 12],
+        "wrong password!",
+    );
     let tried = statuses.iter().filter(|s| **s == 401).count();
     assert_eq!(tried, 5, "{statuses:?}");
     assert_eq!(
@@ -424,6 +427,23 @@ fn sign_in_never_tells_which_emails_exist_and_is_throttled(server: &Server) {
         7,
         "{statuses:?}"
     );
+    // An IPv6 client counts by its /64: new addresses in it give no new tries.
+    let six: Vec<String> = (1..=5).map(|i| format!("2001:db8:7:7::{i}")).collect();
+    assert!(at_once(&burst, &six, "wrong password!")
+        .iter()
+        .all(|s| *s == 401));
+    let moved = sign_in(server, &burst, PASSWORD, "2001:db8:7:7:ffff::99");
+    assert_eq!(moved.status, 429, "{}", moved.text);
+    // Guessing from many addresses does lock the e-mail, from anywhere, for the window.
+    let many: Vec<String> = (0..6)
+        .flat_map(|n| (0..5).map(move |_| format!("192.0.2.{}", 10 + n)))
+        .collect();
+    let target = email("throttle", "spread");
+    join(server, &target, "member");
+    let spread = at_once(&target, &many, "wrong password!");
+    assert!(spread.iter().all(|s| *s == 401), "{spread:?}");
+    let locked = sign_in(server, &target, PASSWORD, "198.51.100.23");
+    assert_eq!(locked.status, 429, "{}", locked.text);
     // Other people are not locked out by it.
     let other = email("throttle", "other");
     join(server, &other, "member");
@@ -452,6 +472,29 @@ fn sign_in_never_tells_which_emails_exist_and_is_throttled(server: &Server) {
         &[],
     );
     assert_eq!(bad.status, 422, "{}", bad.text);
+    // A form another site posts (text/plain needs no preflight, and may carry no Origin) signs no
+    // one in: the body must say it is JSON. Invites are accepted the same way.
+    let body = json!({"email": other, "password": PASSWORD}).to_string();
+    for path in ["/api/v1/session", "/api/v1/invites/accept"] {
+        let form = http::send(
+            "POST",
+            &server.url(path),
+            None,
+            &[],
+            Some(("text/plain", body.as_str())),
+        );
+        assert_eq!(form.status, 415, "{path}: {}", form.text);
+        assert!(
+            form.error_message().contains("application/json"),
+            "{}",
+            form.text
+        );
+        assert!(form.header("set-cookie").is_none());
+    }
+    // No password is longer than 256 characters, so a longer one is not hashed.
+    let long = sign_in(server, &other, &"p".repeat(257), "198.51.100.22");
+    assert_eq!(long.status, 422, "{}", long.text);
+    assert!(long.text.contains("/password"), "{}", long.text);
 }
 
 fn cookie_requests_that_change_things_need_the_csrf_token(server: &Server) {
@@ -811,19 +854,41 @@ fn admins_cannot_touch_owners_and_removal_ends_sessions(server: &Server) {
     );
     assert_eq!(gone.status, 404);
     // The admin hands out a key and an invite; the owner hands out a key.
-    let make_key = |session: &Session, name: &str| {
+    let make_key = |session: &Session, name: &str, scope: &str| {
         let made = as_session(
             server,
             session,
             "POST",
             "/api/v1/keys",
-            Some(&json!({"name": name, "scope": "read"})),
+            Some(&json!({"name": name, "scope": scope})),
         );
         assert_eq!(made.status, 201, "{}", made.text);
         made.json["secret"].as_str().unwrap().to_string()
     };
-    let admins_key = make_key(&admin, "admin's key");
-    let owners_key = make_key(&owner, "owner's key");
+    let admins_key = make_key(&admin, "admin's key", "read");
+    let owners_key = make_key(&owner, "owner's key", "read");
+    // Through a key of their own, the admin makes another key and an invite: these answer to the
+    // admin as well.
+    let admins_tool = make_key(&admin, "admin's tool", "admin");
+    let by_tool = send_json(
+        server,
+        Some(&admins_tool),
+        "POST",
+        "/api/v1/keys",
+        Some(&json!({"name": "made by a key", "scope": "read"})),
+        &[],
+    );
+    assert_eq!(by_tool.status, 201, "{}", by_tool.text);
+    let tools_key = by_tool.json["secret"].as_str().unwrap().to_string();
+    let tools_invite = send_json(
+        server,
+        Some(&admins_tool),
+        "POST",
+        "/api/v1/invites",
+        Some(&json!({"email": email("owners", "tool-friend"), "role": "member"})),
+        &[],
+    );
+    assert_eq!(tools_invite.status, 201, "{}", tools_invite.text);
     let invited = as_session(
         server,
         &admin,
@@ -835,6 +900,7 @@ fn admins_cannot_touch_owners_and_removal_ends_sessions(server: &Server) {
     let friends_token = invited.json["token"].as_str().unwrap().to_string();
     let reads = |key: &str| http::get(&server.url("/api/v1/events?limit=1"), Some(key)).status;
     assert_eq!((reads(&admins_key), reads(&owners_key)), (200, 200));
+    assert_eq!(reads(&tools_key), 200);
     // A role change applies to a live session at once.
     let admin_id = admin.person["id"].as_str().unwrap();
     let demote = as_session(
@@ -857,15 +923,23 @@ fn admins_cannot_touch_owners_and_removal_ends_sessions(server: &Server) {
     assert!(refused.error_message().contains("your role is auditor"));
     // The access the admin handed out ended with their power to hand it out; the owner's key works.
     assert_eq!((reads(&admins_key), reads(&owners_key)), (401, 200));
-    let accept = send_json(
-        server,
-        None,
-        "POST",
-        "/api/v1/invites/accept",
-        Some(&json!({"token": friends_token, "name": "Fr", "password": PASSWORD})),
-        &[],
+    assert_eq!(
+        (reads(&admins_tool), reads(&tools_key)),
+        (401, 401),
+        "keys made through the admin's keys end with them"
     );
-    assert_eq!(accept.status, 404, "{}", accept.text);
+    let tools_token = tools_invite.json["token"].as_str().unwrap();
+    for token in [friends_token.as_str(), tools_token] {
+        let accept = send_json(
+            server,
+            None,
+            "POST",
+            "/api/v1/invites/accept",
+            Some(&json!({"token": token, "name": "Fr", "password": PASSWORD})),
+            &[],
+        );
+        assert_eq!(accept.status, 404, "{}", accept.text);
+    }
     // The role change's event names what it ended.
     let q = encode(&format!(
         "action:person.role_change \"{}\"",
@@ -879,21 +953,25 @@ fn admins_cannot_touch_owners_and_removal_ends_sessions(server: &Server) {
     assert_eq!(
         change["description"].as_str().unwrap_or_default(),
         format!(
-            "changed {}'s role from admin to auditor; ended 1 API key and 1 invite they made",
+            "changed {}'s role from admin to auditor; ended 3 API keys and 2 invites they made",
             email("owners", "admin")
         ),
         "{}",
         log.text
     );
-    assert_eq!(
-        change["payload"]["withdrawn_invite_ids"][0],
-        invited.json["id"]
-    );
+    let mut withdrawn = change["payload"]["withdrawn_invite_ids"].clone();
+    let mut expected = json!([invited.json["id"], tools_invite.json["id"]]);
+    for list in [&mut withdrawn, &mut expected] {
+        list.as_array_mut()
+            .unwrap()
+            .sort_by_key(|id| id.as_str().unwrap_or_default().to_string());
+    }
+    assert_eq!(withdrawn, expected);
     assert_eq!(
         change["payload"]["revoked_api_key_ids"]
             .as_array()
             .map(Vec::len),
-        Some(1)
+        Some(3)
     );
 }
 

@@ -361,6 +361,28 @@ pub fn check_origin(req: &Request, required: bool) -> Result<()> {
     }
 }
 
+/// A request that signs in (or accepts an invite, which signs in too) must come from a page of our
+/// own when it names its origin, and must say its body is JSON: a page of another site can post a
+/// form (`text/plain` included) with no preflight, but not `application/json`, so this stops another
+/// site signing a browser in as someone of its choosing even when the browser sends no `Origin`.
+pub fn check_sign_in_request(req: &Request) -> Result<()> {
+    check_origin(req, false)?;
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    if !media.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "send the body as `Content-Type: application/json` (got `{}`)",
+            if media.is_empty() { "none" } else { media }
+        )));
+    }
+    Ok(())
+}
+
 /// A cookie request that changes something must come from a page of our own: its `Origin`, when
 /// sent, is ours, and it carries the session's CSRF token, which only such a page can read.
 fn check_csrf(req: &Request, token: &str) -> Result<()> {

@@ -8,10 +8,16 @@
 //!   or when its person is removed (the lookup joins `people`, so a role change applies at once).
 //! - Requests that change something with a cookie must also send `X-CSRF-Token`: a value derived
 //!   from the session token that only a page of our own origin can read (`GET /api/v1/session`).
-//! - Failed sign-ins are counted per e-mail and per address; past [`MAX_FAILURES_PER_EMAIL`] or
-//!   [`MAX_FAILURES_PER_IP`] in [`FAILURE_WINDOW_MS`] every attempt is refused with 429, whether the
-//!   e-mail exists or not. Each attempt is counted before its password is checked, in the statement
-//!   that reads the count, so attempts sent at once get no more tries than attempts in turn.
+//! - Failed sign-ins are counted per address (an IPv6 address by its /64, which one client holds
+//!   whole), per e-mail from that address, and per e-mail from anywhere; within
+//!   [`FAILURE_WINDOW_MS`], past [`MAX_FAILURES_PER_IP`], [`MAX_FAILURES_PER_PAIR`] or
+//!   [`MAX_FAILURES_PER_EMAIL`] every attempt is refused with 429, whether the e-mail exists or not.
+//!   The e-mail's own limits are two so that a stranger cannot lock its owner out: from one address
+//!   a guesser is stopped after a few tries, while the owner, elsewhere, is refused only once many
+//!   addresses have guessed. An attempt refused for its address or pair is not counted further on,
+//!   so one address adds at most [`MAX_FAILURES_PER_PAIR`] to an e-mail's count. Each attempt is
+//!   counted before its password is checked, in the statements that read the counts, so attempts
+//!   sent at once get no more tries than attempts in turn.
 
 use evident_shared::api_key::hash_secret;
 use serde::Deserialize;
@@ -34,8 +40,13 @@ pub const IDLE_MS: i64 = 2 * 3_600_000;
 pub const SEEN_RESOLUTION_MS: i64 = 60_000;
 /// Random bytes in a session or invite token.
 pub const TOKEN_BYTES: usize = 32;
-/// Failed sign-ins for one e-mail within a window before sign-in is refused.
-pub const MAX_FAILURES_PER_EMAIL: i64 = 5;
+/// Failed sign-ins for one e-mail from one address within a window before that address is refused
+/// for that e-mail.
+pub const MAX_FAILURES_PER_PAIR: i64 = 5;
+/// Failed sign-ins for one e-mail from all addresses within a window before sign-in to it is refused
+/// from anywhere: enough that a lockout takes several guessing addresses, few enough that guessing
+/// stays slow.
+pub const MAX_FAILURES_PER_EMAIL: i64 = 30;
 /// Failed sign-ins from one address within a window before sign-in is refused.
 pub const MAX_FAILURES_PER_IP: i64 = 20;
 /// The throttling window.
@@ -69,7 +80,18 @@ pub const COUNT_FAILURE: &str = "INSERT INTO sign_in_failures (key, window_start
      window_start = CASE WHEN window_start <= ?2 - 900000 THEN ?2 ELSE window_start END \
      RETURNING key, failures";
 
-/// Forgets an e-mail's failures after a successful sign-in. `?1` key.
+/// [`COUNT_FAILURE`] only while neither of two other counts, already taken for the same attempt, is
+/// past its limit; returns nothing otherwise. `?1` key, `?2` now, `?3` and `?5` the other keys, `?4`
+/// and `?6` their limits.
+pub const COUNT_FAILURE_WITHIN: &str = "INSERT INTO sign_in_failures (key, window_start, failures) \
+     SELECT ?1, ?2, 1 WHERE NOT EXISTS (SELECT 1 FROM sign_in_failures \
+     WHERE window_start > ?2 - 900000 AND ((key = ?3 AND failures > ?4) OR (key = ?5 AND failures > ?6))) \
+     ON CONFLICT (key) DO UPDATE SET \
+     failures = CASE WHEN window_start <= ?2 - 900000 THEN 1 ELSE failures + 1 END, \
+     window_start = CASE WHEN window_start <= ?2 - 900000 THEN ?2 ELSE window_start END \
+     RETURNING key, failures";
+
+/// Forgets a count after a successful sign-in. `?1` key.
 pub const CLEAR_FAILURES: &str = "DELETE FROM sign_in_failures WHERE key = ?1";
 
 /// Forgets the counts whose window is over. `?1` now.
@@ -175,12 +197,38 @@ pub async fn end(db: &D1Database, token: &str) -> Result<()> {
     Ok(())
 }
 
-/// The throttling keys of an attempt.
-pub fn failure_keys(email: &str, ip: Option<&str>) -> (String, String) {
-    (
-        format!("email:{email}"),
-        format!("ip:{}", ip.unwrap_or("unknown")),
-    )
+/// What a sign-in attempt is counted against ([`count_attempt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptKeys {
+    /// The address it came from (`ip:…`).
+    pub ip: String,
+    /// The e-mail, from that address (`pair:…`).
+    pub pair: String,
+    /// The e-mail, from anywhere (`email:…`).
+    pub email: String,
+}
+
+/// The throttling keys of an attempt. An IPv6 address counts by its /64: a client is usually
+/// given a whole one, so counting single addresses would give it billions of tries.
+pub fn failure_keys(email: &str, ip: Option<&str>) -> AttemptKeys {
+    let address = match ip.map(|ip| ip.parse::<std::net::IpAddr>()) {
+        Some(Ok(std::net::IpAddr::V6(v6))) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Some(Ok(std::net::IpAddr::V6(v6))) => v6
+            .to_ipv4_mapped()
+            .map(|v4| v4.to_string())
+            .unwrap_or_default(),
+        Some(Ok(std::net::IpAddr::V4(v4))) => v4.to_string(),
+        Some(Err(_)) => ip.unwrap_or_default().to_string(),
+        None => "unknown".to_string(),
+    };
+    AttemptKeys {
+        ip: format!("ip:{address}"),
+        pair: format!("pair:{address} {email}"),
+        email: format!("email:{email}"),
+    }
 }
 
 #[derive(Deserialize)]
@@ -189,18 +237,40 @@ struct FailureRow {
     failures: i64,
 }
 
-/// Counts an attempt against both keys before its password is checked; 429 when that takes either
-/// past its limit within the window (so the attempt after the last one allowed is refused, whatever
-/// its password). A successful attempt is taken back with [`clear_failures`].
-pub async fn count_attempt(db: &D1Database, keys: &(String, String), now: i64) -> Result<()> {
+/// Counts an attempt before its password is checked: against its address, then (unless that is
+/// past its limit) against its e-mail from that address, then (unless either is) against its e-mail.
+/// 429 when that takes any past its limit within the window (so the attempt after the last one
+/// allowed is refused, whatever its password). A successful attempt is taken back with
+/// [`clear_failures`].
+pub async fn count_attempt(db: &D1Database, keys: &AttemptKeys, now: i64) -> Result<()> {
     // Counts whose window is over go first: they would be restarted anyway, and addresses and
     // e-mails tried once would otherwise stay for good.
     let forget = statement(db, FORGET_OLD_FAILURES, &[SqlValue::Int(now)])?;
-    let first = statement(db, COUNT_FAILURE, &[text(&keys.0), SqlValue::Int(now)])?;
-    let second = statement(db, COUNT_FAILURE, &[text(&keys.1), SqlValue::Int(now)])?;
+    let ip = statement(db, COUNT_FAILURE, &[text(&keys.ip), SqlValue::Int(now)])?;
+    let within = |key: &str, guards: [(&str, i64); 2]| {
+        let [(first, first_limit), (second, second_limit)] = guards;
+        statement(
+            db,
+            COUNT_FAILURE_WITHIN,
+            &[
+                text(key),
+                SqlValue::Int(now),
+                text(first),
+                SqlValue::Int(first_limit),
+                text(second),
+                SqlValue::Int(second_limit),
+            ],
+        )
+    };
+    let ip_guard = (keys.ip.as_str(), MAX_FAILURES_PER_IP);
+    let pair = within(&keys.pair, [ip_guard, ip_guard])?;
+    let email = within(
+        &keys.email,
+        [ip_guard, (keys.pair.as_str(), MAX_FAILURES_PER_PAIR)],
+    )?;
     let mut counted = Vec::new();
     for result in db
-        .batch(vec![forget, first, second])
+        .batch(vec![forget, ip, pair, email])
         .await?
         .into_iter()
         .skip(1)
@@ -219,21 +289,29 @@ pub async fn count_attempt(db: &D1Database, keys: &(String, String), now: i64) -
 impl FailureRow {
     /// Whether this count, the current attempt included, is past its key's limit.
     fn over_limit(&self) -> bool {
-        let limit = if self.key.starts_with("email:") {
-            MAX_FAILURES_PER_EMAIL
-        } else {
-            MAX_FAILURES_PER_IP
-        };
-        self.failures > limit
+        self.failures > limit_of(&self.key)
     }
 }
 
-/// After a successful sign-in: forgets the e-mail's failures, and takes the attempt back from the
-/// address's count.
-pub async fn clear_failures(db: &D1Database, keys: &(String, String)) -> Result<()> {
-    let email = statement(db, CLEAR_FAILURES, &[text(&keys.0)])?;
-    let address = statement(db, UNCOUNT_ATTEMPT, &[text(&keys.1)])?;
-    db.batch(vec![email, address]).await?;
+/// The limit of a throttling key, by its kind.
+fn limit_of(key: &str) -> i64 {
+    if key.starts_with("email:") {
+        MAX_FAILURES_PER_EMAIL
+    } else if key.starts_with("pair:") {
+        MAX_FAILURES_PER_PAIR
+    } else {
+        MAX_FAILURES_PER_IP
+    }
+}
+
+/// After a successful sign-in: forgets the e-mail's failures from that address, and takes the
+/// attempt back from the address's and the e-mail's counts (the e-mail's is not cleared: the
+/// owner signing in should not give guessers elsewhere a fresh allowance).
+pub async fn clear_failures(db: &D1Database, keys: &AttemptKeys) -> Result<()> {
+    let pair = statement(db, CLEAR_FAILURES, &[text(&keys.pair)])?;
+    let email = statement(db, UNCOUNT_ATTEMPT, &[text(&keys.email)])?;
+    let address = statement(db, UNCOUNT_ATTEMPT, &[text(&keys.ip)])?;
+    db.batch(vec![pair, email, address]).await?;
     Ok(())
 }
 
@@ -321,6 +399,112 @@ mod tests {
         // Someone else's session of another person id is never matched.
         session(&db, "h3", "nobody", 10);
         assert_eq!(live(&db, "h3", 11), None);
+    }
+
+    /// The address, the e-mail from it and the e-mail: an IPv6 address by its /64 (a mapped IPv4
+    /// address as itself), so a client cannot take new tries by moving within its prefix.
+    #[test]
+    fn attempts_are_counted_by_address_pair_and_email() {
+        let keys = failure_keys("a@x.org", Some("2001:db8:1:2:aaaa::1"));
+        assert_eq!(keys.ip, "ip:2001:db8:1:2::/64");
+        assert_eq!(keys.pair, "pair:2001:db8:1:2::/64 a@x.org");
+        assert_eq!(keys.email, "email:a@x.org");
+        assert_eq!(
+            failure_keys("a@x.org", Some("2001:db8:1:2:ffff::9")).ip,
+            keys.ip
+        );
+        assert_eq!(
+            failure_keys("a@x.org", Some("::ffff:198.51.100.7")).ip,
+            "ip:198.51.100.7"
+        );
+        assert_eq!(
+            failure_keys("a@x.org", Some("198.51.100.7")).ip,
+            "ip:198.51.100.7"
+        );
+        assert_eq!(failure_keys("a@x.org", None).ip, "ip:unknown");
+    }
+
+    /// One address guessing an e-mail is stopped at its pair's limit and adds no more than that to
+    /// the e-mail's count, so the owner elsewhere still signs in; once the address is past its own
+    /// limit nothing further is counted for it.
+    #[test]
+    fn a_refused_attempt_counts_no_further() {
+        let db = database();
+        let attempt = |keys: &AttemptKeys, now: i64| -> Vec<(String, i64)> {
+            let mut counted = Vec::new();
+            let row = |r: &rusqlite::Row<'_>| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?));
+            counted.push(
+                db.query_row(COUNT_FAILURE, params![keys.ip, now], row)
+                    .unwrap(),
+            );
+            let within = |key: &str, a: &str, la: i64, b: &str, lb: i64| {
+                db.prepare(COUNT_FAILURE_WITHIN)
+                    .unwrap()
+                    .query_map(params![key, now, a, la, b, lb], row)
+                    .unwrap()
+                    .map(|r| r.unwrap())
+                    .collect::<Vec<_>>()
+            };
+            let ip = (keys.ip.as_str(), MAX_FAILURES_PER_IP);
+            counted.extend(within(&keys.pair, ip.0, ip.1, ip.0, ip.1));
+            counted.extend(within(
+                &keys.email,
+                ip.0,
+                ip.1,
+                &keys.pair,
+                MAX_FAILURES_PER_PAIR,
+            ));
+            counted
+        };
+        let refused = |counted: &[(String, i64)]| counted.iter().any(|(k, n)| *n > limit_of(k));
+        let guesser = failure_keys("owner@x.org", Some("203.0.113.9"));
+        let outcomes: Vec<bool> = (0..MAX_FAILURES_PER_IP + 3)
+            .map(|i| refused(&attempt(&guesser, 1_000 + i)))
+            .collect();
+        let allowed = outcomes.iter().filter(|r| !**r).count() as i64;
+        assert_eq!(allowed, MAX_FAILURES_PER_PAIR);
+        let email: i64 = db
+            .query_row(
+                "SELECT failures FROM sign_in_failures WHERE key = 'email:owner@x.org'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            email, MAX_FAILURES_PER_PAIR,
+            "refused attempts are not counted for it"
+        );
+        let ip_count = |db: &rusqlite::Connection| -> i64 {
+            db.query_row(
+                "SELECT failures FROM sign_in_failures WHERE key = 'ip:203.0.113.9'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(ip_count(&db), MAX_FAILURES_PER_IP + 3);
+        // Past its own limit, the address is refused for any e-mail, which is not counted.
+        let other = failure_keys("other@x.org", Some("203.0.113.9"));
+        assert!(refused(&attempt(&other, 2_000)));
+        let others: i64 = db
+            .query_row(
+                "SELECT count(*) FROM sign_in_failures WHERE key LIKE '%other@x.org'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(others, 0);
+        // The owner, elsewhere, is not refused.
+        let owner = failure_keys("owner@x.org", Some("198.51.100.1"));
+        assert!(!refused(&attempt(&owner, 3_000)));
+        // Many addresses guessing do lock the e-mail.
+        for n in 0..(MAX_FAILURES_PER_EMAIL / MAX_FAILURES_PER_PAIR + 1) {
+            let keys = failure_keys("owner@x.org", Some(&format!("192.0.2.{n}")));
+            for i in 0..MAX_FAILURES_PER_PAIR {
+                attempt(&keys, 4_000 + i);
+            }
+        }
+        assert!(refused(&attempt(&owner, 5_000)));
     }
 
     /// The failures counted for keys within the window, as the tests read them (the worker reads

@@ -338,7 +338,7 @@ pub async fn revoke_invite(req: &Request, env: &Env, id: &str) -> Result<Respons
 }
 
 pub async fn accept(mut req: Request, env: &Env) -> Result<Response> {
-    crate::auth::check_origin(&req, false)?;
+    crate::auth::check_sign_in_request(&req)?;
     let body = read_body(&mut req).await?;
     let input = read_accept(&body).map_err(|e| input_error(e, "invalid_invite", "acceptance"))?;
     if let Some(problem) = password::policy_problem(&input.password) {

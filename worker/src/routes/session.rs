@@ -82,11 +82,28 @@ pub async fn sign_in(mut req: Request, env: &Env, ctx: &Context) -> Result<Respo
                 .into(),
         ));
     }
-    crate::auth::check_origin(&req, false)?;
+    crate::auth::check_sign_in_request(&req)?;
     // Kept for recording a failure after the answer: once the body is read it cannot be cloned.
     let kept = req.clone()?;
     let body = read_body(&mut req).await?;
     let input = read_sign_in(&body).map_err(|e| input_error(e, "invalid_sign_in", "sign-in"))?;
+    // No password is longer (accepting an invite checks the same limit), and hashing one of
+    // megabytes for anyone who asks would be work to no end.
+    if input.password.chars().count() > password::MAX_CHARS {
+        return Err(input_error(
+            evident_shared::saved_search::InputError::Invalid(vec![
+                evident_shared::FieldError::new(
+                    "/password",
+                    format!(
+                        "is longer than any password can be (at most {} characters)",
+                        password::MAX_CHARS
+                    ),
+                ),
+            ]),
+            "invalid_sign_in",
+            "sign-in",
+        ));
+    }
     let db = env.d1("DB")?;
     let at = now();
     let from = Origin::request(&req);
