@@ -60,6 +60,10 @@ fn dashboard_pages_carry_a_strict_policy(server: &Server) {
         );
         assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
         assert_eq!(page.header("x-frame-options"), Some("DENY"));
+        assert_eq!(
+            page.header("strict-transport-security"),
+            Some("max-age=31536000")
+        );
         assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
         // The page names the current build's files, so it must be asked for again every time.
         let caching = page.header("cache-control").unwrap_or_default();
@@ -131,6 +135,11 @@ fn api_answers_are_never_pages(server: &Server) {
             "{path}"
         );
         assert_eq!(answer.header("x-frame-options"), Some("DENY"), "{path}");
+        assert_eq!(
+            answer.header("strict-transport-security"),
+            Some("max-age=31536000"),
+            "{path}"
+        );
         assert_eq!(answer.header("cache-control"), Some("no-store"), "{path}");
     }
 }

@@ -47,6 +47,9 @@ fn api_headers(content_type: &str) -> Headers {
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "no-referrer"),
+        // Browsers keep to HTTPS for a year once they have had an answer over it (they ignore it
+        // over plain HTTP, as under `wrangler dev`).
+        ("strict-transport-security", "max-age=31536000"),
         // An API answer is data, never a page: nothing in it may load, run or be framed.
         (
             "content-security-policy",
