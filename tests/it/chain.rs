@@ -562,12 +562,32 @@ fn a_damaged_body_is_detected(server: &Server) {
 
 fn an_edited_column_is_detected(server: &Server) {
     let seq = middle(server) + 1;
+    // A key bound to one environment verifies the whole chain too, but is told where and how it
+    // breaks, not what is stored there (the event may be another environment's).
+    let made = http::post(
+        &server.url("/api/v1/keys"),
+        Some(&server.admin_key),
+        "application/json",
+        &json!({"name": "chain-bound reader", "scope": "read", "environment": "chain-elsewhere"})
+            .to_string(),
+    );
+    assert_eq!(made.status, 201, "{}", made.text);
+    let bound = made.json["secret"].as_str().unwrap().to_string();
     tamper_and_restore(server, seq, "column_edited", |db, seq| {
         db.execute(
             "UPDATE events SET actor_id = 'someone-else' WHERE seq = ?1",
             [seq],
         )
         .unwrap();
+        let whole = http::get(&server.url("/api/v1/verify"), Some(&server.read_key));
+        assert!(whole.text.contains("someone-else"), "{}", whole.text);
+        let partial = http::get(&server.url("/api/v1/verify"), Some(&bound));
+        assert_eq!(partial.status, 200, "{}", partial.text);
+        let broken = &partial.json["first_break"];
+        assert_eq!(broken["seq"].as_u64(), Some(seq), "{}", partial.text);
+        assert_eq!(broken["code"], "column_edited");
+        assert!(broken.get("id").is_none(), "{}", partial.text);
+        assert!(!partial.text.contains("someone-else"), "{}", partial.text);
     });
 }
 

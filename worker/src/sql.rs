@@ -479,6 +479,11 @@ impl<'a> Reach<'a> {
         }
     }
 
+    /// Whether this reach is every event of its tenant.
+    pub fn is_whole_tenant(&self) -> bool {
+        self.environment.is_none() && self.actor_email.is_none()
+    }
+
     /// Whether the rollups (kept by environment, not by actor) can count within this reach.
     pub fn rollups_apply(&self) -> bool {
         self.actor_email.is_none()

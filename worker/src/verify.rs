@@ -239,3 +239,68 @@ fn as_canonical(column: &Value) -> Value {
         _ => column.clone(),
     }
 }
+
+/// The report for a caller who reads only part of the tenant's events (a key bound to one
+/// environment): where the chain breaks and how, but nothing of what is stored there, since the
+/// event may lie outside their part and some messages quote stored values or another tenant's name.
+pub fn without_content(mut report: VerifyReport) -> VerifyReport {
+    if let Some(broken) = report.first_break.as_mut() {
+        broken.id = None;
+        let told = match broken.code.as_str() {
+            "misplaced" => "the row holds the sealed event of another position: rows were moved",
+            "foreign" => "the row holds an event sealed for another tenant: it was copied here",
+            "column_edited" => "a column of the row differs from its sealed event: the row was edited",
+            "unreadable" => "the stored event cannot be read",
+            // The others tell only positions and hashes.
+            _ => return report,
+        };
+        broken.message = told.to_string();
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(code: &str, message: &str) -> VerifyReport {
+        VerifyReport {
+            ok: false,
+            from_seq: 1,
+            to_seq: 9,
+            checked: 4,
+            head_seq: 9,
+            head_hash: "h".into(),
+            first_break: Some(ChainBreak {
+                seq: 5,
+                id: Some("0190c8a8-0000-7000-8000-000000000005".into()),
+                code: code.into(),
+                message: message.into(),
+            }),
+            unsealed: 0,
+            next_from_seq: None,
+        }
+    }
+
+    /// Stored values, ids and other tenants' names stay out of a partial reader's report; the place
+    /// and kind of the break stay in.
+    #[test]
+    fn a_partial_reader_is_told_where_but_not_what() {
+        let edited = without_content(report(
+            "column_edited",
+            "column `actor_email` holds \"ceo@corp.com\" but the sealed event says \"x@corp.com\"",
+        ));
+        let broken = edited.first_break.unwrap();
+        assert_eq!((broken.seq, broken.code.as_str(), broken.id), (5, "column_edited", None));
+        assert!(!broken.message.contains("corp.com"), "{}", broken.message);
+        let foreign = without_content(report("foreign", "sealed for the tenant \"globex\""));
+        assert!(!foreign.first_break.unwrap().message.contains("globex"));
+        let relinked = without_content(report("relinked", "its prev_hash is a but b"));
+        assert_eq!(relinked.first_break.unwrap().message, "its prev_hash is a but b");
+        let whole = without_content(VerifyReport {
+            first_break: None,
+            ..report("x", "y")
+        });
+        assert!(whole.first_break.is_none());
+    }
+}
