@@ -66,6 +66,11 @@ pub const MAX_USER_AGENT_CHARS: usize = 1024;
 /// 128 levels (serde_json's, the dashboard's).
 pub const MAX_NESTING: usize = 120;
 
+/// The largest whole number JavaScript holds exactly (2^53 - 1): integers stored in columns come back
+/// through D1 as JavaScript numbers, and a larger one would come back rounded, unlike its sealed
+/// value, so that verify would report a change no one made.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
 /// Validates and normalises one event.
 pub fn validate_event(input: &Value, stamp: Stamp<'_>) -> Result<Event, Vec<FieldError>> {
     validate_owned(input.clone(), stamp)
@@ -572,8 +577,16 @@ impl Validator {
                 self.bad(path, format!("must not be empty, e.g. {example}"))
             }
             Some(Json::String(text)) => self.text(path, text, MAX_TEXT_CHARS),
-            // Numeric ids are common in senders' systems; keep their text.
-            Some(Json::Number(n)) => Some(n.to_string()),
+            // Numeric ids are common in senders' systems; keep their text. Only whole numbers read
+            // exactly: a larger one arrives rounded (`1.2345678901234568e29`), and distinct ids
+            // would then collapse into one.
+            Some(Json::Number(n)) if n.is_u64() || n.is_i64() => Some(n.to_string()),
+            Some(Json::Number(n)) => self.bad(
+                path,
+                format!(
+                    "{n} is not a whole number that fits 64 bits; send an id like this as a string"
+                ),
+            ),
             Some(_) => self.bad(path, format!("must be a string, e.g. {example}")),
         }
     }
@@ -581,8 +594,13 @@ impl Validator {
     fn opt_u64(&mut self, path: &Path<'_>, value: Option<&Json<'_>>) -> Option<u64> {
         match value {
             None | Some(Json::Null) => None,
-            Some(Json::Number(n)) if n.as_u64().is_some() => n.as_u64(),
-            Some(_) => self.bad(path, "must be a whole number of milliseconds, 0 or more"),
+            Some(Json::Number(n)) if n.as_u64().is_some_and(|ms| ms <= MAX_SAFE_INTEGER) => {
+                n.as_u64()
+            }
+            Some(_) => self.bad(
+                path,
+                format!("must be a whole number of milliseconds, from 0 to {MAX_SAFE_INTEGER}"),
+            ),
         }
     }
 
@@ -948,6 +966,39 @@ mod tests {
                 .contains(&format!("nests {} levels", MAX_NESTING + 1)),
             "{refused:?}"
         );
+    }
+
+    /// Numbers that would not come back as sent are refused: a duration past 2^53 (D1 returns it as
+    /// a JavaScript number, rounded), and a numeric id that serde read as a float.
+    #[test]
+    fn numbers_are_kept_only_when_exact() {
+        let read = |extra: &str, actor_id: &str| {
+            let text = format!(r#"{{"action":"a.b","actor":{{"id":{actor_id}}}{extra}}}"#);
+            validate_owned(serde_json::from_str(&text).unwrap(), stamp())
+        };
+        let largest = read(&format!(r#","duration_ms":{MAX_SAFE_INTEGER}"#), "7").unwrap();
+        assert_eq!(largest.duration_ms, Some(MAX_SAFE_INTEGER));
+        assert_eq!(largest.actor.id, "7");
+        let refused = read(r#","duration_ms":9007199254740993"#, "7").unwrap_err();
+        assert_eq!(refused[0].path, "/duration_ms");
+        assert!(
+            refused[0].message.contains("from 0 to 9007199254740991"),
+            "{refused:?}"
+        );
+        assert_eq!(
+            read("", "-12").unwrap().actor.id,
+            "-12",
+            "negative whole ids are exact too"
+        );
+        assert_eq!(
+            read("", "18446744073709551615").unwrap().actor.id,
+            "18446744073709551615"
+        );
+        for rounded in ["123456789012345678901234567890", "1.5"] {
+            let refused = read("", rounded).unwrap_err();
+            assert_eq!(refused[0].path, "/actor/id", "{rounded}");
+            assert!(refused[0].message.contains("as a string"), "{refused:?}");
+        }
     }
 
     #[test]
