@@ -1,6 +1,8 @@
 //! Derives an event's category from its action when the sender gave none. The verb is the part after the
 //! last dot (`app.move_to_trash` -> `move_to_trash`); its first word decides, and the resource decides for
 //! actions on permissions and roles, so `permission.update` is a permission change, not an update.
+//! A session decides only for the verbs of a sign-in's life (`session.create`, `session.expire`): other
+//! systems call other things sessions (Langfuse's `session.bookmark` edits a group of traces).
 
 use crate::event::Category;
 
@@ -14,10 +16,13 @@ pub fn derive_category(action: &str) -> Category {
     ) {
         return Category::Permission;
     }
-    if matches!(resource, "session" | "auth" | "login") && !verb.starts_with("export") {
+    let first = verb.split(['_', '-']).next().unwrap_or(verb);
+    if matches!(resource, "auth" | "login") && !verb.starts_with("export") {
         return Category::Auth;
     }
-    let first = verb.split(['_', '-']).next().unwrap_or(verb);
+    if resource == "session" && SESSION_LIFE.contains(&first) {
+        return Category::Auth;
+    }
     match first {
         "create" | "add" | "insert" | "import" | "new" | "register" | "upload" | "invite"
         | "copy" | "duplicate" | "clone" => Category::Create,
@@ -43,6 +48,23 @@ pub fn derive_category(action: &str) -> Category {
     }
 }
 
+/// What happens to a signed-in session: starting, ending or renewing it is authentication.
+const SESSION_LIFE: &[&str] = &[
+    "create",
+    "start",
+    "end",
+    "expire",
+    "refresh",
+    "renew",
+    "extend",
+    "revoke",
+    "terminate",
+    "invalidate",
+    "destroy",
+    "delete",
+    "timeout",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +86,31 @@ mod tests {
             ("notebook.create", Category::Create),
             ("pipeline.frobnicate", Category::Other),
             ("weird", Category::Other),
+        ];
+        for (action, want) in cases {
+            assert_eq!(derive_category(action), want, "{action}");
+        }
+    }
+
+    /// seeds/002's "Session bookmark, publish" edit a Langfuse session (a group of traces); only a
+    /// sign-in's own life makes a session action `auth`.
+    #[test]
+    fn only_a_sign_ins_life_makes_a_session_action_auth() {
+        let cases = [
+            ("session.bookmark", Category::Update),
+            ("session.publish", Category::Update),
+            ("session.view", Category::Read),
+            ("session.export", Category::Export),
+            ("session.sign_in", Category::Auth),
+            ("session.sign_out", Category::Auth),
+            ("session.login", Category::Auth),
+            ("session.logout", Category::Auth),
+            ("session.create", Category::Auth),
+            ("session.expire", Category::Auth),
+            ("session.revoke", Category::Auth),
+            ("auth.refresh_token", Category::Auth),
+            ("login.fail", Category::Auth),
+            ("login.export", Category::Export),
         ];
         for (action, want) in cases {
             assert_eq!(derive_category(action), want, "{action}");

@@ -104,9 +104,9 @@ fn csv(body: &str) -> Result<Adapted, AdaptError> {
     let mut keys = DerivedKeys::default();
     let mut columns: Option<Vec<String>> = None;
     let mut lines = Lines::new(body);
-    // Well-formed CSV has an even number of quotes. With an odd number, a quote left open takes every
-    // line after it into one cell of the last row (csv reads to the end of the file without an error).
-    let quote_left_open = body.bytes().filter(|b| *b == b'"').count() % 2 == 1;
+    // A quote left open takes every line after it into one cell of the last row (csv reads to the end
+    // of the file without an error).
+    let quote_left_open = quote_left_open(body);
     let mut records = reader.records().peekable();
     while let Some(result) = records.next() {
         let row = match result {
@@ -124,6 +124,7 @@ fn csv(body: &str) -> Result<Adapted, AdaptError> {
             .position()
             .map_or(0, |p| lines.at(start_of(body, p.byte())));
         if row.iter().all(|cell| cell.trim().is_empty()) {
+            out.skip(line, "a CSV row of empty cells");
             continue;
         }
         if let Some(taken) = row.iter().map(|cell| cell.matches('\n').count()).max() {
@@ -221,6 +222,37 @@ fn csv(body: &str) -> Result<Adapted, AdaptError> {
         }
     }
     Ok(out)
+}
+
+/// True when the body ends inside a quoted cell. As in CSV (and the csv reader), a quote opens a quoted
+/// cell only as a cell's first character; inside one, `""` is a quote and a lone `"` closes it; anywhere
+/// else a quote is a literal character (`said 5" tall`).
+fn quote_left_open(body: &str) -> bool {
+    let mut quoted = false;
+    let mut cell_start = true;
+    let mut bytes = body.bytes().peekable();
+    while let Some(b) = bytes.next() {
+        if quoted {
+            if b == b'"' {
+                if bytes.peek() == Some(&b'"') {
+                    bytes.next();
+                } else {
+                    quoted = false;
+                }
+            }
+            continue;
+        }
+        match b {
+            b'"' if cell_start => quoted = true,
+            b',' | b'\r' | b'\n' => {
+                cell_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        cell_start = false;
+    }
+    quoted
 }
 
 /// The first byte at or after `offset` that is not a line end: where a record really starts.
@@ -398,26 +430,34 @@ fn build(a: &Activity<'_>, mut meta: Meta) -> Result<Map<String, Value>, String>
 
 /// The resource named in the action words (if any) and the verb in the present tense. A past-tense
 /// word is the verb before a bare one, so `query_executed` is `query.execute`, not `executed.query`.
+/// An action written `resource.verb` is kept as sent, so `query.execute` stays itself although
+/// `query` is a verb too.
 fn split_action(text: &str) -> (Option<String>, String) {
     let snake = common::snake(text);
-    for (words, verb) in [
-        ("logged_in", "sign_in"),
-        ("signed_in", "sign_in"),
-        ("log_in", "sign_in"),
-        ("sign_in", "sign_in"),
-        ("logged_out", "sign_out"),
-        ("signed_out", "sign_out"),
-        ("log_out", "sign_out"),
-        ("sign_out", "sign_out"),
+    let words: Vec<&str> = snake.split('_').filter(|w| !w.is_empty()).collect();
+    for (sign_words, verb) in [
+        (["logged", "in"], "sign_in"),
+        (["signed", "in"], "sign_in"),
+        (["log", "in"], "sign_in"),
+        (["sign", "in"], "sign_in"),
+        (["logged", "out"], "sign_out"),
+        (["signed", "out"], "sign_out"),
+        (["log", "out"], "sign_out"),
+        (["sign", "out"], "sign_out"),
     ] {
-        if let Some(at) = snake.find(words) {
-            let rest = format!("{}_{}", &snake[..at], &snake[at + words.len()..]);
-            let rest = rest.trim_matches('_');
-            let resource = if rest.is_empty() { "user" } else { rest };
-            return (Some(resource.to_string()), verb.to_string());
+        // Whole words only: `log_ingestion` holds `log_in` but is no sign-in.
+        if let Some(at) = words.windows(2).position(|pair| pair == sign_words) {
+            let rest = [&words[..at], &words[at + 2..]].concat().join("_");
+            let resource = if rest.is_empty() { "user".into() } else { rest };
+            return (Some(resource), verb.to_string());
         }
     }
-    let words: Vec<&str> = snake.split('_').filter(|w| !w.is_empty()).collect();
+    if let Some((resource, verb)) = text.trim().rsplit_once('.') {
+        let (resource, verb) = (common::snake(resource), common::snake(verb));
+        if let Some(verb) = present(&verb).filter(|_| !resource.is_empty()) {
+            return (Some(resource), verb);
+        }
+    }
     let past = words.iter().position(|w| {
         (w.ends_with("ed") || IRREGULAR.iter().any(|(p, _)| p == w)) && present(w).is_some()
     });

@@ -354,3 +354,106 @@ fn webhook_fields_sent_as_objects_are_kept() {
         json!({"page": 3, "filters": ["region"]})
     );
 }
+
+/// An action already written `resource.verb` is kept as sent, even when the resource's name is
+/// itself a verb (`query`, `run`, `tag`, `view`).
+#[test]
+fn dotted_actions_keep_their_resource_and_verb() {
+    for (text, resource, verb) in [
+        ("query.execute", "query", "execute"),
+        ("run.cancel", "run", "cancel"),
+        ("tag.delete", "tag", "delete"),
+        ("view.create", "view", "create"),
+        ("prompt.set_label", "prompt", "set_label"),
+        ("query.executed", "query", "execute"),
+    ] {
+        let got = split_action(text);
+        assert_eq!(
+            (got.0.as_deref(), got.1.as_str()),
+            (Some(resource), verb),
+            "{text}"
+        );
+    }
+    let out = adapt(
+        r#"{"event":"query.execute","user":"ann@example.com","timestamp":"2024-06-12T14:30:22Z"}"#,
+        Hint::default(),
+    )
+    .unwrap();
+    let e = valid(&out.records[0].event, "activity");
+    assert_eq!(e.action, "query.execute");
+    assert_eq!(e.category, Category::Execute);
+}
+
+/// Sign-in words count only as whole words: `log_ingestion` holds `log_in` but is no sign-in.
+#[test]
+fn sign_in_words_match_whole_words_only() {
+    for (text, action) in [
+        ("log_ingestion_started", "log_ingestion.start"),
+        ("design_input_updated", "design_input.update"),
+        ("user_logged_in", "user.sign_in"),
+        ("Logged in", "user.sign_in"),
+        ("admin_signed_out", "admin.sign_out"),
+    ] {
+        let (resource, verb) = split_action(text);
+        assert_eq!(
+            format!("{}.{verb}", resource.unwrap_or_default()),
+            action,
+            "{text}"
+        );
+    }
+    let out = adapt(
+        r#"{"event":"log_ingestion_started","user":"system"}"#,
+        Hint::default(),
+    )
+    .unwrap();
+    let e = valid(&out.records[0].event, "activity");
+    assert_eq!(e.action, "log_ingestion.start");
+    assert_eq!(e.category, Category::Execute);
+}
+
+/// A quote opens a quoted cell only at the start of a cell, as in CSV (and the csv reader): a
+/// stray quote inside an unquoted cell is a literal character and leaves no quote open.
+#[test]
+fn a_stray_quote_inside_a_cell_opens_nothing() {
+    let body = format!(
+        "{SEED_CSV}\n2024-06-12 14:40:00,carol@company.com,said 5\" tall,x,success,10.0.0.3\n\
+         2024-06-12 14:41:00,dave@company.com,updated,\"orders\ntable\",success,10.0.0.4\n"
+    );
+    let out = adapt(&body, csv_hint()).unwrap();
+    assert!(
+        out.unreadable.is_empty() && out.skipped.is_empty(),
+        "{out:?}"
+    );
+    assert_eq!(
+        out.records.iter().map(|r| r.line).collect::<Vec<_>>(),
+        vec![2, 3, 4, 5]
+    );
+    let e = valid(&out.records[3].event, "activity");
+    assert_eq!(e.action, "table.update");
+    assert_eq!(e.targets[0].id, "orders\ntable");
+    assert!(!quote_left_open(&body));
+    assert!(quote_left_open("a,\"b\nc"));
+    assert!(!quote_left_open("a,\"b \"\"quoted\"\" c\",d"));
+    // After a quoted cell closes, the rest of the cell is literal, quotes too.
+    assert!(!quote_left_open("a,\"b\" x \"c\nd"));
+}
+
+/// A row of nothing but empty cells is no activity; it is reported as skipped, with its line.
+#[test]
+fn blank_csv_rows_are_reported_as_skipped() {
+    let mut lines: Vec<&str> = SEED_CSV.lines().collect();
+    lines.insert(2, ",,,,,");
+    let out = adapt(&lines.join("\n"), csv_hint()).unwrap();
+    assert_eq!(
+        out.records.iter().map(|r| r.line).collect::<Vec<_>>(),
+        vec![2, 4]
+    );
+    assert!(out.unreadable.is_empty(), "{out:?}");
+    assert_eq!(
+        out.skipped,
+        vec![crate::adapters::Problem {
+            line: 3,
+            reason: "a CSV row of empty cells".into()
+        }]
+    );
+}

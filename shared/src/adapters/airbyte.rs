@@ -5,7 +5,9 @@
 //! The seed's sample shows the file's content without its outer braces (`"events": [...]`); that is
 //! accepted too, as are a bare array of log events and NDJSON (one log event per line). The
 //! `AuditLogEntry` text is read by [`super::tostring`], which copes with user agents holding commas and
-//! parentheses and summaries holding nested JSON.
+//! parentheses and summaries holding nested JSON. Only `AuditLogEntry`'s own fields (`id`, `timestamp`,
+//! `user`, `actionName`, `summary`, `success`, `errorMessage`) end a value: an error message holding
+//! `, permissionId=abc` keeps it.
 //!
 //! Mapping:
 //! - `actionName` (camelCase, verb first) -> `resource.verb`: `updatePermission` -> `permission.update`,
@@ -31,12 +33,26 @@ use serde_json::{Map, Value};
 use super::common::{
     self, actor, field, json_records, normalize_time, set, set_obj, source, target, Meta,
 };
-use super::tostring::{parse_record, Kt, Record};
+use super::tostring::{parse_record, KnownFields, Kt, Record};
 use super::{AdaptError, Adapted, Hint};
 use crate::category::derive_category;
 use crate::event::Category;
 
 const MARKER: &str = "AuditLogEntry(";
+/// `AuditLogEntry`'s fields: a `, name=` in a value with any other name is part of the value
+/// (`errorMessage=Failed to update permission, permissionId=abc`).
+const ENTRY_FIELDS: KnownFields<'static> = &[(
+    "AuditLogEntry",
+    &[
+        "id",
+        "timestamp",
+        "user",
+        "actionName",
+        "summary",
+        "success",
+        "errorMessage",
+    ],
+)];
 const EXPECTED: &str = "an Airbyte audit file is a JSON object `{\"events\": [...]}`";
 
 pub(super) fn adapt(body: &str, hint: Hint<'_>) -> Result<Adapted, AdaptError> {
@@ -83,7 +99,7 @@ pub(super) fn adapt(body: &str, hint: Hint<'_>) -> Result<Adapted, AdaptError> {
             out.skip(line, format!("not an audit entry: `{start}`"));
             continue;
         };
-        let entry = match parse_record(&message[at..]) {
+        let entry = match parse_record(&message[at..], ENTRY_FIELDS) {
             Ok(entry) => entry,
             Err(e) => {
                 let column = message[..at].chars().count() + e.column;

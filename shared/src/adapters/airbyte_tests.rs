@@ -278,3 +278,15 @@ fn a_user_agent_cannot_rewrite_the_entry() {
         "{out:?}"
     );
 }
+
+/// `AuditLogEntry` has known fields: an error message holding `, permissionId=abc` keeps it rather
+/// than losing it to a field no one reads.
+#[test]
+fn an_error_message_holding_a_comma_and_a_name_is_kept_whole() {
+    let e = one(&line("AuditLogEntry(id=e8, timestamp=1737070174212, user=User(userId=u1), actionName=updatePermission, summary={}, success=false, errorMessage=Failed to update permission, permissionId=abc)"));
+    assert_eq!(e.outcome, Outcome::Failure);
+    assert_eq!(
+        e.error.unwrap().message,
+        "Failed to update permission, permissionId=abc"
+    );
+}

@@ -111,11 +111,43 @@ pub(crate) fn json_records(
                 })
             }
         }
-        Err(e) if body.trim_start().starts_with('[') || !looks_like_ndjson(body) => {
+        Err(e)
+            if body.trim_start().starts_with('[')
+                || first_object_spans_lines(body)
+                || !looks_like_ndjson(body) =>
+        {
             Err(malformed(&e, 0))
         }
         Err(_) => Ok(ndjson(body)),
     }
+}
+
+/// True when the body starts with an object that closes on a later line than it opens: one document (a
+/// wrapper `{"data": [...]}` with its records on lines of their own), not NDJSON, so a syntax error in it
+/// is the whole body's, as in an array, and is not left to split the records into read and unread ones.
+fn first_object_spans_lines(body: &str) -> bool {
+    let start = body.len() - body.trim_start().len();
+    if !body[start..].starts_with('{') {
+        return false;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, b) in body.bytes().enumerate().skip(start) {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            _ if in_string => {}
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return body[start..i].contains('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 fn items_with_lines(items: &[&RawValue], lines: &mut Lines<'_>) -> Vec<JsonItem> {
@@ -292,8 +324,8 @@ pub(crate) fn maybe_json(value: &Value) -> Value {
     }
 }
 
-/// Builds the flat `metadata` map, leaving out what validation would refuse (keys over 40 characters,
-/// strings over 500, more than 50 keys). What it leaves out is kept elsewhere by the callers (payload).
+/// Builds the flat `metadata` map, leaving out what validation would refuse (blank keys, keys over 40
+/// characters, strings over 500, more than 50 keys). What it leaves out is kept elsewhere by the callers (payload).
 #[derive(Default)]
 pub(crate) struct Meta(Map<String, Value>);
 
@@ -307,6 +339,7 @@ impl Meta {
             _ => true,
         };
         if fits
+            && !key.trim().is_empty()
             && key.chars().count() <= MAX_METADATA_KEY_CHARS
             && self.0.len() < crate::validate::MAX_METADATA_KEYS
         {
@@ -499,6 +532,23 @@ mod tests {
         ));
     }
 
+    /// A wrapper with its records on lines of their own is one document: one broken record makes the
+    /// whole body unreadable at the error's line and column, as in an array, instead of some records
+    /// being stored and the others reported unreadable.
+    #[test]
+    fn a_wrapper_with_a_broken_record_is_one_error() {
+        let body = "{\"data\": [\n{\"id\":\"a\",\"event\":\"x\"},\n{\"id\":\"b\",\"event\":\"y\",},\n{\"id\":\"c\",\"event\":\"z\"}\n]}";
+        let err = json_records(body, &["data"], &["event"], "x").unwrap_err();
+        let AdaptError::Malformed { line, column, .. } = &err else {
+            panic!("{err:?}")
+        };
+        // The `}` after record b's trailing comma.
+        assert_eq!((*line, *column), (3, 23), "{err}");
+        assert!(first_object_spans_lines(body));
+        assert!(!first_object_spans_lines("{\"a\": \"}\\\"{\"}\n{broken"));
+        assert!(!first_object_spans_lines("[\n{}\n]"));
+    }
+
     #[test]
     fn derived_keys_number_repeats() {
         let mut keys = DerivedKeys::default();
@@ -515,6 +565,7 @@ mod tests {
         let mut m = Meta::default();
         m.put("ok", "v");
         m.put(&"k".repeat(41), "v");
+        assert!(!m.put(" ", "v"));
         m.put("long", "x".repeat(501));
         m.put("nested", json!({"a": 1}));
         let mut event = Map::new();

@@ -131,6 +131,23 @@ fn every_resource_and_action_of_the_seed_table_maps() {
     );
 }
 
+/// seeds/002's "Sessionbookmark, publish": a Langfuse session groups traces, and bookmarking or
+/// publishing it is an update like the trace's own, not a sign-in.
+#[test]
+fn session_bookmark_and_publish_are_updates_not_sign_ins() {
+    for action in ["bookmark", "publish"] {
+        let e = valid(
+            &adapt(&record("Session", action).to_string())
+                .unwrap()
+                .records[0]
+                .event,
+            "langfuse",
+        );
+        assert_eq!(e.action, format!("session.{action}"));
+        assert_eq!(e.category, Category::Update, "session.{action}");
+    }
+}
+
 #[test]
 fn a_user_update_with_before_and_after_as_json_strings() {
     let body = json!({

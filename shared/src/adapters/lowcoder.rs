@@ -36,9 +36,13 @@
 //! `queryId`, `folderId`, `memberId`, with their names) -> targets; `oldX`/`newX` pairs and
 //! `before`/`after` in `details` -> `changes`; `details`, `geolocationData`, `userAgentData` -> `payload`;
 //! `ipAddress` (kept in `metadata.ip_address` when it is no IP), `userAgent` -> `context`;
-//! `eventTime` -> `occurred_at`; `eventId` -> `idempotency_key`
-//! `lowcoder:<id>`; `outcome` = `success` (Lowcoder records an operation after it succeeded); the raw
-//! type -> `metadata.event_type`.
+//! `eventTime` or `createTime` (RFC 3339 or epoch milliseconds) -> `occurred_at`; `eventId` ->
+//! `idempotency_key` `lowcoder:<id>`; `outcome` = `success` (Lowcoder records an operation after it
+//! succeeded); the raw type -> `metadata.event_type`. Nothing is dropped: other scalar fields (`orgName`,
+//! `deploymentId`) -> `metadata` as named, or `payload` where metadata cannot hold them (blank or
+//! over-40-character names, texts over 500 characters, past 50 keys); other objects and arrays ->
+//! `payload`; what a `user`, `organization` or `application` object holds besides what is read of it
+//! (an organization's `name`) -> `payload.<object>`.
 
 use serde_json::{Map, Value};
 
@@ -226,9 +230,70 @@ pub(super) fn action_of(kind: &str) -> (String, Option<&'static str>) {
         .unwrap_or_else(|| (common::action("lowcoder", kind), None))
 }
 
+/// Names each field is read by, in order of preference.
+const EVENT_TYPE: &[&str] = &["eventType", "event_type", "type", "Event Type"];
+const EVENT_TIME: &[&str] = &[
+    "eventTime",
+    "event_time",
+    "createTime",
+    "create_time",
+    "time",
+    "timestamp",
+    "createdAt",
+    "created_at",
+    "Event Time",
+];
+const USER_ID: &[&str] = &["userId", "user_id", "User ID"];
+const USER_NAME: &[&str] = &["userName", "user_name"];
+const USER_EMAIL: &[&str] = &["userEmail", "user_email", "email"];
+const DETAILS: &[&str] = &["details", "detail", "Details"];
+const ORG_ID: &[&str] = &["orgId", "org_id", "organizationId", "Organization ID"];
+const APP_ID: &[&str] = &["appId", "app_id", "applicationId", "Application ID"];
+const APP_NAME: &[&str] = &["appName", "applicationName"];
+const FOLDER_ID: &[&str] = &["folderId", "folder_id"];
+const ENVIRONMENT: &[&str] = &["environmentId", "environment_id", "environment", "env"];
+const IP_ADDRESS: &[&str] = &["ipAddress", "ip_address", "ip", "clientIp"];
+const USER_AGENT: &[&str] = &["userAgent", "user_agent"];
+const GEOLOCATION: &[&str] = &[
+    "geolocationData",
+    "geolocation",
+    "geoLocation",
+    "geo",
+    "Geolocation",
+];
+const USER_AGENT_DATA: &[&str] = &["userAgentData", "user_agent_data", "User Agent Data"];
+const VERSION: &[&str] = &["deploymentVersion", "version"];
+const EVENT_ID: &[&str] = &["eventId", "event_id", "id", "Event ID"];
+/// Objects read as entities `{id, name, email}`; what of them is not read goes to `payload`.
+const ENTITIES: &[&str] = &["user", "organization", "application"];
+
+/// Every field read as text: sent as an object or array instead, it is kept in `payload`, not dropped.
+const TEXT_FIELDS: &[&[&str]] = &[
+    EVENT_TYPE,
+    USER_ID,
+    USER_NAME,
+    USER_EMAIL,
+    ORG_ID,
+    APP_ID,
+    APP_NAME,
+    FOLDER_ID,
+    ENVIRONMENT,
+    IP_ADDRESS,
+    USER_AGENT,
+    VERSION,
+    EVENT_ID,
+];
+
+/// True for a field this adapter maps itself; the others are kept in `metadata` or `payload`.
+fn is_mapped(key: &str) -> bool {
+    TEXT_FIELDS
+        .iter()
+        .chain([EVENT_TIME, DETAILS, GEOLOCATION, USER_AGENT_DATA, ENTITIES].iter())
+        .any(|names| names.contains(&key))
+}
+
 fn event(r: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, Value>, String> {
-    let kind = field(r, &["eventType", "event_type", "type", "Event Type"])
-        .ok_or("event has no `eventType`")?;
+    let kind = field(r, EVENT_TYPE).ok_or("event has no `eventType`")?;
     let mut ev = Map::new();
     let (action, category) = action_of(&kind);
     ev.insert("action".into(), action.into());
@@ -236,25 +301,15 @@ fn event(r: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, V
         ev.insert("category".into(), category.into());
     }
     ev.insert("outcome".into(), "success".into());
-    if let Some(t) = raw_field(
-        r,
-        &[
-            "eventTime",
-            "event_time",
-            "time",
-            "timestamp",
-            "createdAt",
-            "Event Time",
-        ],
-    ) {
+    if let Some(t) = raw_field(r, EVENT_TIME) {
         let at = normalize_time(t).map_err(|e| format!("`eventTime`: {e}"))?;
         ev.insert("occurred_at".into(), at.into());
     }
 
-    let (user_id, user_name, user_mail) = entity(r, &["userId", "user_id", "User ID"], "user");
-    let user_name = user_name.or_else(|| field(r, &["userName", "user_name"]));
-    let user_mail = user_mail.or_else(|| field(r, &["userEmail", "user_email", "email"]));
-    let who = match user_id.or_else(|| user_mail.clone()) {
+    let user = entity(r, USER_ID, "user", &["name", "email"]);
+    let user_name = user.name.or_else(|| field(r, USER_NAME));
+    let user_mail = user.email.or_else(|| field(r, USER_EMAIL));
+    let who = match user.id.or_else(|| user_mail.clone()) {
         Some(id) => actor("user", &id, user_name, user_mail),
         None if kind.to_ascii_uppercase().starts_with("SERVER") => {
             actor("system", "lowcoder", None, None)
@@ -263,42 +318,28 @@ fn event(r: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, V
     };
     ev.insert("actor".into(), who);
 
-    let details = raw_field(r, &["details", "detail", "Details"]).map(maybe_json);
+    let details = raw_field(r, DETAILS).map(maybe_json);
     let empty = Map::new();
     let d = details
         .as_ref()
         .and_then(Value::as_object)
         .unwrap_or(&empty);
-    let (org, _, _) = entity(
-        r,
-        &["orgId", "org_id", "organizationId", "Organization ID"],
-        "organization",
-    );
-    let (app, app_name, _) = entity(
-        r,
-        &["appId", "app_id", "applicationId", "Application ID"],
-        "application",
-    );
-    let app_name = app_name
-        .or_else(|| field(r, &["appName", "applicationName"]))
+    let org = entity(r, ORG_ID, "organization", &[]);
+    let app = entity(r, APP_ID, "application", &["name"]);
+    let app_name = app
+        .name
+        .or_else(|| field(r, APP_NAME))
         .or_else(|| field(d, &["applicationName", "appName"]));
     let mut scope = Map::new();
-    set(&mut scope, "organization", org.clone());
-    set(&mut scope, "workspace", org);
-    set(&mut scope, "app", app.clone());
-    set(&mut scope, "folder", field(r, &["folderId", "folder_id"]));
-    set(
-        &mut scope,
-        "environment",
-        field(
-            r,
-            &["environmentId", "environment_id", "environment", "env"],
-        ),
-    );
+    set(&mut scope, "organization", org.id.clone());
+    set(&mut scope, "workspace", org.id);
+    set(&mut scope, "app", app.id.clone());
+    set(&mut scope, "folder", field(r, FOLDER_ID));
+    set(&mut scope, "environment", field(r, ENVIRONMENT));
     set_obj(&mut ev, "scope", scope);
 
     let mut targets = Vec::new();
-    if let Some(app) = &app {
+    if let Some(app) = &app.id {
         targets.push(target("app", app, app_name));
     }
     for (id_key, name_key, kind) in DETAIL_TARGETS {
@@ -313,7 +354,7 @@ fn event(r: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, V
 
     let mut context = Map::new();
     // An address that is no IP (`/10.0.0.1:5432`) is kept in metadata, as the other adapters do.
-    let address = field(r, &["ipAddress", "ip_address", "ip", "clientIp"]);
+    let address = field(r, IP_ADDRESS);
     let unparsed_address = match address.as_deref().map(|a| (a, common::ip(a))) {
         Some((_, Some(ip))) => {
             context.insert("ip".into(), ip.into());
@@ -322,11 +363,7 @@ fn event(r: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, V
         Some((text, None)) => Some(text.to_string()),
         None => None,
     };
-    set(
-        &mut context,
-        "user_agent",
-        field(r, &["userAgent", "user_agent"]),
-    );
+    set(&mut context, "user_agent", field(r, USER_AGENT));
     set_obj(&mut ev, "context", context);
 
     let mut payload = Map::new();
@@ -334,36 +371,45 @@ fn event(r: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, V
         payload.insert("details".into(), details);
     }
     for (keys_in, key_out) in [
-        (
-            &[
-                "geolocationData",
-                "geolocation",
-                "geoLocation",
-                "geo",
-                "Geolocation",
-            ][..],
-            "geolocation",
-        ),
-        (
-            &["userAgentData", "user_agent_data", "User Agent Data"][..],
-            "user_agent_data",
-        ),
+        (GEOLOCATION, "geolocation"),
+        (USER_AGENT_DATA, "user_agent_data"),
     ] {
         if let Some(v) = raw_field(r, keys_in) {
             payload.insert(key_out.into(), maybe_json(v));
         }
     }
-    set_obj(&mut ev, "payload", payload);
 
     let mut meta = Meta::default();
     meta.put("event_type", kind);
     meta.put_opt("ip_address", unparsed_address);
+    // Nothing is dropped: fields not mapped above go to metadata when it can hold them (flat, short,
+    // at most 50 keys), else to the payload, as the Activity adapter keeps a webhook's extras.
+    for (key, value) in r.iter().filter(|(k, _)| !is_mapped(k)) {
+        let in_meta =
+            !matches!(value, Value::Object(_) | Value::Array(_)) && meta.put(key, value.clone());
+        if !in_meta {
+            payload.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    for (key, value) in r.iter().filter(|(k, v)| {
+        TEXT_FIELDS.iter().any(|names| names.contains(&k.as_str()))
+            && matches!(v, Value::Object(_) | Value::Array(_))
+    }) {
+        payload.entry(key.clone()).or_insert_with(|| value.clone());
+    }
+    for (key, unread) in [
+        ("user", user.unread),
+        ("organization", org.unread),
+        ("application", app.unread),
+    ] {
+        if let Some(unread) = unread {
+            payload.entry(key).or_insert(unread);
+        }
+    }
+    set_obj(&mut ev, "payload", payload);
     meta.into_event(&mut ev);
-    ev.insert(
-        "source".into(),
-        source("lowcoder", field(r, &["deploymentVersion", "version"])),
-    );
-    let key = match field(r, &["eventId", "event_id", "id", "Event ID"]) {
+    ev.insert("source".into(), source("lowcoder", field(r, VERSION)));
+    let key = match field(r, EVENT_ID) {
         Some(id) => format!("lowcoder:{id}"),
         None => keys.key("lowcoder", &Value::Object(r.clone()).to_string()),
     };
@@ -371,22 +417,48 @@ fn event(r: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, V
     Ok(ev)
 }
 
-/// (id, name, e-mail) of an entity given as an id field or as an object under `object_key`.
-fn entity(
-    r: &Map<String, Value>,
-    id_keys: &[&str],
-    object_key: &str,
-) -> (Option<String>, Option<String>, Option<String>) {
+/// An entity given as id fields or as an object under `object_key`.
+struct Entity {
+    id: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    /// What the object holds besides its `id` and the `reads` fields, or the value under
+    /// `object_key` when it was not read at all.
+    unread: Option<Value>,
+}
+
+/// Reads the entity under `object_key` (an object `{id, ...}`, or a string id when no `id_keys` field
+/// is present) or from `id_keys`; of the object's other fields only `reads` (`name`, `email`) are read.
+fn entity(r: &Map<String, Value>, id_keys: &[&str], object_key: &str, reads: &[&str]) -> Entity {
+    let read = |o: &Map<String, Value>, key: &str| {
+        reads.contains(&key).then(|| field(o, &[key])).flatten()
+    };
     match r.get(object_key) {
-        Some(Value::Object(o)) => (
-            field(o, &["id"]).or_else(|| field(r, id_keys)),
-            field(o, &["name"]),
-            field(o, &["email"]),
-        ),
-        Some(v @ Value::String(_)) if field(r, id_keys).is_none() => {
-            (common::text(Some(v)), None, None)
+        Some(Value::Object(o)) => {
+            let unread: Map<String, Value> = o
+                .iter()
+                .filter(|(k, _)| *k != "id" && !reads.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            Entity {
+                id: field(o, &["id"]).or_else(|| field(r, id_keys)),
+                name: read(o, "name"),
+                email: read(o, "email"),
+                unread: (!unread.is_empty()).then_some(Value::Object(unread)),
+            }
         }
-        _ => (field(r, id_keys), None, None),
+        Some(v @ Value::String(_)) if field(r, id_keys).is_none() => Entity {
+            id: common::text(Some(v)),
+            name: None,
+            email: None,
+            unread: None,
+        },
+        other => Entity {
+            id: field(r, id_keys),
+            name: None,
+            email: None,
+            unread: other.filter(|v| !v.is_null()).cloned(),
+        },
     }
 }
 

@@ -276,3 +276,65 @@ fn an_address_that_is_no_ip_is_kept() {
     assert_eq!(read.context.ip.as_deref(), Some("10.0.0.1"));
     assert!(!read.metadata.contains_key("ip_address"));
 }
+
+/// `createTime` is the event's time, RFC 3339 or epoch milliseconds, and fields no mapping reads are
+/// kept: scalars in metadata while it can hold them, the rest in the payload.
+#[test]
+fn create_time_and_unmapped_fields_are_kept() {
+    let e = one(
+        json!({"eventType": "APPLICATION_VIEW", "userId": "u1", "createTime": "2024-06-12T14:30:22Z"}),
+    );
+    assert_eq!(e.occurred_at, "2024-06-12T14:30:22.000Z");
+    let e = one(
+        json!({"eventType": "APPLICATION_VIEW", "userId": "u1", "createTime": 1718202622000_i64}),
+    );
+    assert_eq!(e.occurred_at, "2024-06-12T14:30:22.000Z");
+
+    let mut record = json!({
+        "eventType": "APPLICATION_VIEW", "userId": "u1", "createTime": "2024-06-12T14:30:22Z",
+        "orgName": "Acme", "deploymentId": "dep-7", "orgId": "o1",
+        "organization": {"id": "o1", "name": "Acme Corp", "plan": "enterprise"},
+        "user": {"id": "u1", "name": "Ann", "role": "admin"},
+        "tags": ["prod"], "appId": {"id": "a1"}, "note": "", " ": "blank name",
+        "a_field_name_longer_than_forty_characters_x": "kept"
+    });
+    let e = one(record.clone());
+    assert_eq!(e.metadata["orgName"], json!("Acme"));
+    assert_eq!(e.metadata["deploymentId"], json!("dep-7"));
+    assert_eq!(e.actor.name.as_deref(), Some("Ann"));
+    assert_eq!(e.scope.organization.as_deref(), Some("o1"));
+    let payload = e.payload.unwrap();
+    assert_eq!(
+        payload["organization"],
+        json!({"name": "Acme Corp", "plan": "enterprise"})
+    );
+    assert_eq!(payload["user"], json!({"role": "admin"}));
+    assert_eq!(payload["tags"], json!(["prod"]));
+    assert_eq!(payload["appId"], json!({"id": "a1"}));
+    assert_eq!(payload["note"], json!(""));
+    assert_eq!(payload[" "], json!("blank name"));
+    assert_eq!(
+        payload["a_field_name_longer_than_forty_characters_x"],
+        json!("kept")
+    );
+
+    // Past metadata's 50 keys, the rest go to the payload: the event still passes validation.
+    for i in 0..60 {
+        record[format!("extra{i}")] = json!(i);
+    }
+    let e = one(record);
+    assert_eq!(e.metadata.len(), 50);
+    assert_eq!(e.metadata["event_type"], json!("APPLICATION_VIEW"));
+    let payload = e.payload.unwrap();
+    let kept = (0..60)
+        .map(|i| format!("extra{i}"))
+        .filter(|key| e.metadata.contains_key(key) || payload.get(key).is_some())
+        .count();
+    assert_eq!(kept, 60);
+    for key in ["orgName", "deploymentId"] {
+        assert!(
+            e.metadata.contains_key(key) || payload.get(key).is_some(),
+            "{key}"
+        );
+    }
+}

@@ -7,7 +7,9 @@
 //! braces, commas and quotes. So a plain value is read with bracket depth tracked, and a `,` or `)` only
 //! ends it when what follows really is the next field or the end of the record; JSON values are read by a
 //! JSON parser; nested records by recursion. If the depth never comes back to zero (an unbalanced `(` in a
-//! user agent), the value is read again ignoring depth.
+//! user agent), the value is read again ignoring depth. Where the caller knows a class's fields
+//! (`AuditLogEntry`'s), only those names start a next field: `errorMessage=Failed, permissionId=abc` is
+//! one value, not a message cut short and a field no one reads.
 
 use serde_json::Value;
 
@@ -64,6 +66,10 @@ impl Record {
     }
 }
 
+/// Classes whose fields are known, as (class, field names). In a record of one of them, `, name=` starts
+/// the next field only when `name` is one of its fields; in a record of any other class, every name does.
+pub(crate) type KnownFields<'k> = &'k [(&'k str, &'k [&'k str])];
+
 /// Where and why the text does not parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ParseError {
@@ -79,8 +85,13 @@ pub(crate) struct ParseError {
 /// `X), actionName=listWorkspaces, success=false)`) can end its record early and put its own fields
 /// in. The reading would then leave text after the record, or name a field twice: either is refused
 /// rather than read as something other than what was logged.
-pub(crate) fn parse_record(text: &str) -> Result<Record, ParseError> {
-    let mut p = Parser { s: text, pos: 0 };
+pub(crate) fn parse_record(text: &str, known: KnownFields<'_>) -> Result<Record, ParseError> {
+    let mut p = Parser {
+        s: text,
+        pos: 0,
+        known,
+        open: Vec::new(),
+    };
     let record = p.record()?;
     p.skip_ws();
     if !p.rest().is_empty() {
@@ -103,6 +114,9 @@ pub(crate) fn parse_record(text: &str) -> Result<Record, ParseError> {
 struct Parser<'a> {
     s: &'a str,
     pos: usize,
+    known: KnownFields<'a>,
+    /// Classes of the records being read, innermost last.
+    open: Vec<&'a str>,
 }
 
 impl<'a> Parser<'a> {
@@ -135,8 +149,15 @@ impl<'a> Parser<'a> {
         let Some(len) = ident_len(self.rest()) else {
             return self.fail("a record name like `AuditLogEntry`");
         };
-        let name = self.rest()[..len].to_string();
-        self.pos += len;
+        let class = &self.rest()[..len];
+        self.open.push(class);
+        let record = self.fields(class.to_string());
+        self.open.pop();
+        record
+    }
+
+    fn fields(&mut self, name: String) -> Result<Record, ParseError> {
+        self.pos += name.len();
         if !self.eat("(") {
             return self.fail(format!("`(` after `{name}`"));
         }
@@ -168,7 +189,7 @@ impl<'a> Parser<'a> {
 
     fn value(&mut self, key: &str) -> Result<Kt, ParseError> {
         let start = self.pos;
-        if self.rest().starts_with("null") && ends_value(&self.s[start + 4..]) {
+        if self.rest().starts_with("null") && self.ends_value(&self.s[start + 4..]) {
             self.pos += 4;
             return Ok(Kt::Null);
         }
@@ -178,7 +199,7 @@ impl<'a> Parser<'a> {
         if let Some(len) = ident_len(self.rest()).filter(|_| starts_upper) {
             if self.rest()[len..].starts_with('(') {
                 match self.record() {
-                    Ok(record) if ends_value(self.rest()) => return Ok(Kt::Record(record)),
+                    Ok(record) if self.ends_value(self.rest()) => return Ok(Kt::Record(record)),
                     Ok(_) => {}
                     Err(e) => nested_error = Some(e),
                 }
@@ -189,14 +210,17 @@ impl<'a> Parser<'a> {
             let mut stream = serde_json::Deserializer::from_str(self.rest()).into_iter::<Value>();
             if let Some(Ok(value)) = stream.next() {
                 let end = start + stream.byte_offset();
-                if ends_value(&self.s[end..]) {
+                if self.ends_value(&self.s[end..]) {
                     self.pos = end;
                     return Ok(Kt::Json(value));
                 }
             }
         }
         let rest = self.rest();
-        match scan_plain(rest, true).or_else(|| scan_plain(rest, false)) {
+        match self
+            .scan_plain(rest, true)
+            .or_else(|| self.scan_plain(rest, false))
+        {
             Some(len) => {
                 self.pos += len;
                 Ok(Kt::Text(rest[..len].to_string()))
@@ -223,41 +247,53 @@ fn ident_len(s: &str) -> Option<usize> {
     )
 }
 
-/// True when `rest` starts with `, name=` (the next field).
-fn next_field(rest: &str) -> bool {
-    let Some(after) = rest.strip_prefix(',') else {
-        return false;
-    };
-    let after = after.trim_start();
-    ident_len(after).is_some_and(|len| after[len..].starts_with('='))
-}
-
-/// True when a value may end right before `rest`: the next field follows, or closing parentheses followed
-/// by the next field of an outer record or by the end of the text.
-fn ends_value(rest: &str) -> bool {
-    if next_field(rest) {
-        return true;
-    }
-    if !rest.starts_with(')') {
-        return false;
-    }
-    let after = rest.trim_start_matches(')');
-    after.trim().is_empty() || next_field(after)
-}
-
-/// Length of a plain value at the start of `s`. With `depth`, brackets opened inside the value must close
-/// before a `,` or `)` can end it.
-fn scan_plain(s: &str, depth: bool) -> Option<usize> {
-    let mut level = 0usize;
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' | '[' | '{' if depth => level += 1,
-            ')' | ']' | '}' if depth && level > 0 => level -= 1,
-            ',' | ')' if level == 0 && ends_value(&s[i..]) => return Some(i),
-            _ => {}
+impl Parser<'_> {
+    /// True when `rest` starts with `, name=` and `name` is a field of the record `up` levels out from
+    /// the innermost one being read.
+    fn next_field(&self, rest: &str, up: usize) -> bool {
+        let Some(after) = rest.strip_prefix(',') else {
+            return false;
+        };
+        let after = after.trim_start();
+        let Some(len) = ident_len(after).filter(|len| after[*len..].starts_with('=')) else {
+            return false;
+        };
+        let Some(class) = self.open.len().checked_sub(up + 1).map(|i| self.open[i]) else {
+            return false;
+        };
+        match self.known.iter().find(|(known, _)| *known == class) {
+            Some((_, fields)) => fields.contains(&&after[..len]),
+            None => true,
         }
     }
-    None
+
+    /// True when a value may end right before `rest`: the next field follows, or closing parentheses
+    /// followed by the next field of an outer record or by the end of the text.
+    fn ends_value(&self, rest: &str) -> bool {
+        if self.next_field(rest, 0) {
+            return true;
+        }
+        if !rest.starts_with(')') {
+            return false;
+        }
+        let after = rest.trim_start_matches(')');
+        after.trim().is_empty() || self.next_field(after, rest.len() - after.len())
+    }
+
+    /// Length of a plain value at the start of `s`. With `depth`, brackets opened inside the value must
+    /// close before a `,` or `)` can end it.
+    fn scan_plain(&self, s: &str, depth: bool) -> Option<usize> {
+        let mut level = 0usize;
+        for (i, c) in s.char_indices() {
+            match c {
+                '(' | '[' | '{' if depth => level += 1,
+                ')' | ']' | '}' if depth && level > 0 => level -= 1,
+                ',' | ')' if level == 0 && self.ends_value(&s[i..]) => return Some(i),
+                _ => {}
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -270,6 +306,7 @@ mod tests {
     fn nested_records_json_and_user_agents() {
         let r = parse_record(
             "E(id=1, user=User(userId=u, agent=Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/1.0), summary={\"a\":\"x), b=(\",\"n\":[1,{\"c\":null}]}, ok=true, err=null)",
+            &[],
         )
         .unwrap();
         assert_eq!(r.name, "E");
@@ -293,14 +330,14 @@ mod tests {
 
     #[test]
     fn unbalanced_brackets_in_plain_values() {
-        let r = parse_record("U(agent=Weird (agent; v1, mode=x, email=a@b.c)").unwrap();
+        let r = parse_record("U(agent=Weird (agent; v1, mode=x, email=a@b.c)", &[]).unwrap();
         assert_eq!(r.text("agent").as_deref(), Some("Weird (agent; v1"));
         assert_eq!(r.text("mode").as_deref(), Some("x"));
-        let r = parse_record("U(agent=curl/8 :-) ok, email=a@b.c)").unwrap();
+        let r = parse_record("U(agent=curl/8 :-) ok, email=a@b.c)", &[]).unwrap();
         assert_eq!(r.text("agent").as_deref(), Some("curl/8 :-) ok"));
-        let r = parse_record("U(map={a=1, b=2}, n=null)").unwrap();
+        let r = parse_record("U(map={a=1, b=2}, n=null)", &[]).unwrap();
         assert_eq!(r.text("map").as_deref(), Some("{a=1, b=2}"));
-        assert_eq!(parse_record("U()").unwrap().fields, vec![]);
+        assert_eq!(parse_record("U()", &[]).unwrap().fields, vec![]);
     }
 
     /// A user agent shaped like the fields after it ends `User(...)` early: the record it makes
@@ -310,24 +347,46 @@ mod tests {
         let injected = "E(user=User(userId=u, userAgent=X), actionName=listWorkspaces, \
              success=false, errorMessage=null)), actionName=updatePermission, success=true, \
              errorMessage=null)";
-        let e = parse_record(injected).unwrap_err();
+        let e = parse_record(injected, &[]).unwrap_err();
         assert!(e.expected.contains("reads as fields"), "{e:?}");
         let twice = "E(errorMessage=Denied, user=abc lacks role, user=User(userId=u))";
-        let e = parse_record(twice).unwrap_err();
+        let e = parse_record(twice, &[]).unwrap_err();
         assert!(e.expected.contains("`user` appears twice"), "{e:?}");
         let nested = "E(user=User(userId=u, email=a@b.c, email=x@y.z), n=1)";
-        assert!(parse_record(nested).is_err());
-        assert!(parse_record("E(a=1, b=2)  ").is_ok());
+        assert!(parse_record(nested, &[]).is_err());
+        assert!(parse_record("E(a=1, b=2)  ", &[]).is_ok());
+    }
+
+    /// In a class whose fields are known, `, name=` with a name that is none of them stays in the value.
+    #[test]
+    fn only_known_fields_end_a_value() {
+        let known: KnownFields<'_> = &[("E", &["id", "user", "errorMessage"])];
+        let r = parse_record(
+            "E(id=1, user=User(userId=u, agent=a, b=c), errorMessage=Failed to update permission, permissionId=abc)",
+            known,
+        )
+        .unwrap();
+        assert_eq!(
+            r.text("errorMessage").as_deref(),
+            Some("Failed to update permission, permissionId=abc")
+        );
+        assert_eq!(r.get("permissionId"), None);
+        let Some(Kt::Record(user)) = r.get("user") else {
+            panic!("{r:?}")
+        };
+        assert_eq!(user.text("b").as_deref(), Some("c"));
+        let r = parse_record("E(errorMessage=x, permissionId=abc)", &[]).unwrap();
+        assert_eq!(r.text("permissionId").as_deref(), Some("abc"));
     }
 
     #[test]
     fn errors_say_where() {
-        let e = parse_record("AuditLogEntry(id)").unwrap_err();
+        let e = parse_record("AuditLogEntry(id)", &[]).unwrap_err();
         assert_eq!(e.column, 17);
         assert!(e.expected.contains("`=` after `id`"), "{e:?}");
-        let e = parse_record("AuditLogEntry(id=1").unwrap_err();
+        let e = parse_record("AuditLogEntry(id=1", &[]).unwrap_err();
         assert_eq!(e.column, 18);
         assert!(e.expected.contains("`id=`"), "{e:?}");
-        assert!(parse_record("(x=1)").is_err());
+        assert!(parse_record("(x=1)", &[]).is_err());
     }
 }
