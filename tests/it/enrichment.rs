@@ -162,8 +162,12 @@ fn secrets_are_redacted_before_storage(server: &Server) {
         "code": "conn = connect(password = \"hunter2hunter2\")\nheaders[\"Authorization\"] = \"Bearer abcdefghijklmnopqrstuvwxyz012345\"",
         "api_key": "sk_live_51Habcdefghijklmnopqrstuv",
         "card": "4111 1111 1111 1111",
-        "order": "4111 1111 1111 1112"
+        "order": "4111 1111 1111 1112",
+        "headers": [{"name": "X-Api-Key", "value": "q8Zr2LmN4pT7hdrkey"}],
+        "grants": {"ghp_abcdefghijklmnopqrstuvwxyz0123456789": "admin"}
     });
+    e["targets"] =
+        json!([{"type": "webhook", "id": "https://h.example/cb?access_token=tgtsecret123"}]);
     e["changes"] =
         json!({"before": {"token": "old-secret-token"}, "after": {"token": "new-secret-token"}});
     e["metadata"] = json!({"cookie": "session=abc"});
@@ -178,9 +182,17 @@ fn secrets_are_redacted_before_storage(server: &Server) {
         "old-secret-token",
         "new-secret-token",
         "session=abc",
+        "q8Zr2LmN4pT7hdrkey",
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        "tgtsecret123",
     ] {
         assert!(!text.contains(secret), "{secret} was stored: {text}");
     }
+    assert_eq!(
+        event["targets"][0]["id"], "https://h.example/cb?access_token=[REDACTED]",
+        "{text}"
+    );
+    assert_eq!(event["payload"]["grants"]["[REDACTED]"], "admin", "{text}");
     assert_eq!(
         event["payload"]["order"], "4111 1111 1111 1112",
         "a Luhn-invalid number is not a card"
@@ -210,6 +222,9 @@ fn secrets_are_redacted_before_storage(server: &Server) {
         "/changes/before/token",
         "/changes/after/token",
         "/metadata/cookie",
+        "/payload/headers/0/value",
+        "/payload/grants/[REDACTED]",
+        "/targets/0/id",
     ] {
         assert!(redacted.contains(&path), "{path} not in {redacted:?}");
     }
@@ -226,6 +241,8 @@ fn secrets_are_redacted_before_storage(server: &Server) {
             "hunter2hunter2",
             "abcdefghijklmnopqrstuvwxyz012345",
             "old-secret-token",
+            "tgtsecret123",
+            "q8Zr2LmN4pT7hdrkey",
         ] {
             assert!(
                 !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
@@ -296,6 +313,14 @@ fn tenants_set_their_own_redaction_rules(server: &Server) {
             .starts_with("/extra_keys"),
         "{}",
         bad.text
+    );
+    // A misspelt member is refused by name, not ignored (which would leave the secret in the clear).
+    let misspelt = put(&server.admin_key, &json!({"extraKeys": ["ssn"]}));
+    assert_eq!(misspelt.status, 422, "{}", misspelt.text);
+    assert_eq!(
+        misspelt.json["error"]["errors"][0]["path"], "/extraKeys",
+        "{}",
+        misspelt.text
     );
     let garbage = http::send(
         "PUT",

@@ -13,7 +13,7 @@ use super::REDACTED;
 impl Redactor<'_> {
     /// An Elixir module attribute holding a secret: `@api_key "..."`.
     pub(super) fn attribute(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
-        if !self.on(Detector::CodeAssignment) || !word_start(b, i) {
+        if !self.on(Detector::CodeAssignment) || self.identifier || !word_start(b, i) {
             return None;
         }
         let name_end = run(b, i + 1, is_word);
@@ -34,6 +34,7 @@ impl Redactor<'_> {
     /// `docker login --password-stdin registry.io`.
     pub(super) fn cli_option(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
         if !self.on(Detector::CodeAssignment)
+            || self.identifier
             || b.get(i + 1) != Some(&b'-')
             || (i > 0 && !matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'"' | b'\'' | b'`' | b'('))
         {
@@ -54,7 +55,7 @@ impl Redactor<'_> {
     /// SQL's `PASSWORD 'x'` (`CREATE USER`, `ALTER ROLE ... WITH PASSWORD`) and `IDENTIFIED BY 'x'`,
     /// with `b[i]` the opening quote: the quoted value.
     pub(super) fn sql_password(&self, b: &[u8], i: usize) -> Option<(usize, usize)> {
-        if !self.on(Detector::CodeAssignment) || b[i] != b'\'' {
+        if !self.on(Detector::CodeAssignment) || self.identifier || b[i] != b'\'' {
             return None;
         }
         let word_before = |end: usize| {
@@ -91,6 +92,9 @@ impl Redactor<'_> {
             return None;
         }
         let op = b[i];
+        if self.identifier && op != b'=' {
+            return None;
+        }
         let prev = if i > 0 { b[i - 1] } else { 0 };
         let next = b.get(i + 1).copied().unwrap_or(0);
         let mut v = i + 1;
@@ -124,6 +128,10 @@ impl Redactor<'_> {
             }
         }
         let key = key_before(b, i)?;
+        let query = op == b'=' && key.start > 0 && matches!(b[key.start - 1], b'?' | b'&');
+        if self.identifier && !query {
+            return None;
+        }
         if op == b':' && user_option_before(b, key.start) {
             // `curl -u user:password`, `--user user:password`: the part after the colon.
             return unquoted_value(b, i + 1, KeyKind::Secret, true);
@@ -165,7 +173,6 @@ impl Redactor<'_> {
         if op == b',' {
             return None;
         }
-        let query = op == b'=' && key.start > 0 && matches!(b[key.start - 1], b'?' | b'&');
         let env = op == b'='
             && !key.quoted
             && key.end == i

@@ -1,8 +1,12 @@
 //! Redaction: replaces secrets in an event before it is stored (SPEC 3.4), so the original never reaches
 //! the database, and lists in `event.redacted` the JSON pointer of every value it changed.
 //!
-//! It covers the sender-shaped parts of an event: `payload`, `metadata`, `changes.before`,
-//! `changes.after`, `error.message` and `description`. Two kinds of rules apply:
+//! It covers every string the sender sets: `payload`, `metadata`, `changes.before`, `changes.after`,
+//! `error`, `description`, and the event model's own strings (actor and participants, targets,
+//! `scope`, `context`, `source`). Ids, types, e-mails, roles, scopes and context ids are matched
+//! exactly by searches, so only shapes no ordinary id has are replaced in them: not card numbers,
+//! and of assignments only query parameters (`?access_token=...`). The idempotency key is left as
+//! sent (it is stored keyed; see the README). Two kinds of rules apply:
 //!
 //! * Key names. A value whose key looks secret (`password`, `db_password`, `X-Api-Key`, `accessToken`,
 //!   `credentials`, ...) is replaced whole by [`REDACTED`], even when it is a number, array or object.
@@ -11,7 +15,10 @@
 //!   `api_key_id`, `tokenizer` or `secretary` describe a secret without holding one and are kept (see
 //!   [`HARMLESS_SUFFIXES`]); a bare plural such as `tokens`, `max_tokens` or `prompt_tokens` is an LLM token
 //!   count when its value is a number and a list of secrets otherwise. `null`, booleans and empty strings
-//!   are left as they are: they hide nothing. Strings under non-secret keys are still scanned.
+//!   are left as they are: they hide nothing. Strings under non-secret keys are still scanned. Header
+//!   lists carry the key beside the value, and are judged alike: the `value` of an object with a
+//!   `name`, `key` or `header` string (`{"name": "X-Api-Key", "value": "..."}`), and the second string
+//!   of a `[name, value]` pair in a list (`[["Authorization", "Token ..."]]`).
 //! * Value patterns ([`Detector`]). Inside any string only the matching part is replaced, so code and
 //!   messages stay readable: `Authorization: Bearer [REDACTED]`, `password = "[REDACTED]"`.
 //!
@@ -21,7 +28,10 @@
 //! `regex` crate is not used, which also keeps the wasm bundle small. Key names are matched in place: one
 //! table look-up per byte rules out most keys without building a normalised copy.
 //!
-//! Object keys themselves are never rewritten (a pointer must still locate the value).
+//! An object key holding a detected secret (`{"ghp_...": "admin"}`) is replaced whole by [`REDACTED`], or
+//! `[REDACTED]#2`, `#3`, ... when that key is taken, and listed in `redacted` under its new name.
+//! `changes.changed_fields`, computed from the originals, stops before such a key and at a value
+//! redacted whole, so it names no secret.
 //!
 //! Layout: `rules.rs` holds the tenant configuration and its validation; `walk.rs` the walk
 //! over an event; `keys.rs` key-name matching; `scan.rs` the single pass over a string, which calls the

@@ -3,9 +3,12 @@
 //! Redaction itself never fails: it ignores entries that [`RedactionRules::validate`] would refuse.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::keys::is_separator;
 use crate::api::FieldError;
+use crate::saved_search::InputError;
+use crate::validate::escape;
 
 /// Most entries in any one list of [`RedactionRules`].
 pub const MAX_RULE_ENTRIES: usize = 100;
@@ -16,7 +19,9 @@ pub const MIN_PREFIX_CHARS: usize = 3;
 
 /// A tenant's redaction configuration, stored as JSON. The built-in key names and detectors always apply
 /// unless switched off here, so the default (every list empty) is the recommended setting and new
-/// built-in rules reach every tenant without a migration.
+/// built-in rules reach every tenant without a migration. Stored rules are read leniently (a member
+/// this version does not know is ignored, so rules never stop ingestion); what a tenant sends is read
+/// strictly by [`RedactionRules::read_input`].
 ///
 /// ```json
 /// {"extra_keys": ["ssn", "*_pin"], "allowed_keys": ["session"], "disabled_detectors": ["card_number"],
@@ -127,6 +132,83 @@ impl Detector {
 }
 
 impl RedactionRules {
+    /// The members of the rules, in wire order.
+    pub const FIELDS: &'static [&'static str] = &[
+        "extra_keys",
+        "allowed_keys",
+        "disabled_detectors",
+        "secret_prefixes",
+    ];
+
+    /// Reads and checks the rules a `PUT /api/v1/settings/redaction` sends, reporting every problem by
+    /// its JSON pointer. A member left out is an empty list; an unknown one (`extraKeys`) is refused,
+    /// since ignoring it would leave a secret the tenant meant to hide in the clear.
+    pub fn read_input(body: &str) -> Result<RedactionRules, InputError> {
+        let value: Value = serde_json::from_str(body).map_err(|e| {
+            InputError::Json(format!(
+                "the redaction rules do not parse at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let Value::Object(members) = value else {
+            return Err(InputError::Invalid(vec![FieldError::new(
+                "",
+                "the rules must be a JSON object like {\"extra_keys\": [\"ssn\"]}",
+            )]));
+        };
+        let mut rules = RedactionRules::default();
+        let mut errors = Vec::new();
+        for (name, value) in members {
+            let path = format!("/{}", escape(&name));
+            let Some(list) = rules.list_mut(&name) else {
+                let known: Vec<String> = Self::FIELDS.iter().map(|f| format!("`{f}`")).collect();
+                errors.push(FieldError::new(
+                    path,
+                    format!(
+                        "unknown field `{name}`; expected one of {}",
+                        known.join(", ")
+                    ),
+                ));
+                continue;
+            };
+            let Value::Array(items) = value else {
+                errors.push(FieldError::new(path, "must be a list of strings"));
+                continue;
+            };
+            let read = errors.len();
+            for (i, item) in items.into_iter().enumerate() {
+                match item {
+                    Value::String(s) => list.push(s),
+                    _ => errors.push(FieldError::new(format!("{path}/{i}"), "must be a string")),
+                }
+            }
+            if errors.len() > read {
+                // Left out of the checks below, whose pointers would not match the body's.
+                list.clear();
+            }
+        }
+        if let Err(mut invalid) = rules.validate() {
+            errors.append(&mut invalid);
+        }
+        if errors.is_empty() {
+            Ok(rules)
+        } else {
+            Err(InputError::Invalid(errors))
+        }
+    }
+
+    /// The list a member names, by its wire name.
+    fn list_mut(&mut self, name: &str) -> Option<&mut Vec<String>> {
+        match name {
+            "extra_keys" => Some(&mut self.extra_keys),
+            "allowed_keys" => Some(&mut self.allowed_keys),
+            "disabled_detectors" => Some(&mut self.disabled_detectors),
+            "secret_prefixes" => Some(&mut self.secret_prefixes),
+            _ => None,
+        }
+    }
+
     /// Checks the rules a tenant submits, naming each bad entry by its JSON pointer in the rules
     /// (`/extra_keys/2`). Redaction itself never fails: it ignores entries this would refuse.
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {

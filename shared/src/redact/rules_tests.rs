@@ -119,3 +119,63 @@ fn validate_names_each_bad_rule_by_pointer() {
     );
     assert_eq!(RedactionRules::default().validate(), Ok(()));
 }
+
+/// A member the rules do not have would be dropped without a word, leaving the secret it meant to hide
+/// in the clear: what a tenant sends is refused by the member's pointer, with the known members.
+#[test]
+fn read_input_refuses_unknown_members_by_pointer() {
+    let known =
+        "expected one of `extra_keys`, `allowed_keys`, `disabled_detectors`, `secret_prefixes`";
+    assert_eq!(
+        RedactionRules::read_input(r#"{"extraKeys": ["ssn"]}"#),
+        Err(InputError::Invalid(vec![FieldError::new(
+            "/extraKeys",
+            format!("unknown field `extraKeys`; {known}")
+        )]))
+    );
+    assert_eq!(
+        RedactionRules::read_input(
+            r#"{"extra_keys": ["ssn", 3, ""], "a/b": 1, "allowed_keys": "x"}"#
+        ),
+        Err(InputError::Invalid(vec![
+            FieldError::new("/a~1b", format!("unknown field `a/b`; {known}")),
+            FieldError::new("/allowed_keys", "must be a list of strings"),
+            FieldError::new("/extra_keys/1", "must be a string"),
+        ]))
+    );
+    assert_eq!(
+        RedactionRules::read_input(r#"{"extra_keys": [""], "secret_prefixes": ["ab"]}"#),
+        Err(InputError::Invalid(vec![
+            FieldError::new(
+                "/extra_keys/0",
+                "must name a key: something besides `*`, `_`, `-`, `.` and spaces"
+            ),
+            FieldError::new(
+                "/secret_prefixes/0",
+                "must be 3 to 64 characters; this one has 2"
+            ),
+        ]))
+    );
+    assert!(matches!(
+        RedactionRules::read_input("{"),
+        Err(InputError::Json(_))
+    ));
+    assert!(matches!(
+        RedactionRules::read_input("[]"),
+        Err(InputError::Invalid(errors)) if errors[0].path.is_empty()
+    ));
+    let full = json!({
+        "extra_keys": ["ssn"],
+        "allowed_keys": ["session"],
+        "disabled_detectors": ["card_number"],
+        "secret_prefixes": ["acme_live_"]
+    });
+    assert_eq!(
+        RedactionRules::read_input(&full.to_string()),
+        Ok(rules(full))
+    );
+    assert_eq!(
+        RedactionRules::read_input(r#"{"extra_keys": ["ssn"]}"#),
+        Ok(rules(json!({"extra_keys": ["ssn"]})))
+    );
+}

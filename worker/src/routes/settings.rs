@@ -1,9 +1,11 @@
 //! `GET` and `PUT /api/v1/settings/redaction`: a tenant's redaction rules. Reading needs the read
 //! scope (or an owner, admin or auditor), changing them the admin scope (or an owner or admin); rules
-//! are checked before they are stored, so ingestion never meets a bad rule, and every change is
-//! recorded in the tenant's chain with the rules before and after. Ingestion reads them on every request, so a change applies to the next event.
+//! are checked before they are stored (an unknown member is refused, not ignored), so ingestion never
+//! meets a bad rule, and every change is recorded in the tenant's chain with the rules before and
+//! after. Ingestion reads them on every request, so a change applies to the next event.
 
 use evident_shared::redact::RedactionRules;
+use evident_shared::saved_search::InputError;
 use worker::{D1Database, Env, Request, Response};
 
 use crate::audit::{self, AccessEvent, Origin};
@@ -31,18 +33,16 @@ pub async fn get_redaction(req: &Request, env: &Env) -> Result<Response> {
 pub async fn put_redaction(mut req: Request, env: &Env) -> Result<Response> {
     let caller = authorize(&req, env, Power::ChangeSettings).await?;
     let body = read_body(&mut req).await?;
-    let rules: RedactionRules = serde_json::from_str(&body).map_err(|e| ApiError::BadRequest {
-        code: "invalid_json",
-        message: format!(
-            "the redaction rules do not parse at line {}, column {}: {e}",
-            e.line(),
-            e.column()
-        ),
-    })?;
-    rules.validate().map_err(|errors| ApiError::Invalid {
-        code: "invalid_redaction_rules",
-        message: "the redaction rules are invalid".into(),
-        errors,
+    let rules = RedactionRules::read_input(&body).map_err(|error| match error {
+        InputError::Json(message) => ApiError::BadRequest {
+            code: "invalid_json",
+            message,
+        },
+        InputError::Invalid(errors) => ApiError::Invalid {
+            code: "invalid_redaction_rules",
+            message: "the redaction rules are invalid".into(),
+            errors,
+        },
     })?;
     let json = serde_json::to_string(&rules).unwrap_or_default();
     let before = redaction_rules(&env.d1("DB")?, &caller.tenant).await?;
