@@ -249,7 +249,9 @@ pub fn without_content(mut report: VerifyReport) -> VerifyReport {
         let told = match broken.code.as_str() {
             "misplaced" => "the row holds the sealed event of another position: rows were moved",
             "foreign" => "the row holds an event sealed for another tenant: it was copied here",
-            "column_edited" => "a column of the row differs from its sealed event: the row was edited",
+            "column_edited" => {
+                "a column of the row differs from its sealed event: the row was edited"
+            }
             "unreadable" => "the stored event cannot be read",
             // The others tell only positions and hashes.
             _ => return report,
@@ -291,12 +293,18 @@ mod tests {
             "column `actor_email` holds \"ceo@corp.com\" but the sealed event says \"x@corp.com\"",
         ));
         let broken = edited.first_break.unwrap();
-        assert_eq!((broken.seq, broken.code.as_str(), broken.id), (5, "column_edited", None));
+        assert_eq!(
+            (broken.seq, broken.code.as_str(), broken.id),
+            (5, "column_edited", None)
+        );
         assert!(!broken.message.contains("corp.com"), "{}", broken.message);
         let foreign = without_content(report("foreign", "sealed for the tenant \"globex\""));
         assert!(!foreign.first_break.unwrap().message.contains("globex"));
         let relinked = without_content(report("relinked", "its prev_hash is a but b"));
-        assert_eq!(relinked.first_break.unwrap().message, "its prev_hash is a but b");
+        assert_eq!(
+            relinked.first_break.unwrap().message,
+            "its prev_hash is a but b"
+        );
         let whole = without_content(VerifyReport {
             first_break: None,
             ..report("x", "y")
