@@ -163,7 +163,7 @@ pub struct ChainBreak {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// A stable code: `missing`, `altered`, `relinked`, `misplaced`, `foreign`, `column_edited`,
-    /// `head_mismatch`, `unreadable`.
+    /// `target_missing`, `head_mismatch`, `unreadable`.
     pub code: String,
     /// What is wrong, in words.
     pub message: String,

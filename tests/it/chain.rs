@@ -64,6 +64,10 @@ pub const TESTS: &[Test] = &[
         an_edited_column_is_detected,
     ),
     (
+        "chain::a_deleted_target_row_is_detected",
+        a_deleted_target_row_is_detected,
+    ),
+    (
         "chain::a_deleted_event_is_detected",
         a_deleted_event_is_detected,
     ),
@@ -589,6 +593,56 @@ fn an_edited_column_is_detected(server: &Server) {
         assert!(broken.get("id").is_none(), "{}", partial.text);
         assert!(!partial.text.contains("someone-else"), "{}", partial.text);
     });
+}
+
+/// Deleting an event's row from the targets index would hide the event from that resource's
+/// history without touching the chain; verify looks each sealed target up.
+fn a_deleted_target_row_is_detected(server: &Server) {
+    let mut e = event("chain-target", "doc.share", "2025-03-01T00:00:00Z");
+    e["targets"] = json!([{"type": "doc", "id": "chain-target-doc"}]);
+    assert_eq!(ingest(server, &e).status, 201);
+    let db = database(server);
+    let (seq, occurred_at): (u64, i64) = db
+        .query_row(
+            "SELECT seq, occurred_at FROM event_targets WHERE target_id = 'chain-target-doc'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let history = |server: &Server| {
+        read(server, "/api/v1/resources/doc/chain-target-doc").json["events"]
+            .as_array()
+            .map(Vec::len)
+    };
+    assert_eq!(history(server), Some(1));
+    db.execute(
+        "DELETE FROM event_targets WHERE target_id = 'chain-target-doc'",
+        [],
+    )
+    .unwrap();
+    assert_eq!(
+        history(server),
+        Some(0),
+        "the event is hidden from the history"
+    );
+    let report = verify(server, "");
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["first_break"]["seq"].as_u64(), Some(seq), "{report}");
+    assert_eq!(report["first_break"]["code"], "target_missing", "{report}");
+    assert!(
+        report["first_break"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("doc chain-target-doc"),
+        "{report}"
+    );
+    db.execute(
+        "INSERT INTO event_targets (tenant, target_type, target_id, occurred_at, seq) \
+         VALUES ('demo', 'doc', 'chain-target-doc', ?1, ?2)",
+        rusqlite::params![occurred_at, seq],
+    )
+    .unwrap();
+    assert_eq!(verify(server, "")["ok"], true);
 }
 
 fn a_deleted_event_is_detected(server: &Server) {

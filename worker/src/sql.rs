@@ -137,6 +137,14 @@ pub const SELECT_CHAIN_RANGE: &str = concat!(
     " FROM events WHERE tenant = ?1 AND seq >= ?2 AND seq <= ?3 ORDER BY seq LIMIT ?4"
 );
 
+/// The first of a list of target rows that `event_targets` lacks, for verify. `?2` holds
+/// `[[seq, occurred_at, type, id], ...]` in `seq` order ([`crate::verify::Verifier::take_targets`]);
+/// each is one look-up of the table's primary key.
+pub const SELECT_FIRST_MISSING_TARGET: &str = "SELECT j.value ->> 0 AS seq, j.value ->> 2 AS kind, \
+     j.value ->> 3 AS target_id FROM json_each(?2) AS j WHERE NOT EXISTS (SELECT 1 FROM event_targets \
+     AS t WHERE t.tenant = ?1 AND t.target_id = j.value ->> 3 AND t.target_type = j.value ->> 2 \
+     AND t.occurred_at = j.value ->> 1 AND t.seq = j.value ->> 0) ORDER BY j.key LIMIT 1";
+
 /// The stored body at one chain position (whose hash links the range verified after it).
 pub const SELECT_BODY_AT: &str = concat!(
     "SELECT ",

@@ -577,3 +577,59 @@ fn stored_events_are_found_by_key_and_compared_as_sent() {
         .count();
     assert_eq!(other, 0);
 }
+
+/// Verify's look-up of the targets index: each sealed target is one primary-key row of its tenant,
+/// and the first one missing is named (in `seq` order); none is named while all are there.
+#[test]
+fn the_first_missing_target_row_is_found() {
+    let db = database();
+    let body = serde_json::json!([
+        {"action": "doc.update", "occurred_at": 1_700_000_000_000_i64, "actor": {"id": "u1"},
+         "targets": [{"type": "doc", "id": "d1"}, {"type": "folder", "id": "f1"}]},
+        {"action": "doc.update", "occurred_at": 1_700_000_060_000_i64, "actor": {"id": "u1"},
+         "targets": [{"type": "doc", "id": "d2"}]},
+    ])
+    .to_string();
+    store(&db, "acme", &body);
+    store(&db, "globex", &body);
+    let sealed = serde_json::json!([
+        [1, 1_700_000_000_000_i64, "doc", "d1"],
+        [1, 1_700_000_000_000_i64, "folder", "f1"],
+        [2, 1_700_000_060_000_i64, "doc", "d2"],
+    ])
+    .to_string();
+    let first_missing = |tenant: &str| -> Option<(u64, String, String)> {
+        db.query_row(
+            crate::sql::SELECT_FIRST_MISSING_TARGET,
+            [tenant, sealed.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .ok()
+    };
+    assert_eq!(first_missing("acme"), None);
+    db.execute(
+        "DELETE FROM event_targets WHERE tenant = 'acme' AND target_id IN ('f1', 'd2')",
+        [],
+    )
+    .unwrap();
+    assert_eq!(
+        first_missing("acme"),
+        Some((1, "folder".into(), "f1".into()))
+    );
+    assert_eq!(
+        first_missing("globex"),
+        None,
+        "another tenant's rows are its own"
+    );
+    // A row moved to another event does not stand in for the one sealed.
+    db.execute(
+        "INSERT INTO event_targets (tenant, target_type, target_id, occurred_at, seq) \
+         VALUES ('acme', 'folder', 'f1', 1700000000000, 2)",
+        [],
+    )
+    .unwrap();
+    assert_eq!(
+        first_missing("acme"),
+        Some((1, "folder".into(), "f1".into()))
+    );
+}

@@ -288,6 +288,32 @@ pub async fn chain_range(
     Ok(rows)
 }
 
+/// One target row the targets index lacks ([`crate::sql::SELECT_FIRST_MISSING_TARGET`]).
+#[derive(Debug, Deserialize)]
+pub struct MissingTarget {
+    /// The event's position.
+    pub seq: u64,
+    /// The target's type.
+    pub kind: String,
+    /// The target's id.
+    pub target_id: String,
+}
+
+/// The first of `targets` (as [`crate::verify::Verifier::take_targets`] lists them) that
+/// `event_targets` lacks.
+pub async fn first_missing_target(
+    db: &D1Database,
+    tenant: &str,
+    targets: String,
+) -> Result<Option<MissingTarget>> {
+    let params = [SqlValue::Text(tenant.into()), SqlValue::Text(targets)];
+    Ok(
+        statement(db, crate::sql::SELECT_FIRST_MISSING_TARGET, &params)?
+            .first(None)
+            .await?,
+    )
+}
+
 /// The hash sealed at one position of a tenant's chain, if an event is stored there and can be read.
 pub async fn hash_at(db: &D1Database, tenant: &str, seq: u64) -> Result<Option<String>> {
     let params = [SqlValue::Text(tenant.into()), SqlValue::Int(seq as i64)];

@@ -1,12 +1,16 @@
 //! Chain verification, minus I/O: walks stored rows in `seq` order and names the first link that does
 //! not hold. A row is checked four ways: its `seq` is the next one (a gap means a deleted event), its
 //! body links to the previous hash, its body recomputes to the hash it claims (an edited body), and
-//! the queried columns agree with the sealed body (an edited column would make searches lie). At the
-//! end of the chain the last hash must equal the recorded head, so removing the newest events shows too.
+//! the queried columns agree with the sealed body (an edited column would make searches lie). Then
+//! each event's rows in `event_targets` must be there as its sealed targets say (a deleted one would
+//! hide the event from a resource's history; the caller looks them up, [`Verifier::take_targets`]).
+//! At the end of the chain the last hash must equal the recorded head, so removing the newest events
+//! shows too.
 
 use evident_shared::api::{ChainBreak, VerifyReport};
 use evident_shared::canonical::canonical_json;
 use evident_shared::chain::recompute;
+use evident_shared::timestamp::parse_rfc3339;
 use evident_shared::Event;
 use serde::Deserialize;
 use serde_json::Value;
@@ -46,6 +50,9 @@ pub struct Verifier {
     prev_hash: String,
     checked: u64,
     first_break: Option<ChainBreak>,
+    /// `[seq, occurred_at, type, id]` of each target of the events checked since the last
+    /// [`Verifier::take_targets`].
+    targets: Vec<(u64, i64, String, String)>,
 }
 
 impl Verifier {
@@ -59,6 +66,7 @@ impl Verifier {
             prev_hash,
             checked: 0,
             first_break: None,
+            targets: Vec::new(),
         }
     }
 
@@ -165,6 +173,11 @@ impl Verifier {
             }
             Ok(event) => {
                 let sealed = event_columns(&event);
+                let occurred_at = parse_rfc3339(&event.occurred_at).unwrap_or_default();
+                let targets = event
+                    .targets
+                    .iter()
+                    .map(|t| (row.seq, occurred_at, t.kind.clone(), t.id.clone()));
                 for (name, column) in EVENT_COLUMN_NAMES.iter().zip(sealed) {
                     let mut sealed = serde_json::to_value(column).unwrap_or_default();
                     let mut stored = match name {
@@ -186,11 +199,44 @@ impl Verifier {
                         );
                     }
                 }
+                self.targets.extend(targets);
             }
         }
         self.prev_hash = recomputed.actual_hash;
         self.next_seq += 1;
         self.checked += 1;
+    }
+
+    /// The targets of the events checked since the last call, as JSON for
+    /// [`crate::sql::SELECT_FIRST_MISSING_TARGET`]: `[[seq, occurred_at, type, id], ...]`, in `seq`
+    /// order; `None` when there are none.
+    pub fn take_targets(&mut self) -> Option<String> {
+        if self.targets.is_empty() {
+            return None;
+        }
+        let targets = std::mem::take(&mut self.targets);
+        Some(serde_json::to_string(&targets).expect("strings and integers always serialise"))
+    }
+
+    /// Reports the target row of the event at `seq` that `event_targets` lacks: the walk ends there
+    /// (it comes before any break found later in the same rows).
+    pub fn target_missing(&mut self, seq: u64, id: Option<&str>, kind: &str, target_id: &str) {
+        if self.first_break.as_ref().is_some_and(|b| b.seq < seq) {
+            return;
+        }
+        self.first_break = None;
+        self.checked = seq - self.from_seq;
+        self.next_seq = seq;
+        self.targets.clear();
+        self.fail(
+            seq,
+            id,
+            "target_missing",
+            format!(
+                "the event's target {kind} {target_id} is missing from the targets index: the \
+                 event no longer shows in that resource's history"
+            ),
+        );
     }
 
     /// Ends the walk at `to_seq`: events not seen up to there are missing, and when the range reaches
@@ -253,6 +299,7 @@ pub fn without_content(mut report: VerifyReport) -> VerifyReport {
                 "a column of the row differs from its sealed event: the row was edited"
             }
             "unreadable" => "the stored event cannot be read",
+            "target_missing" => "a row of the targets index for this event is missing",
             // The others tell only positions and hashes.
             _ => return report,
         };
@@ -282,6 +329,27 @@ mod tests {
             unsealed: 0,
             next_from_seq: None,
         }
+    }
+
+    /// A missing target row ends the walk at its event, before any break found later in the same
+    /// rows, and counts the events before it as checked; a break found earlier stands.
+    #[test]
+    fn a_missing_target_is_a_break_in_seq_order() {
+        let mut verifier = Verifier::new("acme", 10, "h".into());
+        verifier.next_seq = 20;
+        verifier.checked = 10;
+        verifier.fail(18, None, "altered", "x".into());
+        verifier.target_missing(14, Some("e14"), "doc", "d1");
+        let broken = verifier.first_break.clone().unwrap();
+        assert_eq!((broken.seq, broken.code.as_str()), (14, "target_missing"));
+        assert!(broken.message.contains("doc d1"), "{}", broken.message);
+        assert_eq!(verifier.checked, 4);
+        verifier.target_missing(16, None, "doc", "d2");
+        assert_eq!(
+            verifier.first_break.unwrap().seq,
+            14,
+            "the earlier break stands"
+        );
     }
 
     /// Stored values, ids and other tenants' names stay out of a partial reader's report; the place
