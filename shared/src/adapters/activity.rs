@@ -13,15 +13,22 @@
 //!   known kind (`sales_db` -> `database`, `Q2 Sales Report` -> `report`, `orders table` -> `table`), else it
 //!   is `resource`: `created` on `sales_db` -> `database.create`.
 //! - `user` -> actor: an e-mail is a `user` with that e-mail; `api_key...`/`key_...`/`sk_...` an `api_key`;
-//!   `service:...`/`svc-...` a `service`; `system` the `system`; an object `{id, email, name, type}` as given.
+//!   `service:...`/`svc-...` a `service`; `system` the `system`; an object `{id, email, name, type}` as given
+//!   (its id the first of those three sent, so a user known by name is known by it, as a bare name is);
+//!   a list, its first user. A user the actor does not hold whole (a list, other keys) is kept in `payload.user`.
 //! - `resource` -> `targets[0]` `{type: <kind>, id: <resource>, name: <resource>}` (the product names
-//!   resources by their display name), unless `resource_id` is given.
+//!   resources by their display name), unless `resource_id` is given; `resource_id` alone is a target of
+//!   `resource_type`, else the action's resource (`report_exported` -> `report`). A `resource_id` or
+//!   `resource_type` the target does not use is kept in metadata.
 //! - `timestamp` -> `occurred_at` (`2024-06-12 14:30:22` is read as UTC, as the product shows it).
 //! - `status` -> `outcome`: success/succeeded/ok, failed/failure/error, in progress/running, pending,
 //!   denied/forbidden; anything else stays `unknown` with the text in `metadata.status`.
 //! - `ip_address` -> `context.ip`; webhook extras: `user_agent`, `session_id`, `request_id` -> `context`,
-//!   `duration` (`245ms`, `1.2 seconds`, or ms) -> `duration_ms`, `details` -> `description`,
+//!   `duration` (`245ms`, `1.2 seconds`, `2 hours`, or ms) -> `duration_ms`, `details` -> `description`,
 //!   `before`/`after` -> `changes`, other scalars -> `metadata`, other objects -> `payload`.
+//! - Of fields naming one thing (`event`/`action`, `ip_address`/`ip`, `duration_ms`/`duration`), the first
+//!   readable one is mapped; the other, when it says something else, and a duration that does not read,
+//!   are kept in metadata under their own names (the payload when too long), never dropped.
 //! - `id` -> `idempotency_key` `activity:<id>`; without one, `activity#<hash of the record>`.
 
 use serde_json::{Map, Value};
@@ -293,6 +300,11 @@ const MAPPED: &[&str] = &[
 fn webhook(map: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, Value>, String> {
     let action = field(map, &["event", "action"]).ok_or("activity has no `event`")?;
     let user = raw_field(map, &["user"]);
+    // A list of users: the first is the actor.
+    let first_user = match user {
+        Some(Value::Array(list)) => list.first(),
+        other => other,
+    };
     let mut meta = Meta::default();
     let mut payload = Map::new();
     for (key, value) in map.iter().filter(|(k, _)| !MAPPED.contains(&k.as_str())) {
@@ -300,32 +312,44 @@ fn webhook(map: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<Strin
             Value::Object(_) | Value::Array(_) => {
                 payload.insert(key.clone(), value.clone());
             }
-            _ => {
-                if !meta.put(key, value.clone()) {
-                    payload.insert(key.clone(), value.clone());
-                }
-            }
+            _ => keep(&mut meta, &mut payload, key, value.clone()),
         }
     }
+    let has_text = |v: &Value| common::text(Some(v)).is_some();
+    read_partners(map, &["event", "action"], has_text, &mut meta, &mut payload);
+    read_partners(
+        map,
+        &["ip_address", "ip"],
+        has_text,
+        &mut meta,
+        &mut payload,
+    );
+    let duration = read_partners(
+        map,
+        &["duration_ms", "duration"],
+        |v| duration_ms(v).is_some(),
+        &mut meta,
+        &mut payload,
+    )
+    .and_then(|key| duration_ms(&map[key]));
     let activity = Activity {
         timestamp: raw_field(map, &["timestamp"]).cloned(),
-        user_text: user.and_then(|u| common::text(Some(u))),
-        user: user.filter(|u| u.is_object()),
+        user_text: first_user.and_then(|u| common::text(Some(u))),
+        user: first_user.filter(|u| u.is_object()),
         action,
         resource: field(map, &["resource"]),
         status: field(map, &["status"]),
         ip: field(map, &["ip_address", "ip"]),
     };
-    let mut ev = build(&activity, meta)?;
-    if let Some(kind) = field(map, &["resource_type"]) {
-        if let Some(Value::Object(t)) = ev.get_mut("targets").and_then(|t| t.get_mut(0)) {
-            t.insert("type".into(), common::snake(&kind).into());
-        }
+    // A user the actor does not hold whole (a list, other keys, no id, e-mail or name) is kept as sent.
+    if let Some(sent) = user.filter(|u| !user_held_whole(u)) {
+        payload.insert("user".into(), sent.clone());
     }
-    if let Some(id) = field(map, &["resource_id"]) {
-        if let Some(Value::Object(t)) = ev.get_mut("targets").and_then(|t| t.get_mut(0)) {
-            t.insert("id".into(), id.into());
-        }
+    let (kind, _) = kind_and_verb(&activity);
+    let target = target_of(map, &kind, &mut meta, &mut payload);
+    let mut ev = build(&activity, meta)?;
+    if let Some(target) = target {
+        ev.insert("targets".into(), Value::Array(vec![target]));
     }
     if let Some(Value::Object(context)) = ev.get_mut("context") {
         for key in ["user_agent", "session_id", "request_id"] {
@@ -338,7 +362,7 @@ fn webhook(map: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<Strin
         }
         set_obj(&mut ev, "context", context);
     }
-    if let Some(ms) = raw_field(map, &["duration_ms", "duration"]).and_then(duration_ms) {
+    if let Some(ms) = duration {
         ev.insert("duration_ms".into(), ms.into());
     }
     set(&mut ev, "description", field(map, &["details"]));
@@ -349,21 +373,7 @@ fn webhook(map: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<Strin
         }
     }
     set_obj(&mut ev, "changes", changes);
-    // Mapped fields sent as objects or arrays are read as far as they can be and never dropped: a
-    // resource as `{type, id, name}` is the target; anything else goes to the payload as sent.
-    if let Some(Value::Object(resource)) = map.get("resource") {
-        let text = |key: &str| common::text(resource.get(key));
-        match text("id").or_else(|| text("name")) {
-            Some(id) => {
-                let kind = text("type").map_or_else(|| "resource".into(), |k| common::snake(&k));
-                let target = common::target(&kind, &id, text("name"));
-                ev.insert("targets".into(), Value::Array(vec![target]));
-            }
-            None => {
-                payload.insert("resource".into(), Value::Object(resource.clone()));
-            }
-        }
-    }
+    // Other mapped fields sent as objects or arrays go to the payload as sent.
     for key in MAPPED
         .iter()
         .filter(|k| !matches!(**k, "user" | "resource" | "before" | "after"))
@@ -381,15 +391,113 @@ fn webhook(map: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<Strin
     Ok(ev)
 }
 
+/// Puts a scalar in metadata, or in the payload when metadata cannot hold it.
+fn keep(meta: &mut Meta, payload: &mut Map<String, Value>, key: &str, value: Value) {
+    if !meta.put(key, value.clone()) {
+        payload.insert(key.to_string(), value);
+    }
+}
+
+/// Of fields naming one thing (`event` and `action`, `ip_address` and `ip`), the first that `reads`
+/// is the one mapped, and is returned; every other one sent as a scalar is kept under its own name,
+/// unless it says the same.
+fn read_partners<'k>(
+    map: &Map<String, Value>,
+    partners: &[&'k str],
+    reads: impl Fn(&Value) -> bool,
+    meta: &mut Meta,
+    payload: &mut Map<String, Value>,
+) -> Option<&'k str> {
+    let read = partners
+        .iter()
+        .copied()
+        .find(|k| map.get(*k).is_some_and(&reads));
+    let read_text = read.and_then(|k| common::text(map.get(k)));
+    for key in partners.iter().filter(|k| Some(**k) != read) {
+        match map.get(*key) {
+            None | Some(Value::Null | Value::Object(_) | Value::Array(_)) => {}
+            Some(value) if read_text.is_some() && common::text(Some(value)) == read_text => {}
+            Some(value) => keep(meta, payload, key, value.clone()),
+        }
+    }
+    read
+}
+
+/// The target from `resource` (a display name, or `{type, id, name}`), `resource_id` and
+/// `resource_type`, each of which may come alone: its id is the resource's own id, else `resource_id`,
+/// else its name; its type the resource's own, else `resource_type`, else `kind` (the action's
+/// resource). A value the target does not hold is kept: `resource_id` or `resource_type` in metadata,
+/// a resource object with other keys (or no id) in the payload.
+fn target_of(
+    map: &Map<String, Value>,
+    kind: &str,
+    meta: &mut Meta,
+    payload: &mut Map<String, Value>,
+) -> Option<Value> {
+    let sent_id = field(map, &["resource_id"]);
+    let sent_type = field(map, &["resource_type"]);
+    let snake_kind = |k: &String| Some(common::snake(k)).filter(|k| !k.is_empty());
+    let (own_id, own_type, name) = match map.get("resource") {
+        Some(Value::Object(resource)) => {
+            let text = |key: &str| common::text(resource.get(key));
+            let named = text("id").is_some() || text("name").is_some() || sent_id.is_some();
+            let only_target_keys = resource.iter().all(|(k, v)| {
+                matches!(k.as_str(), "id" | "name" | "type") && !v.is_object() && !v.is_array()
+            });
+            if !named || !only_target_keys {
+                payload.insert("resource".into(), Value::Object(resource.clone()));
+            }
+            (text("id"), text("type"), text("name"))
+        }
+        Some(list @ Value::Array(_)) => {
+            payload.insert("resource".into(), list.clone());
+            (None, None, None)
+        }
+        _ => (None, None, field(map, &["resource"])),
+    };
+    let id = own_id
+        .clone()
+        .or_else(|| sent_id.clone())
+        .or_else(|| name.clone());
+    let own_kind = own_type.as_ref().and_then(snake_kind);
+    let sent_kind = sent_type.as_ref().and_then(snake_kind);
+    let type_unread = id.is_none()
+        || sent_kind.is_none()
+        || own_kind
+            .as_ref()
+            .is_some_and(|own| Some(own) != sent_kind.as_ref());
+    if let Some(sent) = sent_type.filter(|_| type_unread) {
+        keep(meta, payload, "resource_type", sent.into());
+    }
+    if let Some(sent) = sent_id.filter(|s| own_id.as_ref().is_some_and(|own| own != s)) {
+        keep(meta, payload, "resource_id", sent.into());
+    }
+    let kind = own_kind.or(sent_kind).unwrap_or_else(|| kind.to_string());
+    Some(target(&kind, &id?, name))
+}
+
+/// True when the actor holds all of `user`: a scalar, or an object of `id`, `email`, `name` and `type`
+/// only, with an id among the first three, an actor type Evident knows and a real e-mail.
+fn user_held_whole(user: &Value) -> bool {
+    let Value::Object(map) = user else {
+        return !user.is_array();
+    };
+    let mail_ok = field(map, &["email"]).is_none_or(|m| common::email(&m).is_some());
+    let type_ok =
+        field(map, &["type"]).is_none_or(|t| crate::event::ActorType::parse(&t).is_some());
+    let has_id = field(map, &["id", "email", "name"]).is_some();
+    let only_actor_keys = map.iter().all(|(k, v)| {
+        matches!(k.as_str(), "id" | "email" | "name" | "type") && !v.is_object() && !v.is_array()
+    });
+    mail_ok && type_ok && has_id && only_actor_keys
+}
+
 fn build(a: &Activity<'_>, mut meta: Meta) -> Result<Map<String, Value>, String> {
     if a.action.trim().is_empty() {
         return Err("activity has no action".into());
     }
     let mut ev = Map::new();
-    let (resource, verb) = split_action(&a.action);
-    let kind = resource
-        .or_else(|| a.resource.as_deref().and_then(kind_of))
-        .unwrap_or_else(|| "resource".into());
+    let (kind, verb) = kind_and_verb(a);
     ev.insert("action".into(), format!("{kind}.{verb}").into());
     if let Some(t) = &a.timestamp {
         let at = normalize_time(t).map_err(|e| format!("`timestamp`: {e}"))?;
@@ -426,6 +534,16 @@ fn build(a: &Activity<'_>, mut meta: Meta) -> Result<Map<String, Value>, String>
     meta.into_event(&mut ev);
     ev.insert("source".into(), source("activity", None));
     Ok(ev)
+}
+
+/// The action's resource and verb: the resource named in the words, else a kind found in the
+/// resource's name, else `resource`.
+fn kind_and_verb(a: &Activity<'_>) -> (String, String) {
+    let (resource, verb) = split_action(&a.action);
+    let kind = resource
+        .or_else(|| a.resource.as_deref().and_then(kind_of))
+        .unwrap_or_else(|| "resource".into());
+    (kind, verb)
 }
 
 /// The resource named in the action words (if any) and the verb in the present tense. A past-tense
@@ -563,14 +681,19 @@ fn outcome_of(status: &str) -> Option<&'static str> {
 fn actor_of(user: Option<&Value>, text: Option<&str>) -> Value {
     if let Some(Value::Object(map)) = user {
         let mail = field(map, &["email"]);
-        if let Some(id) = field(map, &["id"]).or_else(|| mail.clone()) {
+        let name = field(map, &["name"]);
+        // Known by name alone, the name is the id, as a user sent as a bare name is.
+        if let Some(id) = field(map, &["id"])
+            .or_else(|| mail.clone())
+            .or_else(|| name.clone())
+        {
             let kind = field(map, &["type"]).unwrap_or_else(|| "user".into());
             let kind = if crate::event::ActorType::parse(&kind).is_some() {
                 kind
             } else {
                 "user".into()
             };
-            return actor(&kind, &id, field(map, &["name"]), mail);
+            return actor(&kind, &id, name, mail);
         }
     }
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
@@ -597,7 +720,7 @@ fn actor_of(user: Option<&Value>, text: Option<&str>) -> Value {
     actor(kind, text, None, Some(text.to_string()))
 }
 
-/// `245ms`, `1.2 seconds`, `3s`, `2 min` or a number of milliseconds.
+/// `245ms`, `1.2 seconds`, `3s`, `2 min`, `2 hours` or a number of milliseconds.
 fn duration_ms(value: &Value) -> Option<u64> {
     if let Some(n) = value.as_f64() {
         return (n >= 0.0).then_some(n.round() as u64);
@@ -611,6 +734,7 @@ fn duration_ms(value: &Value) -> Option<u64> {
         "" | "ms" | "millisecond" | "milliseconds" => 1.0,
         "s" | "sec" | "secs" | "second" | "seconds" => 1000.0,
         "m" | "min" | "mins" | "minute" | "minutes" => 60_000.0,
+        "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000.0,
         _ => return None,
     };
     Some((number * factor).round() as u64)

@@ -457,3 +457,98 @@ fn blank_csv_rows_are_reported_as_skipped() {
         }]
     );
 }
+
+/// A webhook field whose partner is absent or sent too is kept: `resource_id` alone is a target of the
+/// action's resource, `resource_type` alone and a duration that does not read are metadata, and of
+/// `event`/`action` or `ip_address`/`ip` sent together the one not mapped is metadata when it differs.
+#[test]
+fn webhook_fields_without_or_beside_their_partner_are_kept() {
+    let read = |record: serde_json::Value| {
+        let out = adapt(&record.to_string(), Hint::default()).unwrap();
+        assert_eq!(out.records.len(), 1, "{out:?}");
+        valid(&out.records[0].event, "activity")
+    };
+    let e = read(json!({"event": "report_exported", "user": "a@b.c", "resource_id": "r_9"}));
+    assert_eq!(e.action, "report.export");
+    let targets: Vec<(&str, &str)> = e
+        .targets
+        .iter()
+        .map(|t| (t.kind.as_str(), t.id.as_str()))
+        .collect();
+    assert_eq!(targets, [("report", "r_9")]);
+
+    let e = read(
+        json!({"event": "exported", "user": "a@b.c", "resource_id": "r_9",
+                        "resource_type": "Saved Query"}),
+    );
+    assert_eq!(
+        (e.targets[0].kind.as_str(), e.targets[0].id.as_str()),
+        ("saved_query", "r_9")
+    );
+
+    let e = read(
+        json!({"event": "report_exported", "user": "a@b.c", "resource_type": "pdf",
+                        "duration": "about a week"}),
+    );
+    assert!(e.targets.is_empty());
+    assert_eq!(e.metadata["resource_type"], json!("pdf"));
+    assert_eq!(e.metadata["duration"], json!("about a week"));
+    assert_eq!(e.duration_ms, None);
+
+    let e = read(
+        json!({"event": "report_viewed", "action": "report.opened", "user": "a@b.c",
+                        "ip_address": "10.0.0.1", "ip": "10.0.0.2", "duration": "2 hours",
+                        "resource": {"id": "r1", "type": "report"}, "resource_id": "r2"}),
+    );
+    assert_eq!(e.action, "report.view");
+    assert_eq!(e.metadata["action"], json!("report.opened"));
+    assert_eq!(e.context.ip.as_deref(), Some("10.0.0.1"));
+    assert_eq!(e.metadata["ip"], json!("10.0.0.2"));
+    assert_eq!(e.duration_ms, Some(7_200_000));
+    assert_eq!(e.targets[0].id, "r1");
+    assert_eq!(e.metadata["resource_id"], json!("r2"));
+
+    // The same value twice is said once; a duration that reads wins over one that does not.
+    let e = read(json!({"event": "login", "action": "login", "user": "a@b.c",
+                        "ip_address": "10.0.0.1", "ip": "10.0.0.1",
+                        "duration_ms": "soon", "duration": "2s"}));
+    assert!(!e.metadata.contains_key("action") && !e.metadata.contains_key("ip"));
+    assert_eq!(e.duration_ms, Some(2000));
+    assert_eq!(e.metadata["duration_ms"], json!("soon"));
+}
+
+/// A user sent as a list, or as an object without id or e-mail, is not made anonymous and lost: the
+/// first of a list is the actor, a name alone is the id, and what the actor does not hold is kept.
+#[test]
+fn webhook_users_as_lists_or_names_are_kept() {
+    let read = |user: serde_json::Value| {
+        let record = json!({"event": "report_viewed", "user": user});
+        let out = adapt(&record.to_string(), Hint::default()).unwrap();
+        valid(&out.records[0].event, "activity")
+    };
+    let e = read(json!(["ann@x.io", "bob@x.io"]));
+    assert_eq!(e.actor.id, "ann@x.io");
+    assert_eq!(e.payload.unwrap()["user"], json!(["ann@x.io", "bob@x.io"]));
+
+    let e = read(json!({"name": "Ann", "type": "user"}));
+    assert_eq!(e.actor.kind, ActorType::User);
+    assert_eq!(
+        (e.actor.id.as_str(), e.actor.name.as_deref()),
+        ("Ann", Some("Ann"))
+    );
+    assert!(e.payload.is_none());
+
+    let e = read(json!({"role": "admin", "team": "ops"}));
+    assert_eq!(e.actor.kind, ActorType::Anonymous);
+    assert_eq!(
+        e.payload.unwrap()["user"],
+        json!({"role": "admin", "team": "ops"})
+    );
+
+    let e = read(json!({"id": "u1", "email": "not-mail", "type": "robot"}));
+    assert_eq!(e.actor.id, "u1");
+    assert_eq!(
+        e.payload.unwrap()["user"],
+        json!({"id": "u1", "email": "not-mail", "type": "robot"})
+    );
+}

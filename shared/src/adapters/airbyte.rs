@@ -23,6 +23,9 @@
 //!   `previousRole`/`newRole` -> `changes.before.role`/`changes.after.role`;
 //! - `success` -> outcome `success`/`failure`; `errorMessage` -> `error.message`;
 //! - log event `level`, `logSource`, `caller.className` -> `metadata.log_level`, `log_source`, `logger`;
+//!   `caller.methodName`, `lineNumber`, `threadName` -> `metadata.caller_method`, `caller_line`, `thread`;
+//!   its `timestamp`, when the entry has its own -> `metadata.log_time`; a `throwable` and any other
+//!   field, and what metadata cannot hold -> `payload.log_event`;
 //! - the file name `<yyyyMMddHHmmss>_<hostname>_<uuid>[.json]` (from the hint) -> `metadata.file_time`
 //!   (RFC 3339, read as UTC), `file_host`, `file_id`; any other name -> `metadata.file_name`.
 //!
@@ -131,15 +134,14 @@ fn event(
         .text("actionName")
         .ok_or("AuditLogEntry has no `actionName`")?;
     ev.insert("action".into(), action_of(&name).into());
-    let time = match entry.text("timestamp") {
+    let log_time = log.get("timestamp").filter(|t| !t.is_null());
+    let entry_time = entry.text("timestamp");
+    let time = match &entry_time {
         Some(t) => Some(match t.parse::<i64>() {
             Ok(ms) => normalize_time(&Value::from(ms)),
-            Err(_) => common::normalize_time_text(&t),
+            Err(_) => common::normalize_time_text(t),
         }),
-        None => log
-            .get("timestamp")
-            .filter(|t| !t.is_null())
-            .map(normalize_time),
+        None => log_time.map(normalize_time),
     };
     if let Some(time) = time {
         let time = time.map_err(|e| format!("AuditLogEntry `timestamp`: {e}"))?;
@@ -201,12 +203,56 @@ fn event(
     {
         payload.insert("user_agent".into(), agent.into());
     }
+
+    // The log event around the entry: its time (when the entry has its own), caller and throwable
+    // are kept, short scalars in metadata, the rest in `payload.log_event`.
+    let mut log_event = Map::new();
+    let mut keep = |meta: &mut Meta, meta_key: &str, log_key: &str, value: &Value| {
+        if !meta.put(meta_key, value.clone()) {
+            log_event.insert(log_key.to_string(), value.clone());
+        }
+    };
+    if let (Some(_), Some(t)) = (&entry_time, log_time) {
+        let at = normalize_time(t).map_or_else(|_| t.clone(), Value::from);
+        keep(&mut meta, "log_time", "timestamp", &at);
+    }
+    for (key, meta_key) in [("level", "log_level"), ("logSource", "log_source")] {
+        if let Some(value) = log.get(key).filter(|v| !v.is_null()) {
+            keep(&mut meta, meta_key, key, value);
+        }
+    }
+    match log.get("caller") {
+        Some(Value::Object(caller)) => {
+            let mut rest = Map::new();
+            for (key, value) in caller.iter().filter(|(_, v)| !v.is_null()) {
+                let meta_key = match key.as_str() {
+                    "className" => "logger".to_string(),
+                    "methodName" => "caller_method".to_string(),
+                    "lineNumber" => "caller_line".to_string(),
+                    "threadName" => "thread".to_string(),
+                    other => format!("caller_{}", common::snake(other)),
+                };
+                if !meta.put(&meta_key, value.clone()) {
+                    rest.insert(key.clone(), value.clone());
+                }
+            }
+            set_obj(&mut log_event, "caller", rest);
+        }
+        Some(Value::Null) | None => {}
+        Some(other) => keep(&mut meta, "caller", "caller", other),
+    }
+    for (key, value) in log.iter().filter(|(k, v)| {
+        !v.is_null()
+            && !matches!(
+                k.as_str(),
+                "message" | "timestamp" | "level" | "logSource" | "caller"
+            )
+    }) {
+        log_event.insert(key.clone(), value.clone());
+    }
+    set_obj(&mut payload, "log_event", log_event);
     set_obj(&mut ev, "payload", payload);
 
-    meta.put_opt("log_level", field(log, &["level"]));
-    meta.put_opt("log_source", field(log, &["logSource"]));
-    let caller = log.get("caller").and_then(Value::as_object);
-    meta.put_opt("logger", caller.and_then(|c| field(c, &["className"])));
     for (key, value) in file {
         meta.put(key, value.clone());
     }

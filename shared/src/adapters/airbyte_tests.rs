@@ -290,3 +290,46 @@ fn an_error_message_holding_a_comma_and_a_name_is_kept_whole() {
         "Failed to update permission, permissionId=abc"
     );
 }
+
+/// The log event around the entry is kept: its own time (the entry's is `occurred_at`), the caller's
+/// method, line and thread, and a throwable; its time is `occurred_at` only for an entry without one.
+#[test]
+fn the_log_event_around_the_entry_is_kept() {
+    let e = valid(
+        &adapt(SEED, Hint::default()).unwrap().records[0].event,
+        "airbyte",
+    );
+    assert_eq!(e.occurred_at, "2025-01-16T23:29:34.212Z");
+    assert_eq!(e.metadata["log_time"], json!("2025-01-16T23:29:34.216Z"));
+    assert_eq!(
+        e.metadata["caller_method"],
+        json!("logAuditInfo$io_airbyte_airbyte_audit_logging")
+    );
+    assert_eq!(e.metadata["caller_line"], json!(135));
+    assert_eq!(e.metadata["thread"], json!("io-executor-thread-10"));
+    assert!(e.payload.unwrap().get("log_event").is_none());
+
+    let long_method = "m".repeat(600);
+    let body = json!({
+        "timestamp": 1737070174216_i64,
+        "message": "Logging audit entry: AuditLogEntry(id=e9, user=User(userId=u1), actionName=updatePermission, summary={}, success=false, errorMessage=boom)",
+        "level": "ERROR",
+        "caller": {"className": "io.airbyte.X", "methodName": long_method, "lineNumber": 7},
+        "throwable": {"message": "boom", "stackTrace": ["at X.y(X.kt:7)"]},
+        "mdc": {"job_id": "42"}
+    })
+    .to_string();
+    let e = one(&body);
+    assert_eq!(e.occurred_at, "2025-01-16T23:29:34.216Z");
+    assert!(!e.metadata.contains_key("log_time"));
+    assert_eq!(e.metadata["logger"], json!("io.airbyte.X"));
+    assert_eq!(e.metadata["caller_line"], json!(7));
+    assert_eq!(
+        e.payload.unwrap()["log_event"],
+        json!({
+            "caller": {"methodName": long_method},
+            "throwable": {"message": "boom", "stackTrace": ["at X.y(X.kt:7)"]},
+            "mdc": {"job_id": "42"}
+        })
+    );
+}

@@ -3,15 +3,17 @@
 //! `{"message", "time", "metadata": {"code", "event", "users": [{id, name, email}], "session_mode"}, "severity"}`.
 //!
 //! The body is read line by line (NDJSON, as a log aggregator ships it); a line may carry a prefix
-//! before its JSON (`2025-10-06T19:19:19Z stdout F {...}`, as container runtimes write). A body that
-//! is JSON as a whole, a pretty-printed line as the seed shows one or an array of lines (on one line
-//! or many), is read as such, and so is a line holding an array of log lines. Mapping of a line whose `metadata.event` is `code.evaluate`:
+//! before its JSON (`2025-10-06T19:19:19Z stdout F {...}`, as container runtimes write), and may hold
+//! an array of log lines. An object or array that opens on a line and closes on a later one (the
+//! seed's readable form, `jq .` output, one or many in a row) is read whole, each log line at the
+//! line of its opening brace. Mapping of a line whose `metadata.event` is `code.evaluate`:
 //! - `action` = `code.evaluate` (category `execute`); `outcome` stays `unknown`, because Livebook logs the
 //!   evaluation as it starts, not how it ended;
 //! - `occurred_at` = `time`; `description` = `message`;
 //! - `actor` = the first of `metadata.users` (`type: user`), `participants` = all of them, since every user
 //!   in a collaborative session saw the code run; no users (Livebook without authentication) gives the
-//!   actor `{type: anonymous, id: anonymous}`;
+//!   actor `{type: anonymous, id: anonymous}`. A user's id is its `id`, else its `email`, else its
+//!   `name`; users not held whole by the actors (no id, e-mail or name; other keys) stay in `payload.users`;
 //! - `payload` = `{code, session_mode}`, the code exactly as logged (newlines, unicode);
 //! - `session_mode` also goes to `metadata.session_mode` (filterable) and to `context.interface`
 //!   (`notebook` for `default`, `app_preview` for `app`): it says how the code was run, which is what
@@ -22,15 +24,16 @@
 //! - `idempotency_key` = `livebook#<hash of the line's JSON>` (compact, so the same line keys alike
 //!   however it was spaced or prefixed): Livebook events carry no id.
 //!
-//! Other JSON lines are skipped (with their `metadata.event`), so are plain-text lines; JSON lines that do
-//! not parse are unreadable.
+//! Other JSON lines are skipped (with their `metadata.event`), so are plain-text lines (braces in them,
+//! `{braces}` or `[info]`, open no JSON); JSON that does not parse, after a prefix too, is unreadable.
 
 use serde_json::{Map, Value};
 
 use super::common::{
-    actor, field, normalize_time, reason_of, set, set_obj, source, DerivedKeys, Meta,
+    self, actor, field, json_records, normalize_time, reason_of, set, set_obj, source, DerivedKeys,
+    Lines, Meta,
 };
-use super::Adapted;
+use super::{AdaptError, Adapted};
 
 const EVENT: &str = "code.evaluate";
 /// `metadata` keys this adapter maps itself.
@@ -39,70 +42,171 @@ const MAPPED: &[&str] = &["code", "event", "users", "session_mode"];
 pub(super) fn adapt(body: &str) -> Adapted {
     let mut out = Adapted::default();
     let mut keys = DerivedKeys::default();
-    if let Some(items) = whole_json(body) {
-        for (n, item) in items {
-            match item {
-                Ok(Value::Object(log)) => read_log(&mut out, &mut keys, n, log),
-                Ok(_) => out.unreadable(n, "a JSON log line must be an object"),
-                Err(reason) => out.unreadable(n, reason),
-            }
-        }
-        return out;
-    }
-    for (i, line) in body.lines().enumerate() {
-        let n = i + 1;
+    let mut lines = Lines::new(body);
+    let mut offset = 0;
+    while offset < body.len() {
+        let end = body[offset..].find('\n').map_or(body.len(), |i| offset + i);
+        let line = &body[offset..end];
+        let n = lines.at(offset);
+        let lead = line.len() - line.trim_start().len();
         let text = line.trim();
+        let next = (end + 1).min(body.len());
         if text.is_empty() {
+            offset = next;
             continue;
         }
-        if text.starts_with('[') {
-            // A batch of log lines as one array line, among other lines.
-            if let Ok(Value::Array(logs)) = serde_json::from_str::<Value>(text) {
-                for log in logs {
-                    match log {
-                        Value::Object(log) => read_log(&mut out, &mut keys, n, log),
-                        _ => out.unreadable(n, "a JSON log line must be an object"),
-                    }
-                }
+        // The whole line is JSON: one log line, or a batch of them as an array.
+        if let Ok(value @ (Value::Object(_) | Value::Array(_))) = serde_json::from_str(text) {
+            read_value(&mut out, &mut keys, n, value);
+            offset = next;
+            continue;
+        }
+        let Some(at) = (if text.starts_with('{') {
+            Some(0)
+        } else {
+            json_start(text)
+        }) else {
+            out.skip(n, "not a JSON log line (plain text)");
+            offset = next;
+            continue;
+        };
+        // A pretty-printed log line (`jq .`), or an array of them, opening on this line.
+        if at == 0 {
+            if let Some(span_end) = multi_line_end(body, offset + lead) {
+                read_span(&mut out, &mut keys, n, &body[offset + lead..span_end]);
+                offset = span_end;
                 continue;
             }
         }
-        if !text.starts_with('{') {
-            // A prefix before the JSON, or plain text (which may hold braces of its own).
-            match text
-                .find('{')
-                .map(|at| serde_json::from_str::<Value>(&text[at..]))
-            {
-                Some(Ok(Value::Object(log))) => read_log(&mut out, &mut keys, n, log),
-                _ => out.skip(n, "not a JSON log line (plain text)"),
+        // The JSON after a prefix (`2025-10-06T19:19:19Z stdout F {...}`), or a broken line.
+        let json = &text[at..];
+        match serde_json::from_str::<Value>(json) {
+            Ok(value) => read_value(&mut out, &mut keys, n, value),
+            // Plain text quoting some JSON (`got {"a": 1} back`), not a log line cut short.
+            Err(_) if at > 0 && starts_with_json_value(json) => {
+                out.skip(n, "not a JSON log line (plain text)")
             }
-            continue;
-        }
-        match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(log)) => read_log(&mut out, &mut keys, n, log),
-            Ok(_) => out.unreadable(n, "a JSON log line must be an object"),
             Err(e) => out.unreadable(
                 n,
-                format!("malformed JSON at column {}: {}", e.column(), reason_of(&e)),
+                format!(
+                    "malformed JSON at column {}: {}",
+                    text[..at].chars().count() + e.column(),
+                    reason_of(&e)
+                ),
             ),
         }
+        offset = next;
     }
     out
 }
 
-/// The log lines of a body that is JSON as a whole but not one object per line: a pretty-printed
-/// line, or an array of them, each with the line it starts on.
-fn whole_json(body: &str) -> Option<Vec<super::common::JsonItem>> {
-    let trimmed = body.trim_start();
-    // NDJSON: the first line is a whole object. A one-line array (`jq -c -s .`) is JSON as a whole.
-    let one_per_line = trimmed
-        .lines()
-        .next()
-        .is_some_and(|first| serde_json::from_str::<Value>(first).is_ok_and(|v| v.is_object()));
-    let whole = trimmed.starts_with(['{', '['])
-        && !one_per_line
-        && serde_json::from_str::<&serde_json::value::RawValue>(body).is_ok();
-    whole.then(|| super::common::json_records(body, &[], &[], "JSON log lines").ok())?
+/// Reads one JSON value of a line: a log line, or an array of log lines.
+fn read_value(out: &mut Adapted, keys: &mut DerivedKeys, n: usize, value: Value) {
+    match value {
+        Value::Object(log) => read_log(out, keys, n, log),
+        Value::Array(logs) => {
+            for log in logs {
+                match log {
+                    Value::Object(log) => read_log(out, keys, n, log),
+                    _ => out.unreadable(n, "a JSON log line must be an object"),
+                }
+            }
+        }
+        _ => out.unreadable(n, "a JSON log line must be an object"),
+    }
+}
+
+/// Reads a JSON object or array spanning lines from `n` on: each log line at the line of its own
+/// opening brace, or one unreadable part at `n` naming the line and column at fault.
+fn read_span(out: &mut Adapted, keys: &mut DerivedKeys, n: usize, span: &str) {
+    match json_records(span, &[], &[], "JSON log lines") {
+        Ok(items) => {
+            for (line, item) in items {
+                let line = n + line - 1;
+                match item {
+                    Ok(Value::Object(log)) => read_log(out, keys, line, log),
+                    Ok(_) => out.unreadable(line, "a JSON log line must be an object"),
+                    Err(reason) => out.unreadable(line, reason),
+                }
+            }
+        }
+        Err(AdaptError::Malformed {
+            line,
+            column,
+            reason,
+        }) => out.unreadable(
+            n,
+            format!(
+                "malformed JSON at line {}, column {column}: {reason}",
+                n + line - 1
+            ),
+        ),
+        Err(e) => out.unreadable(n, e.to_string()),
+    }
+}
+
+/// Where a line's JSON starts after a prefix: the first `{` or `[` followed by what opens an object
+/// or array (a quote, a bracket, or the line's end), so that `[info]` or `{braces}` in plain text are
+/// not taken for JSON.
+fn json_start(text: &str) -> Option<usize> {
+    text.match_indices(['{', '[']).map(|(i, _)| i).find(|&i| {
+        text[i + 1..]
+            .trim_start()
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, '"' | '{' | '}' | '[' | ']'))
+    })
+}
+
+/// True when `json` starts with a whole JSON value (something follows it).
+fn starts_with_json_value(json: &str) -> bool {
+    let mut values = serde_json::Deserializer::from_str(json).into_iter::<Value>();
+    matches!(values.next(), Some(Ok(_)))
+}
+
+/// The end of the object or array opening at byte `start` of the body, when it closes on a later line
+/// (brackets counted outside strings). None when it closes on its own line or never, when a string runs
+/// past the end of a line (which JSON does not allow), or when a later line no further indented opens
+/// another object or array before it closes (other than an element of an array opened here): then its
+/// line was cut short, and the lines after it are read on their own. The last rule also keeps the scan from running to the body's end for every
+/// broken line of a long log.
+fn multi_line_end(body: &str, start: usize) -> Option<usize> {
+    let indent = start - body[..start].rfind('\n').map_or(0, |i| i + 1);
+    let in_array = body[start..].starts_with('[');
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    // Leading whitespace seen so far on the current line; None once past it.
+    let mut line_indent: Option<usize> = None;
+    for (i, b) in body[start..].bytes().enumerate() {
+        if let Some(width) = line_indent {
+            match b {
+                b' ' | b'\t' => {
+                    line_indent = Some(width + 1);
+                    continue;
+                }
+                // An array's elements may start at its own indentation.
+                b'{' | b'[' if width <= indent && !(in_array && depth == 1) => return None,
+                _ => line_indent = None,
+            }
+        }
+        match b {
+            b'\n' if in_string => return None,
+            b'\n' => line_indent = Some(0),
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            _ if in_string => {}
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    let end = start + i;
+                    return body[start..end].contains('\n').then_some(end + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Reads one log line's JSON: an event when it is a code evaluation, skipped otherwise.
@@ -140,8 +244,8 @@ fn event(
     }
     set(&mut ev, "description", field(log, &["message"]));
 
-    let users: Vec<Value> = meta
-        .get("users")
+    let sent_users = meta.get("users").filter(|u| !u.is_null());
+    let users: Vec<Value> = sent_users
         .and_then(Value::as_array)
         .map(|users| users.iter().filter_map(user).collect())
         .unwrap_or_default();
@@ -160,6 +264,13 @@ fn event(
         payload.insert("code".into(), code.clone());
     }
     set(&mut payload, "session_mode", mode.clone());
+    // Users the actors do not hold whole (no id, e-mail or name, other keys, users not a list) are
+    // kept as sent.
+    if let Some(sent) =
+        sent_users.filter(|u| !u.as_array().is_some_and(|l| l.iter().all(read_whole)))
+    {
+        payload.insert("users".into(), sent.clone());
+    }
     let mut metadata = Meta::default();
     let mut extra = Map::new();
     for (key, value) in meta.iter().filter(|(k, _)| !MAPPED.contains(&k.as_str())) {
@@ -181,7 +292,7 @@ fn event(
         let interface = match mode.as_str() {
             "default" => "notebook".to_string(),
             "app" => "app_preview".to_string(),
-            other => super::common::snake(other),
+            other => common::snake(other),
         };
         let mut context = Map::new();
         if !interface.is_empty() {
@@ -196,12 +307,33 @@ fn event(
     Ok(ev)
 }
 
-/// A Livebook user `{id, name, email}` as an actor; a user without an id is known by its e-mail.
+/// A Livebook user `{id, name, email}` as an actor; a user without an id is known by its e-mail, or
+/// else by its name, as the Activity Logs adapter knows users sent as bare names (`user: "Ann"`).
 fn user(value: &Value) -> Option<Value> {
     let map = value.as_object()?;
     let mail = field(map, &["email"]);
-    let id = field(map, &["id"]).or_else(|| mail.clone())?;
-    Some(actor("user", &id, field(map, &["name"]), mail))
+    let name = field(map, &["name"]);
+    let id = field(map, &["id"])
+        .or_else(|| mail.clone())
+        .or_else(|| name.clone())?;
+    Some(actor("user", &id, name, mail))
+}
+
+/// True when [`user`] keeps all of a user: an object of `id`, `name` and `email` only, whose e-mail
+/// is one.
+fn read_whole(value: &Value) -> bool {
+    let Some(map) = value.as_object() else {
+        return false;
+    };
+    let mail_ok = match map.get("email") {
+        None | Some(Value::Null) => true,
+        Some(mail) => common::text(Some(mail)).is_none_or(|m| common::email(&m).is_some()),
+    };
+    user(value).is_some()
+        && mail_ok
+        && map.iter().all(|(k, v)| {
+            matches!(k.as_str(), "id" | "name" | "email") && !v.is_array() && !v.is_object()
+        })
 }
 
 #[cfg(test)]
@@ -428,5 +560,150 @@ mod tests {
             read.records.iter().map(|r| r.line).collect::<Vec<_>>(),
             [1, 2, 2]
         );
+    }
+
+    /// The seed's readable form repeated (`jq .` over a log): each object is an event at the line of
+    /// its opening brace, among one-line and prefixed lines; a broken one is one unreadable part
+    /// naming its line, and the lines after it are still read.
+    #[test]
+    fn pretty_printed_lines_in_a_row_are_each_read() {
+        let pretty: Vec<String> = SEED
+            .lines()
+            .map(|l| {
+                serde_json::to_string_pretty(&serde_json::from_str::<Value>(l).unwrap()).unwrap()
+            })
+            .collect();
+        let height = pretty[0].lines().count();
+        assert_eq!(height, 17);
+        let by_line = adapt(SEED);
+        let body = format!(
+            "{}
+{}
+
+{}
+",
+            pretty[0], pretty[1], pretty[2]
+        );
+        let read = adapt(&body);
+        assert!(
+            read.unreadable.is_empty() && read.skipped.is_empty(),
+            "{read:?}"
+        );
+        assert_eq!(
+            read.records.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [1, 18, 36]
+        );
+        let keys = |out: &Adapted| -> Vec<Value> {
+            out.records
+                .iter()
+                .map(|r| r.event["idempotency_key"].clone())
+                .collect()
+        };
+        assert_eq!(keys(&read), keys(&by_line));
+
+        let one_line = SEED.lines().nth(1).unwrap();
+        let broken = pretty[2].replacen("\"event\"", "event", 1);
+        let body = format!(
+            "{}\n{one_line}\n{broken}\n2025-10-06T19:19:19Z stdout F {one_line}\n{}\n",
+            pretty[0], pretty[1]
+        );
+        let read = adapt(&body);
+        assert_eq!(
+            read.records.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [1, 18, 36, 37]
+        );
+        assert!(read.skipped.is_empty(), "{read:?}");
+        assert_eq!(read.unreadable.len(), 1, "{read:?}");
+        assert_eq!(read.unreadable[0].line, 19);
+        assert!(
+            read.unreadable[0]
+                .reason
+                .starts_with("malformed JSON at line 23, column 5: key must be a string"),
+            "{:?}",
+            read.unreadable[0]
+        );
+
+        // A line cut short before the one-line log lines after it does not take them in, though a
+        // stray `]}}` later closes its brackets.
+        let body = format!("{{\"message\":\"x\",\"metadata\":{{\"users\":[\n{SEED}]}}}}\n");
+        let read = adapt(&body);
+        assert_eq!(keys(&read), keys(&by_line));
+        assert_eq!(
+            read.unreadable.iter().map(|p| p.line).collect::<Vec<_>>(),
+            [1]
+        );
+        assert_eq!(read.skipped.iter().map(|p| p.line).collect::<Vec<_>>(), [5]);
+    }
+
+    /// A log line cut short after a container runtime's prefix is an unreadable audit line, not
+    /// plain text; braces in plain text, and JSON quoted inside it, still are plain text.
+    #[test]
+    fn a_cut_off_line_after_a_prefix_is_unreadable() {
+        let body = [
+            r#"2025-10-06T19:19:19Z stdout F {"message":"Evaluating code","metadata":{"event":"code.evaluate","code":"1 +"#,
+            r#"2025-10-06T19:19:19Z stdout F [{"message":"Evaluating code","metadata":{"event":"code.evaluate"}},"#,
+            "plain text with {braces} and [info]",
+            r#"the server answered {"ok": true} at once"#,
+        ]
+        .join("\n");
+        let out = adapt(&body);
+        assert!(out.records.is_empty(), "{out:?}");
+        let unreadable: Vec<(usize, &str)> = out
+            .unreadable
+            .iter()
+            .map(|p| (p.line, p.reason.as_str()))
+            .collect();
+        assert_eq!(unreadable.len(), 2, "{out:?}");
+        assert_eq!(unreadable[0].0, 1);
+        assert!(
+            unreadable[0]
+                .1
+                .starts_with("malformed JSON at column 106: EOF while parsing a string"),
+            "{unreadable:?}"
+        );
+        assert_eq!(unreadable[1].0, 2);
+        assert!(
+            unreadable[1].1.contains("EOF while parsing"),
+            "{unreadable:?}"
+        );
+        assert_eq!(
+            out.skipped.iter().map(|p| p.line).collect::<Vec<_>>(),
+            [3, 4]
+        );
+    }
+
+    /// A user known only by name is a participant with the name as its id, as the Activity Logs
+    /// adapter reads a bare name; users the actors cannot hold whole stay in the payload as sent.
+    #[test]
+    fn users_known_only_by_name_are_kept() {
+        let line = |users: Value| {
+            json!({"message": "Evaluating code", "time": "2025-10-06T19:19:19.851Z",
+                   "metadata": {"event": "code.evaluate", "code": "1", "users": users}})
+            .to_string()
+        };
+        let out = adapt(&line(json!([{"id": "7", "name": "Zoë"}, {"name": "Bob"}])));
+        let e = valid(&out.records[0].event, "livebook");
+        assert_eq!(
+            e.participants
+                .iter()
+                .map(|p| (p.id.as_str(), p.name.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![("7", Some("Zoë")), ("Bob", Some("Bob"))]
+        );
+        assert!(e.payload.unwrap().get("users").is_none());
+
+        let out = adapt(&line(json!([{"name": "Bob"}, {"role": "owner"}])));
+        let e = valid(&out.records[0].event, "livebook");
+        assert_eq!(e.actor.id, "Bob");
+        assert_eq!(e.participants.len(), 1);
+        assert_eq!(
+            e.payload.unwrap()["users"],
+            json!([{"name": "Bob"}, {"role": "owner"}])
+        );
+
+        let out = adapt(&line(json!({"id": "7"})));
+        let e = valid(&out.records[0].event, "livebook");
+        assert_eq!(e.actor.kind, ActorType::Anonymous);
+        assert_eq!(e.payload.unwrap()["users"], json!({"id": "7"}));
     }
 }
