@@ -43,17 +43,22 @@ pub enum ApiError {
 }
 
 /// `GET /api/v1/events`: one page of events matching `filters`, newest first. `bounds` are the range's
-/// bounds computed when the list was loaded; `cursor` is the previous page's `next_cursor`.
+/// bounds computed when the list was loaded; `cursor` is the previous page's `next_cursor`; `tail`,
+/// for a live tail poll, the first page's `tail_token` (`""` when it gave none).
 pub async fn list_events(
     key: &str,
     filters: &Filters,
     bounds: Bounds,
     cursor: Option<&str>,
-    tail: bool,
+    tail: Option<&str>,
 ) -> Result<EventPage, ApiError> {
     let query = filters.api_query(bounds, PAGE_SIZE, cursor);
-    // Live tail's polls say so, so that the server does not record each as a new search.
-    let tail = if tail { "&tail=1" } else { "" };
+    // Live tail's polls say so, with their search's token, so that the server does not record each
+    // as a new search.
+    let tail = tail.map_or(String::new(), |token| {
+        // Hex digits: nothing to escape.
+        format!("&tail=1&tail_token={token}")
+    });
     let path = format!("/api/v1/events?{query}{tail}");
     if let Some(asked) = crate::prefetch::take(&path, key) {
         let body = read_response(asked).await?;

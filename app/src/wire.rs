@@ -204,6 +204,7 @@ pub fn event_page(value: Value) -> Result<EventPage, WireError> {
         next_cursor: f.optional_string("next_cursor"),
         up_to_seq: f.optional("up_to_seq", unsigned),
         now: f.optional("now", signed),
+        tail_token: f.optional_string("tail_token"),
     };
     f.done(page)
 }

@@ -97,6 +97,10 @@ pub struct EventPage {
     /// taken from; passed to an export as `now`, they mean the same there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub now: Option<i64>,
+    /// On a first page: what live tail's polls of the same search send back (`tail_token`), so that
+    /// they are not recorded as searches of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tail_token: Option<String>,
 }
 
 /// The one error envelope every failing endpoint answers with.

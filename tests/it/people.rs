@@ -1100,14 +1100,32 @@ fn searches_views_and_exports_are_in_the_log(server: &Server) {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
+    let token = first.json["tail_token"].as_str().unwrap();
     let tail = as_session(
         server,
         &auditor,
         "GET",
-        &format!("/api/v1/events?q={q}&tail=1&from={}", now_ms - 60_000),
+        &format!(
+            "/api/v1/events?q={q}&tail=1&from={}&tail_token={token}",
+            now_ms - 60_000
+        ),
         None,
     );
     assert_eq!(tail.status, 200, "{}", tail.text);
+    // A "poll" without its search's token, or with another search's, is a search of its own: it
+    // could be any search of the last hour.
+    let other_q = encode("action:people.reads-unseen");
+    let unproven = as_session(
+        server,
+        &auditor,
+        "GET",
+        &format!(
+            "/api/v1/events?q={other_q}&tail=1&from={}&tail_token={token}",
+            now_ms - 60_000
+        ),
+        None,
+    );
+    assert_eq!(unproven.status, 200, "{}", unproven.text);
     let bad_tail = as_session(server, &auditor, "GET", "/api/v1/events?tail=yes", None);
     assert_eq!(bad_tail.status, 400, "{}", bad_tail.text);
     let view = as_session(
@@ -1127,15 +1145,15 @@ fn searches_views_and_exports_are_in_the_log(server: &Server) {
     );
     assert_eq!(export.status, 200, "{}", export.text);
 
-    // Reads are recorded after their answer: once three are in, wait a little for a fourth that
+    // Reads are recorded after their answer: once four are in, wait a little for a fifth that
     // must not come (the next page and the live tail poll above are not new searches).
-    let reads = reads_of(server, &id, 3);
+    let reads = reads_of(server, &id, 4);
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let reads = match reads_of(server, &id, 3) {
+    let reads = match reads_of(server, &id, 4) {
         later if later.len() > reads.len() => later,
         _ => reads,
     };
-    assert_eq!(reads.len(), 3, "{reads:?}");
+    assert_eq!(reads.len(), 4, "{reads:?}");
     let actions: Vec<&str> = reads
         .iter()
         .map(|e| e["action"].as_str().unwrap())
@@ -1143,10 +1161,19 @@ fn searches_views_and_exports_are_in_the_log(server: &Server) {
     let count = |action: &str| actions.iter().filter(|a| **a == action).count();
     assert_eq!(
         (count("log.search"), count("log.view"), count("log.export")),
-        (1, 1, 1),
+        (2, 1, 1),
         "{actions:?}"
     );
-    let search = reads.iter().find(|e| e["action"] == "log.search").unwrap();
+    assert!(
+        reads
+            .iter()
+            .any(|e| e["payload"]["q"] == "action:people.reads-unseen"),
+        "{reads:?}"
+    );
+    let search = reads
+        .iter()
+        .find(|e| e["action"] == "log.search" && e["payload"]["q"] == "action:people.reads")
+        .unwrap();
     assert_eq!(search["payload"]["q"], "action:people.reads");
     assert_eq!(search["payload"]["returned"], 1);
     assert_eq!(search["actor"]["email"], email("reads", "auditor"));

@@ -14,7 +14,16 @@ use crate::sql::{ActionMatch, ListQuery};
 pub const MAX_LIMIT: u32 = 500;
 
 const KNOWN: &[&str] = &[
-    "q", "from", "to", "actor", "action", "outcome", "cursor", "limit", "tail",
+    "q",
+    "from",
+    "to",
+    "actor",
+    "action",
+    "outcome",
+    "cursor",
+    "limit",
+    "tail",
+    "tail_token",
 ];
 
 pub(crate) fn invalid(message: String) -> ApiError {
@@ -61,6 +70,8 @@ pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> 
             // ([`crate::reads::is_new_search`]).
             "tail" if value == "0" || value == "1" => {}
             "tail" => return Err(invalid(format!("`tail` must be 0 or 1, not `{value}`"))),
+            // The first page's proof that a poll continues its search (checked by the route).
+            "tail_token" => {}
             other => {
                 return Err(invalid(format!(
                     "unknown query parameter `{other}`; expected one of {}",

@@ -147,15 +147,17 @@ pub fn export(caller: &Caller, pairs: &[(String, String)], up_to_seq: u64) -> Ac
 
 /// Whether a list request is a search to record: a first page (one the list read without a cursor,
 /// whatever the parameters say: an empty `cursor=` is a first page), and not a live tail poll of
-/// recent events.
+/// recent events continuing a recorded search (`tail_proven`: its `tail_token` is that search's,
+/// [`crate::signed_cursor::CursorSigner::is_tail_token`]).
 pub fn is_new_search(
     pairs: &[(String, String)],
     later_page: bool,
     from: Option<i64>,
     now: i64,
+    tail_proven: bool,
 ) -> bool {
     let tail = pairs.iter().any(|(n, v)| n == "tail" && v == "1");
-    let tail_of_recent = tail && from.is_some_and(|f| f >= now - TAIL_WINDOW_MS);
+    let tail_of_recent = tail && tail_proven && from.is_some_and(|f| f >= now - TAIL_WINDOW_MS);
     !later_page && !tail_of_recent
 }
 
@@ -191,23 +193,40 @@ mod tests {
     #[test]
     fn first_pages_are_searches_but_later_pages_and_recent_tail_polls_are_not() {
         let now = 10 * TAIL_WINDOW_MS;
-        assert!(is_new_search(&pairs(&[("q", "x")]), false, None, now));
-        assert!(!is_new_search(&pairs(&[("cursor", "c")]), true, None, now));
+        assert!(is_new_search(
+            &pairs(&[("q", "x")]),
+            false,
+            None,
+            now,
+            false
+        ));
+        assert!(!is_new_search(
+            &pairs(&[("cursor", "c")]),
+            true,
+            None,
+            now,
+            false
+        ));
         let tail = pairs(&[("tail", "1")]);
-        assert!(!is_new_search(&tail, false, Some(now - 60_000), now));
+        assert!(!is_new_search(&tail, false, Some(now - 60_000), now, true));
+        // Without its search's token a "tail poll" is a search like any other: it could be anyone's
+        // search of the last hour.
+        assert!(is_new_search(&tail, false, Some(now - 60_000), now, false));
         // A "tail" reaching further back than the window is a search like any other.
         assert!(is_new_search(
             &tail,
             false,
             Some(now - TAIL_WINDOW_MS - 1),
-            now
+            now,
+            true
         ));
-        assert!(is_new_search(&tail, false, None, now));
+        assert!(is_new_search(&tail, false, None, now, true));
         assert!(is_new_search(
             &pairs(&[("tail", "0")]),
             false,
             Some(now),
-            now
+            now,
+            true
         ));
     }
 

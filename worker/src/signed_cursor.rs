@@ -7,6 +7,11 @@
 //! `tail`). A later page is served only with a cursor this API returned for the same search, which
 //! was recorded when its first page was read.
 //!
+//! Live tail polls are not recorded either: each asks again for what is newer than the rows shown
+//! (a new `from`), continuing a search already recorded. So that a "tail poll" cannot be a search of
+//! the last hour that nobody records, an unrecorded poll must carry the `tail_token` its search's
+//! first page returned: a MAC over that search without its time range ([`CursorSigner::tail_token`]).
+//!
 //! The key is 32 random bytes made by D1 on first use (`tenant_settings.cursor_key`, migration
 //! 0011) and kept by the isolate afterwards. The MAC is cut to 128 bits: forging one is as hard as
 //! guessing a random 128-bit number, and cursors stay short.
@@ -31,7 +36,10 @@ pub const TENANT_CURSOR_KEY: &str = "INSERT INTO tenant_settings (tenant, cursor
      SET cursor_key = coalesce(cursor_key, excluded.cursor_key) RETURNING hex(cursor_key) AS key";
 
 /// Parameters that may change from page to page of one search.
-const PER_PAGE: [&str; 3] = ["cursor", "limit", "tail"];
+const PER_PAGE: [&str; 4] = ["cursor", "limit", "tail", "tail_token"];
+
+/// Parameters live tail changes from poll to poll besides those of [`PER_PAGE`]: the range moves on.
+const PER_POLL: [&str; 2] = ["from", "to"];
 
 /// Hex digits of the MAC a cursor carries (128 bits).
 const MAC_HEX: usize = 32;
@@ -40,6 +48,8 @@ const MAC_HEX: usize = 32;
 pub struct CursorSigner {
     key: Vec<u8>,
     search: String,
+    /// The search without its range, which live tail's polls keep.
+    tailed: String,
 }
 
 impl CursorSigner {
@@ -64,21 +74,42 @@ impl CursorSigner {
         path: &str,
         pairs: &[(String, String)],
     ) -> CursorSigner {
-        let mut defining: Vec<(&str, &str)> = pairs
-            .iter()
-            .filter(|(name, value)| !PER_PAGE.contains(&name.as_str()) && !value.trim().is_empty())
-            .map(|(name, value)| (name.as_str(), value.trim()))
-            .collect();
-        defining.sort_unstable();
-        // Lengths before each part, so no two searches print alike.
-        let mut search = String::from("evident cursor v1");
-        for part in [tenant, who, path]
-            .into_iter()
-            .chain(defining.iter().flat_map(|(n, v)| [*n, *v]))
-        {
-            search.push_str(&format!("\n{}:{part}", part.len()));
+        let describe = |domain: &str, per_request: &[&str]| {
+            let mut defining: Vec<(&str, &str)> = pairs
+                .iter()
+                .filter(|(name, value)| {
+                    !per_request.contains(&name.as_str()) && !value.trim().is_empty()
+                })
+                .map(|(name, value)| (name.as_str(), value.trim()))
+                .collect();
+            defining.sort_unstable();
+            // Lengths before each part, so no two searches print alike.
+            let mut search = String::from(domain);
+            for part in [tenant, who, path]
+                .into_iter()
+                .chain(defining.iter().flat_map(|(n, v)| [*n, *v]))
+            {
+                search.push_str(&format!("\n{}:{part}", part.len()));
+            }
+            search
+        };
+        let per_poll: Vec<&str> = PER_PAGE.iter().chain(&PER_POLL).copied().collect();
+        CursorSigner {
+            search: describe("evident cursor v1", &PER_PAGE),
+            tailed: describe("evident tail v1", &per_poll),
+            key,
         }
-        CursorSigner { key, search }
+    }
+
+    /// What a first page hands out for live tail: the MAC of its search without the range.
+    pub fn tail_token(&self) -> String {
+        let parts = [self.tailed.as_bytes()];
+        hex(&hmac_sha256(&self.key, &parts)[..MAC_HEX / 2])
+    }
+
+    /// Whether `token` is the [`CursorSigner::tail_token`] of this search (whatever its range).
+    pub fn is_tail_token(&self, token: &str) -> bool {
+        same_text(token, &self.tail_token())
     }
 
     fn mac(&self, position: &str) -> String {
@@ -101,15 +132,7 @@ impl CursorSigner {
             ),
         };
         let (position, mac) = cursor.rsplit_once('.').ok_or_else(refused)?;
-        let expected = self.mac(position);
-        // Compared in full whatever differs first: no timing tells how much of a guess was right.
-        let same = mac.len() == expected.len()
-            && mac
-                .bytes()
-                .zip(expected.bytes())
-                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-                == 0;
-        if same {
+        if same_text(mac, &self.mac(position)) {
             Ok(position)
         } else {
             Err(refused())
@@ -128,6 +151,17 @@ impl CursorSigner {
             })
             .collect()
     }
+}
+
+/// Whether a MAC sent is the one expected, compared in full whatever differs first: no timing tells
+/// how much of a guess was right.
+fn same_text(sent: &str, expected: &str) -> bool {
+    sent.len() == expected.len()
+        && sent
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
 }
 
 /// HMAC-SHA-256 of `parts`, one after the other, under `key`.
@@ -233,6 +267,64 @@ mod tests {
         ] {
             assert!(first.open(forged).is_err(), "{forged}");
         }
+    }
+
+    /// A tail token holds for its search whatever the range (live tail moves `from` on each poll),
+    /// and for nothing else: another query, reader, tenant key or path.
+    #[test]
+    fn a_tail_token_holds_for_its_search_in_any_range() {
+        let first = signer(
+            1,
+            "user:p1",
+            "/api/v1/events",
+            &[("q", "x"), ("from", "1000")],
+        );
+        let token = first.tail_token();
+        assert_eq!(token.len(), MAC_HEX);
+        let poll = signer(
+            1,
+            "user:p1",
+            "/api/v1/events",
+            &[
+                ("q", "x"),
+                ("from", "5000"),
+                ("tail", "1"),
+                ("tail_token", &token),
+            ],
+        );
+        assert!(poll.is_tail_token(&token));
+        for other in [
+            signer(
+                1,
+                "user:p1",
+                "/api/v1/events",
+                &[("q", "y"), ("from", "5000")],
+            ),
+            signer(
+                1,
+                "user:p2",
+                "/api/v1/events",
+                &[("q", "x"), ("from", "5000")],
+            ),
+            signer(
+                2,
+                "user:p1",
+                "/api/v1/events",
+                &[("q", "x"), ("from", "5000")],
+            ),
+            signer(
+                1,
+                "user:p1",
+                "/api/v1/export",
+                &[("q", "x"), ("from", "5000")],
+            ),
+        ] {
+            assert!(!other.is_tail_token(&token));
+        }
+        assert!(!poll.is_tail_token(&token[1..]));
+        assert!(!poll.is_tail_token(""));
+        // It is no cursor: a later page cannot be made of it.
+        assert!(poll.open(&format!("1.1.{token}")).is_err());
     }
 
     #[test]

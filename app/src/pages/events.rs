@@ -114,6 +114,8 @@ struct List {
     tailed_to: Option<i64>,
     /// What the rows were read as of, when the server said.
     as_of: Option<AsOf>,
+    /// What live tail's polls send back, from the first page ([`EventPage::tail_token`]).
+    tail_token: Option<String>,
     /// Whether a request is under way.
     loading: bool,
     /// Why the last request failed.
@@ -155,6 +157,7 @@ impl List {
             self.next_cursor = None;
             self.tailed_to = None;
             self.as_of = None;
+            self.tail_token = None;
             self.shown = Some(request);
         }
         match result {
@@ -164,6 +167,7 @@ impl List {
                         .up_to_seq
                         .zip(page.now)
                         .map(|(up_to_seq, now)| AsOf { up_to_seq, now });
+                    self.tail_token = page.tail_token;
                 }
                 self.events.extend(page.events.into_iter().map(Arc::new));
                 self.next_cursor = page.next_cursor;
@@ -338,7 +342,7 @@ pub fn EventsPage() -> impl IntoView {
                 &request.filters,
                 request.bounds,
                 cursor.as_deref(),
-                false,
+                None,
             );
             let result = auth.guard(page.await);
             let first_page = cursor.is_none();
@@ -425,13 +429,17 @@ pub fn EventsPage() -> impl IntoView {
             return;
         }
         let asked_at = now_ms();
-        let Some((request, bounds)) = list.with_untracked(|l| l.tail_request(asked_at)) else {
+        let Some((request, bounds, token)) = list.with_untracked(|l| {
+            l.tail_request(asked_at).map(|(request, bounds)| {
+                (request, bounds, l.tail_token.clone().unwrap_or_default())
+            })
+        }) else {
             return;
         };
         tailing.set_value(true);
         spawn_local(async move {
             let key = auth.key_untracked();
-            let page = api::list_events(&key, &request.filters, bounds, None, true).await;
+            let page = api::list_events(&key, &request.filters, bounds, None, Some(&token)).await;
             if let Ok(page) = auth.guard(page) {
                 if list.try_update(|l| l.merge_tail(&request, page, asked_at)) == Some(Tailed::Gap)
                 {
@@ -831,6 +839,7 @@ mod tests {
         let as_of = |seq, now| EventPage {
             up_to_seq: Some(seq),
             now: Some(now),
+            tail_token: Some(format!("token{seq}")),
             ..page(&["d", "b"], Some("next"))
         };
         let mut list = List::default();
@@ -838,6 +847,11 @@ mod tests {
         list.apply(request(Range::Week), true, Ok(as_of(10, 500)));
         let kept = |list: &List| list.as_of.map(|a| (a.up_to_seq, a.now));
         assert_eq!(kept(&list), Some((10, 500)));
+        assert_eq!(
+            list.tail_token.as_deref(),
+            Some("token10"),
+            "live tail's polls send it"
+        );
         list.start(request(Range::Week));
         list.apply(request(Range::Week), false, Ok(page(&["a"], None)));
         assert_eq!(kept(&list), Some((10, 500)), "a later page");
@@ -846,9 +860,15 @@ mod tests {
         assert_eq!(kept(&list), Some((12, 500)), "live tail moves the head on");
         list.merge_tail(&shown, as_of(11, 950), 1);
         assert_eq!(kept(&list), Some((12, 500)), "and never back");
+        assert_eq!(
+            list.tail_token.as_deref(),
+            Some("token10"),
+            "the search's, kept"
+        );
         list.start(request(Range::Month));
         list.apply(request(Range::Month), true, Ok(page(&["d"], None)));
         assert_eq!(kept(&list), None, "another view, read as of nothing said");
+        assert_eq!(list.tail_token, None);
     }
 
     /// An event arriving late, older than the newest rows, goes in its place, not on top.

@@ -224,7 +224,10 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
         let (bodies, next) = store::list_events(&db, caller.reach(), &query).await?;
         (bodies, next, None)
     };
-    if reads::is_new_search(&pairs, query.cursor.is_some(), query.from, now) {
+    let tail_proven = pairs
+        .iter()
+        .any(|(name, token)| name == "tail_token" && cursors.is_tail_token(token.trim()));
+    if reads::is_new_search(&pairs, query.cursor.is_some(), query.from, now, tail_proven) {
         let event = reads::search(&caller, &pairs, bodies.len());
         reads::record_later(ctx, event, req.clone()?, env, &caller.tenant);
     }
@@ -238,7 +241,10 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
         json.push_str(&serde_json::to_string(&cursors.sign(&cursor.encode())).unwrap_or_default());
     }
     if let Some(head) = as_of {
-        json.push_str(&format!(",\"up_to_seq\":{head},\"now\":{now}"));
+        json.push_str(&format!(
+            ",\"up_to_seq\":{head},\"now\":{now},\"tail_token\":\"{}\"",
+            cursors.tail_token()
+        ));
     }
     json.push('}');
     Ok(respond::json_text(200, json))
