@@ -161,6 +161,15 @@ fn write_number(out: &mut Vec<u8>, n: &serde_json::Number) {
     }
 }
 
+/// Whether two numbers are stored alike: `1` and `1.0` print the same canonically, so an event
+/// holding one before and the other after shows no change.
+pub(crate) fn same_number(a: &serde_json::Number, b: &serde_json::Number) -> bool {
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    write_number(&mut x, a);
+    write_number(&mut y, b);
+    x == y
+}
+
 /// `changes` as serde would print [`Changes`], with `after` and `before` printed canonically.
 pub(crate) fn write_changes(out: &mut Vec<u8>, changes: &Changes) {
     let Changes {

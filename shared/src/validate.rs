@@ -380,6 +380,8 @@ fn diff_into(
                 path.truncate(len);
             }
         }
+        // Stored canonically, `1` and `1.0` are the same number.
+        (Value::Number(x), Value::Number(y)) if crate::canonical::same_number(x, y) => {}
         (x, y) if x != y => list_changed(path, budget, out)?,
         _ => {}
     }
@@ -858,7 +860,11 @@ impl Validator {
         }
         for (key, value) in map {
             let path = Path::Fixed("/metadata").key(&key);
-            if key.trim().is_empty() || longer_than(&key, MAX_METADATA_KEY_CHARS) {
+            if key.trim().is_empty() {
+                self.err(&path, "a key must not be empty or only spaces");
+                continue;
+            }
+            if longer_than(&key, MAX_METADATA_KEY_CHARS) {
                 let key_chars = key.chars().count();
                 self.err(&path, format!("keys must be 1 to {MAX_METADATA_KEY_CHARS} characters; this one has {key_chars}"));
                 continue;
@@ -1119,6 +1125,13 @@ mod tests {
             got,
             vec![format!("/metadata/{long_key}"), "/metadata/v".to_string()]
         );
+        let blank = validate_event(
+            &json!({"action":"a.b","actor":{"id":"u"},"metadata":{"   ": 1}}),
+            stamp(),
+        )
+        .unwrap_err();
+        assert_eq!(blank[0].path, "/metadata/   ");
+        assert_eq!(blank[0].message, "a key must not be empty or only spaces");
     }
 
     #[test]
@@ -1232,6 +1245,13 @@ mod tests {
     /// An emptied array under a long key would be a long pointer per item: the list stops at the
     /// top-level member instead, and at the root when even those are too many.
     #[test]
+    fn changed_fields_compare_numbers_as_stored() {
+        let before = json!({"n": 1, "f": 2.5, "big": 9007199254740993_u64});
+        let after = json!({"n": 1.0, "f": 2.50, "big": 9007199254740992.0});
+        assert_eq!(changed_fields(&before, &after), vec!["/big"]);
+    }
+
+    #[test]
     fn changed_fields_stay_within_their_limit() {
         let key = "k".repeat(16_000);
         let before = json!({ key.clone(): vec![0; 16_000], "title": "a" });
@@ -1283,6 +1303,7 @@ mod tests {
                     }
                 }
             }
+            (Value::Number(x), Value::Number(y)) if crate::canonical::same_number(x, y) => {}
             (x, y) if x != y => out.push(path.to_string()),
             _ => {}
         }
