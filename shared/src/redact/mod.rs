@@ -4,8 +4,10 @@
 //! It covers every string the sender sets: `payload`, `metadata`, `changes.before`, `changes.after`,
 //! `error`, `description`, and the event model's own strings (actor and participants, targets,
 //! `scope`, `context`, `source`). Ids, types, e-mails, roles, scopes and context ids are matched
-//! exactly by searches, so only shapes no ordinary id has are replaced in them: not card numbers,
-//! and of assignments only query parameters (`?access_token=...`). The idempotency key is left as
+//! exactly by searches, so only shapes no ordinary id has are replaced in them: not card numbers
+//! or AWS access key ids (which name keys), and of assignments only query parameters
+//! (`?access_token=...`). Object keys are scanned as text, but not for card numbers or AWS access
+//! key ids, which maps are keyed by. The idempotency key is left as
 //! sent (it is stored keyed; see the README). Two kinds of rules apply:
 //!
 //! * Key names. A value whose key looks secret (`password`, `db_password`, `X-Api-Key`, `accessToken`,

@@ -3,6 +3,7 @@
 //! pointer of each value it changed. A pointer is only built for values that were redacted, so a clean
 //! event costs no allocation.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
@@ -24,15 +25,25 @@ pub fn redact(event: &mut Event, rules: &RedactionRules) {
         cx.walk(payload, &Path::root("payload"), &mut found);
     }
     let metadata = Path::root("metadata");
-    let renamed = cx.secret_keys(event.metadata.keys());
+    let renamed = cx.secret_keys(event.metadata.keys(), |name| {
+        event.metadata.contains_key(name)
+    });
+    // Each value is judged by the key it was sent under, and recorded under the one it is kept under.
+    for (key, value) in event.metadata.iter_mut() {
+        let kept_as = renamed.get(key).map_or(key.as_str(), String::as_str);
+        cx.judged_member(
+            cx.classify(key.as_bytes()),
+            kept_as,
+            value,
+            &metadata,
+            &mut found,
+        );
+    }
     for (key, new) in renamed {
         if let Some(value) = event.metadata.remove(&key) {
             found.push(metadata.key(&new).pointer());
             event.metadata.insert(new, value);
         }
-    }
-    for (key, value) in event.metadata.iter_mut() {
-        cx.member(key, value, &metadata, &mut found);
     }
     if let Some(changes) = event.changes.as_mut() {
         let root = Path::root("changes");
@@ -156,10 +167,11 @@ impl<'a> Path<'a> {
 pub(super) struct Redactor<'r> {
     pub(super) rules: &'r RedactionRules,
     on: u16,
-    /// Scanning an identifier (an id, a type, a scope, a role), which searches match exactly: only
-    /// shapes no ordinary id has count. Card numbers do not (one numeric id in ten passes the Luhn
-    /// check), nor do assignments other than query parameters (`…:secret:prod/db` in an ARN,
-    /// `api_key:k_42`); `?access_token=…` in a URL still does.
+    /// Scanning an identifier (an id, a type, a scope, a role), which searches match
+    /// exactly: only shapes no ordinary id has count. Card numbers do not (one numeric id in ten
+    /// passes the Luhn check), nor AWS access key ids (they name keys), nor assignments other than
+    /// query parameters (`…:secret:prod/db` in an ARN, `api_key:k_42`); `?access_token=…` in a URL
+    /// still does.
     pub(super) identifier: bool,
 }
 
@@ -182,11 +194,23 @@ impl<'r> Redactor<'r> {
         }
     }
 
+    /// The same rules for object keys: scanned as text (a key `password=...` is no identifier), but
+    /// not for card numbers or AWS access key ids, which maps are keyed by.
+    fn for_keys(&self) -> Redactor<'r> {
+        Redactor {
+            rules: self.rules,
+            on: self.on & !Detector::CardNumber.bit() & !Detector::AwsAccessKey.bit(),
+            identifier: false,
+        }
+    }
+
     /// The same rules for identifiers (see [`Redactor::identifier`]).
     fn for_identifiers(&self) -> Redactor<'r> {
         Redactor {
             rules: self.rules,
-            on: self.on & !Detector::CardNumber.bit(),
+            // An AWS access key id names a key (the secret is another string): targets and actors
+            // are keys by that id.
+            on: self.on & !Detector::CardNumber.bit() & !Detector::AwsAccessKey.bit(),
             identifier: true,
         }
     }
@@ -213,25 +237,30 @@ impl<'r> Redactor<'r> {
                 }
             }
             Value::Object(map) => {
-                self.rename_secret_keys(map, path, found);
+                let renamed = self.secret_keys(map.keys(), |name| map.contains_key(name));
                 let named = self.pair_kind(map);
+                // Each value is judged by the key it was sent under (`{"password=x": "x"}` is still a
+                // password), and recorded under the one it is kept under.
                 for (key, item) in map.iter_mut() {
                     let kind = match named {
                         Some(kind) if key == "value" => kind,
                         _ => self.classify(key.as_bytes()),
                     };
-                    self.judged_member(kind, key, item, path, found);
+                    let kept_as = renamed.get(key).map_or(key.as_str(), String::as_str);
+                    self.judged_member(kind, kept_as, item, path, found);
+                }
+                for (key, new) in renamed {
+                    if let Some(value) = map.remove(&key) {
+                        found.push(path.key(&new).pointer());
+                        map.insert(new, value);
+                    }
                 }
             }
             Value::Null | Value::Bool(_) => {}
         }
     }
 
-    /// One object member: replaced whole when its key is secret, walked otherwise.
-    fn member(&self, key: &str, value: &mut Value, parent: &Path<'_>, found: &mut Vec<String>) {
-        self.judged_member(self.classify(key.as_bytes()), key, value, parent, found);
-    }
-
+    /// One object member, judged as `kind`: replaced whole when its key is secret, walked otherwise.
     fn judged_member(
         &self,
         kind: KeyKind,
@@ -284,41 +313,35 @@ impl<'r> Redactor<'r> {
         true
     }
 
-    /// Replaces the keys of `map` that hold a detected secret (see [`Redactor::secret_keys`]).
-    fn rename_secret_keys(
-        &self,
-        map: &mut Map<String, Value>,
-        path: &Path<'_>,
-        found: &mut Vec<String>,
-    ) {
-        for (key, new) in self.secret_keys(map.keys()) {
-            if let Some(value) = map.remove(&key) {
-                found.push(path.key(&new).pointer());
-                map.insert(new, value);
-            }
-        }
-    }
-
-    /// The keys that hold a detected secret, each with the key it is stored under instead: [`REDACTED`],
-    /// or `[REDACTED]#2`, `#3`, ... when that is taken, so no member is lost. The whole key goes: it is
-    /// rarely prose, and the marker keeps within the limits on keys. Empty, unallocated, when no key
-    /// holds a secret.
+    /// The keys that hold a detected secret, each with the key it is to be kept under instead:
+    /// [`REDACTED`], or `[REDACTED]#2`, `#3`, ... past the names `taken`, so no member is lost. Keys
+    /// are judged by [`Redactor::for_keys`]: maps keyed by ids are common. The
+    /// whole key goes: it is rarely prose, and the marker keeps within the limits on keys. Linear in
+    /// the keys; empty, unallocated, when none holds a secret.
     fn secret_keys<'k>(
         &self,
-        keys: impl Iterator<Item = &'k String> + Clone,
-    ) -> Vec<(String, String)> {
-        let mut renamed: Vec<(String, String)> = Vec::new();
-        for key in keys.clone() {
-            if self.scan(key).is_none() {
+        keys: impl Iterator<Item = &'k String>,
+        taken: impl Fn(&str) -> bool,
+    ) -> HashMap<String, String> {
+        let keys_scanner = self.for_keys();
+        let mut renamed = HashMap::new();
+        let mut next = 1;
+        for key in keys {
+            if keys_scanner.scan(key).is_none() {
                 continue;
             }
-            let mut new = REDACTED.to_string();
-            let mut n = 1;
-            while keys.clone().any(|k| *k == new) || renamed.iter().any(|(_, r)| *r == new) {
-                n += 1;
-                new = format!("{REDACTED}#{n}");
-            }
-            renamed.push((key.clone(), new));
+            // Names handed out are never handed out again, so each is tried once.
+            let new = loop {
+                let name = match next {
+                    1 => REDACTED.to_string(),
+                    n => format!("{REDACTED}#{n}"),
+                };
+                next += 1;
+                if !taken(&name) {
+                    break name;
+                }
+            };
+            renamed.insert(key.clone(), new);
         }
         renamed
     }
@@ -327,6 +350,7 @@ impl<'r> Redactor<'r> {
     /// that holds a secret, as [`Redactor::secret_keys`] judges keys: `/grants/ghp_…/role` becomes
     /// `/grants`, the object whose members changed. True when it changed a pointer.
     fn cut_secret_keys(&self, changed_fields: &mut [String]) -> bool {
+        let keys_scanner = self.for_keys();
         let mut touched = false;
         for field in changed_fields.iter_mut() {
             let mut at = 0;
@@ -336,7 +360,7 @@ impl<'r> Redactor<'r> {
                 } else {
                     std::borrow::Cow::Borrowed(segment)
                 };
-                if self.scan(&key).is_some() {
+                if keys_scanner.scan(&key).is_some() {
                     break;
                 }
                 at += 1 + segment.len();

@@ -235,6 +235,51 @@ fn secrets_in_object_keys_are_replaced_and_kept_unique() {
     assert_eq!(e.redacted, ["/metadata/[REDACTED]"]);
 }
 
+/// A value is judged by the key it was sent under, even when that key is renamed for the secret it
+/// holds: `{"password=hunter2!": "hunter2!"}` keeps no password.
+#[test]
+fn a_renamed_key_still_judges_its_value() {
+    let (out, pointers) = payload(json!({"password=hunter2!": "hunter2!"}));
+    assert_eq!(out, json!({"[REDACTED]": "[REDACTED]"}));
+    assert_eq!(pointers, ["/payload/[REDACTED]"]);
+    let mut e = event(json!({"metadata": {"token=abc123xyz": "abc123xyz"}}));
+    redact(&mut e, &RedactionRules::default());
+    assert_eq!(
+        serde_json::to_value(&e.metadata).unwrap(),
+        json!({"[REDACTED]": "[REDACTED]"})
+    );
+}
+
+/// Many secret keys in one object each get their own name, one try each (a search from
+/// `[REDACTED]` up for every key would take cubic time on an object of thousands of tokens).
+#[test]
+fn thousands_of_secret_keys_are_renamed_apart() {
+    let keys: serde_json::Map<String, Value> = (0..3_000)
+        .map(|i| (format!("ghp_{i:036}"), json!(i)))
+        .chain([("[REDACTED]#7".to_string(), json!("taken"))])
+        .collect();
+    let (out, pointers) = payload(Value::Object(keys));
+    let out = out.as_object().unwrap();
+    assert_eq!(out.len(), 3_001, "no member lost");
+    assert_eq!(pointers.len(), 3_000);
+    assert_eq!(out["[REDACTED]#7"], "taken");
+    assert!(out.keys().all(|k| k.starts_with("[REDACTED]")));
+}
+
+/// Keys are not scanned for card numbers or AWS access key ids (which name keys): a map keyed by
+/// numeric ids or access key ids keeps them, and a target id that is an access key id stays
+/// searchable.
+#[test]
+fn keys_and_ids_that_only_look_secret_are_kept() {
+    let input = json!({"4111111111111111": "order", "AKIAIOSFODNN7EXAMPLE": {"owner": "ci"}});
+    assert_eq!(payload(input.clone()), (input, vec![]));
+    let mut e =
+        event(json!({"targets": [{"type": "iam_access_key", "id": "AKIAIOSFODNN7EXAMPLE"}]}));
+    redact(&mut e, &RedactionRules::default());
+    assert_eq!(e.targets[0].id, "AKIAIOSFODNN7EXAMPLE");
+    assert!(e.redacted.is_empty());
+}
+
 /// `changed_fields` is computed from the originals: a pointer through a key holding a secret stops at
 /// the object that holds it, which did change.
 #[test]
