@@ -722,8 +722,11 @@ fn actor_of(user: Option<&Value>, text: Option<&str>) -> Value {
 
 /// `245ms`, `1.2 seconds`, `3s`, `2 min`, `2 hours` or a number of milliseconds.
 fn duration_ms(value: &Value) -> Option<u64> {
+    // Past 2^53 - 1 validation refuses a duration (it would come back rounded); such a value is
+    // unreadable here, and kept as sent like any other.
+    let fits = |ms: f64| (0.0..=crate::validate::MAX_SAFE_INTEGER as f64).contains(&ms);
     if let Some(n) = value.as_f64() {
-        return (n >= 0.0).then_some(n.round() as u64);
+        return fits(n.round()).then_some(n.round() as u64);
     }
     let text = value.as_str()?.trim().to_ascii_lowercase();
     let split = text
@@ -737,7 +740,8 @@ fn duration_ms(value: &Value) -> Option<u64> {
         "h" | "hr" | "hrs" | "hour" | "hours" => 3_600_000.0,
         _ => return None,
     };
-    Some((number * factor).round() as u64)
+    let ms = (number * factor).round();
+    fits(ms).then_some(ms as u64)
 }
 
 #[cfg(test)]

@@ -494,6 +494,11 @@ fn webhook_fields_without_or_beside_their_partner_are_kept() {
     assert_eq!(e.metadata["resource_type"], json!("pdf"));
     assert_eq!(e.metadata["duration"], json!("about a week"));
     assert_eq!(e.duration_ms, None);
+    // A duration past what validation keeps (2^53 - 1 ms) is kept as sent, not refused with the event.
+    let e =
+        read(json!({"event": "report_exported", "user": "a@b.c", "duration": "3000000000 hours"}));
+    assert_eq!(e.metadata["duration"], json!("3000000000 hours"));
+    assert_eq!(e.duration_ms, None);
 
     let e = read(
         json!({"event": "report_viewed", "action": "report.opened", "user": "a@b.c",

@@ -44,6 +44,10 @@ pub(super) fn adapt(body: &str) -> Adapted {
     let mut keys = DerivedKeys::default();
     let mut lines = Lines::new(body);
     let mut offset = 0;
+    // Bytes the search for multi-line entries may read in all ([`multi_line_end`]): each entry found
+    // is read once, but a line that opens one and never closes it can send the search to the end of
+    // the body, and a body of such lines, each nested deeper, would take quadratic time.
+    let mut scan_budget = body.len().saturating_mul(4);
     while offset < body.len() {
         let end = body[offset..].find('\n').map_or(body.len(), |i| offset + i);
         let line = &body[offset..end];
@@ -72,7 +76,7 @@ pub(super) fn adapt(body: &str) -> Adapted {
         };
         // A pretty-printed log line (`jq .`), or an array of them, opening on this line.
         if at == 0 {
-            if let Some(span_end) = multi_line_end(body, offset + lead) {
+            if let Some(span_end) = multi_line_end(body, offset + lead, &mut scan_budget) {
                 read_span(&mut out, &mut keys, n, &body[offset + lead..span_end]);
                 offset = span_end;
                 continue;
@@ -169,14 +173,18 @@ fn starts_with_json_value(json: &str) -> bool {
 /// past the end of a line (which JSON does not allow), or when a later line no further indented opens
 /// another object or array before it closes (other than an element of an array opened here): then its
 /// line was cut short, and the lines after it are read on their own. The last rule also keeps the scan from running to the body's end for every
-/// broken line of a long log.
-fn multi_line_end(body: &str, start: usize) -> Option<usize> {
+/// broken line of a long log; `budget` (bytes left to read, taken from) bounds what it cannot.
+fn multi_line_end(body: &str, start: usize, budget: &mut usize) -> Option<usize> {
     let indent = start - body[..start].rfind('\n').map_or(0, |i| i + 1);
     let in_array = body[start..].starts_with('[');
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     // Leading whitespace seen so far on the current line; None once past it.
     let mut line_indent: Option<usize> = None;
     for (i, b) in body[start..].bytes().enumerate() {
+        if *budget == 0 {
+            return None;
+        }
+        *budget -= 1;
         if let Some(width) = line_indent {
             match b {
                 b' ' | b'\t' => {
@@ -560,6 +568,27 @@ mod tests {
             read.records.iter().map(|r| r.line).collect::<Vec<_>>(),
             [1, 2, 2]
         );
+    }
+
+    /// Lines that each open an object, each nested deeper, never closing: every line is reported,
+    /// and the search for where each closes reads at most a few times the body in all (without that
+    /// bound, each line's search ran to the end of the body: cubic in the lines).
+    #[test]
+    fn lines_that_never_close_are_each_reported_in_bounded_time() {
+        let body: String = (0..2_000)
+            .map(|i| format!("{}{{\n", " ".repeat(i)))
+            .collect();
+        let read = adapt(&body);
+        assert!(read.records.is_empty());
+        assert_eq!(
+            read.unreadable.len() + read.skipped.len(),
+            2_000,
+            "{:?}",
+            &read.unreadable[..3]
+        );
+        let mut budget = body.len() * 4;
+        while multi_line_end(&body, 0, &mut budget).is_none() && budget > 0 {}
+        assert_eq!(budget, 0, "the searches stop once the budget is spent");
     }
 
     /// The seed's readable form repeated (`jq .` over a log): each object is an event at the line of

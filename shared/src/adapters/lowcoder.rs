@@ -284,12 +284,19 @@ const TEXT_FIELDS: &[&[&str]] = &[
     EVENT_ID,
 ];
 
-/// True for a field this adapter maps itself; the others are kept in `metadata` or `payload`.
-fn is_mapped(key: &str) -> bool {
-    TEXT_FIELDS
-        .iter()
-        .chain([EVENT_TIME, DETAILS, GEOLOCATION, USER_AGENT_DATA, ENTITIES].iter())
-        .any(|names| names.contains(&key))
+/// The keys this adapter read a field from: of each field's names, the one [`field`] or
+/// [`raw_field`] takes (the first present), and the entity objects. Another name of the same field
+/// sent beside it (`createTime` beside `eventTime`, `id` beside `eventId`) was not read, and is kept
+/// in `metadata` or `payload` like any field this adapter does not know.
+fn read_keys(r: &Map<String, Value>) -> Vec<&'static str> {
+    let mut read = ENTITIES.to_vec();
+    for names in TEXT_FIELDS {
+        read.extend(names.iter().find(|k| common::text(r.get(**k)).is_some()));
+    }
+    for names in [EVENT_TIME, DETAILS, GEOLOCATION, USER_AGENT_DATA] {
+        read.extend(names.iter().find(|k| r.contains_key(**k)));
+    }
+    read
 }
 
 fn event(r: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, Value>, String> {
@@ -384,7 +391,8 @@ fn event(r: &Map<String, Value>, keys: &mut DerivedKeys) -> Result<Map<String, V
     meta.put_opt("ip_address", unparsed_address);
     // Nothing is dropped: fields not mapped above go to metadata when it can hold them (flat, short,
     // at most 50 keys), else to the payload, as the Activity adapter keeps a webhook's extras.
-    for (key, value) in r.iter().filter(|(k, _)| !is_mapped(k)) {
+    let read = read_keys(r);
+    for (key, value) in r.iter().filter(|(k, _)| !read.contains(&k.as_str())) {
         let in_meta =
             !matches!(value, Value::Object(_) | Value::Array(_)) && meta.put(key, value.clone());
         if !in_meta {

@@ -280,6 +280,27 @@ fn an_address_that_is_no_ip_is_kept() {
 /// `createTime` is the event's time, RFC 3339 or epoch milliseconds, and fields no mapping reads are
 /// kept: scalars in metadata while it can hold them, the rest in the payload.
 #[test]
+fn a_second_name_of_a_field_is_kept_not_dropped() {
+    let e = one(json!({
+        "eventType": "APPLICATION_VIEW", "type": "folder", "userId": "u1",
+        "eventTime": "2024-06-12T14:30:22Z", "createTime": "2023-01-01T00:00:00Z",
+        "eventId": "e1", "id": "7"
+    }));
+    assert_eq!(
+        e.occurred_at, "2024-06-12T14:30:22.000Z",
+        "the first name is read"
+    );
+    assert_eq!(e.metadata["type"], json!("folder"));
+    assert_eq!(e.metadata["createTime"], json!("2023-01-01T00:00:00Z"));
+    assert_eq!(e.metadata["id"], json!("7"));
+    assert!(
+        !e.metadata.contains_key("eventTime"),
+        "what was read is not kept twice"
+    );
+    assert!(!e.metadata.contains_key("eventId"));
+}
+
+#[test]
 fn create_time_and_unmapped_fields_are_kept() {
     let e = one(
         json!({"eventType": "APPLICATION_VIEW", "userId": "u1", "createTime": "2024-06-12T14:30:22Z"}),
