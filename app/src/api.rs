@@ -56,7 +56,7 @@ pub async fn list_events(
     // Live tail's polls say so, with their search's token, so that the server does not record each
     // as a new search.
     let tail = tail.map_or(String::new(), |token| {
-        // Hex digits: nothing to escape.
+        // Digits, a dot and hex digits: nothing to escape.
         format!("&tail=1&tail_token={token}")
     });
     let path = format!("/api/v1/events?{query}{tail}");

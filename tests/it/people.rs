@@ -1126,6 +1126,15 @@ fn searches_views_and_exports_are_in_the_log(server: &Server) {
         None,
     );
     assert_eq!(unproven.status, 200, "{}", unproven.text);
+    let bare_q = encode("action:people.reads-bare");
+    let bare = as_session(
+        server,
+        &auditor,
+        "GET",
+        &format!("/api/v1/events?q={bare_q}&tail=1&from={}", now_ms - 60_000),
+        None,
+    );
+    assert_eq!(bare.status, 200, "{}", bare.text);
     let bad_tail = as_session(server, &auditor, "GET", "/api/v1/events?tail=yes", None);
     assert_eq!(bad_tail.status, 400, "{}", bad_tail.text);
     let view = as_session(
@@ -1145,15 +1154,15 @@ fn searches_views_and_exports_are_in_the_log(server: &Server) {
     );
     assert_eq!(export.status, 200, "{}", export.text);
 
-    // Reads are recorded after their answer: once four are in, wait a little for a fifth that
+    // Reads are recorded after their answer: once five are in, wait a little for a sixth that
     // must not come (the next page and the live tail poll above are not new searches).
-    let reads = reads_of(server, &id, 4);
+    let reads = reads_of(server, &id, 5);
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let reads = match reads_of(server, &id, 4) {
+    let reads = match reads_of(server, &id, 5) {
         later if later.len() > reads.len() => later,
         _ => reads,
     };
-    assert_eq!(reads.len(), 4, "{reads:?}");
+    assert_eq!(reads.len(), 5, "{reads:?}");
     let actions: Vec<&str> = reads
         .iter()
         .map(|e| e["action"].as_str().unwrap())
@@ -1161,15 +1170,15 @@ fn searches_views_and_exports_are_in_the_log(server: &Server) {
     let count = |action: &str| actions.iter().filter(|a| **a == action).count();
     assert_eq!(
         (count("log.search"), count("log.view"), count("log.export")),
-        (2, 1, 1),
+        (3, 1, 1),
         "{actions:?}"
     );
-    assert!(
-        reads
-            .iter()
-            .any(|e| e["payload"]["q"] == "action:people.reads-unseen"),
-        "{reads:?}"
-    );
+    for unproven in ["action:people.reads-unseen", "action:people.reads-bare"] {
+        assert!(
+            reads.iter().any(|e| e["payload"]["q"] == unproven),
+            "{unproven}: {reads:?}"
+        );
+    }
     let search = reads
         .iter()
         .find(|e| e["action"] == "log.search" && e["payload"]["q"] == "action:people.reads")

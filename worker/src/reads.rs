@@ -5,9 +5,10 @@
 //!
 //! Searches and views are recorded after the answer is sent (`waitUntil`), so reading is never slower
 //! for being audited; a failure to record is logged. Exports are recorded before the file starts.
-//! Not recorded: later pages of a search already recorded, and live tail's polls (`tail=1`) for
-//! events of the last hour, which continue a recorded search; without that, every poll would record
-//! an event that the next poll shows.
+//! Not recorded: later pages of a search already recorded (their cursors are signed), and live tail's
+//! polls (`tail=1`) for events of the last hour that send their recorded search's `tail_token`
+//! ([`crate::signed_cursor`]); without that, every poll would record an event that the next poll
+//! shows. A poll without a valid token is recorded as a search.
 
 use serde_json::{json, Map, Value};
 use worker::{Context, Env, Request};

@@ -10,7 +10,9 @@
 //! Live tail polls are not recorded either: each asks again for what is newer than the rows shown
 //! (a new `from`), continuing a search already recorded. So that a "tail poll" cannot be a search of
 //! the last hour that nobody records, an unrecorded poll must carry the `tail_token` its search's
-//! first page returned: a MAC over that search without its time range ([`CursorSigner::tail_token`]).
+//! first page returned: a MAC over that search without its time range and over when it was handed
+//! out, good for [`TAIL_TOKEN_LIFETIME_MS`] ([`CursorSigner::tail_token`]), so a token kept does not
+//! read the newest events unrecorded for good.
 //!
 //! The key is 32 random bytes made by D1 on first use (`tenant_settings.cursor_key`, migration
 //! 0011) and kept by the isolate afterwards. The MAC is cut to 128 bits: forging one is as hard as
@@ -40,6 +42,10 @@ const PER_PAGE: [&str; 4] = ["cursor", "limit", "tail", "tail_token"];
 
 /// Parameters live tail changes from poll to poll besides those of [`PER_PAGE`]: the range moves on.
 const PER_POLL: [&str; 2] = ["from", "to"];
+
+/// How long a tail token lets polls go unrecorded: as long as a signed-in session lasts. A dashboard
+/// left tailing longer has its polls recorded as searches.
+pub const TAIL_TOKEN_LIFETIME_MS: i64 = 12 * 3_600_000;
 
 /// Hex digits of the MAC a cursor carries (128 bits).
 const MAC_HEX: usize = 32;
@@ -101,15 +107,27 @@ impl CursorSigner {
         }
     }
 
-    /// What a first page hands out for live tail: the MAC of its search without the range.
-    pub fn tail_token(&self) -> String {
-        let parts = [self.tailed.as_bytes()];
+    fn tail_mac(&self, issued: &str) -> String {
+        let parts = [self.tailed.as_bytes(), b"\n", issued.as_bytes()];
         hex(&hmac_sha256(&self.key, &parts)[..MAC_HEX / 2])
     }
 
-    /// Whether `token` is the [`CursorSigner::tail_token`] of this search (whatever its range).
-    pub fn is_tail_token(&self, token: &str) -> bool {
-        same_text(token, &self.tail_token())
+    /// What a first page hands out at `now` for live tail: `<now>.<mac>`, the MAC of its search
+    /// without the range and of `now`.
+    pub fn tail_token(&self, now: i64) -> String {
+        format!("{now}.{}", self.tail_mac(&now.to_string()))
+    }
+
+    /// Whether `token` is a [`CursorSigner::tail_token`] of this search (whatever its range) handed
+    /// out at most [`TAIL_TOKEN_LIFETIME_MS`] before `now`.
+    pub fn is_tail_token(&self, token: &str, now: i64) -> bool {
+        let Some((issued, mac)) = token.split_once('.') else {
+            return false;
+        };
+        let fresh = issued
+            .parse::<i64>()
+            .is_ok_and(|at| at <= now && now - at <= TAIL_TOKEN_LIFETIME_MS);
+        fresh && same_text(mac, &self.tail_mac(issued))
     }
 
     fn mac(&self, position: &str) -> String {
@@ -273,14 +291,15 @@ mod tests {
     /// and for nothing else: another query, reader, tenant key or path.
     #[test]
     fn a_tail_token_holds_for_its_search_in_any_range() {
+        let now = 1_790_000_000_000;
         let first = signer(
             1,
             "user:p1",
             "/api/v1/events",
             &[("q", "x"), ("from", "1000")],
         );
-        let token = first.tail_token();
-        assert_eq!(token.len(), MAC_HEX);
+        let token = first.tail_token(now);
+        assert!(token.starts_with(&format!("{now}.")));
         let poll = signer(
             1,
             "user:p1",
@@ -292,7 +311,13 @@ mod tests {
                 ("tail_token", &token),
             ],
         );
-        assert!(poll.is_tail_token(&token));
+        assert!(poll.is_tail_token(&token, now + 5_000));
+        assert!(poll.is_tail_token(&token, now + TAIL_TOKEN_LIFETIME_MS));
+        assert!(
+            !poll.is_tail_token(&token, now + TAIL_TOKEN_LIFETIME_MS + 1),
+            "a token kept past its lifetime"
+        );
+        assert!(!poll.is_tail_token(&token, now - 1), "one from the future");
         for other in [
             signer(
                 1,
@@ -319,12 +344,15 @@ mod tests {
                 &[("q", "x"), ("from", "5000")],
             ),
         ] {
-            assert!(!other.is_tail_token(&token));
+            assert!(!other.is_tail_token(&token, now));
         }
-        assert!(!poll.is_tail_token(&token[1..]));
-        assert!(!poll.is_tail_token(""));
+        // Its time cannot be moved on: the MAC covers it.
+        let (_, mac) = token.split_once('.').unwrap();
+        assert!(!poll.is_tail_token(&format!("{}.{mac}", now + 1_000), now + 2_000));
+        assert!(!poll.is_tail_token(&token[..token.len() - 1], now));
+        assert!(!poll.is_tail_token("", now));
         // It is no cursor: a later page cannot be made of it.
-        assert!(poll.open(&format!("1.1.{token}")).is_err());
+        assert!(poll.open(&format!("1.{token}")).is_err());
     }
 
     #[test]

@@ -107,7 +107,8 @@ impl IngestOptions {
     }
 }
 
-/// Longest `Idempotency-Key` header (an event's own key is limited the same way).
+/// Longest `Idempotency-Key` header, in bytes: under the 255 characters an event's own key may have,
+/// with room for the `#<index>` a batch's events add to it.
 const MAX_IDEMPOTENCY_KEY: usize = 200;
 
 /// Reads the request body as UTF-8 text, refusing one larger than the limit before reading it.
@@ -226,7 +227,7 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
     };
     let tail_proven = pairs
         .iter()
-        .any(|(name, token)| name == "tail_token" && cursors.is_tail_token(token.trim()));
+        .any(|(name, token)| name == "tail_token" && cursors.is_tail_token(token.trim(), now));
     if reads::is_new_search(&pairs, query.cursor.is_some(), query.from, now, tail_proven) {
         let event = reads::search(&caller, &pairs, bodies.len());
         reads::record_later(ctx, event, req.clone()?, env, &caller.tenant);
@@ -243,7 +244,7 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
     if let Some(head) = as_of {
         json.push_str(&format!(
             ",\"up_to_seq\":{head},\"now\":{now},\"tail_token\":\"{}\"",
-            cursors.tail_token()
+            cursors.tail_token(now)
         ));
     }
     json.push('}');
