@@ -130,24 +130,51 @@ fn first_object_spans_lines(body: &str) -> bool {
     if !body[start..].starts_with('{') {
         return false;
     }
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut brackets = Brackets::default();
     for (i, b) in body.bytes().enumerate().skip(start) {
-        match b {
-            _ if escaped => escaped = false,
-            b'\\' if in_string => escaped = true,
-            b'"' => in_string = !in_string,
-            _ if in_string => {}
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return body[start..i].contains('\n');
-                }
-            }
-            _ => {}
+        if brackets.closes_all(b) {
+            return body[start..i].contains('\n');
         }
     }
     false
+}
+
+/// The brackets of JSON text, counted a byte at a time outside strings: where a value that opens
+/// with `{` or `[` closes, without parsing it (to tell one document from one value a line).
+#[derive(Debug, Default)]
+pub(crate) struct Brackets {
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Brackets {
+    /// Takes the next byte; true when it closes the first bracket opened.
+    pub(crate) fn closes_all(&mut self, b: u8) -> bool {
+        match b {
+            _ if self.escaped => self.escaped = false,
+            b'\\' if self.in_string => self.escaped = true,
+            b'"' => self.in_string = !self.in_string,
+            _ if self.in_string => {}
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => {
+                self.depth = self.depth.saturating_sub(1);
+                return self.depth == 0;
+            }
+            _ => {}
+        }
+        false
+    }
+
+    /// Whether the bytes taken end inside a string.
+    pub(crate) fn in_string(&self) -> bool {
+        self.in_string
+    }
+
+    /// How many brackets are open.
+    pub(crate) fn depth(&self) -> usize {
+        self.depth
+    }
 }
 
 fn items_with_lines(items: &[&RawValue], lines: &mut Lines<'_>) -> Vec<JsonItem> {

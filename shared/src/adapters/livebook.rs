@@ -30,8 +30,8 @@
 use serde_json::{Map, Value};
 
 use super::common::{
-    self, actor, field, json_records, normalize_time, reason_of, set, set_obj, source, DerivedKeys,
-    Lines, Meta,
+    self, actor, field, json_records, normalize_time, reason_of, set, set_obj, source, Brackets,
+    DerivedKeys, Lines, Meta,
 };
 use super::{AdaptError, Adapted};
 
@@ -177,7 +177,7 @@ fn starts_with_json_value(json: &str) -> bool {
 fn multi_line_end(body: &str, start: usize, budget: &mut usize) -> Option<usize> {
     let indent = start - body[..start].rfind('\n').map_or(0, |i| i + 1);
     let in_array = body[start..].starts_with('[');
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut brackets = Brackets::default();
     // Leading whitespace seen so far on the current line; None once past it.
     let mut line_indent: Option<usize> = None;
     for (i, b) in body[start..].bytes().enumerate() {
@@ -192,24 +192,18 @@ fn multi_line_end(body: &str, start: usize, budget: &mut usize) -> Option<usize>
                     continue;
                 }
                 // An array's elements may start at its own indentation.
-                b'{' | b'[' if width <= indent && !(in_array && depth == 1) => return None,
+                b'{' | b'[' if width <= indent && !(in_array && brackets.depth() == 1) => {
+                    return None
+                }
                 _ => line_indent = None,
             }
         }
         match b {
-            b'\n' if in_string => return None,
+            b'\n' if brackets.in_string() => return None,
             b'\n' => line_indent = Some(0),
-            _ if escaped => escaped = false,
-            b'\\' if in_string => escaped = true,
-            b'"' => in_string = !in_string,
-            _ if in_string => {}
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    let end = start + i;
-                    return body[start..end].contains('\n').then_some(end + 1);
-                }
+            _ if brackets.closes_all(b) => {
+                let end = start + i;
+                return body[start..end].contains('\n').then_some(end + 1);
             }
             _ => {}
         }
