@@ -1,6 +1,7 @@
 //! Pieces shared by pages: the header and its theme toggle, state notices, badges, the filter bar, the
 //! detail page's section renderer, the before/after diff, the code copy button, the chain verify
-//! button, the export button, saved searches and the table's column chooser.
+//! button, the export button, saved searches, the table's column chooser, and selects that wait for
+//! the keyboard to be done.
 
 pub mod badge;
 pub mod code_block;
@@ -9,6 +10,7 @@ pub mod diff;
 pub mod export_button;
 pub mod filter_bar;
 pub mod header;
+pub mod keyed_select;
 pub mod notice;
 pub mod pickers;
 pub mod query_bar;

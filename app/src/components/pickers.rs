@@ -12,6 +12,7 @@ use evident_shared::query::Field;
 use leptos::prelude::*;
 
 use crate::chart::thousands;
+use crate::components::keyed_select::KeyedChoice;
 use crate::query_terms::{chosen, with_choice};
 use crate::stats::Facets;
 
@@ -82,44 +83,22 @@ pub fn Pickers(
                     (choices, picked, readable)
                 }
             });
-            // A closed select changes its value at each arrow key (Linux, Windows): a choice made
-            // from the keyboard waits for Enter or for the focus to leave, so arrowing through the
-            // values does not search for each one. A pointer's choice applies at once.
-            let keyed = StoredValue::new(false);
-            let pending = StoredValue::new(None::<String>);
-            let apply = move || {
-                if let Some(next) = pending.try_update_value(Option::take).flatten() {
-                    on_change.run(next);
-                }
-            };
+            // Arrowing through the values searches for none of them (see `KeyedChoice`).
+            let choice = KeyedChoice::new(move |next| on_change.run(next));
             let change = move |e: leptos::ev::Event| {
                 let index: usize = event_target_value(&e).parse().unwrap_or(0);
                 let values = state.with_untracked(|(choices, ..)| {
                     choices.get(index).map(|(v, _)| v.clone()).unwrap_or_default()
                 });
-                let next = with_choice(&q.get_untracked(), &field, &values);
-                pending.set_value(next);
-                if !keyed.get_value() {
-                    apply();
+                match with_choice(&q.get_untracked(), &field, &values) {
+                    Some(next) => choice.choose(next),
+                    None => choice.forget(),
                 }
-            };
-            // Enter applies a waiting choice (and then does not open the list, as it does on
-            // Linux). Keys that open the list make its choice apply at once, as a pointer's does:
-            // on macOS the arrows are such keys.
-            let keydown = move |e: leptos::ev::KeyboardEvent| match e.key().as_str() {
-                "Enter" if pending.with_value(Option::is_some) => {
-                    e.prevent_default();
-                    apply();
-                }
-                "Enter" | " " | "F4" => keyed.set_value(false),
-                "ArrowDown" | "ArrowUp" if e.alt_key() || on_mac() => keyed.set_value(false),
-                "Tab" | "Shift" => {}
-                _ => keyed.set_value(true),
             };
             // The select stays while its options follow the view, so it keeps the focus. New
             // options show the view's choice again, so a waiting one is dropped with the old.
             let options = move || {
-                pending.set_value(None);
+                choice.forget();
                 state.with(|(choices, picked, _)| {
                     choices
                         .iter()
@@ -142,9 +121,9 @@ pub fn Pickers(
                         disabled=move || !readable()
                         title=move || if readable() { "" } else { "Fix the search query to use the pickers" }
                         on:change=change
-                        on:keydown=keydown
-                        on:pointerdown=move |_| keyed.set_value(false)
-                        on:blur=move |_| apply()
+                        on:keydown=move |e| choice.keydown(&e)
+                        on:pointerdown=move |_| choice.pointer()
+                        on:blur=move |_| choice.apply()
                     >
                         {options}
                     </select>
@@ -152,12 +131,4 @@ pub fn Pickers(
             }
         })
         .collect_view()
-}
-
-/// Whether the browser runs on macOS, where a select's arrow keys open its list.
-fn on_mac() -> bool {
-    window()
-        .navigator()
-        .platform()
-        .is_ok_and(|platform| platform.starts_with("Mac"))
 }

@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api::{self, SavedSearch};
+use crate::components::keyed_select::KeyedChoice;
 use crate::key::Auth;
 
 /// Provided by a page whose own first request should go before the saved searches; they are asked
@@ -89,16 +90,20 @@ pub fn SavedSearches(
         now
     });
 
-    let choose = move |_| {
-        let Some(select) = select() else {
-            return;
-        };
-        let id = select.value();
-        // Back to the placeholder: the list runs a search, it does not stay chosen.
-        select.set_value("");
+    // Choosing runs the search, and the list goes back to its placeholder: it does not stay chosen.
+    // From the keyboard the choice waits for Enter or for the focus to leave (`KeyedChoice`), or
+    // arrowing down would run the first search and reset, and never reach the second.
+    let run = KeyedChoice::new(move |id: String| {
+        if let Some(select) = select() {
+            select.set_value("");
+        }
         if let Some(found) = list.with_value(|l| l.iter().find(|s| s.id == id).cloned()) {
             on_choose.run(found.q);
         }
+    });
+    let choose = move |_| match select().map(|s| s.value()).filter(|id| !id.is_empty()) {
+        Some(id) => run.choose(id),
+        None => run.forget(),
     };
     let toggle = move |_| {
         say("");
@@ -141,6 +146,9 @@ pub fn SavedSearches(
                 aria-label="Saved searches"
                 data-testid="saved-list"
                 on:change=choose
+                on:keydown=move |e| run.keydown(&e)
+                on:pointerdown=move |_| run.pointer()
+                on:blur=move |_| run.apply()
             >
                 <option value="">"Saved searches…"</option>
             </select>
