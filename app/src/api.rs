@@ -116,6 +116,8 @@ pub struct History {
     pub next_cursor: Option<String>,
     /// An actor's most frequent actions with their counts (first page only; empty for a resource).
     pub top_actions: Vec<(String, u64)>,
+    /// The search an actor's page ran, as the query language prints it (none for a resource).
+    pub search: Option<String>,
 }
 
 /// `GET /api/v1/actors/{id}` (`path` from [`actor_path`]) or `GET /api/v1/resources/{type}/{id}`

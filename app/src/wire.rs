@@ -376,6 +376,7 @@ pub fn history(value: Value) -> Result<crate::api::History, WireError> {
         events: f.or_default("events", |v| list(v, event)),
         next_cursor: f.optional_string("next_cursor"),
         top_actions: f.or_default("top_actions", |v| list(v, action_count)),
+        search: f.optional_string("search"),
     };
     f.done(page)
 }

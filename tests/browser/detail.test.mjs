@@ -167,7 +167,7 @@ test("audit one user's actions: the actor page shows only theirs and their top a
   assert.ok(top.some((t) => /code\.evaluate\s+1/.test(t)), top.join("\n"));
   // The search link opens the list on her events, where a date range narrows them.
   const href = await page.getByTestId("actor-search").getAttribute("href");
-  assert.equal(href, "/?q=actor:u_alice");
+  assert.equal(href, "/?range=all&q=actor:u_alice");
   await page.screenshot({ path: join(artifacts, "detail-actor.png"), fullPage: true });
 });
 

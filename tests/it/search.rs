@@ -296,6 +296,26 @@ fn resource_history_and_actor_timeline(server: &Server) {
         &format!("/api/v1/actors/{}", encode("hist-bob@corp.com")),
     );
     assert_eq!(by_email.json["events"].as_array().unwrap().len(), 1);
+    // Each page says the search it ran, for the dashboard's search link and export: by e-mail, by
+    // an id that has an `@` but is no one's e-mail, by id; and each finds what the page showed.
+    let service = json!({"action": "report.view", "occurred_at": 1_551_700_000_000_i64,
+                         "actor": {"id": "hist-svc@ci"}, "idempotency_key": "hist-svc"});
+    assert!(matches!(ingest(server, &service).status, 200 | 201));
+    for (actor, search, shown) in [
+        ("hist-bob@corp.com", "actor:hist-bob@corp.com", 1),
+        ("hist-svc@ci", "actor.id:hist-svc@ci", 1),
+        ("hist-ann", "actor:hist-ann", 3),
+    ] {
+        let page = read(server, &format!("/api/v1/actors/{}", encode(actor)));
+        assert_eq!(page.json["search"], search, "{actor}");
+        assert_eq!(
+            page.json["events"].as_array().unwrap().len(),
+            shown,
+            "{actor}"
+        );
+        let found = list_all(server, &format!("q={}&limit=500", encode(search)));
+        assert_eq!(found.len(), shown, "{search}");
+    }
     let nobody = read(server, "/api/v1/resources/report/nothing-here");
     assert_eq!(nobody.json["events"], json!([]));
     assert_eq!(read(server, "/api/v1/actors/hist-ann?limit=0").status, 400);

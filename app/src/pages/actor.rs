@@ -12,7 +12,7 @@ use crate::components::notice::Notice;
 use crate::components::section::{el, link, text};
 use crate::filters::encode_query_value;
 use crate::format::actor_label;
-use crate::pages::history::{self, entry, more_button, search_href, term, Show};
+use crate::pages::history::{self, entry, more_button, search_href, term, Loaded, Show};
 use crate::LastList;
 
 /// The actor the page is about, as their events name them (`id` may be an e-mail).
@@ -32,6 +32,15 @@ pub fn actor_search(actor: Option<&Actor>, id: &str) -> String {
         Some(_) if id.contains('@') && email != Some(id) => term("actor.id", id),
         _ => term("actor", id),
     }
+}
+
+/// The search the page ran, as the server said (it may have matched the path by e-mail or by id);
+/// until its first answer, [`actor_search`]'s reading of the path.
+fn page_search(loaded: &Loaded, id: &str) -> String {
+    loaded
+        .search
+        .clone()
+        .unwrap_or_else(|| actor_search(find_actor(&loaded.events, id), id))
 }
 
 /// The actor page.
@@ -68,7 +77,7 @@ pub fn ActorPage(
                         meta.push(el("span", "", None, vec![text(a.roles.join(", "))]));
                     }
                 }
-                let search = actor_search(actor, &id);
+                let search = s.search.clone().unwrap_or_else(|| actor_search(actor, &id));
                 el(
                     "header",
                     "ev-history__head",
@@ -98,7 +107,7 @@ pub fn ActorPage(
         move || {
             state.with(|s| {
                 let max = s.top_actions.first().map_or(1, |(_, n)| (*n).max(1));
-                let actor = actor_search(find_actor(&s.events, &id), &id);
+                let actor = page_search(s, &id);
                 let items: Vec<AnyView> = s
                     .top_actions
                     .iter()
@@ -123,7 +132,7 @@ pub fn ActorPage(
     let export = Signal::derive({
         let id = id.clone();
         move || {
-            let search = state.with(|s| actor_search(find_actor(&s.events, &id), &id));
+            let search = state.with(|s| page_search(s, &id));
             Some(format!("q={}", encode_query_value(&search)))
         }
     });
@@ -185,5 +194,17 @@ mod tests {
             "actor:a@x.org"
         );
         assert_eq!(actor_search(None, "a@x.org"), "actor:a@x.org");
+    }
+
+    /// Once the server has said which search it ran, that is the page's search, whoever the newest
+    /// event's actor is: `/actors/a@x.org` matched by e-mail finds every id with that e-mail.
+    #[test]
+    fn the_page_searches_as_the_server_did() {
+        let mut loaded = Loaded::default();
+        assert_eq!(page_search(&loaded, "a@x.org"), "actor:a@x.org");
+        loaded.search = Some("actor:a@x.org".into());
+        assert_eq!(page_search(&loaded, "a@x.org"), "actor:a@x.org");
+        loaded.search = Some("actor.id:svc@ci".into());
+        assert_eq!(page_search(&loaded, "svc@ci"), "actor.id:svc@ci");
     }
 }

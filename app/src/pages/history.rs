@@ -25,6 +25,8 @@ pub struct Loaded {
     pub events: Vec<Event>,
     /// An actor's most frequent actions (from the first page).
     pub top_actions: Vec<(String, u64)>,
+    /// The search an actor's page ran (from the first page).
+    pub search: Option<String>,
     /// Where the next page starts.
     pub next_cursor: Option<String>,
     /// A request is under way.
@@ -43,6 +45,7 @@ impl Loaded {
             Ok(page) => {
                 if !self.loaded {
                     self.top_actions = page.top_actions;
+                    self.search = page.search;
                 }
                 self.loaded = true;
                 self.events.extend(page.events);
@@ -93,9 +96,10 @@ pub fn load(path: String) -> (RwSignal<Loaded>, impl Fn() + Copy) {
     (state, more)
 }
 
-/// The events list's URL for a search, e.g. everything an actor did (the list has the date range).
+/// The events list's URL for a search, e.g. everything an actor did, over all time as the page's
+/// counts are (the list's date range then narrows it).
 pub fn search_href(query: &str) -> String {
-    format!("/?q={}", encode_query_value(query))
+    format!("/?range=all&q={}", encode_query_value(query))
 }
 
 /// A search term `field:value`, quoted when the value has characters the search language would
@@ -104,7 +108,7 @@ pub fn term(field: &str, value: &str) -> String {
     let plain = !value.is_empty()
         && value
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"@._-*".contains(&b));
+            .all(|b| b.is_ascii_alphanumeric() || b"@._-".contains(&b));
     if plain {
         format!("{field}:{value}")
     } else {
@@ -222,7 +226,16 @@ mod tests {
         assert_eq!(term("actor", "u 1"), "actor:\"u 1\"");
         assert_eq!(term("actor", "a\"b"), "actor:\"a\\\"b\"");
         assert_eq!(term("action", ""), "action:\"\"");
-        assert_eq!(search_href(&term("actor", "u1")), "/?q=actor:u1");
+        assert_eq!(
+            term("actor", "svc*"),
+            "actor:\"svc*\"",
+            "not a prefix search"
+        );
+        assert_eq!(
+            search_href(&term("actor", "u1")),
+            "/?range=all&q=actor:u1",
+            "over all time, as the page's counts are"
+        );
     }
 
     #[test]
@@ -233,6 +246,7 @@ mod tests {
             events: vec![],
             next_cursor: Some("c".into()),
             top_actions: vec![("a.b".into(), 2)],
+            search: Some("actor:u1".into()),
         }));
         assert_eq!(
             loaded.notice("none"),
@@ -240,6 +254,7 @@ mod tests {
         );
         loaded.apply(Ok(History::default()));
         assert_eq!(loaded.top_actions, [("a.b".to_owned(), 2)]);
+        assert_eq!(loaded.search.as_deref(), Some("actor:u1"));
         assert_eq!(loaded.next_cursor, None);
         loaded.apply(Err(ApiError::NotFound));
         assert_eq!(loaded.notice("none").unwrap().0, NoticeKind::Error);

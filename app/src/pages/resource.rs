@@ -56,10 +56,12 @@ pub fn touchers(events: &[Event]) -> Vec<Toucher> {
     out
 }
 
-/// The name the history's events give the resource, if any.
+/// The name the history's newest event that names the resource gives it, if any: a renamed
+/// notebook is titled by its new name. (Events come oldest first.)
 pub fn resource_name(events: &[Event], kind: &str, id: &str) -> Option<String> {
     events
         .iter()
+        .rev()
         .flat_map(|e| &e.targets)
         .find(|t| t.kind == kind && t.id == id && t.name.is_some())
         .and_then(|t| t.name.clone())
@@ -234,6 +236,14 @@ mod tests {
         assert_eq!(
             resource_name(&events, "db", "orders").as_deref(),
             Some("Orders")
+        );
+        let mut renamed = events.to_vec();
+        renamed.push(event("bob", "db.rename", "2024-06-05T00:00:00.000Z"));
+        renamed.last_mut().unwrap().targets[0].name = Some("Q2 Orders".into());
+        assert_eq!(
+            resource_name(&renamed, "db", "orders").as_deref(),
+            Some("Q2 Orders"),
+            "the newest name"
         );
         assert_eq!(resource_name(&events, "db", "other"), None);
     }

@@ -68,6 +68,9 @@ struct Count {
 #[derive(Serialize)]
 struct ActorPage {
     actor: String,
+    /// The search the page ran (`actor:<e-mail>` or `actor.id:<id>`), printed as the query language
+    /// reads it: the dashboard's search link and export use it, so they hold what the page shows.
+    search: String,
     top_actions: Vec<Count>,
     events: Vec<Box<RawValue>>,
     next_cursor: Option<String>,
@@ -124,6 +127,7 @@ pub async fn actor(req: &Request, env: &Env, ctx: &Context, actor: &str) -> Resu
         200,
         &ActorPage {
             actor: actor.to_string(),
+            search: evident_shared::query::print(&query.filter),
             top_actions,
             events: raw(bodies)?,
             next_cursor: next.map(|c| cursors.sign(&c.encode())),
