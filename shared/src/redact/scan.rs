@@ -11,6 +11,9 @@ impl Redactor<'_> {
     /// The string with every detected secret replaced, or `None` when nothing was found.
     pub(super) fn scan(&self, s: &str) -> Option<String> {
         let b = s.as_bytes();
+        if self.cannot_hold_a_secret(b) {
+            return None;
+        }
         let mut hits: Vec<(usize, usize)> = Vec::new();
         let mut i = 0;
         loop {
@@ -39,6 +42,17 @@ impl Redactor<'_> {
         } else {
             Some(splice(s, hits))
         }
+    }
+
+    /// A quick answer for the short strings identifiers and keys mostly are (ids, scopes, roles):
+    /// every detector but card numbers needs [`SHORTEST_TOKEN`] bytes or one of a few separators
+    /// (an assignment's `=`, `:` or `,`, a scheme's space, a quote, `@`). With card numbers off and no
+    /// tenant prefixes, a shorter string without them holds nothing to find.
+    fn cannot_hold_a_secret(&self, b: &[u8]) -> bool {
+        b.len() < SHORTEST_TOKEN
+            && !self.on(super::rules::Detector::CardNumber)
+            && self.rules.secret_prefixes.is_empty()
+            && !b.iter().any(|c| b"=:, '\"`@".contains(c))
     }
 
     /// Runs the detectors that a trigger byte at `i` can start; returns a hit and where to resume.
@@ -83,6 +97,10 @@ impl Redactor<'_> {
 }
 
 /// Bytes at which some detector may start or be anchored.
+/// The shortest secret a detector finds without a separator: a Slack token (`xoxb-` and ten
+/// more). Bearer and Basic credentials need their space, assignments their `=`, `:` or `,`.
+const SHORTEST_TOKEN: usize = 15;
+
 static TRIGGER: [bool; 256] = {
     let mut table = [false; 256];
     let bytes = b"BbJA_xk-@=:,'0123456789";

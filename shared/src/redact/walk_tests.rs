@@ -352,3 +352,18 @@ fn name_value_pairs_are_judged_by_their_name() {
         ]
     );
 }
+
+/// Short identifiers are answered without a scan, but only when they could hold nothing: one with an
+/// assignment's `=` is still scanned, and values (card numbers on) always are.
+#[test]
+fn short_strings_skip_the_scan_only_when_nothing_fits_in_them() {
+    let mut e = event(
+        json!({"targets": [{"type": "hook", "id": "?token=ab12cd"}, {"type": "doc", "id": "d_1"}]}),
+    );
+    redact(&mut e, &RedactionRules::default());
+    assert_eq!(e.targets[0].id, "?token=[REDACTED]");
+    assert_eq!(e.targets[1].id, "d_1");
+    let (out, pointers) = payload(json!({"note": "4222222222222"}));
+    assert_eq!(out, json!({"note": REDACTED}));
+    assert_eq!(pointers, ["/payload/note"]);
+}
