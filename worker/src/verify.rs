@@ -18,6 +18,10 @@ use serde_json::Value;
 use crate::seal::Head;
 use crate::sql::{event_columns, EVENT_COLUMN_NAMES};
 
+/// Most bytes of target rows one look-up binds ([`Verifier::take_targets`]), well under D1's 2 MB
+/// for a value.
+pub const TARGETS_PER_QUERY_BYTES: usize = 256 * 1024;
+
 /// Most events one verify request checks; longer ranges continue with `next_from_seq`.
 pub const MAX_RANGE: u64 = 100_000;
 
@@ -209,13 +213,26 @@ impl Verifier {
 
     /// The targets of the events checked since the last call, as JSON for
     /// [`crate::sql::SELECT_FIRST_MISSING_TARGET`]: `[[seq, occurred_at, type, id], ...]`, in `seq`
-    /// order; `None` when there are none.
-    pub fn take_targets(&mut self) -> Option<String> {
-        if self.targets.is_empty() {
-            return None;
+    /// order, in lists of at most [`TARGETS_PER_QUERY_BYTES`] (a page of large events could name more
+    /// targets than one bound value holds); none when there are none.
+    pub fn take_targets(&mut self) -> Vec<String> {
+        let mut lists = Vec::new();
+        let mut list = String::new();
+        for target in std::mem::take(&mut self.targets) {
+            let entry =
+                serde_json::to_string(&target).expect("strings and integers always serialise");
+            if !list.is_empty() && list.len() + entry.len() + 2 > TARGETS_PER_QUERY_BYTES {
+                list.push(']');
+                lists.push(std::mem::take(&mut list));
+            }
+            list.push(if list.is_empty() { '[' } else { ',' });
+            list.push_str(&entry);
         }
-        let targets = std::mem::take(&mut self.targets);
-        Some(serde_json::to_string(&targets).expect("strings and integers always serialise"))
+        if !list.is_empty() {
+            list.push(']');
+            lists.push(list);
+        }
+        lists
     }
 
     /// Reports the target row of the event at `seq` that `event_targets` lacks: the walk ends there
@@ -329,6 +346,29 @@ mod tests {
             unsealed: 0,
             next_from_seq: None,
         }
+    }
+
+    /// Targets go to the look-up in lists that fit one bound value, in order, each a JSON array.
+    #[test]
+    fn targets_are_taken_in_lists_that_fit_a_query() {
+        let mut verifier = Verifier::new("acme", 1, "h".into());
+        assert!(verifier.take_targets().is_empty());
+        let id = "x".repeat(1_000);
+        for seq in 1..=600 {
+            verifier
+                .targets
+                .push((seq, 1_700_000_000_000, "doc".into(), id.clone()));
+        }
+        let lists = verifier.take_targets();
+        assert_eq!(lists.len(), 3);
+        let mut seqs = Vec::new();
+        for list in &lists {
+            assert!(list.len() <= TARGETS_PER_QUERY_BYTES, "{}", list.len());
+            let rows: Vec<(u64, i64, String, String)> = serde_json::from_str(list).unwrap();
+            seqs.extend(rows.into_iter().map(|r| r.0));
+        }
+        assert_eq!(seqs, (1..=600).collect::<Vec<_>>());
+        assert!(verifier.take_targets().is_empty(), "taken once");
     }
 
     /// A missing target row ends the walk at its event, before any break found later in the same

@@ -83,13 +83,14 @@ pub async fn get(req: &Request, env: &Env) -> Result<Response> {
         for row in &rows {
             verifier.check(row);
         }
-        if let Some(targets) = verifier.take_targets() {
+        for targets in verifier.take_targets() {
             if let Some(missing) = store::first_missing_target(&db, tenant, targets).await? {
                 let id = rows
                     .iter()
                     .find(|r| r.seq == missing.seq)
                     .map(|r| r.id.as_str());
                 verifier.target_missing(missing.seq, id, &missing.kind, &missing.target_id);
+                break;
             }
         }
         let largest = rows.iter().map(|row| row.body.len()).max().unwrap_or(0);
