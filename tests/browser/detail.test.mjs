@@ -160,6 +160,8 @@ test("audit one user's actions: the actor page shows only theirs and their top a
   assert.equal(await entries.count(), 4);
   // Newest first, all hers (the page shows no actor per entry: it is the page's).
   const actions = await entries.getByTestId("entry-action").allInnerTexts();
+  // Local times, each with its instant in UTC as the tooltip.
+  assert.match(await entries.first().getByTestId("entry-time").getAttribute("title"), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.deepEqual(actions, ["report.view", "report.view", "code.evaluate", "database.update"]);
   const top = await page.getByTestId("top-action").allInnerTexts();
   assert.equal(top.length, 3);

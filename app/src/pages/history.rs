@@ -132,12 +132,14 @@ pub struct Show {
 pub fn entry(event: &Event, show: Show) -> AnyView {
     let href = format!("/events/{}", encode_path_segment(&event.id));
     let mut head = vec![
-        link(
-            href,
-            "ev-entry__time",
-            Some("entry-time"),
-            vec![text(local_datetime(&event.occurred_at))],
-        ),
+        // The viewer's local time, with the instant in UTC as its tooltip, as the list's rows have.
+        leptos::html::a()
+            .attr("href", href)
+            .attr("class", "ev-entry__time")
+            .attr("data-testid", "entry-time")
+            .attr("title", event.occurred_at.clone())
+            .child(local_datetime(&event.occurred_at))
+            .into_any(),
         el(
             "code",
             "ev-entry__action",
