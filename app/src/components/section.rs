@@ -297,11 +297,23 @@ pub fn link(
     testid: Option<&'static str>,
     children: Vec<AnyView>,
 ) -> AnyView {
+    titled_link(href, class, testid, None, children)
+}
+
+/// [`link`] with a tooltip, when `title` is given.
+pub fn titled_link(
+    href: String,
+    class: &'static str,
+    testid: Option<&'static str>,
+    title: Option<String>,
+    children: Vec<AnyView>,
+) -> AnyView {
     let class = (!class.is_empty()).then_some(class);
     leptos::html::a()
         .attr("href", href)
         .attr("class", class)
         .attr("data-testid", testid)
+        .attr("title", title)
         .child(children)
         .into_any()
 }

@@ -13,7 +13,7 @@ use crate::api::{self, resource_path, ApiError, History};
 use crate::components::badge::outcome_class;
 use crate::components::diff::{diff_rows, diff_view};
 use crate::components::notice::NoticeKind;
-use crate::components::section::{el, link, text};
+use crate::components::section::{el, link, text, titled_link};
 use crate::filters::{encode_path_segment, encode_query_value};
 use crate::format::{actor_label, local_datetime, outcome_label};
 use crate::key::Auth;
@@ -133,13 +133,13 @@ pub fn entry(event: &Event, show: Show) -> AnyView {
     let href = format!("/events/{}", encode_path_segment(&event.id));
     let mut head = vec![
         // The viewer's local time, with the instant in UTC as its tooltip, as the list's rows have.
-        leptos::html::a()
-            .attr("href", href)
-            .attr("class", "ev-entry__time")
-            .attr("data-testid", "entry-time")
-            .attr("title", event.occurred_at.clone())
-            .child(local_datetime(&event.occurred_at))
-            .into_any(),
+        titled_link(
+            href,
+            "ev-entry__time",
+            Some("entry-time"),
+            Some(event.occurred_at.clone()),
+            vec![text(local_datetime(&event.occurred_at))],
+        ),
         el(
             "code",
             "ev-entry__action",
