@@ -71,25 +71,34 @@ pub const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_at = ?2 \
 /// Ends a session. `?1` token hash.
 pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = ?1";
 
+/// The upsert both counting statements end with: one more failure in the window, or a new window.
+/// `?2` now.
+macro_rules! count_or_restart {
+    () => {
+        "ON CONFLICT (key) DO UPDATE SET \
+         failures = CASE WHEN window_start <= ?2 - 900000 THEN 1 ELSE failures + 1 END, \
+         window_start = CASE WHEN window_start <= ?2 - 900000 THEN ?2 ELSE window_start END \
+         RETURNING key, failures"
+    };
+}
+
 /// Counts one attempt for a key as a failure, starting a new window when the last one is over, and
 /// returns the count: counted before the password is checked, in one statement, so attempts sent
 /// at once cannot all read a count under the limit. `?1` key, `?2` now.
-pub const COUNT_FAILURE: &str = "INSERT INTO sign_in_failures (key, window_start, failures) \
-     VALUES (?1, ?2, 1) ON CONFLICT (key) DO UPDATE SET \
-     failures = CASE WHEN window_start <= ?2 - 900000 THEN 1 ELSE failures + 1 END, \
-     window_start = CASE WHEN window_start <= ?2 - 900000 THEN ?2 ELSE window_start END \
-     RETURNING key, failures";
+pub const COUNT_FAILURE: &str = concat!(
+    "INSERT INTO sign_in_failures (key, window_start, failures) VALUES (?1, ?2, 1) ",
+    count_or_restart!()
+);
 
 /// [`COUNT_FAILURE`] only while neither of two other counts, already taken for the same attempt, is
 /// past its limit; returns nothing otherwise. `?1` key, `?2` now, `?3` and `?5` the other keys, `?4`
 /// and `?6` their limits.
-pub const COUNT_FAILURE_WITHIN: &str = "INSERT INTO sign_in_failures (key, window_start, failures) \
+pub const COUNT_FAILURE_WITHIN: &str = concat!(
+    "INSERT INTO sign_in_failures (key, window_start, failures) \
      SELECT ?1, ?2, 1 WHERE NOT EXISTS (SELECT 1 FROM sign_in_failures \
-     WHERE window_start > ?2 - 900000 AND ((key = ?3 AND failures > ?4) OR (key = ?5 AND failures > ?6))) \
-     ON CONFLICT (key) DO UPDATE SET \
-     failures = CASE WHEN window_start <= ?2 - 900000 THEN 1 ELSE failures + 1 END, \
-     window_start = CASE WHEN window_start <= ?2 - 900000 THEN ?2 ELSE window_start END \
-     RETURNING key, failures";
+     WHERE window_start > ?2 - 900000 AND ((key = ?3 AND failures > ?4) OR (key = ?5 AND failures > ?6))) ",
+    count_or_restart!()
+);
 
 /// Forgets a count after a successful sign-in. `?1` key.
 pub const CLEAR_FAILURES: &str = "DELETE FROM sign_in_failures WHERE key = ?1";
