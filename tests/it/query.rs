@@ -5,7 +5,7 @@ use evident_tests::http;
 use evident_tests::server::Server;
 use serde_json::{json, Value};
 
-use crate::support::{event, ingest, list, list_all};
+use crate::support::{encode, event, ingest, list, list_all};
 use crate::Test;
 
 pub const TESTS: &[Test] = &[
@@ -16,6 +16,10 @@ pub const TESTS: &[Test] = &[
     (
         "query::pages_stay_stable_while_events_arrive",
         pages_stay_stable_while_events_arrive,
+    ),
+    (
+        "query::later_pages_keep_the_first_pages_window",
+        later_pages_keep_the_first_pages_window,
     ),
     (
         "query::unknown_and_malformed_ids_are_404",
@@ -186,6 +190,54 @@ fn pages_stay_stable_while_events_arrive(server: &Server) {
     assert_eq!(sorted.len(), 26, "no duplicates");
     assert_eq!(seen.last().unwrap(), "2024-05-31T00:00:00.000Z");
     assert!(first.json["events"][0]["occurred_at"] == "2024-06-01T00:00:24.000Z");
+}
+
+/// A relative term (`occurred:>-3s`) is read from the first page's `now` on every later page, so
+/// "Load more" continues the window the reader saw instead of one that has moved on meanwhile.
+fn later_pages_keep_the_first_pages_window(server: &Server) {
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    };
+    let sent_at = now_ms();
+    let batch: Vec<_> = (0..3)
+        .map(|i| {
+            let at = evident_shared::timestamp::format_rfc3339(sent_at - 1_000 - 100 * i);
+            event("window-1", "doc.view", &at)
+        })
+        .collect();
+    assert_eq!(ingest(server, &json!(batch)).status, 201);
+    let query = format!("actor=window-1&limit=1&q={}", encode("occurred:>-3s"));
+    let first = list(server, &query);
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.json["events"].as_array().unwrap().len(), 1);
+    let as_of = first.json["now"].as_i64().unwrap();
+    assert!(
+        as_of - 3_000 < sent_at - 1_200,
+        "the first page came too late for all three events to be in its window"
+    );
+    // Wait until a window counted from the clock has moved past all three events.
+    let wait = as_of + 2_500 - now_ms();
+    if wait > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(wait as u64));
+    }
+    let mut rest = Vec::new();
+    let mut cursor = first.json["next_cursor"].as_str().map(str::to_string);
+    while let Some(at) = cursor {
+        let page = list(server, &format!("{query}&cursor={}", encode(&at)));
+        assert_eq!(page.status, 200, "{}", page.text);
+        rest.extend(page.json["events"].as_array().unwrap().iter().cloned());
+        cursor = page.json["next_cursor"].as_str().map(str::to_string);
+    }
+    assert_eq!(
+        rest.len(),
+        2,
+        "the rest of the first page's window: {rest:?}"
+    );
+    // A new search, by contrast, reads its own window, which no longer holds them.
+    assert_eq!(list_all(server, &query).len(), 0);
 }
 
 fn unknown_and_malformed_ids_are_404(server: &Server) {

@@ -33,7 +33,8 @@ pub(crate) fn invalid(message: String) -> ApiError {
     }
 }
 
-/// Parses the list parameters; `now` is when relative times in `q` count from.
+/// Parses the list parameters; `now` is when relative times in `q` count from, unless the cursor
+/// carries its first page's.
 pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> {
     let mut q = ListQuery {
         now,
@@ -84,6 +85,11 @@ pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> 
         if from >= to {
             return Err(invalid("`from` must be earlier than `to`".into()));
         }
+    }
+    // A later page reads relative terms as its first page did, so `occurred:>-24h` keeps one window
+    // however long the reader takes to ask for more.
+    if let Some(as_of) = q.cursor.as_ref().and_then(|c| c.as_of) {
+        q.now = as_of;
     }
     Ok(q)
 }
@@ -241,6 +247,23 @@ mod tests {
         assert_eq!(q.action, Some(ActionMatch::Prefix("app.".into())));
         assert_eq!(q.outcomes, vec![Outcome::Failure, Outcome::Denied]);
         assert_eq!(q.limit, 10);
+    }
+
+    #[test]
+    fn a_later_page_takes_relative_times_from_its_first_page() {
+        let first = list_query(&pairs(&[("q", "occurred:>-24h")]), 1_717_300_000_000).unwrap();
+        let later = list_query(
+            &pairs(&[
+                ("q", "occurred:>-24h"),
+                ("cursor", "1717299000000.7.1717300000000"),
+            ]),
+            1_717_300_600_000,
+        )
+        .unwrap();
+        assert_eq!(later.now, first.now);
+        // A cursor without that time (a history page's) leaves the request's own.
+        let plain = list_query(&pairs(&[("cursor", "1717299000000.7")]), 1_717_300_600_000);
+        assert_eq!(plain.unwrap().now, 1_717_300_600_000);
     }
 
     #[test]

@@ -237,7 +237,8 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
     json.push_str("{\"events\":[");
     json.push_str(&bodies.join(","));
     json.push(']');
-    if let Some(cursor) = next {
+    if let Some(mut cursor) = next {
+        cursor.as_of = Some(query.now);
         json.push_str(",\"next_cursor\":");
         json.push_str(&serde_json::to_string(&cursors.sign(&cursor.encode())).unwrap_or_default());
     }
