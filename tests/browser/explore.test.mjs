@@ -234,6 +234,8 @@ test("a search is saved under a name and run again from the list", async () => {
   await page.getByTestId("save-submit").click();
   await page.waitForFunction(() => document.querySelector('[data-testid="save-message"]')?.textContent.includes("Saved as"),
     null, { timeout: 15_000 });
+  // The form closes and the focus goes back to the button that opened it.
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), "save-search");
   // The same name again is refused with the server's reason.
   await page.getByTestId("save-search").click();
   await page.getByTestId("save-name").fill("Failed pipelines");
@@ -891,6 +893,22 @@ test("the keyboard keeps its place: a skip link first, busy buttons keep the foc
     before, { timeout: 15_000 });
   assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), "load-more");
   assert.ok(await shown() > before);
+  // The last page hides the button: the focus goes to the first row it brought, not to the page.
+  let pages = 0, ended = false;
+  while (await page.getByTestId("load-more").isVisible()) {
+    assert.ok(++pages <= 20, "the list ends within 20 more pages");
+    const had = await shown();
+    await page.keyboard.press("Enter");
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="row-count"]').textContent.replace(/\D/g, "")) > n,
+      had, { timeout: 15_000 });
+    if (await page.getByTestId("load-more").isHidden()) {
+      await page.waitForFunction((index) => document.activeElement?.getAttribute("aria-rowindex") === index,
+        String(had + 2), { timeout: 5_000 });
+      assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), "event-row");
+      ended = true;
+    }
+  }
+  assert.ok(ended, "the last page was loaded from the keyboard");
   // Reset, pressed from the keyboard, keeps the focus though it has nothing left to reset.
   await page.getByTestId("filter-reset").focus();
   await page.keyboard.press("Enter");
@@ -903,6 +921,11 @@ test("the keyboard keeps its place: a skip link first, busy buttons keep the foc
   await page.waitForTimeout(300);
   assert.equal(await page.evaluate(() => history.length), entries);
   assert.equal(page.url(), url);
+  // Each change of the filters is a history entry: Back brings the query that was reset.
+  await page.goBack();
+  await page.waitForFunction(() => document.querySelector('[data-testid="query-input"]').value === "-action:pipeline.run",
+    null, { timeout: 15_000 });
+  assert.equal(new URL(page.url()).searchParams.get("q"), "-action:pipeline.run");
 });
 
 test("no console errors", () => {

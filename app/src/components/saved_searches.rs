@@ -132,6 +132,12 @@ pub fn SavedSearches(
                     if let Some(form) = form() {
                         form.set_hidden(true);
                     }
+                    // The focus was in the form just hidden: back to the button that opened it.
+                    let opener =
+                        part("save-search").and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+                    if let Some(opener) = opener {
+                        _ = opener.focus();
+                    }
                     load();
                 }
                 Err(err) => say(&err.to_string()),

@@ -270,21 +270,15 @@ pub fn EventsPage() -> impl IntoView {
     let last_list = expect_context::<LastList>();
     let opened_row = expect_context::<OpenedRow>();
     let list_path = location.path.get_untracked();
-    let go = move |next: Filters, replace: bool| {
+    let go = move |next: Filters| {
         let path = location.path.get_untracked();
-        // Keeps the scroll position: refining a list is not a new page.
-        location.navigate(
-            &format!("{path}?{}", next.to_query_string()),
-            replace,
-            false,
-        );
+        // A history entry, so Back undoes the change; the scroll position stays: refining a list
+        // is not a new page.
+        location.navigate(&format!("{path}?{}", next.to_query_string()), false);
     };
-    let on_change = Callback::new(move |next: Filters| go(next, true));
+    let on_change = Callback::new(go);
     let on_zoom = Callback::new(move |(from, to): (i64, i64)| {
-        go(
-            filters.get_untracked().with_custom(Some(from), Some(to)),
-            false,
-        )
+        go(filters.get_untracked().with_custom(Some(from), Some(to)))
     });
 
     let list = RwSignal::new(List::default());
@@ -333,7 +327,15 @@ pub fn EventsPage() -> impl IntoView {
     // The first page is asked for alone, and the chart's and pickers' counts only once it has come
     // and the view has stayed for STATS_AFTER_MS: D1 answers one query at a time, so counts asked
     // for together, or for views passed through, would delay the rows.
+    // Where the rows a later page brings start in the list (see `focus_first_loaded`); `None`
+    // while a first page is awaited.
+    let more_from = StoredValue::new(None::<usize>);
     let fetch = move |request: ListRequest, cursor: Option<String>| {
+        more_from.set_value(
+            cursor
+                .as_ref()
+                .map(|_| list.with_untracked(|l| l.events.len())),
+        );
         list.update(|l| l.start(request.clone()));
         spawn_local(async move {
             let key = auth.key_untracked();
@@ -541,6 +543,27 @@ pub fn EventsPage() -> impl IntoView {
             _ = row.unchecked_into::<web_sys::HtmlElement>().focus();
         }
     };
+    // "Load more" hides itself once it brought the last page; the focus, left on it or fallen to the
+    // page, goes to the first row it brought, where reading goes on.
+    let focus_first_loaded = move |body: &web_sys::Element, l: &List| {
+        if l.loading || l.next_cursor.is_some() {
+            return;
+        }
+        let Some(from) = more_from.try_update_value(Option::take).flatten() else {
+            return;
+        };
+        let on_button_or_lost = document().active_element().is_none_or(|el| {
+            matches!(el.tag_name().as_str(), "BODY" | "MAIN")
+                || el.get_attribute("data-testid").as_deref() == Some("load-more")
+        });
+        let Some(first) = l.events.get(from).filter(|_| on_button_or_lost) else {
+            return;
+        };
+        let row = window_rows.try_update_value(|w| w.reveal(body, &l.events, &l.fresh, &first.id));
+        if let Some(row) = row.flatten() {
+            _ = row.unchecked_into::<web_sys::HtmlElement>().focus();
+        }
+    };
     // `scrolled`: called for a scroll or resize, not for a change of the list (which it tracks).
     let sync_rows = move |scrolled: bool| {
         let Some(body) = tbody.get_untracked() else {
@@ -553,7 +576,10 @@ pub fn EventsPage() -> impl IntoView {
             list.with_untracked(sync);
         } else {
             list.with(sync);
-            list.with_untracked(|l| return_to_opened(&body, l));
+            list.with_untracked(|l| {
+                return_to_opened(&body, l);
+                focus_first_loaded(&body, l);
+            });
         }
         // A first batch of rows is only what the screen shows; the rest follows its frame.
         if window_rows.with_value(rows::Window::partial) {
@@ -593,7 +619,7 @@ pub fn EventsPage() -> impl IntoView {
         if let Some(id) = rows::expand_target(e.target()) {
             toggle_row(&id);
         } else if let Some(href) = rows::row_href(e.target(), true) {
-            location.navigate(&href, false, true);
+            location.navigate(&href, true);
         }
     };
     let open_row_by_key = move |e: leptos::ev::KeyboardEvent| {
@@ -610,7 +636,7 @@ pub fn EventsPage() -> impl IntoView {
             "Enter" => {
                 if let Some(href) = rows::row_href(e.target(), false) {
                     e.prevent_default();
-                    location.navigate(&href, false, true);
+                    location.navigate(&href, true);
                 }
             }
             "ArrowRight" | "ArrowLeft" => {
