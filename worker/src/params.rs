@@ -34,7 +34,7 @@ pub(crate) fn invalid(message: String) -> ApiError {
 }
 
 /// Parses the list parameters; `now` is when relative times in `q` count from, unless the cursor
-/// carries its first page's.
+/// carries its first page's view ([`evident_shared::cursor::View`]).
 pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> {
     let mut q = ListQuery {
         now,
@@ -86,10 +86,11 @@ pub fn list_query(pairs: &[(String, String)], now: Millis) -> Result<ListQuery> 
             return Err(invalid("`from` must be earlier than `to`".into()));
         }
     }
-    // A later page reads relative terms as its first page did, so `occurred:>-24h` keeps one window
-    // however long the reader takes to ask for more.
-    if let Some(as_of) = q.cursor.as_ref().and_then(|c| c.as_of) {
-        q.now = as_of;
+    // A later page reads as its first page did: the same window for `occurred:>-24h` however long
+    // the reader takes to ask for more, and none of the events stored since.
+    if let Some(view) = q.cursor.as_ref().and_then(|c| c.view) {
+        q.now = view.now;
+        q.up_to_seq = Some(view.up_to_seq);
     }
     Ok(q)
 }
@@ -250,20 +251,22 @@ mod tests {
     }
 
     #[test]
-    fn a_later_page_takes_relative_times_from_its_first_page() {
+    fn a_later_page_reads_as_its_first_page_did() {
         let first = list_query(&pairs(&[("q", "occurred:>-24h")]), 1_717_300_000_000).unwrap();
         let later = list_query(
             &pairs(&[
                 ("q", "occurred:>-24h"),
-                ("cursor", "1717299000000.7.1717300000000"),
+                ("cursor", "1717299000000.7.1717300000000.42"),
             ]),
             1_717_300_600_000,
         )
         .unwrap();
         assert_eq!(later.now, first.now);
-        // A cursor without that time (a history page's) leaves the request's own.
+        assert_eq!(later.up_to_seq, Some(42));
+        // A cursor without a view (a history page's) leaves the request's own time, and every event.
         let plain = list_query(&pairs(&[("cursor", "1717299000000.7")]), 1_717_300_600_000);
-        assert_eq!(plain.unwrap().now, 1_717_300_600_000);
+        let plain = plain.unwrap();
+        assert_eq!((plain.now, plain.up_to_seq), (1_717_300_600_000, None));
     }
 
     #[test]

@@ -839,7 +839,7 @@ fn an_export_snapshot_keeps_to_events_sealed_before_it_began() {
         query.cursor = Some(evident_shared::cursor::Cursor {
             occurred_at: *occurred_at,
             seq: *seq,
-            as_of: None,
+            view: None,
         });
     }
     seqs.sort_unstable();

@@ -193,7 +193,7 @@ fn keyset_pages_cover_every_event_once_newest_first() {
                 query.cursor = Some(Cursor {
                     occurred_at: ms,
                     seq,
-                    as_of: None,
+                    view: None,
                 })
             }
             _ => break,
@@ -295,7 +295,7 @@ fn list_queries_use_an_index_and_never_sort() {
     let cursor = Some(Cursor {
         occurred_at: 1_700_000_000_000,
         seq: 7,
-        as_of: None,
+        view: None,
     });
     for (name, q, index) in [
         ("plain", all(), "events_by_time"),

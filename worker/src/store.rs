@@ -428,7 +428,7 @@ pub(crate) fn every_page_fits(query: &ListQuery, reach: Reach<'_>) -> Result<()>
         cursor: Some(Cursor {
             occurred_at: 0,
             seq: 0,
-            as_of: None,
+            view: None,
         }),
         ..query.clone()
     };
@@ -447,7 +447,7 @@ fn page(mut rows: Vec<ListRow>, limit: u32) -> (Vec<String>, Option<Cursor>) {
         rows.last().map(|last| Cursor {
             occurred_at: last.occurred_at,
             seq: last.seq,
-            as_of: None,
+            view: None,
         })
     } else {
         None

@@ -73,8 +73,7 @@ impl ListRequest {
     /// When the server said what the rows were read as of ([`AsOf`]), the file is pinned to that
     /// instead: no event stored after the first page (by chain position, so an event dated in the
     /// future that the list shows is in the file too), and relative terms taken from the same time.
-    /// "Load more" pages are not pinned: a back-dated event stored after the first page can show
-    /// there and not be in the file.
+    /// "Load more" pages read the same view (the server's cursor carries it).
     fn export_query(&self, live: bool, tailed_to: Option<i64>, as_of: Option<AsOf>) -> String {
         if let Some(AsOf { up_to_seq, now }) = as_of {
             let query = self.filters.api_query(self.bounds, 1, None);

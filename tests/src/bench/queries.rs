@@ -430,7 +430,7 @@ pub fn export_floor(db: &Connection, end_ms: i64) -> (usize, Duration) {
         query.cursor = Some(evident_shared::cursor::Cursor {
             occurred_at: *occurred_at,
             seq: *seq,
-            as_of: None,
+            view: None,
         });
     }
     bytes += writer.finish().len();

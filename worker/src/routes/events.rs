@@ -2,6 +2,7 @@
 //! authorise, call the pipeline or the store, respond.
 
 use evident_shared::body::{Framing, MAX_BODY_BYTES};
+use evident_shared::cursor::View;
 use evident_shared::ids::is_event_id;
 use worker::{Context, Env, Request, Response};
 
@@ -238,7 +239,10 @@ pub async fn list(req: &Request, env: &Env, ctx: &Context) -> Result<Response> {
     json.push_str(&bodies.join(","));
     json.push(']');
     if let Some(mut cursor) = next {
-        cursor.as_of = Some(query.now);
+        cursor.view = as_of.or(query.up_to_seq).map(|up_to_seq| View {
+            now: query.now,
+            up_to_seq,
+        });
         json.push_str(",\"next_cursor\":");
         json.push_str(&serde_json::to_string(&cursors.sign(&cursor.encode())).unwrap_or_default());
     }
