@@ -245,6 +245,8 @@ fn a_lists_first_page_pins_the_export_of_its_rows(server: &Server) {
         server,
         &format!("q={}&limit=1", encode("action:log.export")),
     );
+    // Data leaving, in the category the senders' own exports get.
+    assert_eq!(records.json["events"][0]["category"], "export");
     let record = &records.json["events"][0]["payload"];
     assert_eq!(record["now"], read_at.to_string(), "{}", records.text);
     assert_eq!(record["up_to_seq"], up_to_seq, "{}", records.text);

@@ -1051,7 +1051,7 @@ fn changes_to_people_are_in_the_log(server: &Server) {
 /// The reads recorded for an actor id, polled for a few seconds: searches and views are recorded
 /// after their answer is sent.
 fn reads_of(server: &Server, actor_id: &str, want: usize) -> Vec<Value> {
-    let q = encode(&format!("category:read actor:{actor_id}"));
+    let q = encode(&format!("category:read,export actor:{actor_id}"));
     for _ in 0..50 {
         let answer = http::get(
             &server.url(&format!("/api/v1/events?q={q}&limit=100")),

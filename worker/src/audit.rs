@@ -103,16 +103,17 @@ pub struct AccessEvent<'a> {
 
 impl AccessEvent<'_> {
     /// The event to [`record`]. Category `auth` for sessions, people, invites, keys and settings;
-    /// `read` for reads of the log; for saved searches, the verb's (`create`, `update`, `delete`).
+    /// `export` for an export of the log (data leaving, as the category rule reads the verb) and
+    /// `read` for its other reads; for saved searches, the verb's (`create`, `update`, `delete`).
     pub fn into_event(self, from: &Origin) -> Value {
-        let category = if self.action.starts_with("log.") {
-            "read"
-        } else {
-            self.action.strip_prefix("saved_search.").unwrap_or("auth")
+        let category = match self.action {
+            "log.export" => "export",
+            read if read.starts_with("log.") => "read",
+            other => other.strip_prefix("saved_search.").unwrap_or("auth"),
         };
         let severity = match (self.outcome, category) {
             ("failure", _) => "medium",
-            (_, "read" | "create" | "update" | "delete") => "info",
+            (_, "read" | "export" | "create" | "update" | "delete") => "info",
             _ => "medium",
         };
         json!({

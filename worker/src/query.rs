@@ -73,23 +73,11 @@ pub fn push_conditions(
                 if table == Table::Counts {
                     return Err(unsupported(term.span, "free text"));
                 }
-                if text.chars().any(char::is_control) {
-                    // Full-text search would read such a phrase only up to a NUL.
-                    return Err(QueryError {
-                        span: term.span,
-                        message: format!("{text:?} holds a control character"),
-                        expected: vec!["printable text".into()],
-                    });
-                }
-                if !text.chars().any(char::is_alphanumeric) {
-                    return Err(QueryError {
-                        span: term.span,
-                        // The span is added where the error is shown.
-                        message: format!("`{text}` has no letters or digits to search for"),
-                        expected: vec!["a word or a quoted phrase".into()],
-                    });
-                }
-                let fts = fts_text(text, *phrase);
+                // The parser refused text without letters or digits. Control characters (a tab
+                // or a line break pasted into a phrase) separate words as spaces do; full-text
+                // search would read a phrase only up to a NUL.
+                let text = text.replace(char::is_control, " ");
+                let fts = fts_text(&text, *phrase);
                 if term.negated {
                     b.push(" AND events.rowid NOT IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ");
                     b.bind_push(SqlValue::Text(fts));
@@ -228,6 +216,18 @@ fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
                     b.bind_push(SqlValue::Text(text.to_string()));
                     b.push(" OR target_type = ");
                     b.bind_push(SqlValue::Text(kind.to_string()));
+                    b.push(")");
+                }
+                // `target:notebook:nb*`: ids starting `nb` of notebooks, or ids starting
+                // `notebook:nb`.
+                (Field::Target, Value::Prefix(text)) if text.contains(':') => {
+                    let (kind, id) = text.split_once(':').unwrap_or_default();
+                    b.push("((");
+                    push_column(b, "target_id", Kept, &Value::Prefix(id.to_string()), now);
+                    b.push(" AND target_type = ");
+                    b.bind_push(SqlValue::Text(kind.to_string()));
+                    b.push(") OR ");
+                    push_column(b, "target_id", Kept, value, now);
                     b.push(")");
                 }
                 _ => push_column(b, "target_id", Kept, value, now),

@@ -608,7 +608,12 @@ impl Builder {
 pub fn prefix_end(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
     while let Some(last) = chars.pop() {
-        if let Some(next) = char::from_u32(last as u32 + 1) {
+        // The surrogates are no characters: after U+D7FF comes U+E000.
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            _ => char::from_u32(last as u32 + 1),
+        };
+        if let Some(next) = next {
             chars.push(next);
             return Some(chars.into_iter().collect());
         }
@@ -727,5 +732,8 @@ mod tests {
     fn prefix_ranges() {
         assert_eq!(prefix_end("app."), Some("app/".into()));
         assert_eq!(prefix_end(""), None);
+        // The surrogates are skipped: no string holds them.
+        assert_eq!(prefix_end("a\u{D7FF}"), Some("a\u{E000}".into()));
+        assert_eq!(prefix_end("a\u{10FFFF}"), Some("b".into()));
     }
 }

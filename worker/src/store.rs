@@ -424,12 +424,15 @@ pub async fn list_first_page(
 /// Checks on a first page that the later pages' query, which binds the cursor too, stays within
 /// [`MAX_BOUND`]: a list must not fail at "load more", nor an export halfway through its file.
 pub(crate) fn every_page_fits(query: &ListQuery, reach: Reach<'_>) -> Result<()> {
+    // Later pages bind the cursor, and the chain head their first page was read at (an export
+    // pins it after its first page; a list's cursor carries it).
     let later = ListQuery {
         cursor: Some(Cursor {
             occurred_at: 0,
             seq: 0,
             view: None,
         }),
+        up_to_seq: Some(0),
         ..query.clone()
     };
     let (_, params) = later.to_sql(reach).map_err(ApiError::query)?;

@@ -106,11 +106,13 @@ columns! { e, d;
     "hash" => text(&e.hash),
 }
 
-/// True when a spreadsheet could read `cell` as a formula.
+/// True when a spreadsheet could read `cell` as a formula, or when the cell starts with the `'` a
+/// guard adds (so that dropping one leading `'` gives back any guarded cell exactly: `'=x` sent is
+/// written `''=x`, `=x` sent is `'=x`).
 fn needs_guard(cell: &str) -> bool {
     matches!(
         cell.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\0')
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\0' | b'\'')
     )
 }
 

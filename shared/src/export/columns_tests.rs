@@ -223,6 +223,9 @@ fn formula_starts_are_neutralised_in_text_cells() {
         "\t=1+1",
         "\r=1+1",
         "\0=1+1",
+        // A cell that starts with the guard itself is guarded too, so that `'=x` and `=x` differ.
+        "'=1+1",
+        "'",
     ] {
         let row = csv_row(&body(json!({
             "description": evil,

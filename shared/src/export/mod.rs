@@ -48,10 +48,10 @@
 //!
 //! **Formula injection** (OWASP "CSV Injection", CWE-1236). Spreadsheets run a cell that begins with
 //! `=`, `+`, `-` or `@` as a formula, and a leading tab, carriage return or NUL (ASVS 5 1.2.10) can hide
-//! such a start. Every text cell that begins with one of these gets a `'` in front, which spreadsheets
-//! take as "this is text" and do not show; a program reading the raw file gets the value back by dropping
-//! a leading `'` that is followed by one of those characters. Only the first character matters: `Jean-Luc`
-//! and `a=b` are left alone. Integer and JSON cells are written verbatim: the server prints them from
+//! such a start. Every text cell that begins with one of these, or with a `'` itself, gets a `'` in
+//! front, which spreadsheets take as "this is text"; a program reading the raw file gets the value back
+//! by dropping a leading `'` that is followed by one of those characters or by another `'`. Only the
+//! first character matters: `Jean-Luc` and `a=b` are left alone. Integer and JSON cells are written verbatim: the server prints them from
 //! the stored JSON, and the only one of those characters they can begin with is the `-` of a negative
 //! number (`skew_ms`, a number in `before`), which a spreadsheet reads as that number; a `'` would only
 //! corrupt them.

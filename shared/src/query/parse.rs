@@ -7,6 +7,7 @@ use super::field::{resolve, Field, FieldKind};
 use super::lexer::{is_space, Cursor};
 use super::time::{parse_duration, parse_time, DURATION_FORMS, TIME_FORMS};
 use super::{MAX_QUERY_BYTES, MAX_TERMS};
+use crate::event::{ActorType, Category, Outcome, Severity};
 
 pub(crate) fn parse_query(input: &str) -> Result<Query, QueryError> {
     if input.len() > MAX_QUERY_BYTES {
@@ -75,7 +76,21 @@ fn parse_phrase(cursor: &mut Cursor<'_>) -> Result<TermKind, QueryError> {
             "an empty phrase matches nothing; put words between the quotes or leave it out",
         ));
     }
+    searchable(&text, Span::new(start, cursor.pos()))?;
     Ok(TermKind::Text { text, phrase: true })
+}
+
+/// Full-text search indexes words (letters and digits) and nothing else: text without any matches
+/// nothing, and the search would refuse it.
+fn searchable(text: &str, span: Span) -> Result<(), QueryError> {
+    if text.chars().any(char::is_alphanumeric) {
+        return Ok(());
+    }
+    Err(QueryError::new(
+        span,
+        format!("`{text}` has no letters or digits to search for"),
+    )
+    .expecting(["a word or a quoted phrase"]))
 }
 
 /// A bare word, unless a `:` comes before the end of it: then the part before the colon must be a
@@ -103,12 +118,15 @@ fn parse_word_or_field(cursor: &mut Cursor<'_>) -> Result<TermKind, QueryError> 
         )),
         _ if head == "*" => Err(QueryError::new(
             Span::new(start, cursor.pos()),
-            "a lone `*` matches nothing in full text; leave it out (to find a literal `*`, write \"*\")",
+            "a lone `*` matches nothing in full text; leave it out",
         )),
-        _ => Ok(TermKind::Text {
-            text: head.to_owned(),
-            phrase: false,
-        }),
+        _ => {
+            searchable(head, Span::new(start, cursor.pos()))?;
+            Ok(TermKind::Text {
+                text: head.to_owned(),
+                phrase: false,
+            })
+        }
     }
 }
 
@@ -200,7 +218,12 @@ fn parse_value(
         }
     }
     match field.kind() {
-        FieldKind::Text => text_value(raw, field),
+        FieldKind::Text => {
+            let span = raw.span;
+            let value = text_value(raw, field)?;
+            closed_value(field, &value, span)?;
+            Ok(value)
+        }
         FieldKind::Time => compare_value(raw, field, |text| {
             parse_time(text)
                 .map(Operand::Time)
@@ -250,6 +273,46 @@ fn text_value(raw: RawValue, field: &Field) -> Result<Value, QueryError> {
     let mut prefix = raw.text;
     prefix.pop();
     Ok(Value::Prefix(prefix))
+}
+
+/// Every value of a field whose values are a fixed list (the event model's enumerations).
+pub(crate) fn closed_values(field: &Field) -> Option<Vec<&'static str>> {
+    fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Option<Vec<&'static str>> {
+        Some(all.iter().map(|v| name(*v)).collect())
+    }
+    match field {
+        Field::ActorType => names(ActorType::ALL, ActorType::as_str),
+        Field::Category => names(Category::ALL, Category::as_str),
+        Field::Outcome => names(Outcome::ALL, Outcome::as_str),
+        Field::Severity => names(Severity::ALL, Severity::as_str),
+        _ => None,
+    }
+}
+
+/// The fields whose values are a fixed list: a value outside it (`outcome:failed`) matches nothing,
+/// so it is a mistake to point at. Compared lower-cased, as the search compares them.
+fn closed_value(field: &Field, value: &Value, span: Span) -> Result<(), QueryError> {
+    let Some(names) = closed_values(field) else {
+        return Ok(());
+    };
+    let known = match value {
+        // `field:""` asks for events without one, as on every field.
+        Value::Exact(text) => text.is_empty() || names.contains(&text.to_lowercase().as_str()),
+        Value::Prefix(text) => {
+            let text = text.to_lowercase();
+            names.iter().any(|name| name.starts_with(&text))
+        }
+        Value::Compare { .. } => true,
+    };
+    if known {
+        return Ok(());
+    }
+    let written = match value {
+        Value::Exact(text) => text.clone(),
+        Value::Prefix(text) => format!("{text}*"),
+        Value::Compare { .. } => String::new(),
+    };
+    Err(QueryError::new(span, format!("`{field}` has no value `{written}`")).expecting(names))
 }
 
 fn lone_star(span: Span) -> QueryError {

@@ -151,7 +151,10 @@ fn empty_and_blank_queries_match_everything() {
 fn every_field_by_name_in_any_case() {
     for f in Field::FIXED {
         let value = match f.kind() {
-            FieldKind::Text => "x".to_owned(),
+            // The fields with a fixed list of values take only those.
+            FieldKind::Text => super::parse::closed_values(&f)
+                .map_or("x", |values| values[0])
+                .to_owned(),
             FieldKind::Time => ">=2024-06-01".to_owned(),
             FieldKind::Duration => ">1s".to_owned(),
         };
@@ -369,8 +372,8 @@ fn missing_values() {
     error("ACTOR:,a", (6, 6));
     let err = error("outcome:failure,", (15, 16));
     assert_eq!(err.message, "expected a value after `,`");
-    error("outcome:a,,b", (9, 10));
-    error("outcome:a, b", (9, 10));
+    error("env:a,,b", (5, 6));
+    error("env:a, b", (5, 6));
     let err = error("occurred:>", (10, 10));
     assert_eq!(err.message, "expected a value after `>`");
     error("duration:<=,>1s", (11, 11));
@@ -482,4 +485,43 @@ fn the_ast_serialises() {
     );
     let back: Query = serde_json::from_value(json).unwrap();
     assert_eq!(back, query);
+}
+
+#[test]
+fn text_without_letters_or_digits_is_an_error_at_its_span() {
+    let err = error("env:prod \"+++\"", (9, 14));
+    assert_eq!(
+        err.to_string(),
+        "`+++` has no letters or digits to search for (at 9..14); expected a word or a quoted phrase"
+    );
+    error("env:prod ->>", (10, 12));
+    error("\"…\"", (0, 5));
+    // A letter or digit anywhere will do, in any script.
+    assert_eq!(kind("\"-- é\""), phrase("-- é"));
+    assert_eq!(kind("v2+"), word("v2+"));
+}
+
+#[test]
+fn closed_fields_take_only_their_values() {
+    let err = error("env:prod outcome:failed", (17, 23));
+    assert!(
+        err.message.contains("`outcome` has no value `failed`"),
+        "{err}"
+    );
+    assert!(err.expected.iter().any(|e| e == "failure"), "{err:?}");
+    error("outcome:success,denid", (16, 21));
+    error("category:x*", (9, 11));
+    error("severity:urgent", (9, 15));
+    error("actor.type:person", (11, 17));
+    // Any case, a prefix of one, or none at all.
+    for ok in [
+        "outcome:FAILURE",
+        "outcome:in*",
+        "category:perm*",
+        "severity:\"\"",
+        "actor.type:api_key",
+        "-outcome:success",
+    ] {
+        assert!(parse(ok).is_ok(), "{ok}");
+    }
 }

@@ -53,6 +53,15 @@ fn time_value() -> impl Strategy<Value = TimeValue> {
 }
 
 fn value_for(field: &Field) -> BoxedStrategy<Value> {
+    if let Some(names) = super::parse::closed_values(field) {
+        // One of the values, or a prefix of one.
+        return (prop::sample::select(names), 1..4usize, any::<bool>())
+            .prop_map(|(name, cut, whole)| match whole {
+                true => Value::Exact(name.to_string()),
+                false => Value::Prefix(name[..cut.min(name.len())].to_string()),
+            })
+            .boxed();
+    }
     match field.kind() {
         FieldKind::Text => prop_oneof![
             text().prop_map(Value::Exact),
@@ -84,14 +93,16 @@ fn term() -> impl Strategy<Value = Term> {
         })
         .prop_map(|(field, values)| TermKind::Field { field, values });
     let word = "[^\\s\":-][^\\s\":]{0,10}"
-        .prop_filter("a lone `*` is not a word", |w| w != "*")
+        .prop_filter("a word has a letter or digit", |w| {
+            w.chars().any(char::is_alphanumeric)
+        })
         .prop_map(|text| TermKind::Text {
             text,
             phrase: false,
         });
     let phrase = text()
-        .prop_filter("a phrase has a non-space", |t| {
-            !t.chars().all(char::is_whitespace)
+        .prop_filter("a phrase has a letter or digit", |t| {
+            t.chars().any(char::is_alphanumeric)
         })
         .prop_map(|text| TermKind::Text { text, phrase: true });
     (
