@@ -582,9 +582,18 @@ test("an export holds the rows on screen: one dated ahead, none stored since", a
   assert.deepEqual(events.map((e) => e.actor.id), ["u_ahead"]);
   await page.getByTestId("export-done").waitFor();
   assert.equal(await page.getByTestId("export-done").getAttribute("data-rows"), "1");
+  // The file stays in memory for its "save again" link while the list is shown, and no longer.
+  // (The page's CSP forbids fetching the blob: what is let go is watched at URL.revokeObjectURL.)
+  const file = await page.getByTestId("export-file").getAttribute("href");
+  await page.evaluate(() => {
+    const revoke = URL.revokeObjectURL.bind(URL);
+    window.revoked = [];
+    URL.revokeObjectURL = (url) => { window.revoked.push(url); revoke(url); };
+  });
   // Its page says what the server flagged: the time it is dated lies ahead of its arrival.
   await page.getByTestId("event-row").first().locator(".ev-table__time").click();
   await page.getByTestId("event-detail").waitFor();
+  assert.deepEqual(await page.evaluate(() => window.revoked), [file], "the file was let go with the list");
   const record = page.getByTestId("section-record");
   await record.waitFor();
   assert.match(await record.innerText(), /Flagged\s+dated (59 min|1 h 0 min) ahead of its arrival/);

@@ -192,12 +192,23 @@ pub fn ExportButton(
         spawn_local(async move {
             let path = format!("/api/v1/export?{}", export_query(format, &list_query));
             let result = auth.guard(download(&auth.key_untracked(), &path, format, progress).await);
-            progress.try_set(match result {
+            let done = match result {
                 Ok((rows, name, url)) => Progress::Done(rows, name, url),
                 Err(e) => Progress::Failed(e.to_string()),
-            });
+            };
+            // Handed back when the page was left meanwhile: nothing will show the file again.
+            if let Some(Progress::Done(_, _, url)) = progress.try_set(done) {
+                _ = web_sys::Url::revoke_object_url(&url);
+            }
         });
     };
+    // The file is kept for its "save again" link while the page is shown; leaving lets it go (an
+    // export can be hundreds of MB).
+    on_cleanup(move || {
+        if let Some(Progress::Done(_, _, url)) = progress.try_get_untracked() {
+            _ = web_sys::Url::revoke_object_url(&url);
+        }
+    });
     let running = move || matches!(progress.get(), Progress::Running(_));
     // `aria-disabled`, not `disabled`: a disabled button drops the keyboard focus (`start` ignores
     // clicks while it is set).
