@@ -70,6 +70,25 @@ pub fn local_datetime(rfc3339: &str) -> String {
     }
 }
 
+/// An API timestamp in full, for one event's page: local time to the millisecond and the zone it
+/// is in, `2024-06-13 01:30:22.123 UTC+02:00` (two events of one second told apart, and no doubt
+/// about the zone).
+pub fn local_datetime_exact(rfc3339: &str) -> String {
+    let Some(millis) = parse_wire_millis(rfc3339) else {
+        return rfc3339.to_owned();
+    };
+    let offset = local_offset_minutes(millis);
+    let sign = if offset < 0 { '-' } else { '+' };
+    let off = offset.unsigned_abs();
+    format!(
+        "{}.{:03} UTC{sign}{:02}:{:02}",
+        datetime_at_offset(millis, offset),
+        millis.rem_euclid(1000),
+        off / 60,
+        off % 60
+    )
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
@@ -237,6 +256,20 @@ mod tests {
             datetime_at_offset(951_782_400_000, 0),
             "2000-02-29 00:00:00"
         );
+    }
+
+    #[test]
+    fn an_events_page_shows_its_time_to_the_millisecond_with_its_zone() {
+        // Natively the local zone is UTC.
+        assert_eq!(
+            local_datetime_exact("2024-06-12T23:30:22.123Z"),
+            "2024-06-12 23:30:22.123 UTC+00:00"
+        );
+        assert_eq!(
+            local_datetime_exact("1969-12-31T23:59:59.999Z"),
+            "1969-12-31 23:59:59.999 UTC+00:00"
+        );
+        assert_eq!(local_datetime_exact("yesterday"), "yesterday");
     }
 
     #[test]

@@ -189,8 +189,16 @@ test("an event with code shows it monospaced and multi-line, copyable, with reda
   await page.getByTestId("copy-code").filter({ hasText: "Copied" }).waitFor();
   const copied = await page.evaluate(() => navigator.clipboard.readText());
   assert.equal(copied, shown);
+  // Where there is no clipboard (a page not served securely), the button says so.
+  await page.evaluate(() => Object.defineProperty(navigator, "clipboard", { value: undefined, configurable: true }));
+  await page.getByTestId("copy-code").click();
+  await page.getByTestId("copy-code").filter({ hasText: "Copy failed" }).waitFor();
+  // The box scrolls inside, so it takes the keyboard's focus.
+  assert.equal(await block.getAttribute("tabindex"), "0");
   // Where and how, and the error.
   const detail = await page.getByTestId("event-detail").innerText();
+  // Its time to the millisecond, in the browser's zone, which it names.
+  assert.match(detail, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC[+-]\d\d:\d\d/);
   for (const want of ["198.51.100.23", "Chrome 126", "Mac OS X", "sess-42", "req-4242", "KeyError: 'API_KEY'", "E_RUNTIME"]) {
     assert.ok(detail.includes(want), `detail lacks ${want}`);
   }

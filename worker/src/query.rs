@@ -73,9 +73,18 @@ pub fn push_conditions(
                 if table == Table::Counts {
                     return Err(unsupported(term.span, "free text"));
                 }
-                // The parser refused text without letters or digits. Control characters (a tab
-                // or a line break pasted into a phrase) separate words as spaces do; full-text
-                // search would read a phrase only up to a NUL.
+                // The parser refused ASCII text without letters or digits; text beyond ASCII is
+                // checked here, with Unicode's tables.
+                if !text.chars().any(char::is_alphanumeric) {
+                    return Err(QueryError {
+                        span: term.span,
+                        // The span is added where the error is shown.
+                        message: format!("`{text}` has no letters or digits to search for"),
+                        expected: vec!["a word or a quoted phrase".into()],
+                    });
+                }
+                // Control characters (a tab or a line break pasted into a phrase) separate words
+                // as spaces do; full-text search would read a phrase only up to a NUL.
                 let text = text.replace(char::is_control, " ");
                 let fts = fts_text(&text, *phrase);
                 if term.negated {

@@ -320,6 +320,21 @@ fn typed_values_never_become_sql() {
     assert_eq!(count, 60, "the tables are intact");
 }
 
+/// Text of punctuation beyond ASCII, which the parser lets through (it leaves Unicode's letter tables
+/// out of the dashboard), is refused here at its span.
+#[test]
+fn text_without_letters_or_digits_beyond_ascii_is_an_error_at_its_span() {
+    let query = ListQuery {
+        filter: parse("env:prod \"…→\"").unwrap(),
+        ..ListQuery::default()
+    };
+    let err = query.to_sql(Reach::whole_tenant("acme")).unwrap_err();
+    assert_eq!((err.span.start, err.span.end), (9, 17));
+    assert!(err.message.contains("no letters or digits"), "{err}");
+    // Letters of any script are words.
+    assert!(parse("\"données\" 東京").is_ok());
+}
+
 fn plan_of(db: &Connection, q: &str) -> String {
     let query = ListQuery {
         filter: parse(q).unwrap(),

@@ -23,9 +23,16 @@ pub fn CopyButton(
 ) -> impl IntoView {
     let state = RwSignal::new(Copied::Not);
     let copy = move |_| {
-        let promise = window().navigator().clipboard().write_text(&text);
+        // Only a secure page (https, localhost) has a clipboard: elsewhere the button says it failed.
+        let navigator = window().navigator();
+        let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
+            .is_ok_and(|clipboard| !clipboard.is_undefined());
+        let promise = has_clipboard.then(|| navigator.clipboard().write_text(&text));
         spawn_local(async move {
-            let done = JsFuture::from(promise).await.is_ok();
+            let done = match promise {
+                Some(promise) => JsFuture::from(promise).await.is_ok(),
+                None => false,
+            };
             state.try_set(if done { Copied::Done } else { Copied::Failed });
             set_timeout(
                 move || {

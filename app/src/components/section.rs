@@ -277,10 +277,14 @@ pub fn el(
     testid: Option<&'static str>,
     children: Vec<AnyView>,
 ) -> AnyView {
+    // A box that scrolls inside (long code, a wide diff) takes the focus, so that it can be
+    // scrolled from the keyboard.
+    let scrolls = class.starts_with("ev-pre") || class == "ev-diff__scroll";
     let class = (!class.is_empty()).then_some(class);
     leptos::html::custom(tag)
         .attr("class", class)
         .attr("data-testid", testid)
+        .attr("tabindex", scrolls.then_some("0"))
         .child(children)
         .into_any()
 }

@@ -13,7 +13,7 @@ use crate::api::{self, actor_path, ApiError};
 use crate::components::badge::{outcome_class, severity_class};
 use crate::components::notice::{Notice, NoticeKind};
 use crate::components::section::{el, link, text, Section};
-use crate::format::{actor_label, local_datetime, outcome_label};
+use crate::format::{actor_label, local_datetime_exact, outcome_label};
 use crate::key::Auth;
 use crate::LastList;
 
@@ -100,7 +100,7 @@ fn event_detail(event: &Event) -> AnyView {
                 vec![text(actor_label(&event.actor))],
             ),
             text(" · "),
-            text(local_datetime(&event.occurred_at)),
+            text(local_datetime_exact(&event.occurred_at)),
         ],
     );
     let mut head = vec![headline, meta];

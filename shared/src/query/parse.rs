@@ -81,9 +81,14 @@ fn parse_phrase(cursor: &mut Cursor<'_>) -> Result<TermKind, QueryError> {
 }
 
 /// Full-text search indexes words (letters and digits) and nothing else: text without any matches
-/// nothing, and the search would refuse it.
+/// nothing, and the search would refuse it. Any character beyond ASCII counts as a possible letter
+/// here: Unicode's letter tables would cost the dashboard's wasm about 5 KB, and the worker checks
+/// such text exactly.
 fn searchable(text: &str, span: Span) -> Result<(), QueryError> {
-    if text.chars().any(char::is_alphanumeric) {
+    if text
+        .chars()
+        .any(|c| c.is_ascii_alphanumeric() || !c.is_ascii())
+    {
         return Ok(());
     }
     Err(QueryError::new(
@@ -290,18 +295,21 @@ pub(crate) fn closed_values(field: &Field) -> Option<Vec<&'static str>> {
 }
 
 /// The fields whose values are a fixed list: a value outside it (`outcome:failed`) matches nothing,
-/// so it is a mistake to point at. Compared lower-cased, as the search compares them.
+/// so it is a mistake to point at. Compared in any case, as the search compares them.
 fn closed_value(field: &Field, value: &Value, span: Span) -> Result<(), QueryError> {
     let Some(names) = closed_values(field) else {
         return Ok(());
     };
+    // The values are ASCII: comparing in ASCII case spares the wasm Unicode's case tables.
     let known = match value {
         // `field:""` asks for events without one, as on every field.
-        Value::Exact(text) => text.is_empty() || names.contains(&text.to_lowercase().as_str()),
-        Value::Prefix(text) => {
-            let text = text.to_lowercase();
-            names.iter().any(|name| name.starts_with(&text))
+        Value::Exact(text) => {
+            text.is_empty() || names.iter().any(|name| name.eq_ignore_ascii_case(text))
         }
+        Value::Prefix(text) => names.iter().any(|name| {
+            name.get(..text.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(text))
+        }),
         Value::Compare { .. } => true,
     };
     if known {

@@ -8,7 +8,9 @@ use serde_json::Value;
 use crate::api::{actor_path, resource_path};
 use crate::components::diff::diff_rows;
 use crate::components::section::{Block, Body, Field, FieldList, SectionData};
-use crate::format::{actor_label, duration, local_datetime, outcome_label, pretty_json, scalar};
+use crate::format::{
+    actor_label, duration, local_datetime_exact, outcome_label, pretty_json, scalar,
+};
 
 /// Every section with data for `event`: who, what, on what, where and how, changes, payload,
 /// metadata, source, and the record's ids and hashes.
@@ -147,7 +149,7 @@ pub fn what_fields(event: &Event) -> Vec<Field> {
         .mono("Error code", error.and_then(|e| e.code.as_deref()))
         .text("Error", error.map(|e| e.message.as_str()))
         .text("Duration", event.duration_ms.map(duration).as_deref())
-        .text("Time", Some(&local_datetime(&event.occurred_at)))
+        .text("Time", Some(&local_datetime_exact(&event.occurred_at)))
         .build()
 }
 
@@ -238,6 +240,12 @@ pub fn record_fields(event: &Event) -> Vec<Field> {
         .mono("Occurred at", Some(&event.occurred_at))
         .mono("Received at", Some(&event.received_at))
         .text("Flagged", flags_text(event).as_deref())
+        .text(
+            "Chain",
+            event.seq.is_none().then_some(
+                "not sealed: it has no place in the hash chain, so nothing proves it unaltered",
+            ),
+        )
         .mono("Sequence", event.seq.map(|s| s.to_string()).as_deref())
         .mono("Hash", event.hash.as_deref())
         .mono("Previous hash", event.prev_hash.as_deref())
@@ -294,6 +302,20 @@ mod tests {
         let labels: Vec<String> = record_fields(&event).into_iter().map(|f| f.label).collect();
         assert!(labels.contains(&"Flagged".to_owned()), "{labels:?}");
         assert_eq!(far(7 * 60_000), "7 min");
+    }
+
+    #[test]
+    fn an_unsealed_event_says_it_is_outside_the_chain() {
+        let mut event = minimal_event();
+        let chain = |event: &Event| {
+            record_fields(event)
+                .into_iter()
+                .find(|f| f.label == "Chain")
+                .map(|f| f.value)
+        };
+        assert!(chain(&event).is_some_and(|v| v.starts_with("not sealed")));
+        event.seq = Some(7);
+        assert_eq!(chain(&event), None);
     }
 
     #[test]

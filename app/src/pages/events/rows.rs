@@ -424,6 +424,8 @@ fn build_details(document: &Document, event: &Event) -> Element {
     let td = node(document, "td", "", None);
     _ = td.set_attribute("colspan", "7");
     let body = node(document, "div", "ev-table__details-body", None);
+    // It scrolls inside: focusable, so that the keyboard can scroll it.
+    _ = body.set_attribute("tabindex", "0");
     if let Some(description) = &event.description {
         _ = body.append_child(&node(document, "p", "", Some(description)));
     }
