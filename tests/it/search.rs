@@ -43,6 +43,9 @@ fn send(server: &Server) -> Vec<Value> {
             if i % 5 == 0 {
                 e["payload"] = json!({"code": "SELECT * FROM quarterly_revenue"});
             }
+            if i % 3 == 0 {
+                e["metadata"] = json!({"Cost Center": "R&D", "kéy": i});
+            }
             e
         })
         .collect();
@@ -79,6 +82,13 @@ fn q_selects_events_and_errors_point_at_the_term(server: &Server) {
         ("project:srch target:connection:conn-1", 7),
         ("quarterly_revenue project:srch", 3),
         ("project:srch occurred:>=2019-03-02 occurred:<2019-03-03", 5),
+        // Metadata keys with a space (quoted) or beyond ASCII.
+        ("project:srch metadata.\"Cost Center\":\"R&D\"", 5),
+        ("project:srch metadata.kéy:3,6", 2),
+        ("project:srch -metadata.\"Cost Center\":\"R&D\"", 10),
+        // A tab pasted into a phrase separates its words.
+        ("project:srch \"quarterly_revenue\tselect\"", 0),
+        ("project:srch \"select\tfrom\"", 3),
     ] {
         let got = search(server, q);
         assert_eq!(got.len(), want, "`{q}`");

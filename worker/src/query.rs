@@ -253,8 +253,7 @@ fn push_field(b: &mut Builder, field: &Field, value: &Value, now: Millis) {
 enum Expr<'a> {
     /// A column.
     Column(&'static str),
-    /// A metadata value as text (`true`, `10`, `c2`), from the `metadata` column. The key is checked by the parser
-    /// (letters, digits, `_`, `.`, `-`) and bound anyway.
+    /// A metadata value as text (`true`, `10`, `c2`), from the `metadata` column; the key is bound.
     Metadata(&'a str),
 }
 
@@ -262,16 +261,17 @@ impl Expr<'_> {
     fn push(&self, b: &mut Builder) {
         match self {
             Expr::Column(column) => b.push(column),
-            // `json_extract` gives 1 and 0 for `true` and `false`; a query names them as words.
+            // The member is found by its key among the object's members, which takes any key as
+            // it is (a JSON path would need `"` and `.` in it escaped). Its `value` is
+            // `json_extract`'s: 1 and 0 for `true` and `false`, which a query names as words.
             // Numbers are stored in canonical form (`10`, not `10.0`), as the API shows them.
             Expr::Metadata(key) => {
-                let path = format!("$.\"{key}\"");
-                b.push("CASE json_type(events.metadata, ");
-                b.bind_push(SqlValue::Text(path.clone()));
-                b.push(") WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ");
-                b.push("ELSE CAST(json_extract(events.metadata, ");
-                b.bind_push(SqlValue::Text(path));
-                b.push(") AS TEXT) END");
+                b.push(
+                    "(SELECT CASE type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+                     ELSE CAST(value AS TEXT) END FROM json_each(events.metadata) WHERE key = ",
+                );
+                b.bind_push(SqlValue::Text(key.to_string()));
+                b.push(")");
             }
         }
     }

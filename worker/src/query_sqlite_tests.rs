@@ -32,7 +32,8 @@ fn events() -> Vec<Value> {
                             "request_id": format!("r{i}")},
                 "duration_ms": i * 10,
                 "metadata": {"cell": format!("c{}", i % 3), "attempt": i % 2,
-                             "dry_run": i % 2 == 0, "ratio": if i % 3 == 0 { 1.0 } else { 0.5 }},
+                             "dry_run": i % 2 == 0, "ratio": if i % 3 == 0 { 1.0 } else { 0.5 },
+                             "Cost Center": format!("cc{}", i % 2)},
                 "source": {"name": if i % 2 == 0 { "livebook" } else { "airbyte" }},
             });
             if i % 4 == 0 {
@@ -41,6 +42,7 @@ fn events() -> Vec<Value> {
             if i == 5 {
                 e["description"] = json!("Exported the \"Q2\" sales report");
                 e["context"]["ip"] = json!("2001:0DB8:0:0::5");
+                e["metadata"]["kéy \"q\""] = json!("v");
                 let targets = e["targets"].as_array_mut().unwrap();
                 targets.push(json!({"type": "document", "id": "urn:li:doc:1"}));
             }
@@ -200,6 +202,12 @@ fn each_field_selects_exactly_its_events() {
         ("metadata.cell:c2", expected(|i, _| i % 3 == 2)),
         ("metadata.attempt:1", expected(|i, _| i % 2 == 1)),
         ("metadata.cell:c*", 30),
+        // Any key ingest takes: with a space or a quote (written in quotes), beyond ASCII.
+        ("metadata.\"Cost Center\":cc1", expected(|i, _| i % 2 == 1)),
+        ("-metadata.\"Cost Center\":cc1", expected(|i, _| i % 2 == 0)),
+        ("metadata.\"kéy \\\"q\\\"\":v", 1),
+        ("metadata.\"kéy \\\"q\\\"\":\"\"", 29),
+        ("metadata.\"Cost\":cc1", 0),
         // Booleans by their words, and a whole number sent as `1.0` as the API shows it, `1`.
         ("metadata.dry_run:true", expected(|i, _| i % 2 == 0)),
         ("metadata.dry_run:false", expected(|i, _| i % 2 == 1)),

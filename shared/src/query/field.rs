@@ -8,11 +8,12 @@ use serde::{Deserialize, Serialize};
 
 use super::ast::Span;
 use super::error::QueryError;
+use super::lexer::is_space;
 
 /// Longest `metadata.<key>` key.
 pub const MAX_METADATA_KEY_CHARS: usize = 64;
 
-const METADATA_PREFIX: &str = "metadata.";
+pub(crate) const METADATA_PREFIX: &str = "metadata.";
 
 /// A field that a `field:value` term filters on.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -104,10 +105,17 @@ impl Field {
         Field::Duration,
     ];
 
-    /// The canonical (lower-case) name, e.g. `actor.type` or `metadata.region`.
+    /// The canonical (lower-case) name, e.g. `actor.type` or `metadata.region`; a metadata key
+    /// that a bare name cannot hold is quoted, `metadata."Cost Center"`.
     pub fn name(&self) -> Cow<'_, str> {
         match self {
-            Field::Metadata(key) => Cow::Owned(format!("{METADATA_PREFIX}{key}")),
+            Field::Metadata(key) if is_bare_metadata_key(key) => {
+                Cow::Owned(format!("{METADATA_PREFIX}{key}"))
+            }
+            Field::Metadata(key) => Cow::Owned(format!(
+                "{METADATA_PREFIX}\"{}\"",
+                key.replace('\\', "\\\\").replace('"', "\\\"")
+            )),
             fixed => Cow::Borrowed(fixed.fixed_name()),
         }
     }
@@ -167,12 +175,17 @@ impl fmt::Display for Field {
     }
 }
 
-/// 1 to [`MAX_METADATA_KEY_CHARS`] characters of `A-Z a-z 0-9 _ . -`.
+/// 1 to [`MAX_METADATA_KEY_CHARS`] characters, not all spaces: any key ingest takes. A key with a
+/// space, `:`, `"`, `,` or `\\` is written quoted, `metadata."Cost Center":x`.
 pub fn is_valid_metadata_key(key: &str) -> bool {
-    (1..=MAX_METADATA_KEY_CHARS).contains(&key.len())
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    !key.chars().all(is_space) && key.chars().count() <= MAX_METADATA_KEY_CHARS
+}
+
+/// A key that can follow `metadata.` unquoted: a field name ends at a space, `:` or `"`, and `,`
+/// and `\\` would read oddly.
+fn is_bare_metadata_key(key: &str) -> bool {
+    !key.chars()
+        .any(|c| is_space(c) || matches!(c, ':' | '"' | ',' | '\\'))
 }
 
 /// The key of `metadata.<key>` (the prefix in any case).
@@ -202,7 +215,7 @@ pub(crate) fn resolve(name: &str, span: Span) -> Result<Field, QueryError> {
         return Err(QueryError::new(
             if key.is_empty() { span } else { key_span },
             format!(
-                "metadata key `{key}` must be 1 to {MAX_METADATA_KEY_CHARS} letters, digits, `_`, `.` or `-`"
+                "a metadata key must be 1 to {MAX_METADATA_KEY_CHARS} characters; one with spaces goes in double quotes, like `metadata.\"Cost Center\":x`"
             ),
         ));
     }
@@ -287,13 +300,22 @@ mod tests {
             Some(Field::Metadata("Region_1".into()))
         );
         assert_eq!(Field::from_name("metadata."), None);
-        assert_eq!(Field::from_name("metadata.a b"), None);
         assert_eq!(
-            Field::from_name(&format!("metadata.{}", "k".repeat(65))),
+            Field::from_name(&format!("metadata.{}", "é".repeat(65))),
             None
         );
-        assert!(Field::from_name(&format!("metadata.{}", "k".repeat(64))).is_some());
+        assert!(Field::from_name(&format!("metadata.{}", "é".repeat(64))).is_some());
         assert_eq!(Field::Metadata("a.b".into()).name(), "metadata.a.b");
+        assert_eq!(Field::Metadata("kéy".into()).name(), "metadata.kéy");
+        // Keys a bare name cannot hold are printed quoted.
+        assert_eq!(
+            Field::Metadata("Cost Center".into()).name(),
+            "metadata.\"Cost Center\""
+        );
+        assert_eq!(
+            Field::Metadata("a:\"b\"\\".into()).name(),
+            "metadata.\"a:\\\"b\\\"\\\\\""
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 use super::ast::{CompareOp, Operand, Query, Span, Term, TermKind, Value};
 use super::error::QueryError;
-use super::field::{resolve, Field, FieldKind};
+use super::field::{
+    is_valid_metadata_key, resolve, Field, FieldKind, MAX_METADATA_KEY_CHARS, METADATA_PREFIX,
+};
 use super::lexer::{is_space, Cursor};
 use super::time::{parse_duration, parse_time, DURATION_FORMS, TIME_FORMS};
 use super::{MAX_QUERY_BYTES, MAX_TERMS};
@@ -103,6 +105,9 @@ fn searchable(text: &str, span: Span) -> Result<(), QueryError> {
 fn parse_word_or_field(cursor: &mut Cursor<'_>) -> Result<TermKind, QueryError> {
     let start = cursor.pos();
     let head = cursor.take_until(|c| is_space(c) || c == ':' || c == '"');
+    if cursor.peek() == Some('"') && head.eq_ignore_ascii_case(METADATA_PREFIX) {
+        return quoted_metadata_term(cursor);
+    }
     match cursor.peek() {
         Some(':') => {
             let colon = cursor.pos();
@@ -133,6 +138,32 @@ fn parse_word_or_field(cursor: &mut Cursor<'_>) -> Result<TermKind, QueryError> 
             })
         }
     }
+}
+
+/// `metadata."Cost Center":values`, from the opening quote: a key a bare name cannot hold.
+fn quoted_metadata_term(cursor: &mut Cursor<'_>) -> Result<TermKind, QueryError> {
+    let start = cursor.pos();
+    let key = cursor.read_quoted()?;
+    if !is_valid_metadata_key(&key) {
+        return Err(QueryError::new(
+            Span::new(start, cursor.pos()),
+            format!(
+                "a metadata key must be 1 to {MAX_METADATA_KEY_CHARS} characters, not all spaces"
+            ),
+        ));
+    }
+    if !cursor.eat(':') {
+        let at = cursor.pos();
+        return Err(QueryError::new(
+            Span::new(at, at),
+            "expected `:` and a value after the metadata key",
+        )
+        .expecting([":"]));
+    }
+    let field = Field::Metadata(key);
+    let name = field.name().into_owned();
+    let values = parse_values(cursor, &field, &name)?;
+    Ok(TermKind::Field { field, values })
 }
 
 /// `value {"," value}` up to the end of the term.

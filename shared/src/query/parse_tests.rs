@@ -351,8 +351,38 @@ fn unknown_fields_name_the_field_and_suggest() {
     let err = error("metadata:x", (0, 8));
     assert!(err.message.contains("needs a key"), "{err}");
     error("metadata.:x", (0, 9));
-    error("metadata.a/b:x", (9, 12));
     error(&format!("metadata.{}:x", "k".repeat(65)), (9, 74));
+    // A key in quotes may hold anything but be blank or too long; a `:` must follow it.
+    error("metadata.\"  \":x", (9, 13));
+    error(&format!("metadata.\"{}\":x", "k".repeat(65)), (9, 76));
+    error("metadata.\"a b\"x", (14, 14));
+    error("metadata.\"a b\"", (14, 14));
+}
+
+#[test]
+fn metadata_keys_of_any_characters() {
+    assert_eq!(
+        kind("metadata.a/b:x"),
+        field(Field::Metadata("a/b".into()), vec![exact("x")])
+    );
+    assert_eq!(
+        kind("metadata.kéy:v"),
+        field(Field::Metadata("kéy".into()), vec![exact("v")])
+    );
+    assert_eq!(
+        kind("METADATA.\"Cost Center\":\"R&D\",ops*"),
+        field(
+            Field::Metadata("Cost Center".into()),
+            vec![exact("R&D"), prefix("ops")]
+        )
+    );
+    assert_eq!(
+        kind("metadata.\"say \\\"hi\\\": a\\\\b\":1"),
+        field(Field::Metadata("say \"hi\": a\\b".into()), vec![exact("1")])
+    );
+    // Printed back as typed.
+    let q = parse("-metadata.\"Cost Center\":x").unwrap();
+    assert_eq!(q.to_string(), "-metadata.\"Cost Center\":x");
 }
 
 #[test]

@@ -23,6 +23,8 @@ fn field() -> impl Strategy<Value = Field> {
     prop_oneof![
         4 => select(Field::FIXED.to_vec()),
         1 => "[A-Za-z0-9_.-]{1,64}".prop_map(Field::Metadata),
+        // Keys only quotes can hold: spaces, `:`, `"`, `,`, `\`, any character.
+        1 => "[a-z \":,\\\\é]{0,6}[a-z]".prop_map(Field::Metadata),
     ]
 }
 
