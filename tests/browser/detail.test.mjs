@@ -57,6 +57,7 @@ before(async () => {
       action: "code.evaluate", occurred_at: minutesAgo(15), outcome: "failure", actor: alice,
       targets: [{ type: "notebook", id: "nb_1", name: "Q2 Analysis" }], context: ctx,
       error: { code: "E_RUNTIME", message: "KeyError: 'API_KEY'" },
+      description: "Ran the cell with password=hunter2-secret",
       payload: { code, session_mode: "attached" },
     },
     { action: "report.view", occurred_at: minutesAgo(10), outcome: "success", actor: alice, targets: [{ type: "report", id: "r9" }] },
@@ -185,6 +186,9 @@ test("an event with code shows it monospaced and multi-line, copyable, with reda
   assert.match(font, /mono/i);
   assert.equal(await block.evaluate((el) => getComputedStyle(el).whiteSpace), "pre");
   assert.ok(await block.getByTestId("redacted").count() >= 1, "the placeholder is marked");
+  // In the headline's description too.
+  assert.equal(await page.locator(".ev-detail__description").getByTestId("redacted").count(), 1);
+  assert.ok(!(await page.locator(".ev-detail__description").innerText()).includes("hunter2"));
   await page.getByTestId("copy-code").click();
   await page.getByTestId("copy-code").filter({ hasText: "Copied" }).waitFor();
   const copied = await page.evaluate(() => navigator.clipboard.readText());

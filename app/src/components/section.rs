@@ -186,7 +186,7 @@ fn render_block(block: Block) -> AnyView {
                     "ev-fields__value"
                 };
                 let value = match f.href {
-                    Some(href) => link(href, "", None, vec![text(f.value)]),
+                    Some(href) => link(href, "", None, vec![marked(&f.value)]),
                     None => marked(&f.value),
                 };
                 [

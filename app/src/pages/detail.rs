@@ -12,7 +12,7 @@ use leptos::task::spawn_local;
 use crate::api::{self, actor_path, ApiError};
 use crate::components::badge::{outcome_class, severity_class};
 use crate::components::notice::{Notice, NoticeKind};
-use crate::components::section::{el, link, text, Section};
+use crate::components::section::{el, link, marked, text, Section};
 use crate::format::{actor_label, local_datetime_exact, outcome_label};
 use crate::key::Auth;
 use crate::LastList;
@@ -109,7 +109,7 @@ fn event_detail(event: &Event) -> AnyView {
             "p",
             "ev-detail__description",
             None,
-            vec![text(description)],
+            vec![marked(description)],
         ));
     }
     let sections = sections::sections(event)
