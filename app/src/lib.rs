@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
     provide_context(auth);
     provide_context(LastList(RwSignal::new("/".to_owned())));
     provide_context(OpenedRow(StoredValue::new(None)));
+    provide_context(pages::history::KeptHistory::default());
     let location = Location::provide();
 
     // A memo, so re-entering a key does not rebuild the page.

@@ -122,6 +122,8 @@ pub struct Location {
     pub page: Memo<Page>,
     /// The query's parameters (reactive).
     pub query: Memo<Query>,
+    /// Whether the URL shown was reached with Back or Forward rather than a link.
+    traversed: StoredValue<bool>,
 }
 
 impl Location {
@@ -135,9 +137,11 @@ impl Location {
             path,
             page: Memo::new(move |_| path.with(|p| Page::of(p))),
             query: Memo::new(move |_| url.with(|(_, query)| Query::parse(query))),
+            traversed: StoredValue::new(false),
         };
         // Dropping the handles keeps the listeners, for as long as the page lives.
         _ = window_event_listener(leptos::ev::popstate, move |_| {
+            location.traversed.set_value(true);
             location.arrive(browser_url())
         });
         _ = window_event_listener(leptos::ev::click, move |e| location.follow_link(&e));
@@ -153,6 +157,12 @@ impl Location {
         expect_context::<Location>()
     }
 
+    /// Whether the URL shown was reached with Back or Forward: a page may then show what it showed
+    /// before, as it was left.
+    pub fn traversed(&self) -> bool {
+        self.traversed.get_value()
+    }
+
     /// Goes to `href` (a path with an optional query, on this origin) in a new history entry;
     /// scrolls to the top when `scroll`.
     pub fn navigate(&self, href: &str, scroll: bool) {
@@ -161,6 +171,7 @@ impl Location {
         };
         let done = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
         if done.is_ok() {
+            self.traversed.set_value(false);
             self.arrive(browser_url());
             if scroll {
                 window().scroll_to_with_x_and_y(0.0, 0.0);

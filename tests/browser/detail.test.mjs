@@ -326,6 +326,34 @@ test("a narrow screen (360 px) lays pages out without sideways scrolling", async
   await page.screenshot({ path: join(artifacts, "detail-narrow-event-light.png"), fullPage: true });
 });
 
+test("Back to a history page shows what it had loaded, where it was left", async () => {
+  const many = { type: "user", id: "u_many", name: "Many Events" };
+  await ingest(server, Array.from({ length: 60 }, (_, i) => ({
+    action: "doc.view", occurred_at: minutesAgo(200 + i), outcome: "success", actor: many,
+  })));
+  await open("/actors/u_many");
+  const entries = page.getByTestId("history-entry");
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="history-entry"]').length === 50, null, { timeout: 15_000 });
+  await page.getByTestId("load-more").click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="history-entry"]').length === 60, null, { timeout: 15_000 });
+  const last = entries.last().getByTestId("entry-time");
+  await last.scrollIntoViewIfNeeded();
+  const left = await page.evaluate(() => scrollY);
+  assert.ok(left > 0, "the page scrolled down to its last entry");
+  await last.click();
+  await page.getByTestId("event-detail").waitFor();
+  await page.goBack();
+  await page.getByTestId("actor-page").waitFor();
+  // All 60 at once, without asking again, scrolled back to where the page was left.
+  assert.equal(await entries.count(), 60);
+  await page.waitForFunction((y) => Math.abs(scrollY - y) < 2, left, { timeout: 5_000 });
+  // A link to the same page is a fresh visit: its first page, at the top.
+  await page.getByTestId("entry-time").last().click();
+  await page.getByTestId("event-detail").waitFor();
+  await page.getByTestId("detail-actor").click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="history-entry"]').length === 50, null, { timeout: 15_000 });
+});
+
 test("no console errors", () => {
   assert.deepEqual(consoleErrors, []);
 });

@@ -17,6 +17,7 @@ use crate::components::section::{el, link, text, titled_link};
 use crate::filters::{encode_path_segment, encode_query_value};
 use crate::format::{actor_label, local_datetime, outcome_label};
 use crate::key::Auth;
+use crate::router::Location;
 
 /// A history as loaded so far.
 #[derive(Debug, Clone, Default)]
@@ -67,15 +68,59 @@ impl Loaded {
     }
 }
 
+/// The history page last left, as it was: its API path, what it had loaded and how far down it
+/// was scrolled. Back (or Forward) to it shows that again instead of its first page at the top.
+#[derive(Debug, Clone, Copy)]
+pub struct KeptHistory(StoredValue<Option<(String, Loaded, f64)>>);
+
+impl Default for KeptHistory {
+    /// Nothing kept yet; provided once by the app.
+    fn default() -> KeptHistory {
+        KeptHistory(StoredValue::new(None))
+    }
+}
+
 /// Loads the first page of the history at `path` (an [`api::actor_path`] or [`resource_path`]) and
-/// answers its state and the function that loads the next page.
+/// answers its state and the function that loads the next page. Reached with Back or Forward, the
+/// history is shown as it was left ([`KeptHistory`]), with no request.
 pub fn load(path: String) -> (RwSignal<Loaded>, impl Fn() + Copy) {
     let auth = expect_context::<Auth>();
-    let state = RwSignal::new(Loaded {
-        loading: true,
-        ..Loaded::default()
+    let kept = expect_context::<KeptHistory>().0;
+    let came_back = Location::get().traversed();
+    let restored = kept
+        .try_update_value(Option::take)
+        .flatten()
+        .filter(|(kept_path, _, _)| came_back && *kept_path == path);
+    let (loaded, restored_y) = match restored {
+        Some((_, loaded, y)) => (loaded, Some(y)),
+        None => (
+            Loaded {
+                loading: true,
+                ..Loaded::default()
+            },
+            None,
+        ),
+    };
+    let state = RwSignal::new(loaded);
+    // How far down the page is; kept when it is left (read before the next page scrolls to the top:
+    // scroll events come a frame later).
+    let scrolled = StoredValue::new(0.0);
+    let on_scroll = window_event_listener(leptos::ev::scroll, move |_| {
+        scrolled.set_value(window().scroll_y().unwrap_or(0.0));
     });
     let path = StoredValue::new(path);
+    on_cleanup(move || {
+        on_scroll.remove();
+        // Taken rather than copied: the page's views are gone by now.
+        let loaded = state
+            .try_update_untracked(std::mem::take)
+            .filter(|s| s.loaded && !s.loading);
+        if let (Some(loaded), Some(path), Some(y)) =
+            (loaded, path.try_get_value(), scrolled.try_get_value())
+        {
+            kept.try_set_value(Some((path, loaded, y)));
+        }
+    });
     let fetch = move |cursor: Option<String>| {
         spawn_local(async move {
             let key = auth.key_untracked();
@@ -85,7 +130,13 @@ pub fn load(path: String) -> (RwSignal<Loaded>, impl Fn() + Copy) {
             state.try_update(|s| s.apply(result));
         });
     };
-    fetch(None);
+    match restored_y {
+        Some(y) => request_animation_frame(move || {
+            window().scroll_to_with_x_and_y(0.0, y);
+            scrolled.try_set_value(y);
+        }),
+        None => fetch(None),
+    }
     let more = move || {
         let cursor = state.with_untracked(|s| (!s.loading).then(|| s.next_cursor.clone()));
         if let Some(Some(cursor)) = cursor {
