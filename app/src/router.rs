@@ -163,13 +163,18 @@ impl Location {
         self.traversed.get_value()
     }
 
-    /// Goes to `href` (a path with an optional query, on this origin) in a new history entry;
-    /// scrolls to the top when `scroll`.
-    pub fn navigate(&self, href: &str, scroll: bool) {
+    /// Goes to `href` (a path with an optional query, on this origin): a new history entry, or a
+    /// replaced one when `replace`; scrolls to the top when `scroll`.
+    pub fn navigate(&self, href: &str, replace: bool, scroll: bool) {
         let Ok(history) = window().history() else {
             return;
         };
-        let done = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
+        let state = wasm_bindgen::JsValue::NULL;
+        let done = if replace {
+            history.replace_state_with_url(&state, "", Some(href))
+        } else {
+            history.push_state_with_url(&state, "", Some(href))
+        };
         if done.is_ok() {
             self.traversed.set_value(false);
             self.arrive(browser_url());
@@ -210,7 +215,7 @@ impl Location {
             .and_then(|el| el.dyn_into::<web_sys::HtmlAnchorElement>().ok());
         if let (false, Some(back)) = (in_field, back) {
             e.prevent_default();
-            self.navigate(&(back.pathname() + &back.search()), true);
+            self.navigate(&(back.pathname() + &back.search()), false, true);
         }
     }
 
@@ -246,7 +251,7 @@ impl Location {
             return;
         }
         e.prevent_default();
-        self.navigate(&(link.pathname() + &link.search()), true);
+        self.navigate(&(link.pathname() + &link.search()), false, true);
     }
 }
 

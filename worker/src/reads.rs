@@ -1,7 +1,7 @@
 //! The log records who read it (SPEC 6): a search (the first page of a list), opening an event, an
 //! actor's page or a resource's history, and an export are each stored as an event in the reader's
-//! tenant's chain (`log.search`, `log.view`, `log.export`, category `read`), with the reader as actor,
-//! what they asked for, and from where.
+//! tenant's chain (`log.search` and `log.view`, category `read`; `log.export`, category `export`),
+//! with the reader as actor, what they asked for, and from where.
 //!
 //! Searches and views are recorded after the answer is sent (`waitUntil`), so reading is never slower
 //! for being audited; a failure to record is logged. Exports are recorded before the file starts.

@@ -196,9 +196,14 @@ pub fn ExportButton(
                 Ok((rows, name, url)) => Progress::Done(rows, name, url),
                 Err(e) => Progress::Failed(e.to_string()),
             };
-            // Handed back when the page was left meanwhile: nothing will show the file again.
+            // Handed back when the page was left meanwhile: nothing will show the file again. Let
+            // go a minute later: a browser may read the file for the download just started after
+            // the click that started it.
             if let Some(Progress::Done(_, _, url)) = progress.try_set(done) {
-                _ = web_sys::Url::revoke_object_url(&url);
+                set_timeout(
+                    move || _ = web_sys::Url::revoke_object_url(&url),
+                    std::time::Duration::from_secs(60),
+                );
             }
         });
     };

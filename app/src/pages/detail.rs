@@ -97,7 +97,7 @@ fn event_detail(event: &Event) -> AnyView {
                 actor_path(&event.actor.id),
                 "",
                 Some("detail-actor"),
-                vec![text(actor_label(&event.actor))],
+                vec![marked(actor_label(&event.actor))],
             ),
             text(" · "),
             text(local_datetime_exact(&event.occurred_at)),

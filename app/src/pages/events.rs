@@ -269,15 +269,29 @@ pub fn EventsPage() -> impl IntoView {
     let last_list = expect_context::<LastList>();
     let opened_row = expect_context::<OpenedRow>();
     let list_path = location.path.get_untracked();
-    let go = move |next: Filters| {
+    // A history entry, so Back undoes the change, unless `replace`. The scroll position stays:
+    // refining a list is not a new page.
+    let go = move |next: Filters, replace: bool| {
         let path = location.path.get_untracked();
-        // A history entry, so Back undoes the change; the scroll position stays: refining a list
-        // is not a new page.
-        location.navigate(&format!("{path}?{}", next.to_query_string()), false);
+        location.navigate(
+            &format!("{path}?{}", next.to_query_string()),
+            replace,
+            false,
+        );
     };
-    let on_change = Callback::new(go);
+    let on_change = Callback::new(move |next: Filters| {
+        // Editing a custom range's bounds replaces the entry: a date-time field reports each part
+        // as it is typed (0002, 0020, 0202, 2023).
+        let editing_bounds = filters.with_untracked(|now| {
+            now.range == Range::Custom && next.range == Range::Custom && now.q == next.q
+        });
+        go(next, editing_bounds)
+    });
     let on_zoom = Callback::new(move |(from, to): (i64, i64)| {
-        go(filters.get_untracked().with_custom(Some(from), Some(to)))
+        go(
+            filters.get_untracked().with_custom(Some(from), Some(to)),
+            false,
+        )
     });
 
     let list = RwSignal::new(List::default());
@@ -326,14 +340,14 @@ pub fn EventsPage() -> impl IntoView {
     // The first page is asked for alone, and the chart's and pickers' counts only once it has come
     // and the view has stayed for STATS_AFTER_MS: D1 answers one query at a time, so counts asked
     // for together, or for views passed through, would delay the rows.
-    // Where the rows a later page brings start in the list (see `focus_first_loaded`); `None`
-    // while a first page is awaited.
-    let more_from = StoredValue::new(None::<usize>);
+    // The last row before those a later page brings (see `focus_first_loaded`): its id, as live
+    // tail may add rows above meanwhile. `None` while a first page is awaited.
+    let more_after = StoredValue::new(None::<String>);
     let fetch = move |request: ListRequest, cursor: Option<String>| {
-        more_from.set_value(
+        more_after.set_value(
             cursor
                 .as_ref()
-                .map(|_| list.with_untracked(|l| l.events.len())),
+                .and_then(|_| list.with_untracked(|l| l.events.last().map(|e| e.id.clone()))),
         );
         list.update(|l| l.start(request.clone()));
         spawn_local(async move {
@@ -548,9 +562,14 @@ pub fn EventsPage() -> impl IntoView {
         if l.loading || l.next_cursor.is_some() {
             return;
         }
-        let Some(from) = more_from.try_update_value(Option::take).flatten() else {
+        let Some(after) = more_after.try_update_value(Option::take).flatten() else {
             return;
         };
+        let from = l
+            .events
+            .iter()
+            .position(|e| e.id == after)
+            .map_or(0, |i| i + 1);
         let on_button_or_lost = document().active_element().is_none_or(|el| {
             matches!(el.tag_name().as_str(), "BODY" | "MAIN")
                 || el.get_attribute("data-testid").as_deref() == Some("load-more")
@@ -618,7 +637,7 @@ pub fn EventsPage() -> impl IntoView {
         if let Some(id) = rows::expand_target(e.target()) {
             toggle_row(&id);
         } else if let Some(href) = rows::row_href(e.target(), true) {
-            location.navigate(&href, true);
+            location.navigate(&href, false, true);
         }
     };
     let open_row_by_key = move |e: leptos::ev::KeyboardEvent| {
@@ -635,7 +654,7 @@ pub fn EventsPage() -> impl IntoView {
             "Enter" => {
                 if let Some(href) = rows::row_href(e.target(), false) {
                     e.prevent_default();
-                    location.navigate(&href, true);
+                    location.navigate(&href, false, true);
                 }
             }
             "ArrowRight" | "ArrowLeft" => {
