@@ -337,12 +337,12 @@ pub fn EventsPage() -> impl IntoView {
             });
         });
     };
-    // The first page is asked for alone, and the chart's and pickers' counts only once it has come
-    // and the view has stayed for STATS_AFTER_MS: D1 answers one query at a time, so counts asked
-    // for together, or for views passed through, would delay the rows.
     // The last row before those a later page brings (see `focus_first_loaded`): its id, as live
     // tail may add rows above meanwhile. `None` while a first page is awaited.
     let more_after = StoredValue::new(None::<String>);
+    // The first page is asked for alone, and the chart's and pickers' counts only once it has come
+    // and the view has stayed for STATS_AFTER_MS: D1 answers one query at a time, so counts asked
+    // for together, or for views passed through, would delay the rows.
     let fetch = move |request: ListRequest, cursor: Option<String>| {
         more_after.set_value(
             cursor

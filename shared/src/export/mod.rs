@@ -51,10 +51,10 @@
 //! such a start. Every text cell that begins with one of these, or with a `'` itself, gets a `'` in
 //! front, which spreadsheets take as "this is text"; a program reading the raw file gets the value back
 //! by dropping a leading `'` that is followed by one of those characters or by another `'`. Only the
-//! first character matters: `Jean-Luc` and `a=b` are left alone. Integer and JSON cells are written verbatim: the server prints them from
-//! the stored JSON, and the only one of those characters they can begin with is the `-` of a negative
-//! number (`skew_ms`, a number in `before`), which a spreadsheet reads as that number; a `'` would only
-//! corrupt them.
+//! first character matters: `Jean-Luc` and `a=b` are left alone. Integer and JSON cells are written
+//! verbatim: the server prints them from the stored JSON, and the only one of those characters they
+//! can begin with is the `-` of a negative number (`skew_ms`, a number in `before`), which a
+//! spreadsheet reads as that number; a `'` would only corrupt them.
 
 mod columns;
 mod stored;
