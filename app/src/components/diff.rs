@@ -117,10 +117,16 @@ fn leaves(value: &Value, pointer: String, label: String, out: &mut Vec<(String, 
         Value::Object(map) if !map.is_empty() => {
             for (key, item) in map {
                 let escaped = key.replace('~', "~0").replace('/', "~1");
-                let label = if label.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{label}.{key}")
+                // A key that a dotted path would misread (`a.b` beside `a` holding `b`, an empty
+                // key) is shown quoted in brackets: `["a.b"]`, `settings[""]`.
+                let plain = !key.is_empty() && !key.contains(['.', '[', ']', '"']);
+                let label = match (plain, label.is_empty()) {
+                    (true, true) => key.clone(),
+                    (true, false) => format!("{label}.{key}"),
+                    (false, _) => format!(
+                        "{label}[{}]",
+                        crate::json::print(&Value::String(key.clone()), false)
+                    ),
                 };
                 leaves(item, format!("{pointer}/{escaped}"), label, out);
             }
@@ -340,6 +346,18 @@ mod tests {
         let rows = diff_rows(&c, &[]);
         let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
         assert_eq!(labels, ["role"]);
+    }
+
+    #[test]
+    fn keys_a_dotted_path_would_misread_are_quoted() {
+        let c = changes(json!({
+            "before": {"a.b": 1, "a": {"b": 2, "": 3}, "x[0]": 4},
+            "after": {"a.b": 1, "a": {"b": 2, "": 3}, "x[0]": 4},
+        }));
+        let rows = diff_rows(&c, &[]);
+        let mut labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        labels.sort_unstable();
+        assert_eq!(labels, ["[\"a.b\"]", "[\"x[0]\"]", "a.b", "a[\"\"]"]);
     }
 
     #[test]
