@@ -76,12 +76,7 @@ pub fn push_conditions(
                 // The parser refused ASCII text without letters or digits; text beyond ASCII is
                 // checked here, with Unicode's tables.
                 if !text.chars().any(char::is_alphanumeric) {
-                    return Err(QueryError {
-                        span: term.span,
-                        // The span is added where the error is shown.
-                        message: format!("`{text}` has no letters or digits to search for"),
-                        expected: vec!["a word or a quoted phrase".into()],
-                    });
+                    return Err(QueryError::no_words(text, term.span));
                 }
                 // Control characters (a tab or a line break pasted into a phrase) separate words
                 // as spaces do; full-text search would read a phrase only up to a NUL.

@@ -26,6 +26,16 @@ impl QueryError {
         }
     }
 
+    /// Text at `span` without a letter or digit: full-text search indexes nothing in it. Raised
+    /// by the parser for ASCII text and by the worker for text beyond ASCII.
+    pub fn no_words(text: &str, span: Span) -> Self {
+        QueryError::new(
+            span,
+            format!("`{text}` has no letters or digits to search for"),
+        )
+        .expecting(["a word or a quoted phrase"])
+    }
+
     pub(crate) fn expecting<S: Into<String>>(
         mut self,
         expected: impl IntoIterator<Item = S>,

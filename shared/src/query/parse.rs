@@ -93,11 +93,7 @@ fn searchable(text: &str, span: Span) -> Result<(), QueryError> {
     {
         return Ok(());
     }
-    Err(QueryError::new(
-        span,
-        format!("`{text}` has no letters or digits to search for"),
-    )
-    .expecting(["a word or a quoted phrase"]))
+    Err(QueryError::no_words(text, span))
 }
 
 /// A bare word, unless a `:` comes before the end of it: then the part before the colon must be a
