@@ -531,6 +531,13 @@ pub fn EventsPage() -> impl IntoView {
             window_rows.try_update_value(|w| w.sync(&body, &l.events, &l.fresh, true))
         });
     };
+    // Builds the row of event `id` if it is not built, and gives it the focus.
+    let focus_row = move |body: &web_sys::Element, l: &List, id: &str| {
+        let row = window_rows.try_update_value(|w| w.reveal(body, &l.events, &l.fresh, id));
+        if let Some(row) = row.flatten() {
+            _ = row.unchecked_into::<web_sys::HtmlElement>().focus();
+        }
+    };
     // Back on the list an event was opened from, its row takes the focus again once the first
     // answer is in, unless the focus has moved on since the page changed.
     let return_to_opened = move |body: &web_sys::Element, l: &List| {
@@ -545,15 +552,8 @@ pub fn EventsPage() -> impl IntoView {
             return;
         };
         // Nor is the page scrolled then: the person is busy elsewhere on it.
-        let unfocused = document()
-            .active_element()
-            .is_none_or(|el| matches!(el.tag_name().as_str(), "BODY" | "MAIN"));
-        if !unfocused {
-            return;
-        }
-        let row = window_rows.try_update_value(|w| w.reveal(body, &l.events, &l.fresh, &id));
-        if let Some(row) = row.flatten() {
-            _ = row.unchecked_into::<web_sys::HtmlElement>().focus();
+        if focus_is_lost() {
+            focus_row(body, l, &id);
         }
     };
     // "Load more" hides itself once it brought the last page; the focus, left on it or fallen to the
@@ -570,16 +570,11 @@ pub fn EventsPage() -> impl IntoView {
             .iter()
             .position(|e| e.id == after)
             .map_or(0, |i| i + 1);
-        let on_button_or_lost = document().active_element().is_none_or(|el| {
-            matches!(el.tag_name().as_str(), "BODY" | "MAIN")
-                || el.get_attribute("data-testid").as_deref() == Some("load-more")
-        });
-        let Some(first) = l.events.get(from).filter(|_| on_button_or_lost) else {
-            return;
-        };
-        let row = window_rows.try_update_value(|w| w.reveal(body, &l.events, &l.fresh, &first.id));
-        if let Some(row) = row.flatten() {
-            _ = row.unchecked_into::<web_sys::HtmlElement>().focus();
+        let on_button = document()
+            .active_element()
+            .is_some_and(|el| el.get_attribute("data-testid").as_deref() == Some("load-more"));
+        if let Some(first) = l.events.get(from).filter(|_| on_button || focus_is_lost()) {
+            focus_row(body, l, &first.id);
         }
     };
     // `scrolled`: called for a scroll or resize, not for a change of the list (which it tracks).
@@ -760,6 +755,13 @@ pub fn EventsPage() -> impl IntoView {
             </button>
         </section>
     }
+}
+
+/// Whether the keyboard focus is on nothing in particular: the page itself or its main region.
+fn focus_is_lost() -> bool {
+    document()
+        .active_element()
+        .is_none_or(|el| matches!(el.tag_name().as_str(), "BODY" | "MAIN"))
 }
 
 /// Moves the focus `by` rows down (or up, when negative) from the focused row; from the first row when
